@@ -1,0 +1,69 @@
+"""Exception hierarchy.
+
+Every error caused by bad user input derives from :class:`NN2CRNError`. The CLI
+catches that base class once, prints its message on one line and exits 2.
+"""
+
+from __future__ import annotations
+
+
+class NN2CRNError(Exception):
+    """Base class for every error nn2crn raises about its inputs."""
+
+
+class CRNFormatError(NN2CRNError):
+    """A `.crn` text file (or string) does not follow the format.
+
+    The message starts with ``file:line:col`` and shows the line with a caret.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "<string>",
+        line: int | None = None,
+        column: int | None = None,
+        text: str | None = None,
+    ) -> None:
+        self.reason = message
+        self.source = source
+        self.line = line
+        self.column = column
+        self.text = text
+        where = source
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        full = f"{where}: {message}"
+        if text is not None and column is not None:
+            full += f"\n    {text}\n    {' ' * (column - 1)}^"
+        super().__init__(full)
+
+
+class CRNStructureError(NN2CRNError):
+    """A CRN is well formed but lacks a property an operation needs.
+
+    For example the exact evaluator needs a feed-forward, non-competitive CRN.
+    """
+
+
+class CompileError(NN2CRNError):
+    """A network cannot be compiled, e.g. a weight outside {-1, 0, +1}."""
+
+
+class SimulationError(NN2CRNError):
+    """A simulation failed or was asked for with invalid settings."""
+
+
+class ModelFileError(NN2CRNError):
+    """A network model file (JSON) is malformed; the message names the JSON path."""
+
+
+class DatasetError(NN2CRNError):
+    """A dataset is unknown, missing or corrupt."""
+
+
+class InputDataError(NN2CRNError):
+    """User-supplied input values (CSV rows, arrays) are malformed."""

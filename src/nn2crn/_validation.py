@@ -1,0 +1,55 @@
+"""Validation helpers used at the public boundary (validate once, return normalized arrays)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ._errors import InputDataError
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def is_identifier(name: str) -> bool:
+    """True if `name` is a valid species or signal name (``[A-Za-z_][A-Za-z0-9_]*``)."""
+    return bool(IDENTIFIER.match(name))
+
+
+def as_batch(
+    values: object,
+    n_columns: int,
+    *,
+    what: str = "inputs",
+    column_names: tuple[str, ...] | None = None,
+) -> np.ndarray:
+    """Return `values` as a float64 array of shape (n_batch, n_columns).
+
+    A 1D array of length `n_columns` is treated as a batch of one. Raises
+    :class:`InputDataError` for a wrong shape or non-finite values, naming the
+    first offending row and column.
+    """
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise InputDataError(f"{what}: could not convert to a numeric array ({error})") from None
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2:
+        raise InputDataError(
+            f"{what}: expected a 2D array of shape (n_batch, {n_columns}), got {array.ndim}D "
+            f"with shape {array.shape}"
+        )
+    if array.shape[1] != n_columns:
+        raise InputDataError(
+            f"{what}: expected {n_columns} columns, got {array.shape[1]}; each row must give one "
+            f"value per declared input"
+        )
+    bad = ~np.isfinite(array)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        name = column_names[column] if column_names else f"column {column}"
+        raise InputDataError(
+            f"{what}: row {row}, {name} is {array[row, column]!r}; every value must be a finite number"
+        )
+    return array

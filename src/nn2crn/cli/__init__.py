@@ -1,0 +1,76 @@
+"""The ``nn2crn`` command line.
+
+Each subcommand lives in its own module and is imported only when it runs, so
+``nn2crn --help`` is instant and never imports torch. Errors derived from
+:class:`nn2crn.NN2CRNError` are caught once, here: one line on stderr, exit 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from .._errors import NN2CRNError
+
+# name -> (module, attribute, one-line help). Adding a command means adding a line here.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "compile": ("nn2crn.cli.compile_cmd", "compile_command", "Compile a model JSON into a .crn file."),
+    "check": ("nn2crn.cli.check_cmd", "check_command", "Check a CRN's structure (feed-forward, non-competitive)."),
+    "eval": ("nn2crn.cli.eval_cmd", "eval_command", "Exact stable outputs of a CRN for rows of inputs."),
+    "verify": ("nn2crn.cli.verify_cmd", "verify_command", "Compile a model and compare the CRN with the network."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module_name, attribute, _ = COMMANDS[name]
+        return getattr(importlib.import_module(module_name), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help comes from COMMANDS so that --help imports no subcommand module.
+        rows = [(name, help_text) for name, (_, _, help_text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), prog_name="nn2crn")
+def app() -> None:
+    """nn2crn: binary-weight ReLU networks as rate-independent chemical reaction networks."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; returns the exit code."""
+    try:
+        result = app.main(args=argv, prog_name="nn2crn", standalone_mode=False)
+    except NN2CRNError as error:
+        click.echo(f"error: {error}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as error:
+        error.show()
+        return 2
+    except click.exceptions.Exit as exit_:
+        return exit_.exit_code
+    except BrokenPipeError:
+        return 0
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

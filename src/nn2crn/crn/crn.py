@@ -1,0 +1,367 @@
+"""The CRN type: species, reactions, initial amounts, declared inputs and outputs.
+
+There is exactly one representation of a reaction, :class:`Reaction`. Reversible
+reactions (``<=>``) exist only in the text format, which splits them in two.
+The species order is the column order of every array derived from a CRN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+from typing import Union
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._errors import CRNStructureError, InputDataError
+from .._validation import as_batch, is_identifier
+
+Terms = tuple[tuple[str, int], ...]
+"""A multiset of species as ``((name, count), ...)``, each name once, counts ≥ 1."""
+
+TermsLike = Union[Mapping[str, int], Iterable[Union[str, tuple[str, int]]]]
+
+
+def make_terms(terms: TermsLike, what: str = "terms") -> Terms:
+    """Aggregate species into ``((name, count), ...)``, keeping first-appearance order.
+
+    Accepts a mapping ``{name: count}``, a list of names (repeats add up) or a
+    list of ``(name, count)`` pairs.
+    """
+    counts: dict[str, int] = {}
+    items = terms.items() if isinstance(terms, Mapping) else terms
+    for item in items:
+        name, count = (item, 1) if isinstance(item, str) else item
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+            raise CRNStructureError(f"{what}: count of {name!r} must be a positive integer, got {count!r}")
+        counts[name] = counts.get(name, 0) + int(count)
+    return tuple(counts.items())
+
+
+def format_terms(terms: Terms) -> str:
+    """``A + 2 B`` (empty string for no species)."""
+    return " + ".join(name if count == 1 else f"{count} {name}" for name, count in terms)
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """One irreversible reaction ``reactants -> products`` with rate constant `rate`.
+
+    Attributes
+    ----------
+    reactants, products : tuple of (species, count)
+        Aggregated multisets; build from a list of names or a mapping.
+    rate : float
+        Rate constant, finite and > 0. Default 1.
+    """
+
+    reactants: Terms
+    products: Terms
+    rate: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reactants", make_terms(self.reactants, "reactants"))
+        object.__setattr__(self, "products", make_terms(self.products, "products"))
+        rate = float(self.rate)
+        if not (math.isfinite(rate) and rate > 0):
+            raise CRNStructureError(f"reaction {self}: rate constant must be finite and > 0, got {self.rate!r}")
+        object.__setattr__(self, "rate", rate)
+
+    @property
+    def order(self) -> int:
+        """Molecularity: the total count of reactant molecules."""
+        return sum(count for _, count in self.reactants)
+
+    def __str__(self) -> str:
+        text = f"{format_terms(self.reactants)} -> {format_terms(self.products)}".strip()
+        return text if self.rate == 1.0 else f"{text} [k = {self.rate!r}]"
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A declared input or output: ``value = sum(positive) - sum(negative)``.
+
+    An input with an empty negative side is single-rail and accepts only values ≥ 0.
+    Loading a value v ≥ 0 adds v × count to each species of `positive`; v < 0 adds
+    −v × count to each species of `negative`.
+    """
+
+    name: str
+    positive: Terms
+    negative: Terms = ()
+
+    def __post_init__(self) -> None:
+        if not is_identifier(self.name):
+            raise CRNStructureError(f"signal name {self.name!r} must match [A-Za-z_][A-Za-z0-9_]*")
+        object.__setattr__(self, "positive", make_terms(self.positive, f"signal {self.name}"))
+        object.__setattr__(self, "negative", make_terms(self.negative, f"signal {self.name}"))
+        if not self.positive:
+            raise CRNStructureError(f"signal {self.name}: the positive side needs at least one species")
+
+    @property
+    def dual_rail(self) -> bool:
+        return bool(self.negative)
+
+
+@dataclass(frozen=True, eq=False)
+class CRN:
+    """An immutable chemical reaction network with declared inputs and outputs.
+
+    Attributes
+    ----------
+    reactions : tuple of Reaction
+    initial : mapping of species -> amount
+        Fixed initial amounts (≥ 0); species not named start at 0.
+    inputs, outputs : tuple of Signal
+    species : tuple of str
+        Column order of all arrays. Inferred from first appearance (inputs,
+        outputs, reactions, initial) when not given.
+    """
+
+    reactions: tuple[Reaction, ...] = ()
+    initial: Mapping[str, float] = field(default_factory=dict)
+    inputs: tuple[Signal, ...] = ()
+    outputs: tuple[Signal, ...] = ()
+    species: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        reactions = tuple(self.reactions)
+        inputs, outputs = tuple(self.inputs), tuple(self.outputs)
+        species = list(self.species)
+        known = set(species)
+        if len(known) != len(species):
+            duplicate = next(s for s in species if species.count(s) > 1)
+            raise CRNStructureError(f"species {duplicate!r} is listed twice")
+        referenced: dict[str, None] = {}
+        for signal in (*inputs, *outputs):
+            for name, _ in (*signal.positive, *signal.negative):
+                referenced[name] = None
+        for reaction in reactions:
+            for name, _ in reaction.reactants:
+                referenced[name] = None
+            for name, _ in reaction.products:
+                referenced[name] = None
+        for name in self.initial:
+            referenced[name] = None
+        missing = [name for name in referenced if name not in known]
+        if self.species and missing:
+            raise CRNStructureError(f"species {missing[0]!r} is used but not in the species list")
+        species.extend(missing)
+        for name in species:
+            if not is_identifier(name):
+                raise CRNStructureError(f"species name {name!r} must match [A-Za-z_][A-Za-z0-9_]*")
+        initial = {}
+        for name in species:
+            if name in self.initial:
+                amount = float(self.initial[name])
+                if not (math.isfinite(amount) and amount >= 0):
+                    raise CRNStructureError(f"initial amount of {name} must be finite and >= 0, got {amount}")
+                if amount > 0:
+                    initial[name] = amount
+        for kind, signals in (("input", inputs), ("output", outputs)):
+            names = [signal.name for signal in signals]
+            if len(set(names)) != len(names):
+                raise CRNStructureError(f"two {kind}s are named {next(n for n in names if names.count(n) > 1)!r}")
+        object.__setattr__(self, "reactions", reactions)
+        object.__setattr__(self, "inputs", inputs)
+        object.__setattr__(self, "outputs", outputs)
+        object.__setattr__(self, "species", tuple(species))
+        object.__setattr__(self, "initial", MappingProxyType(initial))
+
+    # -- sizes ---------------------------------------------------------------
+    @property
+    def n_species(self) -> int:
+        return len(self.species)
+
+    @property
+    def n_reactions(self) -> int:
+        return len(self.reactions)
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.outputs)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(signal.name for signal in self.inputs)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(signal.name for signal in self.outputs)
+
+    # -- derived arrays (cached) ---------------------------------------------
+    @cached_property
+    def species_index(self) -> Mapping[str, int]:
+        return MappingProxyType({name: index for index, name in enumerate(self.species)})
+
+    def _terms_matrix(self, rows: Iterable[Terms], n_rows: int) -> sp.csr_array:
+        index = self.species_index
+        row_ids, columns, counts = [], [], []
+        for row, terms in enumerate(rows):
+            for name, count in terms:
+                row_ids.append(row)
+                columns.append(index[name])
+                counts.append(count)
+        return sp.csr_array(
+            (np.array(counts, dtype=np.float64), (np.array(row_ids, dtype=np.int64), np.array(columns, dtype=np.int64))),
+            shape=(n_rows, self.n_species),
+        )
+
+    @cached_property
+    def reactant_matrix(self) -> sp.csr_array:
+        """Reactant counts, sparse of shape (n_reactions, n_species)."""
+        return self._terms_matrix((r.reactants for r in self.reactions), self.n_reactions)
+
+    @cached_property
+    def product_matrix(self) -> sp.csr_array:
+        """Product counts, sparse of shape (n_reactions, n_species)."""
+        return self._terms_matrix((r.products for r in self.reactions), self.n_reactions)
+
+    @cached_property
+    def stoichiometry(self) -> sp.csr_array:
+        """Net change per firing, sparse of shape (n_reactions, n_species)."""
+        return (self.product_matrix - self.reactant_matrix).tocsr()
+
+    @cached_property
+    def rates(self) -> np.ndarray:
+        """Rate constants, shape (n_reactions,)."""
+        rates = np.array([r.rate for r in self.reactions], dtype=np.float64)
+        rates.setflags(write=False)
+        return rates
+
+    @cached_property
+    def reactant_columns(self) -> np.ndarray:
+        """Reactant species columns, int array of shape (n_reactions, max_distinct_reactants).
+
+        Padded with -1; `reactant_powers` gives the matching counts (0 for padding).
+        """
+        width = max((len(r.reactants) for r in self.reactions), default=0)
+        columns = np.full((self.n_reactions, width), -1, dtype=np.int64)
+        powers = np.zeros((self.n_reactions, width), dtype=np.int64)
+        index = self.species_index
+        for row, reaction in enumerate(self.reactions):
+            for slot, (name, count) in enumerate(reaction.reactants):
+                columns[row, slot] = index[name]
+                powers[row, slot] = count
+        columns.setflags(write=False)
+        powers.setflags(write=False)
+        self.__dict__["reactant_powers"] = powers
+        return columns
+
+    @property
+    def reactant_powers(self) -> np.ndarray:
+        """Reactant counts matching `reactant_columns`, shape (n_reactions, max_distinct_reactants)."""
+        self.reactant_columns  # noqa: B018 - fills the cache
+        return self.__dict__["reactant_powers"]
+
+    @cached_property
+    def initial_vector(self) -> np.ndarray:
+        """Fixed initial amounts, shape (n_species,)."""
+        vector = np.zeros(self.n_species)
+        for name, amount in self.initial.items():
+            vector[self.species_index[name]] = amount
+        vector.setflags(write=False)
+        return vector
+
+    def _signal_matrix(self, signals: tuple[Signal, ...], side: str) -> np.ndarray:
+        matrix = np.zeros((len(signals), self.n_species))
+        for row, signal in enumerate(signals):
+            for name, count in getattr(signal, side):
+                matrix[row, self.species_index[name]] += count
+        return matrix
+
+    @cached_property
+    def output_matrix(self) -> np.ndarray:
+        """Dense (n_outputs, n_species): output values are ``state @ output_matrix.T``."""
+        matrix = self._signal_matrix(self.outputs, "positive") - self._signal_matrix(self.outputs, "negative")
+        matrix.setflags(write=False)
+        return matrix
+
+    # -- inputs and outputs ----------------------------------------------------
+    def initial_state(self, input_values: object = None) -> np.ndarray:
+        """Initial amounts for a batch of input vectors.
+
+        Parameters
+        ----------
+        input_values : array-like of shape (n_batch, n_inputs), or None
+            Values of the declared inputs, in declaration order. None (or a CRN
+            without inputs) gives a batch of one with the fixed initial amounts.
+
+        Returns
+        -------
+        ndarray of shape (n_batch, n_species)
+
+        Raises
+        ------
+        InputDataError
+            Wrong shape, non-finite values, or a negative value for a single-rail input.
+        """
+        if input_values is None:
+            if self.inputs:
+                raise InputDataError(
+                    f"this CRN declares {self.n_inputs} inputs ({', '.join(self.input_names[:5])}"
+                    f"{', ...' if self.n_inputs > 5 else ''}); give one value for each"
+                )
+            return self.initial_vector[None, :].copy()
+        values = as_batch(input_values, self.n_inputs, what="inputs", column_names=self.input_names)
+        for column, signal in enumerate(self.inputs):
+            if not signal.dual_rail and (values[:, column] < 0).any():
+                row = int(np.argmax(values[:, column] < 0))
+                raise InputDataError(
+                    f"inputs: row {row}, {signal.name} = {values[row, column]} is negative, but input "
+                    f"{signal.name} is single-rail and takes only values >= 0 (was the CRN compiled "
+                    f"with --shift-inputs? then feed x - low)"
+                )
+        positive = self._signal_matrix(self.inputs, "positive")
+        negative = self._signal_matrix(self.inputs, "negative")
+        return (
+            self.initial_vector
+            + np.maximum(values, 0.0) @ positive
+            + np.maximum(-values, 0.0) @ negative
+        )
+
+    def read_outputs(self, states: np.ndarray) -> np.ndarray:
+        """Output values ``positive - negative`` for states of shape (..., n_species) → (..., n_outputs)."""
+        return np.asarray(states) @ self.output_matrix.T
+
+    # -- equality ----------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        """Semantic equality: same species set, reactions, initial amounts and signals.
+
+        The species order (the array column order) is not compared.
+        """
+        if not isinstance(other, CRN):
+            return NotImplemented
+        return (
+            set(self.species) == set(other.species)
+            and self.reactions == other.reactions
+            and dict(self.initial) == dict(other.initial)
+            and self.inputs == other.inputs
+            and self.outputs == other.outputs
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"CRN(n_species={self.n_species}, n_reactions={self.n_reactions}, "
+            f"inputs={list(self.input_names)}, outputs={list(self.output_names)})"
+        )
+
+    def with_rates(self, rates: object) -> CRN:
+        """A copy with rate constants replaced; `rates` has shape (n_reactions,)."""
+        rates = np.asarray(rates, dtype=np.float64)
+        if rates.shape != (self.n_reactions,):
+            raise InputDataError(f"rates: expected shape ({self.n_reactions},), got {rates.shape}")
+        reactions = tuple(
+            Reaction(r.reactants, r.products, float(k)) for r, k in zip(self.reactions, rates, strict=True)
+        )
+        return CRN(reactions, self.initial, self.inputs, self.outputs, self.species)
