@@ -1,0 +1,152 @@
+"""Algorithm 2 of Vasić et al.: eliminate unimolecular reactions by substitution.
+
+For each unimolecular reaction ``A -> P``: remove it, move A's initial amount
+onto the species of P (times their multiplicity), and replace A by P wherever A
+is produced. This is valid for feed-forward non-competitive CRNs, where A is
+consumed by that reaction only.
+
+Substitution composes: a species' *expansion* is the multiset of surviving
+species it eventually turns into, with coefficients that count paths. We
+compute all expansions at once with sparse matrix products, level by level
+from the sinks, so deep networks stay fast and products stay aggregated as
+(species, count).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._errors import CRNStructureError
+from ..crn import CRN, Reaction, Signal
+from ..crn.checks import check_crn
+
+
+def _expansions(eliminated: np.ndarray, transfer: sp.csr_array, n_species: int) -> sp.csr_array:
+    """Expansion of each eliminated species onto surviving species.
+
+    Parameters
+    ----------
+    eliminated : bool array of shape (n_species,)
+    transfer : sparse (n_species, n_species)
+        Row A holds the products of A's unimolecular reaction (rows of surviving
+        species are empty).
+
+    Returns
+    -------
+    sparse (n_species, n_species)
+        Row A is A's expansion for eliminated A, and the unit vector for the others.
+    """
+    survivors = sp.diags_array((~eliminated).astype(np.float64)).tocsr()
+    into_eliminated = transfer @ sp.diags_array(eliminated.astype(np.float64))
+    # depth(A) = 1 + max depth of eliminated products; 0 if none.
+    coo = into_eliminated.tocoo()
+    depth = np.zeros(n_species, dtype=np.int64)
+    for _ in range(n_species + 1):
+        updated = depth.copy()
+        np.maximum.at(updated, coo.row, depth[coo.col] + 1)
+        if np.array_equal(updated, depth):
+            break
+        depth = updated
+    else:  # pragma: no cover - check_crn already refused cycles
+        raise CRNStructureError("cycle among unimolecular reactions")
+    expansion = survivors.tolil()
+    direct = (transfer @ survivors).tocsr()
+    finished = survivors.copy()
+    for level in range(int(depth[eliminated].max(initial=-1)) + 1):
+        rows = np.flatnonzero(eliminated & (depth == level))
+        if len(rows) == 0:
+            continue
+        block = (into_eliminated[rows] @ finished + direct[rows]).tocsr()
+        expansion[rows] = block
+        finished = expansion.tocsr()
+    return expansion.tocsr()
+
+
+def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
+    """Eliminate unimolecular reactions by substitution (Algorithm 2).
+
+    Parameters
+    ----------
+    crn : CRN
+        Feed-forward and non-competitive (e.g. from :func:`compile_network`).
+    keep_inputs : bool, default True
+        Keep the reactions that consume declared input species, so that the
+        reduced CRN stays a function of its inputs through ``input`` lines that
+        name single species. With False they are eliminated too and each
+        ``input`` line lists the species its value loads onto.
+
+    Returns
+    -------
+    CRN
+        For a compiled network: one bimolecular reaction ``m + z_n -> ...`` per
+        ReLU node, plus the kept input reactions. The stable outputs are unchanged.
+
+    Raises
+    ------
+    CRNStructureError
+        If `crn` is not feed-forward and non-competitive.
+    """
+    report = check_crn(crn)
+    if not (report.feed_forward and report.non_competitive):
+        raise CRNStructureError(
+            "reduce needs a feed-forward, non-competitive CRN: " + "; ".join(report.problems(crn)[:3])
+        )
+    index = crn.species_index
+    input_species = {name for signal in crn.inputs for name, _ in (*signal.positive, *signal.negative)}
+    output_species = {name for signal in crn.outputs for name, _ in (*signal.positive, *signal.negative)}
+    eliminated = np.zeros(crn.n_species, dtype=bool)
+    removed_reaction = np.zeros(crn.n_reactions, dtype=bool)
+    transfer_rows: list[int] = []
+    for number, reaction in enumerate(crn.reactions):
+        if len(reaction.reactants) != 1 or reaction.reactants[0][1] != 1:
+            continue
+        name = reaction.reactants[0][0]
+        if name in output_species or (keep_inputs and name in input_species):
+            continue
+        eliminated[index[name]] = True
+        removed_reaction[number] = True
+        transfer_rows.append(number)
+    # Row A of `transfer` holds the products of A's (unique, by NC) unimolecular reaction.
+    transfer_source = crn.product_matrix[np.array(transfer_rows, dtype=np.int64)].tocoo()
+    reactant_of = np.array([index[crn.reactions[r].reactants[0][0]] for r in transfer_rows], dtype=np.int64)
+    transfer = sp.csr_array(
+        (transfer_source.data, (reactant_of[transfer_source.row], transfer_source.col)),
+        shape=(crn.n_species, crn.n_species),
+    )
+    expansion = _expansions(eliminated, transfer, crn.n_species)
+
+    kept = np.flatnonzero(~removed_reaction)
+    new_products = (crn.product_matrix[kept] @ expansion).tocsr()
+    new_products.sum_duplicates()
+    new_initial = crn.initial_vector @ expansion
+    if new_products.nnz and np.abs(new_products.data - np.round(new_products.data)).max() > 0:
+        raise CRNStructureError("stoichiometric coefficients overflowed during reduction")  # pragma: no cover
+
+    species = crn.species
+    reactions = []
+    for row, number in enumerate(kept):
+        start, stop = new_products.indptr[row], new_products.indptr[row + 1]
+        columns = new_products.indices[start:stop]
+        counts = new_products.data[start:stop]
+        order = np.argsort(columns, kind="stable")
+        products = tuple((species[c], int(n)) for c, n in zip(columns[order], counts[order], strict=True) if n > 0)
+        original = crn.reactions[number]
+        reactions.append(Reaction(original.reactants, products, original.rate))
+
+    def expand_side(terms: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
+        vector = np.zeros(crn.n_species)
+        for name, count in terms:
+            vector[index[name]] += count
+        expanded = vector @ expansion
+        return tuple((species[c], int(round(expanded[c]))) for c in np.flatnonzero(expanded))
+
+    inputs = tuple(Signal(s.name, expand_side(s.positive), expand_side(s.negative)) for s in crn.inputs)
+    initial = {species[c]: float(new_initial[c]) for c in np.flatnonzero(new_initial)}
+    used: set[str] = {name for signal in (*inputs, *crn.outputs) for name, _ in (*signal.positive, *signal.negative)}
+    for reaction in reactions:
+        used.update(name for name, _ in reaction.reactants)
+        used.update(name for name, _ in reaction.products)
+    used.update(initial)
+    order = tuple(name for name in species if name in used)
+    return CRN(tuple(reactions), initial, inputs, crn.outputs, order)

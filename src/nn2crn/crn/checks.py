@@ -1,0 +1,202 @@
+"""Structural checks: feed-forward, non-competitive, outputs only produced, sizes.
+
+Non-competitive (NC) and feed-forward together make the stable state independent
+of rate constants and rate laws, and equal to firing each reaction to completion
+in topological order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from .._errors import CRNStructureError
+from .crn import CRN
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What :func:`check_crn` found.
+
+    Attributes
+    ----------
+    feed_forward : bool
+        The species graph (reactant -> product edges) is acyclic.
+    cycle : tuple of str
+        Species on one cycle, if not feed-forward.
+    non_competitive : bool
+        No species is a reactant of two reactions.
+    competing : dict of species -> tuple of reaction indices
+        Species consumed by more than one reaction.
+    outputs_only_produced : bool
+    consumed_outputs : dict of species -> tuple of reaction indices
+    n_species, n_reactions, n_unimolecular, n_bimolecular, n_other : int
+        Sizes; `n_other` counts reactions of order 0 or >= 3.
+    max_fan_out : int
+        Largest number of distinct product species of one reaction.
+    product_terms : int
+        Total number of (species, count) product terms: the chemical cost of reduction.
+    max_coefficient : int
+        Largest product stoichiometric coefficient.
+    """
+
+    feed_forward: bool
+    cycle: tuple[str, ...]
+    non_competitive: bool
+    competing: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    outputs_only_produced: bool = True
+    consumed_outputs: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    n_species: int = 0
+    n_reactions: int = 0
+    n_unimolecular: int = 0
+    n_bimolecular: int = 0
+    n_other: int = 0
+    max_fan_out: int = 0
+    product_terms: int = 0
+    max_coefficient: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """All three structural properties hold."""
+        return self.feed_forward and self.non_competitive and self.outputs_only_produced
+
+    def problems(self, crn: CRN) -> list[str]:
+        """Human-readable descriptions of every failed check, naming species and reactions."""
+        lines = []
+        if not self.feed_forward:
+            lines.append("not feed-forward: cycle " + " -> ".join((*self.cycle, self.cycle[0])))
+        for name, reactions in list(self.competing.items())[:10]:
+            listed = "; ".join(f"#{i + 1} {crn.reactions[i]}" for i in reactions[:4])
+            lines.append(f"not non-competitive: {name} is a reactant of {len(reactions)} reactions ({listed})")
+        if len(self.competing) > 10:
+            lines.append(f"... and {len(self.competing) - 10} more competing species")
+        for name, reactions in self.consumed_outputs.items():
+            listed = "; ".join(f"#{i + 1} {crn.reactions[i]}" for i in reactions[:4])
+            lines.append(f"output species {name} is consumed by {listed}")
+        return lines
+
+
+def _reaction_species_edges(crn: CRN) -> tuple[np.ndarray, np.ndarray]:
+    """(source, target) species column pairs for every reactant -> product edge."""
+    products = crn.product_matrix.tocoo()
+    sources, targets = [], []
+    for slot in range(crn.reactant_columns.shape[1]):
+        reactant = crn.reactant_columns[:, slot][products.row]
+        valid = reactant >= 0
+        sources.append(reactant[valid])
+        targets.append(products.col[valid].astype(np.int64))
+    if not sources:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(sources), np.concatenate(targets)
+
+
+def _find_cycle(crn: CRN, sources: np.ndarray, targets: np.ndarray) -> tuple[str, ...]:
+    """One cycle of the species graph, or () if acyclic."""
+    self_loops = sources == targets
+    if self_loops.any():
+        return (crn.species[int(sources[self_loops][0])],)
+    graph = sp.csr_array(
+        (np.ones(len(sources)), (sources, targets)), shape=(crn.n_species, crn.n_species)
+    )
+    n_components, labels = connected_components(graph, directed=True, connection="strong")
+    if n_components == crn.n_species:
+        return ()
+    sizes = np.bincount(labels)
+    component = int(np.argmax(sizes > 1))
+    members = set(np.flatnonzero(labels == component).tolist())
+    # Walk inside the strongly connected component until a node repeats.
+    start = min(members)
+    path, seen = [start], {start: 0}
+    node = start
+    while True:
+        neighbours = graph.indices[graph.indptr[node] : graph.indptr[node + 1]]
+        node = int(next(n for n in neighbours if int(n) in members))
+        if node in seen:
+            return tuple(crn.species[i] for i in path[seen[node] :])
+        seen[node] = len(path)
+        path.append(node)
+
+
+def check_crn(crn: CRN) -> CheckReport:
+    """Check the structural properties rate independence relies on.
+
+    Parameters
+    ----------
+    crn : CRN
+
+    Returns
+    -------
+    CheckReport
+    """
+    sources, targets = _reaction_species_edges(crn)
+    cycle = _find_cycle(crn, sources, targets)
+    reactant_csc = crn.reactant_matrix.tocsc()
+    consumers = {
+        crn.species[column]: tuple(
+            int(i) for i in reactant_csc.indices[reactant_csc.indptr[column] : reactant_csc.indptr[column + 1]]
+        )
+        for column in range(crn.n_species)
+        if reactant_csc.indptr[column + 1] > reactant_csc.indptr[column]
+    }
+    competing = {name: reactions for name, reactions in consumers.items() if len(reactions) > 1}
+    output_species = {name for signal in crn.outputs for name, _ in (*signal.positive, *signal.negative)}
+    consumed_outputs = {name: consumers[name] for name in crn.species if name in output_species and name in consumers}
+    orders = np.array([reaction.order for reaction in crn.reactions], dtype=np.int64)
+    product_counts = crn.product_matrix
+    distinct_products = np.diff(product_counts.tocsr().indptr)
+    return CheckReport(
+        feed_forward=not cycle,
+        cycle=cycle,
+        non_competitive=not competing,
+        competing=competing,
+        outputs_only_produced=not consumed_outputs,
+        consumed_outputs=consumed_outputs,
+        n_species=crn.n_species,
+        n_reactions=crn.n_reactions,
+        n_unimolecular=int((orders == 1).sum()),
+        n_bimolecular=int((orders == 2).sum()),
+        n_other=int(((orders == 0) | (orders > 2)).sum()),
+        max_fan_out=int(distinct_products.max(initial=0)),
+        product_terms=int(product_counts.nnz),
+        max_coefficient=int(product_counts.data.max(initial=0)),
+    )
+
+
+def require_nc_feed_forward(crn: CRN, purpose: str) -> CheckReport:
+    """Raise :class:`CRNStructureError` unless `crn` is feed-forward and non-competitive."""
+    report = check_crn(crn)
+    if not (report.feed_forward and report.non_competitive):
+        problems = [p for p in report.problems(crn) if not p.startswith("output species")]
+        raise CRNStructureError(
+            f"{purpose} needs a feed-forward, non-competitive CRN, but this one is not: "
+            + "; ".join(problems[:3])
+            + ". Use the ODE or SSA simulator for general CRNs."
+        )
+    return report
+
+
+def reaction_levels(crn: CRN) -> np.ndarray:
+    """Topological level of each reaction of a feed-forward NC CRN, shape (n_reactions,).
+
+    A reaction's level is one more than the highest level of any reaction that
+    produces one of its reactants (0 if none). Reactions on one level consume
+    disjoint species and feed none of each other, so they can fire together.
+    """
+    consumer = np.full(crn.n_species, -1, dtype=np.int64)
+    reactant = crn.reactant_matrix.tocoo()
+    consumer[reactant.col] = reactant.row
+    product = crn.product_matrix.tocoo()
+    has_consumer = consumer[product.col] >= 0
+    edge_from = product.row[has_consumer].astype(np.int64)
+    edge_to = consumer[product.col[has_consumer]]
+    levels = np.zeros(crn.n_reactions, dtype=np.int64)
+    for _ in range(crn.n_reactions + 1):
+        updated = levels.copy()
+        np.maximum.at(updated, edge_to, levels[edge_from] + 1)
+        if np.array_equal(updated, levels):
+            return levels
+        levels = updated
+    raise CRNStructureError("reaction graph has a cycle; the CRN is not feed-forward")

@@ -1,0 +1,338 @@
+"""The `.crn` text format (documented in docs/formats.md).
+
+Reactions follow the Nuskell/crnverifier syntax::
+
+    # comment
+    A + 2 B -> C + D [k = 0.5]; C <=> D [kf = 1, kr = 2]
+    A @initial 1.25
+    input x0 = x0p - x0n
+    output y0 = (y0p + y0q) - y0n
+
+Every syntax error raises :class:`CRNFormatError` with ``file:line:col``, the
+line and a caret under the offending token.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .._errors import CRNFormatError, CRNStructureError
+from .crn import CRN, Reaction, Signal, Terms, format_terms
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)
+  | (?P<initial>@initial\b|@i\b)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<op><=>|->|[-+=()\[\],])
+    """,
+    re.VERBOSE,
+)
+
+_KEYWORD = re.compile(r"\s*(input|output)\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # number, initial, name, op, end
+    text: str
+    column: int  # 1-based
+
+
+class _Statement:
+    """Cursor over the tokens of one `;`-separated statement."""
+
+    def __init__(self, text: str, offset: int, line_text: str, line_number: int, source: str) -> None:
+        self.line_text = line_text
+        self.line_number = line_number
+        self.source = source
+        self.tokens: list[_Token] = []
+        position = 0
+        while position < len(text):
+            match = _TOKEN.match(text, position)
+            if match is None:
+                self.error(f"unexpected character {text[position]!r}", offset + position + 1)
+            if match.lastgroup != "space":
+                self.tokens.append(_Token(match.lastgroup, match.group(), offset + position + 1))
+            position = match.end()
+        self.tokens.append(_Token("end", "", offset + len(text.rstrip()) + 1))
+        self.index = 0
+
+    def error(self, message: str, column: int) -> None:
+        raise CRNFormatError(
+            message, source=self.source, line=self.line_number, column=column, text=self.line_text.rstrip("\n")
+        )
+
+    def peek(self) -> _Token:
+        return self.tokens[self.index]
+
+    def next(self) -> _Token:
+        token = self.tokens[self.index]
+        if token.kind != "end":
+            self.index += 1
+        return token
+
+    def expect(self, kind: str, text: str | None, expected: str) -> _Token:
+        token = self.peek()
+        if token.kind != kind or (text is not None and token.text != text):
+            found = "end of statement" if token.kind == "end" else repr(token.text)
+            self.error(f"expected {expected}, found {found}", token.column)
+        return self.next()
+
+    def at(self, kind: str, text: str | None = None) -> bool:
+        token = self.peek()
+        return token.kind == kind and (text is None or token.text == text)
+
+    def number(self, what: str) -> float:
+        token = self.expect("number", None, what)
+        return float(token.text)
+
+    def count(self) -> int:
+        token = self.peek()
+        if token.kind == "number":
+            if not re.fullmatch(r"[0-9]+", token.text) or int(token.text) < 1:
+                self.error(f"stoichiometric coefficient must be a positive integer, found {token.text!r}", token.column)
+            self.next()
+            return int(token.text)
+        return 1
+
+    def term(self) -> tuple[str, int]:
+        count = self.count()
+        name = self.expect("name", None, "a species name")
+        return name.text, count
+
+    def side(self, stop: set[str]) -> list[tuple[str, int]]:
+        """Zero or more terms joined by '+', ending at an op in `stop` or the end."""
+        terms: list[tuple[str, int]] = []
+        if self.at("end") or (self.peek().kind == "op" and self.peek().text in stop):
+            return terms
+        terms.append(self.term())
+        while self.at("op", "+"):
+            self.next()
+            terms.append(self.term())
+        return terms
+
+
+def _split_statements(line: str) -> list[tuple[str, int]]:
+    """Split a comment-free line on ';', returning (text, 0-based offset)."""
+    pieces, start = [], 0
+    for index, char in enumerate(line):
+        if char == ";":
+            pieces.append((line[start:index], start))
+            start = index + 1
+    pieces.append((line[start:], start))
+    return [(text, offset) for text, offset in pieces if text.strip()]
+
+
+def _parse_rates(statement: _Statement, reversible: bool) -> tuple[float, float]:
+    forward = backward = 1.0
+    if not statement.at("op", "["):
+        return forward, backward
+    statement.next()
+    seen: dict[str, float] = {}
+    position = 0
+    while True:
+        token = statement.peek()
+        if token.kind == "name":
+            key = statement.next().text
+            allowed = ("kf", "kr") if reversible else ("k",)
+            if key not in allowed:
+                statement.error(
+                    f"unknown rate name {key!r}; expected {' or '.join(allowed)}", token.column
+                )
+            statement.expect("op", "=", "'=' after the rate name")
+        elif token.kind == "number":
+            key = ("kf", "kr")[position] if reversible and position < 2 else "k"
+        else:
+            statement.error("expected a rate such as 'k = 0.5' inside [ ]", token.column)
+        value_token = statement.peek()
+        value = statement.number("a rate constant (a positive number)")
+        if not (math.isfinite(value) and value > 0):
+            statement.error(f"rate constant must be > 0, found {value_token.text}", value_token.column)
+        if key in seen:
+            statement.error(f"rate {key!r} given twice", token.column)
+        seen[key] = value
+        position += 1
+        if statement.at("op", ","):
+            statement.next()
+            continue
+        statement.expect("op", "]", "',' or ']' to close the rates")
+        break
+    if reversible:
+        return seen.get("kf", 1.0), seen.get("kr", 1.0)
+    return seen.get("k", 1.0), backward
+
+
+def _parse_signal_side(statement: _Statement) -> list[tuple[str, int]]:
+    if statement.at("op", "("):
+        statement.next()
+        terms = [statement.term()]
+        while statement.at("op", "+"):
+            statement.next()
+            terms.append(statement.term())
+        statement.expect("op", ")", "'+' or ')'")
+        return terms
+    terms = [statement.term()]
+    while statement.at("op", "+"):
+        statement.next()
+        terms.append(statement.term())
+    return terms
+
+
+def parse_crn(text: str, source: str = "<string>") -> CRN:
+    """Parse `.crn` text into a :class:`CRN`.
+
+    Parameters
+    ----------
+    text : str
+        The file contents.
+    source : str
+        Name used in error messages (usually the file path).
+
+    Raises
+    ------
+    CRNFormatError
+        With ``source:line:col`` and what was expected.
+    """
+    reactions: list[Reaction] = []
+    initial: dict[str, float] = {}
+    inputs: list[Signal] = []
+    outputs: list[Signal] = []
+    signal_lines: dict[tuple[str, str], int] = {}
+    for line_number, raw_line in enumerate(text.splitlines(), start=1):
+        line = raw_line.split("#", 1)[0]
+        for statement_text, offset in _split_statements(line):
+            statement = _Statement(statement_text, offset, raw_line, line_number, source)
+            keyword = _KEYWORD.match(statement_text)
+            if keyword:
+                kind = statement.next().text
+                name_token = statement.next()
+                statement.expect("op", "=", "'='")
+                positive = _parse_signal_side(statement)
+                negative: list[tuple[str, int]] = []
+                if statement.at("op", "-"):
+                    statement.next()
+                    negative = _parse_signal_side(statement)
+                statement.expect("end", None, "'-' followed by the negative side, or the end of the line")
+                key = (kind, name_token.text)
+                if key in signal_lines:
+                    statement.error(
+                        f"{kind} {name_token.text!r} is already declared on line {signal_lines[key]}",
+                        name_token.column,
+                    )
+                signal_lines[key] = line_number
+                (inputs if kind == "input" else outputs).append(Signal(name_token.text, positive, negative))
+                continue
+            if len(statement.tokens) >= 2 and statement.tokens[1].kind == "initial":
+                name_token = statement.expect("name", None, "a species name")
+                statement.next()
+                if statement.at("op", "-"):
+                    statement.error("initial amounts must be >= 0", statement.peek().column)
+                amount_token = statement.peek()
+                amount = statement.number("an initial amount (a number >= 0)")
+                if not math.isfinite(amount):
+                    statement.error("initial amount must be finite", amount_token.column)
+                statement.expect("end", None, "the end of the statement after the amount")
+                if name_token.text in initial:
+                    statement.error(f"initial amount of {name_token.text!r} is given twice", name_token.column)
+                initial[name_token.text] = amount
+                continue
+            reactants = statement.side({"->", "<=>"})
+            arrow = statement.peek()
+            if not (arrow.kind == "op" and arrow.text in ("->", "<=>")):
+                found = "end of statement" if arrow.kind == "end" else repr(arrow.text)
+                statement.error(
+                    f"expected '->' or '<=>' (or '@initial', or an 'input'/'output' line), found {found}",
+                    arrow.column,
+                )
+            statement.next()
+            products = statement.side({"["})
+            reversible = arrow.text == "<=>"
+            forward, backward = _parse_rates(statement, reversible)
+            statement.expect("end", None, "'+', '[rates]' or the end of the reaction")
+            if not reactants and not products:
+                statement.error("a reaction needs at least one reactant or product", arrow.column)
+            reactions.append(Reaction(tuple(reactants), tuple(products), forward))
+            if reversible:
+                reactions.append(Reaction(tuple(products), tuple(reactants), backward))
+    try:
+        return CRN(tuple(reactions), initial, tuple(inputs), tuple(outputs))
+    except CRNStructureError as error:
+        raise CRNFormatError(str(error), source=source) from None
+
+
+def read_crn(path: str | os.PathLike[str]) -> CRN:
+    """Read a `.crn` file. Missing or unreadable files raise :class:`CRNFormatError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CRNFormatError("no such file; give the path of a .crn file", source=str(path)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CRNFormatError(f"cannot read file ({error})", source=str(path)) from None
+    return parse_crn(text, source=str(path))
+
+
+def format_number(value: float) -> str:
+    """Shortest text that reads back to the same float, in crnverifier's number grammar."""
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(value)
+
+
+def _format_side(terms: Terms) -> str:
+    if len(terms) == 1:
+        return format_terms(terms)
+    return f"({format_terms(terms)})"
+
+
+def _format_signal(kind: str, signal: Signal) -> str:
+    text = f"{kind} {signal.name} = {_format_side(signal.positive)}"
+    if signal.negative:
+        text += f" - {_format_side(signal.negative)}"
+    return text
+
+
+def format_crn(crn: CRN, *, plain: bool = False, header: str | None = None) -> str:
+    """The `.crn` text of `crn`; `plain` omits input/output lines (crnverifier/Nuskell compatible)."""
+    from .. import __version__
+
+    lines = [f"# generated by nn2crn {__version__}"]
+    if header:
+        lines.extend(f"# {line}" for line in header.splitlines())
+    lines.append(
+        f"# {crn.n_species} species, {crn.n_reactions} reactions, {crn.n_inputs} inputs, {crn.n_outputs} outputs"
+    )
+    if plain and crn.inputs:
+        lines.append("# plain: input/output declarations omitted; inputs load onto:")
+        for signal in crn.inputs:
+            lines.append(f"#   {_format_signal('input', signal)}")
+        for signal in crn.outputs:
+            lines.append(f"#   {_format_signal('output', signal)}")
+    if not plain and (crn.inputs or crn.outputs):
+        lines.append("")
+        lines.extend(_format_signal("input", signal) for signal in crn.inputs)
+        lines.extend(_format_signal("output", signal) for signal in crn.outputs)
+    if crn.reactions:
+        lines.append("")
+        for reaction in crn.reactions:
+            text = f"{format_terms(reaction.reactants)} -> {format_terms(reaction.products)}".strip()
+            lines.append(f"{text} [k = {format_number(reaction.rate)}]")
+    if crn.initial:
+        lines.append("")
+        lines.extend(f"{name} @initial {format_number(amount)}" for name, amount in crn.initial.items())
+    return "\n".join(lines) + "\n"
+
+
+def write_crn(crn: CRN, path: str | os.PathLike[str], *, plain: bool = False, header: str | None = None) -> None:
+    """Write `crn` to `path` atomically (a failed write never leaves a half-written file)."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(format_crn(crn, plain=plain, header=header), encoding="utf-8")
+    os.replace(temporary, path)

@@ -1,0 +1,7 @@
+"""Simulation: exact stable states, deterministic ODE kinetics and stochastic SSA."""
+
+from .base import Trajectory as Trajectory
+from .exact import ExactPlan as ExactPlan
+from .exact import evaluate_exact as evaluate_exact
+from .exact import plan_exact as plan_exact
+from .exact import stable_outputs as stable_outputs
