@@ -113,9 +113,10 @@ def compile_network(
                 continue
             same = tuple((targets[j][0 if column[j] > 0 else 1], 1) for j in nonzero)
             flipped = tuple((targets[j][1 if column[j] > 0 else 0], 1) for j in nonzero)
-            reactions.append(Reaction(((positive, 1),), same))
+            # Targets are distinct species, so the terms are already aggregated.
+            reactions.append(Reaction._trusted(((positive, 1),), same, 1.0))
             if negative is not None:
-                reactions.append(Reaction(((negative, 1),), flipped))
+                reactions.append(Reaction._trusted(((negative, 1),), flipped, 1.0))
 
         for j, value in enumerate(bias):
             if value > 0:

@@ -50,16 +50,17 @@ def _expansions(eliminated: np.ndarray, transfer: sp.csr_array, n_species: int) 
         depth = updated
     else:  # pragma: no cover - check_crn already refused cycles
         raise CRNStructureError("cycle among unimolecular reactions")
-    expansion = survivors.tolil()
     direct = (transfer @ survivors).tocsr()
-    finished = survivors.copy()
+    expansion = survivors
     for level in range(int(depth[eliminated].max(initial=-1)) + 1):
         rows = np.flatnonzero(eliminated & (depth == level))
         if len(rows) == 0:
             continue
-        block = (into_eliminated[rows] @ finished + direct[rows]).tocsr()
-        expansion[rows] = block
-        finished = expansion.tocsr()
+        block = (into_eliminated[rows] @ expansion + direct[rows]).tocsr()
+        scatter = sp.csr_array(
+            (np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(n_species, len(rows))
+        )
+        expansion = (expansion + scatter @ block).tocsr()
     return expansion.tocsr()
 
 
@@ -128,25 +129,41 @@ def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
     for row, number in enumerate(kept):
         start, stop = new_products.indptr[row], new_products.indptr[row + 1]
         columns = new_products.indices[start:stop]
-        counts = new_products.data[start:stop]
         order = np.argsort(columns, kind="stable")
-        products = tuple((species[c], int(n)) for c, n in zip(columns[order], counts[order], strict=True) if n > 0)
+        counts = new_products.data[start:stop][order].astype(np.int64)
+        names = map(species.__getitem__, columns[order].tolist())
+        products = tuple(zip(names, counts.tolist(), strict=True))
         original = crn.reactions[number]
-        reactions.append(Reaction(original.reactants, products, original.rate))
+        reactions.append(Reaction._trusted(original.reactants, products, original.rate))
 
-    def expand_side(terms: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
-        vector = np.zeros(crn.n_species)
-        for name, count in terms:
-            vector[index[name]] += count
-        expanded = vector @ expansion
-        return tuple((species[c], int(round(expanded[c]))) for c in np.flatnonzero(expanded))
+    inputs = crn.inputs
+    if not keep_inputs and crn.inputs:
+        positive = crn._signal_matrix(crn.inputs, "positive") @ expansion
+        negative = crn._signal_matrix(crn.inputs, "negative") @ expansion
 
-    inputs = tuple(Signal(s.name, expand_side(s.positive), expand_side(s.negative)) for s in crn.inputs)
+        def side(vector: np.ndarray) -> tuple[tuple[str, int], ...]:
+            return tuple((species[c], int(round(vector[c]))) for c in np.flatnonzero(vector))
+
+        inputs = tuple(
+            Signal(s.name, side(positive[i]), side(negative[i])) for i, s in enumerate(crn.inputs)
+        )
     initial = {species[c]: float(new_initial[c]) for c in np.flatnonzero(new_initial)}
-    used: set[str] = {name for signal in (*inputs, *crn.outputs) for name, _ in (*signal.positive, *signal.negative)}
-    for reaction in reactions:
-        used.update(name for name, _ in reaction.reactants)
-        used.update(name for name, _ in reaction.products)
-    used.update(initial)
-    order = tuple(name for name in species if name in used)
-    return CRN(tuple(reactions), initial, inputs, crn.outputs, order)
+    used = np.zeros(crn.n_species, dtype=bool)
+    used[np.unique(new_products.indices)] = True
+    used[np.unique(crn.reactant_matrix[kept].indices)] = True
+    used[new_initial != 0] = True
+    signal_species = {name for signal in (*inputs, *crn.outputs) for name, _ in (*signal.positive, *signal.negative)}
+    keep_column = used | np.array([name in signal_species for name in species])
+    columns = np.flatnonzero(keep_column)
+    reactant_matrix = crn.reactant_matrix[kept][:, columns].tocsr()
+    product_matrix = new_products[:, columns].tocsr()
+    product_matrix.sort_indices()
+    return CRN._trusted(
+        tuple(reactions),
+        initial,
+        inputs,
+        crn.outputs,
+        tuple(species[c] for c in columns),
+        reactant_matrix,
+        product_matrix,
+    )

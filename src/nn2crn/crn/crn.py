@@ -71,6 +71,15 @@ class Reaction:
             raise CRNStructureError(f"reaction {self}: rate constant must be finite and > 0, got {self.rate!r}")
         object.__setattr__(self, "rate", rate)
 
+    @classmethod
+    def _trusted(cls, reactants: Terms, products: Terms, rate: float) -> Reaction:
+        """Build without validation from terms already aggregated by nn2crn itself (hot path)."""
+        reaction = object.__new__(cls)
+        object.__setattr__(reaction, "reactants", reactants)
+        object.__setattr__(reaction, "products", products)
+        object.__setattr__(reaction, "rate", float(rate))
+        return reaction
+
     @property
     def order(self) -> int:
         """Molecularity: the total count of reactant molecules."""
@@ -136,18 +145,27 @@ class CRN:
         if len(known) != len(species):
             duplicate = next(s for s in species if species.count(s) > 1)
             raise CRNStructureError(f"species {duplicate!r} is listed twice")
-        referenced: dict[str, None] = {}
-        for signal in (*inputs, *outputs):
-            for name, _ in (*signal.positive, *signal.negative):
+        if self.species:
+            # Building the matrices looks every name up, which validates membership.
+            object.__setattr__(self, "species", tuple(species))
+            object.__setattr__(self, "reactions", reactions)
+            self.__dict__["reactant_matrix"] = self._terms_matrix([r.reactants for r in reactions], len(reactions))
+            self.__dict__["product_matrix"] = self._terms_matrix([r.products for r in reactions], len(reactions))
+            others = [name for signal in (*inputs, *outputs) for name, _ in (*signal.positive, *signal.negative)]
+            missing = [name for name in (*others, *self.initial) if name not in known]
+        else:
+            referenced: dict[str, None] = {}
+            for signal in (*inputs, *outputs):
+                for name, _ in (*signal.positive, *signal.negative):
+                    referenced[name] = None
+            for reaction in reactions:
+                for name, _ in reaction.reactants:
+                    referenced[name] = None
+                for name, _ in reaction.products:
+                    referenced[name] = None
+            for name in self.initial:
                 referenced[name] = None
-        for reaction in reactions:
-            for name, _ in reaction.reactants:
-                referenced[name] = None
-            for name, _ in reaction.products:
-                referenced[name] = None
-        for name in self.initial:
-            referenced[name] = None
-        missing = [name for name in referenced if name not in known]
+            missing = [name for name in referenced if name not in known]
         if self.species and missing:
             raise CRNStructureError(f"species {missing[0]!r} is used but not in the species list")
         species.extend(missing)
@@ -171,6 +189,31 @@ class CRN:
         object.__setattr__(self, "outputs", outputs)
         object.__setattr__(self, "species", tuple(species))
         object.__setattr__(self, "initial", MappingProxyType(initial))
+
+    @classmethod
+    def _trusted(
+        cls,
+        reactions: tuple[Reaction, ...],
+        initial: Mapping[str, float],
+        inputs: tuple[Signal, ...],
+        outputs: tuple[Signal, ...],
+        species: tuple[str, ...],
+        reactant_matrix: sp.csr_array,
+        product_matrix: sp.csr_array,
+    ) -> CRN:
+        """Build without re-validating parts that nn2crn derived itself (hot path of reduce).
+
+        The matrices must already be in `species` column order.
+        """
+        crn = object.__new__(cls)
+        object.__setattr__(crn, "reactions", reactions)
+        object.__setattr__(crn, "initial", MappingProxyType(dict(initial)))
+        object.__setattr__(crn, "inputs", inputs)
+        object.__setattr__(crn, "outputs", outputs)
+        object.__setattr__(crn, "species", species)
+        crn.__dict__["reactant_matrix"] = reactant_matrix
+        crn.__dict__["product_matrix"] = product_matrix
+        return crn
 
     # -- sizes ---------------------------------------------------------------
     @property
@@ -202,28 +245,29 @@ class CRN:
     def species_index(self) -> Mapping[str, int]:
         return MappingProxyType({name: index for index, name in enumerate(self.species)})
 
-    def _terms_matrix(self, rows: Iterable[Terms], n_rows: int) -> sp.csr_array:
+    def _terms_matrix(self, rows: list[Terms], n_rows: int) -> sp.csr_array:
         index = self.species_index
-        row_ids, columns, counts = [], [], []
-        for row, terms in enumerate(rows):
-            for name, count in terms:
-                row_ids.append(row)
-                columns.append(index[name])
-                counts.append(count)
-        return sp.csr_array(
-            (np.array(counts, dtype=np.float64), (np.array(row_ids, dtype=np.int64), np.array(columns, dtype=np.int64))),
-            shape=(n_rows, self.n_species),
-        )
+        lengths = np.fromiter((len(terms) for terms in rows), dtype=np.int64, count=n_rows)
+        names = [name for terms in rows for name, _ in terms]
+        counts = np.fromiter((count for terms in rows for _, count in terms), dtype=np.float64, count=len(names))
+        try:
+            columns = np.fromiter(map(index.__getitem__, names), dtype=np.int64, count=len(names))
+        except KeyError as error:
+            raise CRNStructureError(f"species {error.args[0]!r} is used but not in the species list") from None
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        matrix = sp.csr_array((counts, columns, indptr), shape=(n_rows, self.n_species))
+        matrix.sum_duplicates()
+        return matrix
 
     @cached_property
     def reactant_matrix(self) -> sp.csr_array:
         """Reactant counts, sparse of shape (n_reactions, n_species)."""
-        return self._terms_matrix((r.reactants for r in self.reactions), self.n_reactions)
+        return self._terms_matrix([r.reactants for r in self.reactions], self.n_reactions)
 
     @cached_property
     def product_matrix(self) -> sp.csr_array:
         """Product counts, sparse of shape (n_reactions, n_species)."""
-        return self._terms_matrix((r.products for r in self.reactions), self.n_reactions)
+        return self._terms_matrix([r.products for r in self.reactions], self.n_reactions)
 
     @cached_property
     def stoichiometry(self) -> sp.csr_array:
@@ -311,6 +355,10 @@ class CRN:
                     f"{', ...' if self.n_inputs > 5 else ''}); give one value for each"
                 )
             return self.initial_vector[None, :].copy()
+        return self._load_species_major(self.validate_inputs(input_values)).T
+
+    def validate_inputs(self, input_values: object) -> np.ndarray:
+        """Input values as float64 (n_batch, n_inputs), checked for shape, NaN and single-rail signs."""
         values = as_batch(input_values, self.n_inputs, what="inputs", column_names=self.input_names)
         for column, signal in enumerate(self.inputs):
             if not signal.dual_rail and (values[:, column] < 0).any():
@@ -320,12 +368,22 @@ class CRN:
                     f"{signal.name} is single-rail and takes only values >= 0 (was the CRN compiled "
                     f"with --shift-inputs? then feed x - low)"
                 )
-        positive = self._signal_matrix(self.inputs, "positive")
-        negative = self._signal_matrix(self.inputs, "negative")
+        return values
+
+    def _load_species_major(self, values: np.ndarray) -> np.ndarray:
+        """Initial amounts laid out (n_species, n_batch), for validated input `values`."""
+        positive, negative = self._input_loading
+        amounts = np.repeat(self.initial_vector[:, None], values.shape[0], axis=1)
+        amounts += positive @ np.ascontiguousarray(np.maximum(values, 0.0).T)
+        amounts += negative @ np.ascontiguousarray(np.maximum(-values, 0.0).T)
+        return amounts
+
+    @cached_property
+    def _input_loading(self) -> tuple[sp.csr_array, sp.csr_array]:
+        """Sparse (n_species, n_inputs) loading matrices of the positive and negative sides."""
         return (
-            self.initial_vector
-            + np.maximum(values, 0.0) @ positive
-            + np.maximum(-values, 0.0) @ negative
+            sp.csr_array(self._signal_matrix(self.inputs, "positive").T),
+            sp.csr_array(self._signal_matrix(self.inputs, "negative").T),
         )
 
     def read_outputs(self, states: np.ndarray) -> np.ndarray:
