@@ -1,0 +1,302 @@
+"""Figures of simulated kinetics (matplotlib, imported lazily).
+
+Figures are built with :class:`matplotlib.figure.Figure` directly, never through
+pyplot, so no global backend is switched and no window opens; the file format
+follows the path's suffix (``.png``, ``.svg`` or ``.pdf``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._errors import InputDataError
+
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def check_plot_path(path: str | os.PathLike[str]) -> Path:
+    """Validate a figure path: a known suffix and an existing parent folder.
+
+    Raises
+    ------
+    InputDataError
+        Unknown suffix or missing folder.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in PLOT_SUFFIXES:
+        raise InputDataError(
+            f"plot file {str(path)!r}: unknown format {path.suffix or '(no suffix)'!r}; "
+            f"end the name in {', '.join(PLOT_SUFFIXES)}"
+        )
+    if not path.parent.is_dir():
+        raise InputDataError(f"plot file {str(path)!r}: folder {str(path.parent)!r} does not exist")
+    return path
+
+
+def _figure(n_panels: int, *, width: float = 6.0, height: float = 3.2, columns: int = 2) -> tuple[Any, list[Any]]:
+    from matplotlib.figure import Figure
+
+    columns = max(1, min(columns, n_panels))
+    rows = -(-n_panels // columns)
+    figure = Figure(figsize=(width * columns, height * rows), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).ravel().tolist()
+    for extra in axes[n_panels:]:
+        extra.set_visible(False)
+    return figure, axes[:n_panels]
+
+
+def _save(figure: Any, path: Path) -> Path:
+    figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=120)
+    return path
+
+
+def plot_trajectories(
+    trajectory: Any,
+    path: str | os.PathLike[str],
+    *,
+    stable: object | None = None,
+    rows: Sequence[int] | None = None,
+    max_rows: int = 4,
+    log_time: bool = False,
+    title: str | None = None,
+) -> Path:
+    """Plot the outputs ``Y+ − Y−`` over time for chosen batch rows, stable values dashed.
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+        Outputs of shape (n_batch, n_times, n_outputs).
+    path : path-like
+        Figure file; ``.png``, ``.svg`` or ``.pdf``.
+    stable : array-like of shape (n_rows, n_outputs), optional
+        Exact stable outputs per input row; drawn as dashed lines in each output's colour.
+    rows : sequence of int, optional
+        Batch rows to draw, one panel each. Default: the first `max_rows`.
+    max_rows : int
+        Panels drawn when `rows` is not given.
+    log_time : bool
+        Logarithmic time axis (the first sample, t = 0, is then not drawn).
+    title : str, optional
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    path = check_plot_path(path)
+    outputs = trajectory.outputs
+    n_batch = outputs.shape[0]
+    rows = list(range(min(max_rows, n_batch))) if rows is None else [int(r) for r in rows]
+    bad = [r for r in rows if not 0 <= r < n_batch]
+    if not rows or bad:
+        raise InputDataError(f"plot rows {bad or rows}: the trajectory has batch rows 0..{n_batch - 1}")
+    if stable is not None:
+        stable = np.asarray(stable, dtype=np.float64)
+        stable = stable[None, :] if stable.ndim == 1 else stable
+    names = trajectory.crn.output_names
+    times = trajectory.times
+    shown = slice(1, None) if log_time and times[0] <= 0 else slice(None)
+    figure, axes = _figure(len(rows))
+    palette = _colors(len(names))
+    runs = _run_numbers(trajectory.input_rows)
+    for axis, row in zip(axes, rows, strict=True):
+        input_row = int(trajectory.input_rows[row])
+        for k, name in enumerate(names):
+            axis.plot(times[shown], outputs[row, shown, k], color=palette[k], lw=1.6, label=name)
+            if stable is not None:
+                axis.axhline(stable[input_row, k], color=palette[k], ls="--", lw=1.0, alpha=0.9)
+        label = f"input row {input_row}"
+        if trajectory.method == "ssa":
+            label += f", run {runs[row]}"
+        axis.set_title(label, fontsize=10)
+        axis.set_xlabel("time")
+        axis.set_ylabel("output  Y+ − Y−")
+        if log_time:
+            axis.set_xscale("log")
+        axis.grid(alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if stable is not None:
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], color="grey", ls="--", lw=1.0))
+        labels.append("stable value")
+    figure.legend(handles, labels, loc="outside right upper", fontsize=9)
+    figure.suptitle(title or f"{trajectory.method.upper()} output trajectories")
+    return _save(figure, path)
+
+
+def _colors(n: int) -> list[Any]:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+def _run_numbers(input_rows: np.ndarray) -> np.ndarray:
+    """0-based run index of each batch row within its input row."""
+    runs = np.zeros(input_rows.shape[0], dtype=np.int64)
+    seen: dict[int, int] = {}
+    for index, row in enumerate(input_rows.tolist()):
+        runs[index] = seen.get(row, 0)
+        seen[row] = runs[index] + 1
+    return runs
+
+
+def plot_convergence_times(
+    times: Mapping[str, object],
+    path: str | os.PathLike[str],
+    *,
+    t_end: float | None = None,
+    title: str | None = None,
+) -> Path:
+    """Histogram and empirical CDF of settling times, one series per entry of `times`.
+
+    Parameters
+    ----------
+    times : mapping of label -> array-like of shape (n_batch,)
+        Settling times, e.g. ``ConvergenceTimes.as_dict()``; ``inf`` marks rows that did
+        not converge. They are counted in the legend and keep the ECDF below 1.
+    path : path-like
+        Figure file; ``.png``, ``.svg`` or ``.pdf``.
+    t_end : float, optional
+        Simulation end, drawn as a dotted line.
+    title : str, optional
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    path = check_plot_path(path)
+    if not times:
+        raise InputDataError("plot_convergence_times needs at least one series of times")
+    series = {label: np.asarray(values, dtype=np.float64).ravel() for label, values in times.items()}
+    finite_all = np.concatenate([values[np.isfinite(values)] for values in series.values()])
+    positive = finite_all[finite_all > 0]
+    log_scale = positive.size > 0 and positive.max() / positive.min() > 100
+    if log_scale:
+        low = positive.min()
+        high = max(positive.max(), low * 1.01)
+        bins = np.geomspace(low, high, 30)
+    else:
+        high = finite_all.max() if finite_all.size else 1.0
+        bins = np.linspace(0.0, max(high, 1e-12) * 1.02, 30)
+    figure, (hist_axis, cdf_axis) = _figure(2, width=5.5, height=3.6)
+    palette = _colors(len(series))
+    for (label, values), color in zip(series.items(), palette, strict=True):
+        finite = np.sort(values[np.isfinite(values)])
+        missing = values.size - finite.size
+        legend = f"{label} (median {np.quantile(values, 0.5, method='inverted_cdf'):.3g}"
+        legend += f", {missing} not converged)" if missing else ")"
+        if finite.size:
+            shown = np.clip(finite, bins[0], bins[-1])
+            hist_axis.hist(shown, bins=bins, color=color, alpha=0.3, histtype="stepfilled", label=legend)
+            hist_axis.hist(shown, bins=bins, color=color, histtype="step", lw=1.4)
+            fractions = np.arange(1, finite.size + 1) / values.size
+            cdf_axis.step(
+                np.concatenate([[0.0 if not log_scale else bins[0]], finite]),
+                np.concatenate([[0.0], fractions]),
+                where="post",
+                color=color,
+                lw=1.6,
+                label=legend,
+            )
+        else:
+            cdf_axis.plot([], [], color=color, label=legend)
+    for axis in (hist_axis, cdf_axis):
+        if log_scale:
+            axis.set_xscale("log")
+        if t_end is not None:
+            axis.axvline(t_end, color="black", ls=":", lw=1.0)
+        axis.set_xlabel("settling time")
+        axis.grid(alpha=0.3)
+    hist_axis.set_ylabel("inputs")
+    hist_axis.set_title("histogram", fontsize=10)
+    cdf_axis.set_ylabel("fraction of inputs settled")
+    cdf_axis.set_ylim(0.0, 1.02)
+    cdf_axis.set_title("empirical CDF (never settled: stays below 1)", fontsize=10)
+    cdf_axis.legend(fontsize=8, loc="lower right")
+    figure.suptitle(title or "Convergence-time distributions")
+    return _save(figure, path)
+
+
+def plot_rate_robustness(
+    deviations: Mapping[str, float],
+    path: str | os.PathLike[str],
+    *,
+    speedup: Mapping[str, object] | None = None,
+    t_end: float | None = None,
+    title: str | None = None,
+) -> Path:
+    """Rate robustness: largest long-time deviation per rate set, and optionally the ReLU speed-up.
+
+    Parameters
+    ----------
+    deviations : mapping of rate-set label -> float
+        Largest |output(t_end) − stable output| per rate set, drawn as points on a log axis.
+    path : path-like
+        Figure file; ``.png``, ``.svg`` or ``.pdf``.
+    speedup : mapping of label -> array-like of shape (n_batch,), optional
+        Epsilon settling times per ReLU-rate factor, drawn as empirical CDFs in a second panel.
+    t_end : float, optional
+        End of the speed-up simulations, a dotted line.
+    title : str, optional
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    path = check_plot_path(path)
+    labels = list(deviations)
+    if not labels:
+        raise InputDataError("plot_rate_robustness needs at least one rate set")
+    values = np.array([deviations[label] for label in labels], dtype=np.float64)
+    n_panels = 1 if speedup is None else 2
+    figure, axes = _figure(n_panels, width=max(5.0, 0.35 * len(labels) + 2.5), height=3.8)
+    axis = axes[0]
+    floor = 1e-16
+    shown = np.maximum(values, floor)
+    axis.plot(range(len(labels)), shown, "o", color=_colors(1)[0])
+    axis.vlines(range(len(labels)), floor, shown, color=_colors(1)[0], alpha=0.4)
+    axis.set_yscale("log")
+    axis.set_ylim(max(floor, shown.min() / 10), shown.max() * 10)
+    axis.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    axis.set_ylabel("max |output(t_end) − stable|")
+    axis.set_title("deviation per rate set", fontsize=10)
+    axis.grid(alpha=0.3, axis="y")
+    if speedup is not None:
+        cdf_axis = axes[1]
+        series = {label: np.asarray(times, dtype=np.float64).ravel() for label, times in speedup.items()}
+        positive = np.concatenate([t[np.isfinite(t) & (t > 0)] for t in series.values()])
+        left = positive.min() if positive.size else 1.0  # settled at t = 0: drawn at the left edge
+        for (label, times), color in zip(series.items(), _colors(len(series)), strict=True):
+            finite = np.sort(np.maximum(times[np.isfinite(times)], left))
+            legend = f"{label} (median {np.quantile(times, 0.5, method='inverted_cdf'):.3g})"
+            if finite.size:
+                cdf_axis.step(
+                    np.concatenate([[finite[0]], finite]),
+                    np.concatenate([[0.0], np.arange(1, finite.size + 1) / times.size]),
+                    where="post",
+                    color=color,
+                    lw=1.6,
+                    label=legend,
+                )
+            else:
+                cdf_axis.plot([], [], color=color, label=legend)
+        if t_end is not None:
+            cdf_axis.axvline(t_end, color="black", ls=":", lw=1.0)
+        cdf_axis.set_xscale("log")
+        cdf_axis.set_ylim(0.0, 1.02)
+        cdf_axis.set_xlabel("epsilon settling time")
+        cdf_axis.set_ylabel("fraction of inputs settled")
+        cdf_axis.set_title("ReLU-rate factor: faster annihilation, earlier settling", fontsize=10)
+        cdf_axis.legend(fontsize=8, loc="lower right")
+        cdf_axis.grid(alpha=0.3)
+    figure.suptitle(title or "Rate robustness")
+    return _save(figure, path)
