@@ -43,6 +43,8 @@ def _shift_vector(shift_inputs: float | Sequence[float] | np.ndarray | None, n_i
     if shift_inputs is None:
         return None
     low = np.asarray(shift_inputs, dtype=np.float64)
+    if low.size == 1:
+        low = low.reshape(())
     if low.ndim == 0:
         low = np.full(n_inputs, float(low))
     if low.shape != (n_inputs,):

@@ -1,0 +1,232 @@
+"""Helpers shared by CLI commands: input CSVs, output files, number parsing, progress."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import math
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+import numpy as np
+
+from .._errors import InputDataError, NN2CRNError
+
+if TYPE_CHECKING:
+    from ..crn import CRN
+
+LABEL_COLUMN = "label"
+
+
+@dataclass(frozen=True)
+class InputTable:
+    """Rows of an inputs CSV.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n_batch, n_columns)
+        In the order of the expected names.
+    labels : tuple of str or None
+        The optional ``label`` column (true classes), if present.
+    names : tuple of str
+        The expected names the columns were matched to.
+    """
+
+    values: np.ndarray
+    labels: tuple[str, ...] | None
+    names: tuple[str, ...]
+
+
+def read_inputs_csv(path: str | os.PathLike[str], *name_sets: Sequence[str]) -> InputTable:
+    """Read a CSV whose header names one of `name_sets` (columns in any order).
+
+    An extra column named ``label`` is kept as the true class. Every cell must
+    be a finite number. Errors name ``file:line`` and the column.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputDataError(f"{path}: no such file; give a CSV whose header names the inputs") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputDataError(f"{path}: cannot read ({error})") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    while rows and not any(cell.strip() for cell in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise InputDataError(f"{path}: empty file; the first line must be a header naming the inputs")
+    header = [cell.strip() for cell in rows[0]]
+    columns = [name for name in header if name != LABEL_COLUMN]
+    chosen: Sequence[str] | None = None
+    for names in name_sets:
+        if set(columns) == set(names) and len(columns) == len(names):
+            chosen = names
+            break
+    if chosen is None:
+        expected = name_sets[0]
+        missing = [name for name in expected if name not in columns]
+        unknown = [name for name in columns if all(name not in names for names in name_sets)]
+        detail = []
+        if missing:
+            detail.append(f"missing {', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''}")
+        if unknown:
+            detail.append(f"unknown {', '.join(unknown[:6])}{' ...' if len(unknown) > 6 else ''}")
+        if len(set(columns)) != len(columns):
+            detail.append("a column name is repeated")
+        alternatives = " or ".join(
+            f"[{', '.join(names[:4])}{', ...' if len(names) > 4 else ''}]" for names in name_sets
+        )
+        raise InputDataError(
+            f"{path}:1: header does not match the inputs ({'; '.join(detail) or 'wrong columns'}); "
+            f"expected the columns {alternatives}, optionally plus '{LABEL_COLUMN}'"
+        )
+    order = [header.index(name) for name in chosen]
+    label_index = header.index(LABEL_COLUMN) if LABEL_COLUMN in header else None
+    values = np.empty((len(rows) - 1, len(chosen)))
+    labels: list[str] = []
+    for row_number, row in enumerate(rows[1:]):
+        line = row_number + 2
+        if len(row) != len(header):
+            raise InputDataError(
+                f"{path}:{line}: has {len(row)} fields, expected {len(header)} (one per header column)"
+            )
+        for target, source in enumerate(order):
+            cell = row[source].strip()
+            try:
+                value = float(cell)
+            except ValueError:
+                raise InputDataError(
+                    f"{path}:{line}: column {header[source]!r}: {cell!r} is not a number"
+                ) from None
+            if not math.isfinite(value):
+                raise InputDataError(
+                    f"{path}:{line}: column {header[source]!r}: {cell} is not a finite number"
+                )
+            values[row_number, target] = value
+        if label_index is not None:
+            labels.append(row[label_index].strip())
+    if values.shape[0] == 0:
+        raise InputDataError(f"{path}: no data rows after the header")
+    return InputTable(values, tuple(labels) if label_index is not None else None, tuple(chosen))
+
+
+@dataclass(frozen=True)
+class CRNInputs:
+    """Input rows ready for a CRN, with the model they were transformed by (if any)."""
+
+    values: np.ndarray  # (n_batch, crn.n_inputs)
+    labels: tuple[str, ...] | None
+    network: object | None  # nn2crn.nn.Network when --model was given
+
+
+def load_crn_inputs(
+    inputs_path: str | os.PathLike[str], crn: CRN, model_path: str | os.PathLike[str] | None = None
+) -> CRNInputs:
+    """Rows of an inputs CSV as values for `crn`'s declared inputs.
+
+    Without a model the header names the CRN's inputs. With `model_path` the rows
+    are raw features (header: the model's input names, or the CRN's input names
+    in the same order) and the model's `input_transform` is applied first.
+    """
+    from ..nn import load_network
+
+    if model_path is None:
+        table = read_inputs_csv(inputs_path, crn.input_names)
+        return CRNInputs(table.values, table.labels, None)
+    network = load_network(model_path)
+    if network.n_inputs != crn.n_inputs:
+        raise InputDataError(
+            f"{model_path}: the model has {network.n_inputs} inputs but the CRN declares {crn.n_inputs}; "
+            f"was the CRN compiled from this model?"
+        )
+    table = read_inputs_csv(inputs_path, network.input_names, crn.input_names)
+    return CRNInputs(network.transform(table.values), table.labels, network)
+
+
+def format_float(value: float) -> str:
+    return repr(float(value))
+
+
+def write_csv(path: str | os.PathLike[str] | None, header: Sequence[str], rows: Iterator[Sequence[object]]) -> None:
+    """Write CSV rows to `path` (atomically) or to stdout when `path` is None or '-'."""
+    if path is None or str(path) == "-":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return
+    with atomic_write(path) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str]) -> Iterator[io.TextIOBase]:
+    """Open a temporary file next to `path`; replace `path` only if the block succeeds."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputDataError(f"{path}: is a directory; give a file name for the output")
+    if not path.parent.exists():
+        raise InputDataError(f"{path}: folder {path.parent} does not exist; create it first")
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(temporary, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def refuse_same_file(output: str | os.PathLike[str] | None, *inputs: str | os.PathLike[str] | None) -> None:
+    """Refuse an output path that is one of the command's input files."""
+    if output is None or str(output) == "-":
+        return
+    for source in inputs:
+        if source is not None and Path(output).resolve() == Path(source).resolve():
+            raise InputDataError(f"{output}: the output would overwrite an input file; choose another -o path")
+
+
+def parse_floats(text: str, option: str) -> list[float]:
+    """Parse '1.5' or '0,-1,2.5' into floats, rejecting NaN and infinities."""
+    values = []
+    for piece in text.split(","):
+        try:
+            value = float(piece)
+        except ValueError:
+            raise InputDataError(f"{option}: {piece.strip()!r} is not a number; give e.g. {option} -3 or -3,-2,0") from None
+        if not math.isfinite(value):
+            raise InputDataError(f"{option}: {piece.strip()} is not a finite number")
+        values.append(value)
+    return values
+
+
+def echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def show_progress(quiet: bool) -> bool:
+    """Progress bars appear only on a terminal and never with --quiet."""
+    return not quiet and sys.stderr.isatty()
+
+
+__all__ = [
+    "CRNInputs",
+    "InputTable",
+    "load_crn_inputs",
+    "NN2CRNError",
+    "atomic_write",
+    "echo_err",
+    "format_float",
+    "parse_floats",
+    "read_inputs_csv",
+    "refuse_same_file",
+    "show_progress",
+    "write_csv",
+]

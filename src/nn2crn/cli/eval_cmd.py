@@ -1,0 +1,50 @@
+"""``nn2crn eval``: exact stable outputs of a CRN."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("eval")
+@click.argument("crn_file", metavar="NET.crn", type=click.Path(dir_okay=False))
+@click.option("--inputs", "inputs_path", required=True, type=click.Path(dir_okay=False),
+              help="CSV whose header names the CRN's declared inputs (optional 'label' column).")
+@click.option("--model", type=click.Path(dir_okay=False),
+              help="Model JSON: rows are raw features, passed through its input_transform first.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output CSV (default: stdout).")
+def eval_command(crn_file: str, inputs_path: str, model: str | None, output: str | None) -> None:
+    """Exact stable outputs of NET.crn for each row of --inputs, without an ODE.
+
+    NET.crn must be feed-forward and non-competitive; its reactions are fired to
+    completion in topological order. The output CSV has one column per declared
+    output (plus 'predicted' with --model).
+    """
+    import numpy as np
+
+    from ..crn import read_crn
+    from ..simulate import stable_outputs
+    from ._common import echo_err, format_float, load_crn_inputs, refuse_same_file, write_csv
+
+    refuse_same_file(output, crn_file, inputs_path, model)
+    crn = read_crn(crn_file)
+    rows = load_crn_inputs(inputs_path, crn, model)
+    outputs = stable_outputs(crn, rows.values)
+    header = list(crn.output_names)
+    predicted = None
+    if rows.network is not None:
+        names = rows.network.output_names
+        predicted = [names[i] for i in np.argmax(outputs, axis=1)]
+        header.append("predicted")
+    write_csv(
+        output,
+        header,
+        (
+            [*(format_float(v) for v in row), *([predicted[i]] if predicted else [])]
+            for i, row in enumerate(outputs)
+        ),
+    )
+    if rows.labels is not None and predicted is not None:
+        accuracy = np.mean([p == t for p, t in zip(predicted, rows.labels, strict=True)])
+        echo_err(f"{len(outputs)} rows; accuracy against the 'label' column: {accuracy:.4f}")
+    elif output:
+        echo_err(f"wrote {output}: {len(outputs)} rows x {crn.n_outputs} outputs")
