@@ -1,0 +1,24 @@
+"""Shared fixtures: a seeded `rng`, and helpers to run the CLI in-process."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20200713)
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run ``nn2crn ARGS...`` in-process; returns (exit_code, stdout, stderr)."""
+    from nn2crn.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
