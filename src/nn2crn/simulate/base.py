@@ -20,15 +20,20 @@ class Trajectory:
         The simulated network (with the rate constants actually used).
     times : ndarray of shape (n_times,)
         Increasing sample times, starting at 0.
-    states : ndarray of shape (n_batch, n_times, n_species)
+    states : ndarray of shape (n_batch, n_times, n_species) or (n_batch, n_times, n_columns)
         Amounts at each sample time. For the stochastic method, batch rows are
-        (input row, run) pairs; see `input_rows`.
+        (input row, run) pairs; see `input_rows`. When `columns` is given, only
+        those species are stored (in that order).
     input_rows : ndarray of shape (n_batch,)
         Index of the input row each batch row came from.
     method : str
         "exact", "ode" or "ssa".
     info : dict
         Method-specific diagnostics (steps taken, events fired, ...).
+    columns : ndarray of shape (n_columns,) or None
+        Species columns held in `states` (e.g. only the output species, to save
+        memory on big batches); None means all species in CRN order. Must
+        include every species that a declared output reads.
     """
 
     crn: CRN
@@ -37,29 +42,47 @@ class Trajectory:
     input_rows: np.ndarray
     method: str
     info: dict[str, Any] = field(default_factory=dict)
+    columns: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         times = np.asarray(self.times, dtype=np.float64)
         states = np.asarray(self.states, dtype=np.float64)
-        if states.ndim != 3 or states.shape[1] != times.shape[0] or states.shape[2] != self.crn.n_species:
-            raise ValueError(
-                f"states must have shape (n_batch, {times.shape[0]}, {self.crn.n_species}), got {states.shape}"
-            )
+        width = self.crn.n_species
+        if self.columns is not None:
+            columns = np.asarray(self.columns, dtype=np.int64)
+            if columns.ndim != 1 or (columns < 0).any() or (columns >= width).any():
+                raise ValueError(f"columns must be species indices in [0, {width}), got {self.columns!r}")
+            read = np.flatnonzero(np.any(self.crn.output_matrix != 0, axis=0))
+            if not np.isin(read, columns).all():
+                raise ValueError("columns must include every species read by a declared output")
+            object.__setattr__(self, "columns", columns)
+            width = columns.shape[0]
+        if states.ndim != 3 or states.shape[1] != times.shape[0] or states.shape[2] != width:
+            raise ValueError(f"states must have shape (n_batch, {times.shape[0]}, {width}), got {states.shape}")
         object.__setattr__(self, "times", times)
         object.__setattr__(self, "states", states)
         object.__setattr__(self, "input_rows", np.asarray(self.input_rows, dtype=np.int64))
 
     @property
+    def species(self) -> tuple[str, ...]:
+        """Names of the species in the last axis of `states`."""
+        if self.columns is None:
+            return self.crn.species
+        return tuple(self.crn.species[i] for i in self.columns)
+
+    @property
     def outputs(self) -> np.ndarray:
         """Declared output values over time, shape (n_batch, n_times, n_outputs)."""
-        return self.crn.read_outputs(self.states)
+        if self.columns is None:
+            return self.crn.read_outputs(self.states)
+        return self.states @ self.crn.output_matrix[:, self.columns].T
 
     @property
     def final_states(self) -> np.ndarray:
-        """Amounts at the last sample time, shape (n_batch, n_species)."""
+        """Amounts at the last sample time, shape (n_batch, n_species) (n_columns with `columns`)."""
         return self.states[:, -1, :]
 
     @property
     def final_outputs(self) -> np.ndarray:
         """Output values at the last sample time, shape (n_batch, n_outputs)."""
-        return self.crn.read_outputs(self.final_states)
+        return self.outputs[:, -1, :] if self.columns is not None else self.crn.read_outputs(self.final_states)
