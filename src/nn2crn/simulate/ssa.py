@@ -1,0 +1,507 @@
+"""Exact stochastic simulation (Gillespie's direct method) at finite molecule counts.
+
+Conventions
+-----------
+Volume and counts
+    A species with amount ``a`` (concentration units, as in the ODE and the exact
+    evaluator) starts with ``a * V`` molecules, rounded by `rounding`:
+
+    - ``"nearest"`` (default): round half to even (:func:`numpy.rint`), so 2.5 → 2
+      and 3.5 → 4. Deterministic: every run of an input row starts alike.
+    - ``"stochastic"``: ``floor(a V)`` plus one more molecule with probability
+      ``a V - floor(a V)``, drawn per run. Unbiased: the mean initial count is ``a V``.
+
+    Amounts are reported as ``count / V``.
+
+Propensities (stochastic mass action)
+    A reaction with rate constant ``k`` and reactants ``n_1 X_1 + n_2 X_2 + ...``
+    (order ``n = sum n_i``) fires with propensity
+
+    ``k / V**(n - 1) * prod_i x_i (x_i - 1) ... (x_i - n_i + 1)``
+
+    where ``x_i`` are molecule counts (the falling factorial is ``C(x_i, n_i) n_i!``).
+    So ``A -> ...`` has ``k a``, ``A + B -> ...`` has ``k a b / V``, and the
+    homodimer ``2 A -> ...`` has ``k a (a - 1) / V``, which is the
+    ``a (a - 1) / 2`` distinct pairs times the per-pair constant ``2 k / V``.
+    With this convention the large-V limit is the mass-action ODE used everywhere
+    else in nn2crn, ``rate = k prod_i [X_i]**n_i`` (so ``d[A]/dt = -2 k [A]**2`` for
+    ``2 A -> ...``); the tests check it. rebop uses the same convention for
+    ``k`` at V = 1.
+
+Randomness
+    Each batch row (input row ``i``, run ``j``) draws from its own xoshiro256**
+    stream seeded by ``numpy.random.SeedSequence(seed, spawn_key=(i, j))``. A row's
+    trajectory therefore depends only on ``(seed, i, j)``: not on how many runs
+    or inputs are simulated with it, on the number of threads, or on the engine
+    (compiled or pure Python).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._errors import CRNStructureError, SimulationError
+from ..crn import CRN
+from .base import Trajectory
+
+ROUNDING_RULES = ("nearest", "stochastic")
+STORE_MODES = ("all", "final")
+_NO_LIMIT = np.iinfo(np.int64).max
+
+
+def _kernel():
+    from . import _ssa_kernel
+
+    return _ssa_kernel
+
+
+# ---------------------------------------------------------------------------
+# validation
+
+
+def _check_volume(volume: object) -> float:
+    try:
+        value = float(volume)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise SimulationError(f"volume must be a number > 0, got {volume!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise SimulationError(
+            f"volume must be a finite number > 0 (molecules per unit amount), got {volume!r}; "
+            f"e.g. volume=100 turns an amount of 1.5 into 150 molecules"
+        )
+    return value
+
+
+def _check_runs(runs: object) -> int:
+    if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
+        raise SimulationError(f"runs must be an integer >= 1 (trajectories per input row), got {runs!r}")
+    return int(runs)
+
+
+def _check_t_end(t_end: object) -> float:
+    try:
+        value = float(t_end)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise SimulationError(f"t_end must be a number > 0, got {t_end!r}") from None
+    if math.isnan(value) or value <= 0:
+        raise SimulationError(f"t_end must be > 0 (or inf to run until no reaction can fire), got {t_end!r}")
+    return value
+
+
+def _sample_times(times: object, n_points: int, t_end: float) -> np.ndarray:
+    if times is None:
+        if math.isinf(t_end):
+            return np.array([0.0, math.inf])
+        if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
+            raise SimulationError(f"n_points must be an integer >= 2, got {n_points!r}")
+        return np.linspace(0.0, t_end, int(n_points))
+    grid = np.asarray(times, dtype=np.float64).ravel()
+    if grid.size == 0:
+        raise SimulationError("times is empty; give at least one sample time in [0, t_end]")
+    if not np.isfinite(grid).all() or (grid < 0).any() or (grid > t_end).any():
+        bad = grid[~(np.isfinite(grid) & (grid >= 0) & (grid <= t_end))][0]
+        raise SimulationError(f"times: {bad!r} is outside [0, t_end = {t_end:g}]; sample times must lie in it")
+    if (np.diff(grid) <= 0).any():
+        raise SimulationError("times must be strictly increasing")
+    if grid[-1] < t_end:
+        grid = np.append(grid, t_end)
+    return grid
+
+
+def _row_states(seed: int | np.random.Generator | None, n_rows: int, runs: int) -> tuple[np.ndarray, int]:
+    """xoshiro256** states (n_rows * runs, 4) for rows ordered (input row, run); and the entropy used."""
+    if isinstance(seed, np.random.Generator):
+        entropy = int(seed.integers(0, 2**63))
+    elif seed is None:
+        entropy = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        entropy = int(seed)
+    else:
+        raise SimulationError(f"seed must be an integer >= 0, a numpy Generator or None, got {seed!r}")
+    states = np.empty((n_rows * runs, 4), dtype=np.uint64)
+    for row in range(n_rows):
+        for run in range(runs):
+            states[row * runs + run] = np.random.SeedSequence(entropy, spawn_key=(row, run)).generate_state(
+                4, np.uint64
+            )
+    return states, entropy
+
+
+def initial_counts(
+    crn: CRN, input_values: object = None, *, volume: float, rounding: str = "nearest"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Initial molecule counts ``amount * V`` of each input row, before per-run randomness.
+
+    Parameters
+    ----------
+    crn : CRN
+    input_values : array-like of shape (n_rows, n_inputs), optional
+    volume : float
+        V > 0.
+    rounding : {"nearest", "stochastic"}
+        See the module docstring.
+
+    Returns
+    -------
+    base : int64 ndarray of shape (n_rows, n_species)
+        Rounded counts (``"nearest"``) or ``floor(amount * V)`` (``"stochastic"``).
+    fraction : float64 ndarray of shape (n_rows, n_species)
+        Probability of one extra molecule (all 0 for ``"nearest"``).
+
+    Raises
+    ------
+    SimulationError
+        Bad volume or rounding rule, or a count of 2**62 or more (int64 would overflow).
+    """
+    volume = _check_volume(volume)
+    if rounding not in ROUNDING_RULES:
+        raise SimulationError(f"rounding must be one of {ROUNDING_RULES}, got {rounding!r}")
+    scaled = crn.initial_state(input_values) * volume
+    limit = float(_kernel().COUNT_LIMIT)
+    too_big = ~(scaled < limit)
+    if too_big.any():
+        row, column = (int(v) for v in np.argwhere(too_big)[0])
+        raise SimulationError(
+            f"input row {row}: species {crn.species[column]} would start with {scaled[row, column]:.3g} "
+            f"molecules (amount x volume {volume:g}); counts must stay below 2**62 ~ 4.6e18 to fit int64. "
+            f"Use a smaller volume or the ODE simulator"
+        )
+    if rounding == "nearest":
+        return np.rint(scaled).astype(np.int64), np.zeros_like(scaled)
+    base = np.floor(scaled)
+    return base.astype(np.int64), scaled - base
+
+
+# ---------------------------------------------------------------------------
+# compiled structure of a CRN
+
+
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    rate: np.ndarray  # (n_reactions,) k / V**(order-1)
+    react_ptr: np.ndarray
+    react_idx: np.ndarray
+    react_pow: np.ndarray
+    delta_ptr: np.ndarray
+    delta_idx: np.ndarray
+    delta_val: np.ndarray
+    dep_ptr: np.ndarray
+    dep_idx: np.ndarray
+    out_ptr: np.ndarray
+    out_idx: np.ndarray
+    out_val: np.ndarray
+    out_matrix: np.ndarray  # (n_outputs, n_species) int64
+
+
+def _csr_parts(matrix: sp.csr_array, dtype: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    matrix = sp.csr_array(matrix)
+    matrix.eliminate_zeros()
+    matrix.sort_indices()
+    return (
+        matrix.indptr.astype(np.int64),
+        matrix.indices.astype(np.int64),
+        np.rint(matrix.data).astype(dtype) if dtype is np.int64 else matrix.data.astype(dtype),
+    )
+
+
+_STRUCTURES: dict[int, tuple[weakref.ref, tuple]] = {}
+
+
+def _structure(crn: CRN) -> tuple:
+    """Volume-independent index arrays of `crn`, cached per CRN object (CRNs are immutable)."""
+    cached = _STRUCTURES.get(id(crn))
+    if cached is not None and cached[0]() is crn:
+        return cached[1]
+    structure = _build_structure(crn)
+    if len(_STRUCTURES) >= 8:
+        _STRUCTURES.pop(next(iter(_STRUCTURES)))
+    _STRUCTURES[id(crn)] = (weakref.ref(crn), structure)
+    return structure
+
+
+def _build_structure(crn: CRN) -> tuple:
+    reactants = sp.csr_array(crn.reactant_matrix)
+    stoichiometry = sp.csr_array(crn.stoichiometry)
+    react_ptr, react_idx, react_pow = _csr_parts(reactants, np.int64)
+    delta_ptr, delta_idx, delta_val = _csr_parts(stoichiometry, np.int64)
+    # Reaction q depends on r if r changes one of q's reactants.
+    changed = sp.csr_array((np.ones(delta_idx.size), delta_idx, delta_ptr), shape=stoichiometry.shape)
+    uses = sp.csr_array((np.ones(react_idx.size), react_idx, react_ptr), shape=reactants.shape)
+    dep_ptr, dep_idx, _ = _csr_parts((changed @ uses.T).tocsr(), np.float64)
+    out_matrix = np.rint(crn.output_matrix).astype(np.int64)
+    out_ptr, out_idx, out_val = _csr_parts(sp.csr_array(stoichiometry @ crn.output_matrix.T), np.int64)
+    orders = np.array([reaction.order for reaction in crn.reactions], dtype=np.float64)
+    return (
+        orders,
+        react_ptr, react_idx, react_pow,
+        delta_ptr, delta_idx, delta_val,
+        dep_ptr, dep_idx,
+        out_ptr, out_idx, out_val,
+        out_matrix,
+    )  # fmt: skip
+
+
+def _plan(crn: CRN, volume: float) -> _Plan:
+    orders, *arrays = _structure(crn)
+    rate = np.asarray(crn.rates, dtype=np.float64) / volume ** np.maximum(orders - 1.0, 0.0)
+    if orders.size and (orders == 0).any():
+        # Zeroth-order reactions (-> X) scale with the volume: k V molecules per unit time.
+        rate = np.where(orders == 0, np.asarray(crn.rates) * volume, rate)
+    return _Plan(rate, *arrays)
+
+
+# ---------------------------------------------------------------------------
+# public API
+
+
+def simulate_ssa(
+    crn: CRN,
+    input_values: object = None,
+    *,
+    volume: float,
+    t_end: float,
+    runs: int = 1,
+    times: object = None,
+    n_points: int = 101,
+    seed: int | np.random.Generator | None = 0,
+    max_events: int | None = None,
+    store: str = "all",
+    rounding: str = "nearest",
+    threads: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Trajectory:
+    """Exact stochastic trajectories of a CRN (Gillespie's direct method) at volume V.
+
+    Conventions (volume, rounding, propensities, seeding) are in the module docstring.
+
+    Parameters
+    ----------
+    crn : CRN
+        Any CRN; reactions of any order.
+    input_values : array-like of shape (n_rows, n_inputs), optional
+        Values of the declared inputs, one row per input (None for a CRN without inputs).
+    volume : float
+        V > 0: molecules per unit amount.
+    t_end : float
+        End time > 0, or ``math.inf`` to run every row until no reaction can fire.
+    runs : int, default 1
+        Independent trajectories per input row.
+    times : array-like of shape (n_times,), optional
+        Increasing sample times in [0, t_end]; `t_end` is appended if missing. Default:
+        `n_points` evenly spaced times from 0 to `t_end` (``[0, inf]`` when t_end is inf).
+    n_points : int, default 101
+    seed : int, numpy Generator or None, default 0
+        Batch row (input row i, run j) uses ``SeedSequence(seed, spawn_key=(i, j))``.
+        A Generator contributes one draw as the seed; None draws fresh entropy.
+    max_events : int, optional
+        Stop a row after this many events and raise :class:`SimulationError`. Needed
+        with ``t_end = inf`` for CRNs that may never run out of reactions.
+    store : {"all", "final"}
+        ``"all"`` records every sample time; ``"final"`` only the first sample time
+        and the end (less memory for big batches).
+    rounding : {"nearest", "stochastic"}
+        How ``amount * V`` becomes a count (module docstring).
+    threads : int, optional
+        Threads for the compiled engine (default: numba's default, the number of cores).
+    progress : callable, optional
+        Called with the fraction of batch rows done (0 to 1) after each chunk of rows.
+
+    Returns
+    -------
+    Trajectory
+        ``states`` of shape (n_rows * runs, n_times, n_species) holding ``count / V``;
+        batch row ``i * runs + j`` is input row ``i``, run ``j`` (``input_rows`` maps
+        it). ``info`` holds, per batch row: ``termination`` ("t_end" or "exhausted"),
+        ``events``, ``t_last_event``, ``leader_time`` (time the unique argmax of the
+        outputs last changed identity, a tie counting as no leader; exact, not on
+        the sample grid), ``run`` and ``final_counts`` (int64, (n_batch, n_species));
+        and ``volume``, ``seed`` (the entropy used), ``rounding``, ``engine``
+        ("numba" or "python"), ``elapsed`` (seconds in the kernel).
+
+    Raises
+    ------
+    SimulationError
+        V <= 0, runs < 1, bad times or seed, a count that would exceed 2**62, or a
+        row that hit `max_events`.
+    InputDataError
+        Malformed inputs.
+
+    Examples
+    --------
+    >>> trajectory = simulate_ssa(crn, x, volume=100, t_end=50, runs=10, seed=1)  # doctest: +SKIP
+    >>> trajectory.final_outputs.shape  # (n_rows * 10, n_outputs)  # doctest: +SKIP
+    """
+    volume = _check_volume(volume)
+    runs = _check_runs(runs)
+    t_end = _check_t_end(t_end)
+    if store not in STORE_MODES:
+        raise SimulationError(f"store must be one of {STORE_MODES}, got {store!r}")
+    if max_events is None:
+        limit = _NO_LIMIT
+        if math.isinf(t_end):
+            _require_terminating(crn)
+    elif isinstance(max_events, bool) or not isinstance(max_events, (int, np.integer)) or max_events < 0:
+        raise SimulationError(f"max_events must be an integer >= 0 or None, got {max_events!r}")
+    else:
+        limit = int(max_events)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1):
+        raise SimulationError(f"threads must be an integer >= 1 or None, got {threads!r}")
+    sample_times = _sample_times(times, n_points, t_end)
+    if store == "final" and sample_times.size > 2:
+        sample_times = sample_times[[0, -1]]
+    base, fraction = initial_counts(crn, input_values, volume=volume, rounding=rounding)
+    n_rows = base.shape[0]
+    rng_states, entropy = _row_states(seed, n_rows, runs)
+    input_rows = np.repeat(np.arange(n_rows, dtype=np.int64), runs)
+    plan = _plan(crn, volume)
+
+    kernel = _kernel()
+    n_batch = input_rows.size
+    records = np.zeros((n_batch, sample_times.size, crn.n_species))
+    final_counts = np.zeros((n_batch, crn.n_species), dtype=np.int64)
+    status = np.zeros(n_batch, dtype=np.int64)
+    events = np.zeros(n_batch, dtype=np.int64)
+    t_last = np.zeros(n_batch)
+    t_leader = np.zeros(n_batch)
+
+    chunk = n_batch if progress is None else max(8, -(-n_batch // 100))
+    started = time.perf_counter()
+    with _thread_count(kernel, threads):
+        for start in range(0, n_batch, chunk):
+            part = slice(start, min(n_batch, start + chunk))
+            kernel.run_batch(
+                base, fraction, input_rows[part], rng_states[part], t_end, sample_times, 1.0 / volume,
+                plan.rate, plan.react_ptr, plan.react_idx, plan.react_pow,
+                plan.delta_ptr, plan.delta_idx, plan.delta_val, plan.dep_ptr, plan.dep_idx,
+                plan.out_ptr, plan.out_idx, plan.out_val, plan.out_matrix, limit,
+                records[part], final_counts[part], status[part], events[part], t_last[part], t_leader[part],
+            )  # fmt: skip
+            if progress is not None:
+                progress(part.stop / n_batch)
+    elapsed = time.perf_counter() - started
+
+    _raise_on_failure(crn, status, events, t_last, input_rows, runs, final_counts, kernel)
+    info = {
+        "termination": np.array([kernel.STATUS_NAMES[code] for code in status]),
+        "events": events,
+        "t_last_event": t_last,
+        "leader_time": t_leader if crn.n_outputs else np.full(n_batch, np.nan),
+        "run": np.tile(np.arange(runs, dtype=np.int64), n_rows),
+        "final_counts": final_counts,
+        "volume": volume,
+        "seed": entropy,
+        "rounding": rounding,
+        "engine": "numba" if kernel.HAVE_NUMBA else "python",
+        "elapsed": elapsed,
+    }
+    return Trajectory(crn, sample_times, records, input_rows, "ssa", info)
+
+
+@contextmanager
+def _thread_count(kernel, threads: int | None) -> Iterator[None]:
+    """Temporarily set numba's thread count (no-op without numba or when `threads` is None)."""
+    numba = kernel._numba
+    if threads is None or numba is None:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(int(threads), numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def _raise_on_failure(crn, status, events, t_last, input_rows, runs, final_counts, kernel) -> None:
+    for code, advice in (
+        (kernel.MAX_EVENTS, "raise max_events, lower t_end, or use a smaller volume"),
+        (kernel.OVERFLOW, "the CRN grows without bound; lower t_end or the volume, or set max_events"),
+    ):
+        bad = np.flatnonzero(status == code)
+        if bad.size:
+            b = int(bad[0])
+            what = (
+                f"hit max_events = {int(events[b])}"
+                if code == kernel.MAX_EVENTS
+                else f"a count passed 2**62 ({crn.species[int(np.argmax(final_counts[b]))]})"
+            )
+            raise SimulationError(
+                f"SSA stopped early in {bad.size} of {status.size} runs: input row {int(input_rows[b])}, "
+                f"run {b % runs} {what} at t = {t_last[b]:.6g}; {advice}"
+            )
+
+
+def _require_terminating(crn: CRN) -> None:
+    """t_end = inf without max_events needs a CRN that surely runs out of reactions."""
+    from ..crn.checks import check_crn
+
+    report = check_crn(crn)
+    zeroth = [str(r) for r in crn.reactions if r.order == 0]
+    if zeroth or not report.feed_forward:
+        reason = f"reaction {zeroth[0]!r} has no reactants" if zeroth else "it is not feed-forward"
+        raise SimulationError(
+            f"t_end = inf runs until no reaction can fire, but this CRN may never stop ({reason}); "
+            f"give a finite t_end or set max_events"
+        )
+
+
+def final_counts_nc(crn: CRN, input_values: object = None, *, volume: float) -> np.ndarray:
+    """Exact final molecule counts of a feed-forward, non-competitive CRN, without simulating.
+
+    In such a CRN every reaction fires to completion and the final counts do not
+    depend on the order of events: firing each reaction ``min_i floor(x_i / n_i)``
+    times in topological order gives them, in exact int64 arithmetic. Initial
+    counts use the ``"nearest"`` rounding rule of :func:`simulate_ssa`, so an SSA
+    run to exhaustion (``t_end = inf``) ends in exactly these counts.
+
+    Parameters
+    ----------
+    crn : CRN
+        Feed-forward and non-competitive (e.g. any compiled network).
+    input_values : array-like of shape (n_batch, n_inputs), optional
+    volume : float
+        V > 0.
+
+    Returns
+    -------
+    int64 ndarray of shape (n_batch, n_species)
+
+    Raises
+    ------
+    CRNStructureError
+        The CRN is not feed-forward and non-competitive.
+    SimulationError
+        Bad volume, or counts that would overflow int64.
+    """
+    from ..crn.checks import reaction_levels, require_nc_feed_forward
+
+    require_nc_feed_forward(crn, "final_counts_nc")
+    zeroth = [str(r) for r in crn.reactions if r.order == 0]
+    if zeroth:
+        raise CRNStructureError(f"final_counts_nc: reaction {zeroth[0]!r} has no reactants and never stops firing")
+    counts, _ = initial_counts(crn, input_values, volume=volume)
+    levels = reaction_levels(crn)
+    columns, powers = crn.reactant_columns, crn.reactant_powers
+    stoichiometry = sp.csr_array(crn.stoichiometry)
+    for r in np.argsort(levels, kind="stable"):
+        valid = columns[r] >= 0
+        extent = np.min(counts[:, columns[r][valid]] // powers[r][valid], axis=1)
+        start, stop = stoichiometry.indptr[r], stoichiometry.indptr[r + 1]
+        targets = stoichiometry.indices[start:stop]
+        changes = np.rint(stoichiometry.data[start:stop]).astype(np.int64)
+        if extent.size and changes.size and extent.max() > 0:
+            peak = extent.astype(np.float64)[:, None] * np.maximum(changes, 0) + counts[:, targets]
+            if (peak >= float(_kernel().COUNT_LIMIT)).any():
+                raise SimulationError(
+                    f"final_counts_nc: reaction {crn.reactions[r]} makes a count beyond 2**62; use a smaller volume"
+                )
+        counts[:, targets] += extent[:, None] * changes[None, :]
+    return counts
