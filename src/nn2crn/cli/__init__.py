@@ -20,6 +20,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("nn2crn.cli.check_cmd", "check_command", "Check a CRN's structure (feed-forward, non-competitive)."),
     "eval": ("nn2crn.cli.eval_cmd", "eval_command", "Exact stable outputs of a CRN for rows of inputs."),
     "verify": ("nn2crn.cli.verify_cmd", "verify_command", "Compile a model and compare the CRN with the network."),
+    "simulate": ("nn2crn.cli.simulate_cmd", "simulate_command", "Simulate a CRN (ODE or SSA) for rows of inputs."),
+    "robustness": ("nn2crn.cli.robustness_cmd", "robustness_command", "Outputs under random rate constants; ReLU-rate speed-up."),
+    "export": ("nn2crn.cli.export_cmd", "export_command", "Export a CRN as SBML (or .crn with an input row loaded)."),
 }
 
 

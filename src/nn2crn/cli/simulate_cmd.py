@@ -1,0 +1,265 @@
+"""``nn2crn simulate``: ODE (mass-action or saturating) or SSA trajectories of a CRN."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterator
+
+import click
+
+RATE_LAWS = ("mass-action", "saturating")
+
+
+def check_positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """Click callback: a finite number > 0."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"must be a finite number > 0, got {value}")
+    return value
+
+
+def check_rtol(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if not (math.isfinite(value) and 0 < value < 1):
+        raise click.BadParameter(f"must be in (0, 1), got {value}")
+    return value
+
+
+def check_rates(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback: parse a rate specification early so a bad one fails before any work."""
+    if value is None:
+        return None
+    from .._errors import SimulationError
+    from ..simulate.rates import parse_rate_spec
+
+    try:
+        parse_rate_spec(value)
+    except SimulationError as error:
+        raise click.BadParameter(str(error)) from None
+    return value
+
+
+@contextlib.contextmanager
+def progress_bar(enabled: bool, description: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A ``callback(done, total)`` drawing a rich progress bar on stderr, or None when disabled."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+
+
+@click.command("simulate")
+@click.argument("crn_file", metavar="NET.crn", type=click.Path(dir_okay=False))
+@click.option("--inputs", "inputs_path", type=click.Path(dir_okay=False),
+              help="CSV whose header names the CRN's declared inputs (as for eval). "
+              "Not needed for a CRN without inputs.")
+@click.option("--model", type=click.Path(dir_okay=False),
+              help="Model JSON: --inputs rows are raw features, passed through its input_transform.")
+@click.option("--t-end", type=float, default=200.0, show_default=True, callback=check_positive,
+              help="Simulate from t = 0 to this time.")
+@click.option("--points", type=click.IntRange(min=2), default=101, show_default=True,
+              help="Evenly spaced sample times, including 0 and --t-end.")
+@click.option("--method", type=click.Choice(["ode", "ssa"]), default="ode", show_default=True,
+              help="Deterministic ODE or exact stochastic simulation (Gillespie).")
+@click.option("--rtol", type=float, default=1e-6, show_default=True, callback=check_rtol,
+              help="ODE relative tolerance.")
+@click.option("--atol", type=float, default=1e-9, show_default=True, callback=check_positive,
+              help="ODE absolute tolerance.")
+@click.option("--rate-law", type=click.Choice(RATE_LAWS), default="mass-action", show_default=True,
+              help="ODE kinetics: mass action, or a saturating (Michaelis-Menten-style) law.")
+@click.option("--rates", "rates_spec", metavar="SPEC", callback=check_rates,
+              help="Change rate constants: random:SEED:LOW:HIGH (log-uniform per reaction), "
+              "scale-relu:FACTOR, constant:K; combine with commas.")
+@click.option("--volume", type=float, callback=check_positive,
+              help="SSA: volume V; initial counts are amounts x V.")
+@click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="SSA: trajectories per input row.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="SSA: random seed.")
+@click.option("--species", "all_species", is_flag=True, help="Add a column for every species.")
+@click.option("--plot", type=click.Path(dir_okay=False),
+              help="Draw output trajectories with the exact stable values dashed (.png, .svg or .pdf).")
+@click.option("--plot-rows", metavar="K,K,...",
+              help="Batch rows to draw (0-based; default the first 4).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Trajectory CSV (default: stdout).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
+def simulate_command(
+    crn_file: str,
+    inputs_path: str | None,
+    model: str | None,
+    t_end: float,
+    points: int,
+    method: str,
+    rtol: float,
+    atol: float,
+    rate_law: str,
+    rates_spec: str | None,
+    volume: float | None,
+    runs: int,
+    seed: int,
+    all_species: bool,
+    plot: str | None,
+    plot_rows: str | None,
+    output: str | None,
+    quiet: bool,
+) -> None:
+    """Simulate NET.crn for each row of --inputs and write the trajectories as CSV.
+
+    The CSV has one line per (input row, sample time): columns 'row' (0-based input
+    row), 'time', 'run' (ssa only), then one column per declared output (Y+ - Y-),
+    and with --species one column per species.
+
+    \b
+    Examples:
+      nn2crn simulate iris.crn --inputs x.csv --t-end 200 -o traj.csv --plot traj.png
+      nn2crn simulate iris.crn --inputs x.csv --rates random:1:0.1:10 --rate-law saturating
+      nn2crn simulate iris.crn --inputs x.csv --method ssa --volume 100 --runs 5 --seed 3
+    """
+    import numpy as np
+
+    from .._errors import CRNStructureError, InputDataError
+    from ..crn import read_crn
+    from ._common import echo_err, format_float, load_crn_inputs, refuse_same_file, show_progress, write_csv
+
+    if method == "ssa" and volume is None:
+        raise click.BadParameter("--method ssa needs --volume V (molecules per unit amount)", param_hint="--volume")
+    if method == "ode" and (volume is not None or runs != 1):
+        raise click.BadParameter("--volume and --runs apply to --method ssa only", param_hint="--volume/--runs")
+    if method == "ssa" and rate_law != "mass-action":
+        raise click.BadParameter("--method ssa uses stochastic mass action only", param_hint="--rate-law")
+    refuse_same_file(output, crn_file, inputs_path, model)
+    if plot is not None:
+        from ..report.plots import check_plot_path
+
+        check_plot_path(plot)
+        refuse_same_file(plot, crn_file, inputs_path, model, output)
+    rows_to_plot = _parse_rows(plot_rows)
+
+    crn = read_crn(crn_file)
+    if rates_spec is not None:
+        from ..simulate.rates import apply_rates
+
+        crn = apply_rates(crn, rates_spec)
+    if inputs_path is not None:
+        values = load_crn_inputs(inputs_path, crn, model).values
+    elif crn.n_inputs:
+        raise InputDataError(
+            f"{crn_file} declares {crn.n_inputs} inputs ({', '.join(crn.input_names[:4])}"
+            f"{', ...' if crn.n_inputs > 4 else ''}); give their values with --inputs X.csv"
+        )
+    else:
+        values = None
+    times = np.linspace(0.0, t_end, points)
+    store = "all" if all_species else "outputs"
+    with progress_bar(show_progress(quiet), f"{method} {crn_file}") as progress:
+        if method == "ode":
+            from ..simulate.ode import simulate_ode
+
+            trajectory = simulate_ode(
+                crn, values, t_end=t_end, times=times, rtol=rtol, atol=atol, rate_law=rate_law,
+                store=store, progress=progress,
+            )
+        else:
+            from ..simulate.ssa import simulate_ssa
+
+            trajectory = simulate_ssa(
+                crn, values, volume=volume, t_end=t_end, runs=runs, times=times, seed=seed,
+                store=store, progress=progress,
+            )
+
+    stable = None
+    try:
+        from ..simulate import stable_outputs
+
+        stable = stable_outputs(crn, values)
+    except CRNStructureError as error:
+        if not quiet:
+            echo_err(f"note: no exact stable outputs to compare with ({error})")
+
+    header = ["row", "time"] + (["run"] if method == "ssa" else []) + list(crn.output_names)
+    if all_species:
+        header += list(crn.species)
+    write_csv(output, header, _csv_rows(trajectory, method, all_species, format_float))
+    if plot is not None:
+        from ..report.plots import plot_trajectories
+
+        if rows_to_plot is not None and max(rows_to_plot) >= trajectory.states.shape[0]:
+            raise InputDataError(
+                f"--plot-rows: row {max(rows_to_plot)} is out of range; the simulation has batch rows "
+                f"0..{trajectory.states.shape[0] - 1}"
+            )
+        plot_trajectories(trajectory, plot, stable=stable, rows=rows_to_plot,
+                          title=f"{crn_file}: {method} ({rate_law if method == 'ode' else f'V = {volume:g}'})")
+    if not quiet:
+        _summary(trajectory, stable, output, plot)
+
+
+def _parse_rows(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    rows = []
+    for piece in text.split(","):
+        try:
+            row = int(piece)
+        except ValueError:
+            raise click.BadParameter(f"{piece.strip()!r} is not a row number", param_hint="--plot-rows") from None
+        if row < 0:
+            raise click.BadParameter(f"row numbers are 0-based and >= 0, got {row}", param_hint="--plot-rows")
+        rows.append(row)
+    return rows
+
+
+def _csv_rows(trajectory, method: str, all_species: bool, fmt: Callable[[float], str]) -> Iterator[list[str]]:
+    import numpy as np
+
+    outputs = trajectory.outputs
+    runs = np.zeros(trajectory.input_rows.shape[0], dtype=np.int64)
+    seen: dict[int, int] = {}
+    for batch, row in enumerate(trajectory.input_rows.tolist()):
+        runs[batch] = seen.get(row, 0)
+        seen[row] = int(runs[batch]) + 1
+    times = [fmt(t) for t in trajectory.times]
+    for batch in range(outputs.shape[0]):
+        prefix = [str(int(trajectory.input_rows[batch]))]
+        for k, time in enumerate(times):
+            line = [*prefix, time]
+            if method == "ssa":
+                line.append(str(int(runs[batch])))
+            line.extend(fmt(v) for v in outputs[batch, k])
+            if all_species:
+                line.extend(fmt(v) for v in trajectory.states[batch, k])
+            yield line
+
+
+def _summary(trajectory, stable, output: str | None, plot: str | None) -> None:
+    from ..simulate.metrics import argmax_agrees, max_deviation
+    from ._common import echo_err
+
+    n_batch, n_times, _ = trajectory.states.shape
+    message = f"simulated {n_batch} trajectories x {n_times} times to t = {trajectory.times[-1]:g}"
+    if output:
+        message += f"; wrote {output}"
+    if plot:
+        message += f"; plot {plot}"
+    echo_err(message)
+    if stable is not None and trajectory.crn.n_outputs:
+        deviation = max_deviation(trajectory, stable)
+        agree = argmax_agrees(trajectory, stable)
+        echo_err(
+            f"at t_end: max |output - exact stable output| = {deviation.max():.3g}; "
+            f"argmax agrees on {int(agree.sum())}/{agree.size} rows"
+        )

@@ -1,0 +1,93 @@
+"""``nn2crn export``: SBML and .crn output, input rows, and bad values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.helpers import write_inputs_csv
+
+from nn2crn.compile import compile_network
+from nn2crn.crn import parse_crn, read_crn, write_crn
+from nn2crn.nn import random_ternary_network
+from nn2crn.simulate import stable_outputs
+
+libsbml = pytest.importorskip("libsbml")
+
+
+@pytest.fixture
+def files(tmp_path):
+    crn = compile_network(random_ternary_network((3, 4, 2), rng=np.random.default_rng(3)))
+    crn_path = tmp_path / "net.crn"
+    write_crn(crn, crn_path)
+    x = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.25]])
+    inputs = write_inputs_csv(tmp_path / "x.csv", list(crn.input_names), x)
+    return crn, crn_path, inputs, x
+
+
+def sbml_amounts(xml: str, species) -> np.ndarray:
+    model = libsbml.readSBMLFromString(xml).getModel()
+    return np.array([model.getSpecies(name).getInitialAmount() for name in species])
+
+
+def test_sbml_to_file_with_a_chosen_row(run_cli, files, tmp_path):
+    crn, crn_path, inputs, x = files
+    out = tmp_path / "net.xml"
+    code, stdout, stderr = run_cli("export", crn_path, "--to", "sbml", "--inputs", inputs, "--inputs-row", 1, "-o", out)
+    assert code == 0, stderr
+    assert stdout == "" and "wrote" in stderr
+    xml = out.read_text()
+    np.testing.assert_allclose(sbml_amounts(xml, crn.species), crn.initial_state(x[1])[0], rtol=1e-14)
+
+
+def test_sbml_to_stdout_without_inputs(run_cli, files):
+    crn, crn_path, _, _ = files
+    code, stdout, _ = run_cli("export", crn_path)
+    assert code == 0
+    np.testing.assert_allclose(sbml_amounts(stdout, crn.species), crn.initial_vector, rtol=1e-14)
+
+
+@pytest.mark.parametrize("target", ["crn", "crn-plain"])
+def test_crn_export_loads_the_row_and_keeps_the_answer(run_cli, files, tmp_path, target):
+    crn, crn_path, inputs, x = files
+    out = tmp_path / "loaded.crn"
+    code, _, stderr = run_cli("export", crn_path, "--to", target, "--inputs", inputs, "-o", out)
+    assert code == 0, stderr
+    loaded = read_crn(out)
+    assert loaded.n_inputs == 0
+    assert loaded.n_outputs == (crn.n_outputs if target == "crn" else 0)
+    if target == "crn":
+        np.testing.assert_allclose(stable_outputs(loaded), stable_outputs(crn, x[:1]), rtol=1e-12)
+    assert "input row 0" in out.read_text()
+
+
+def test_crn_export_without_inputs_round_trips(run_cli, files):
+    crn, crn_path, _, _ = files
+    code, stdout, _ = run_cli("export", crn_path, "--to", "crn")
+    assert code == 0
+    assert parse_crn(stdout) == crn
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--inputs-row", "5"], "has 2 data rows"),
+        (["--inputs-row", "-1"], "0-based"),
+        (["--to", "json"], "Invalid value for '--to'"),
+    ],
+)
+def test_bad_values_exit_2_without_traceback(run_cli, files, args, message):
+    _, crn_path, inputs, _ = files
+    code, stdout, stderr = run_cli("export", crn_path, "--inputs", inputs, *args)
+    assert code == 2
+    assert message in stderr
+    assert "Traceback" not in stderr and stdout == ""
+
+
+def test_row_without_inputs_and_overwriting_an_input_are_refused(run_cli, files):
+    _, crn_path, inputs, _ = files
+    code, _, stderr = run_cli("export", crn_path, "--inputs-row", "0")
+    assert code == 2 and "need --inputs" in stderr
+    before = crn_path.read_text()
+    code, _, stderr = run_cli("export", crn_path, "--to", "crn", "-o", crn_path)
+    assert code == 2 and "overwrite an input file" in stderr
+    assert crn_path.read_text() == before
