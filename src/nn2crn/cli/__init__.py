@@ -16,6 +16,8 @@ from .._errors import NN2CRNError
 
 # name -> (module, attribute, one-line help). Adding a command means adding a line here.
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "train": ("nn2crn.cli.train_cmd", "train_command", "Train a binary/ternary-weight ReLU network (needs nn2crn[train])."),
+    "datasets": ("nn2crn.cli.datasets_cmd", "datasets_command", "List the datasets and where their data comes from."),
     "compile": ("nn2crn.cli.compile_cmd", "compile_command", "Compile a model JSON into a .crn file."),
     "check": ("nn2crn.cli.check_cmd", "check_command", "Check a CRN's structure (feed-forward, non-competitive)."),
     "eval": ("nn2crn.cli.eval_cmd", "eval_command", "Exact stable outputs of a CRN for rows of inputs."),
