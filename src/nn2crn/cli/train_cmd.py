@@ -1,0 +1,243 @@
+"""``nn2crn train``: train a binary/ternary-weight ReLU network and save its model JSON."""
+
+from __future__ import annotations
+
+import click
+
+# CLI flag -> (loader option, datasets that accept it)
+DATASET_FLAGS = {
+    "--split": ("split", ("iris", "csv")),
+    "--label": ("label", ("csv",)),
+    "--data-dir": ("data_dir", ("mnist", "virus")),
+    "--mnist-source": ("source", ("mnist",)),
+    "--image-size": ("downscale_to_14", ("mnist",)),
+    "--no-download": ("download", ("mnist",)),
+}
+
+
+def _dataset_options(kind: str, given: dict[str, object]) -> dict[str, object]:
+    from .._errors import DatasetError
+
+    options: dict[str, object] = {}
+    for flag, value in given.items():
+        option, accepted_by = DATASET_FLAGS[flag]
+        if kind not in accepted_by:
+            raise DatasetError(f"{flag} does not apply to the {kind} dataset; it is for {', '.join(accepted_by)}")
+        options[option] = value
+    return options
+
+
+@click.command("train")
+@click.argument("dataset")
+@click.option(
+    "--hidden", type=click.IntRange(min=1), multiple=True, metavar="WIDTH",
+    help="Width of a hidden ReLU layer; repeat for more layers.  [default: 8]",
+)
+@click.option("--weights", type=click.Choice(["binary", "ternary"]), default="binary", show_default=True)
+@click.option(
+    "--threshold", type=click.FloatRange(0, 1, max_open=True), default=0.15, show_default=True,
+    help="Ternary: shadow weights with |w| below this become 0.",
+)
+@click.option("--epochs", type=click.IntRange(min=1), default=300, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--lr-start", type=click.FloatRange(min=0, min_open=True), default=0.003, show_default=True)
+@click.option("--lr-end", type=click.FloatRange(min=0, min_open=True), default=3e-4, show_default=True,
+              help="Learning rate of the last epoch (exponential decay from --lr-start).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--dropout-input", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True)
+@click.option("--dropout-hidden", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True)
+@click.option("--loss", type=click.Choice(["hinge", "xent"]), default="hinge", show_default=True,
+              help="Squared hinge on ±1 targets, or cross-entropy.")
+@click.option("--glorot-lr/--no-glorot-lr", default=True, show_default=True,
+              help="Scale the weights' learning rate by 1/sqrt(1.5/(fan_in+fan_out)) (BinaryConnect).")
+@click.option("--split", type=click.Choice(["all", "stratified"]), default=None,
+              help="iris (default all, the paper's) and CSV (default stratified 80/10/10).")
+@click.option("--label", metavar="COLUMN", default=None, help="CSV: the column holding the class labels.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="mnist: folder of the IDX files (else $NN2CRN_DATA, cache, bundled sample).")
+@click.option("--mnist-source", type=click.Choice(["auto", "full", "sample"]), default=None,
+              help="mnist: full files, the bundled 10,000-digit sample, or auto.  [default: auto]")
+@click.option("--image-size", type=click.Choice(["14", "28"]), default=None,
+              help="mnist: 14x14 (2x2 averaged, the paper's) or 28x28 pixels.  [default: 14]")
+@click.option("--no-download", is_flag=True, default=False, help="mnist: never download the full files.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Model JSON to write.")
+@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no result table.")
+def train_command(
+    dataset: str,
+    hidden: tuple[int, ...],
+    weights: str,
+    threshold: float,
+    epochs: int,
+    batch_size: int,
+    lr_start: float,
+    lr_end: float,
+    seed: int,
+    dropout_input: float,
+    dropout_hidden: float,
+    loss: str,
+    glorot_lr: bool,
+    split: str | None,
+    label: str | None,
+    data_dir: str | None,
+    mnist_source: str | None,
+    image_size: str | None,
+    no_download: bool,
+    output: str,
+    force: bool,
+    quiet: bool,
+) -> None:
+    """Train a binary/ternary-weight ReLU network on DATASET and save it as a model JSON.
+
+    DATASET is iris, virus, mnist or a CSV file (with --label COLUMN); see
+    `nn2crn datasets`. Training is BinaryConnect: clipped real shadow weights,
+    quantized forward pass, straight-through gradients, Adam with exponentially
+    decaying learning rate; the best validation epoch is kept. Needs the
+    `train` extra (PyTorch).
+
+    \b
+    Examples:
+      nn2crn train iris --hidden 8 --weights binary -o iris.json
+      nn2crn train virus --hidden 8 --weights ternary --epochs 200 -o virus.json
+      nn2crn train my.csv --label species --hidden 6 -o my.json
+    """
+    from pathlib import Path
+
+    from .._errors import InputDataError
+    from ._common import echo_err, show_progress
+
+    if Path(output).exists() and not force:
+        raise InputDataError(f"{output}: exists; pass --force to overwrite it or choose another -o path")
+    if Path(output).is_dir():
+        raise InputDataError(f"{output}: is a directory; give a file name for the model JSON")
+
+    from ..datasets import load_dataset
+    from ..datasets.registry import LOADERS
+
+    kind = dataset if dataset in LOADERS else "csv"
+    given: dict[str, object] = {}
+    if split is not None:
+        given["--split"] = split
+    if label is not None:
+        given["--label"] = label
+    if data_dir is not None:
+        given["--data-dir"] = data_dir
+    if mnist_source is not None:
+        given["--mnist-source"] = mnist_source
+    if image_size is not None:
+        given["--image-size"] = image_size == "14"
+    if no_download:
+        given["--no-download"] = False
+    options = _dataset_options(kind, given)
+    progress = show_progress(quiet)
+    if kind == "mnist":
+        options["progress"] = progress
+    if kind == "csv" and dataset not in LOADERS:
+        if "label" not in options:
+            raise InputDataError(
+                f"{dataset}: not a known dataset ({', '.join(name for name in LOADERS if name != 'csv')}); "
+                f"for a CSV file also give --label COLUMN"
+            )
+        options["path"] = dataset
+        dataset = "csv"
+    data = load_dataset(dataset, **options)
+    for note in data.notes:
+        echo_err(note)
+
+    from ..nn.train import TrainConfig, train_network
+
+    config = TrainConfig(
+        hidden=hidden or (8,),
+        weights=weights,
+        threshold=threshold,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr_start=lr_start,
+        lr_end=lr_end,
+        seed=seed,
+        dropout_input=dropout_input,
+        dropout_hidden=dropout_hidden,
+        loss=loss,
+        glorot_lr=glorot_lr,
+    )
+    widths = "-".join(str(width) for width in (data.n_features, *config.hidden, data.n_classes))
+    if progress:
+        result = _train_with_progress(data, config, f"{data.name} {widths} {weights}")
+    else:
+        result = train_network(data, config)
+    _write_model(result.network, output)
+    if not quiet:
+        _print_summary(result, data)
+    echo_err(
+        f"wrote {output}: {widths} {weights}, best epoch {result.best_epoch + 1} of {epochs}, "
+        f"trained in {result.seconds:.1f} s"
+    )
+
+
+def _train_with_progress(data, config, description: str):
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from ..nn.train import train_network
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.4f}  val {task.fields[val]:.1%}  best {task.fields[best]:.1%}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=config.epochs, loss=float("nan"), val=0.0, best=0.0)
+        best = [0.0]
+
+        def update(record) -> None:
+            if record.is_best:
+                best[0] = record.val_accuracy
+            bar.update(task, advance=1, loss=record.loss, val=record.val_accuracy, best=best[0])
+
+        return train_network(data, config, callback=update)
+
+
+def _write_model(network, output: str) -> None:
+    import json
+
+    from ..nn.network import network_to_dict
+    from ._common import atomic_write
+
+    with atomic_write(output) as handle:
+        handle.write(json.dumps(network_to_dict(network), indent=1) + "\n")
+
+
+def _print_summary(result, data) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{data.name}: accuracy of the exported network")
+    table.add_column("split")
+    table.add_column("examples", justify="right")
+    table.add_column("correct", justify="right")
+    table.add_column("accuracy", justify="right")
+    for name, (correct, total) in result.counts.items():
+        accuracy = f"{correct / total:.1%}" if total else "-"
+        table.add_row(name, str(total), str(correct), accuracy)
+    weights = Table(title="weights")
+    for column in ("layer", "shape", "-1", "0", "+1"):
+        weights.add_column(column, justify="right")
+    totals = [0, 0, 0]
+    for index, layer in enumerate(result.network.layers):
+        counts = [int((layer.weight == value).sum()) for value in (-1, 0, 1)]
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        weights.add_row(str(index), f"{layer.n_out}x{layer.n_in}", *map(str, counts))
+    weights.add_row("all", "", *map(str, totals))
+    console = Console(highlight=False)
+    console.print(table)
+    console.print(weights)

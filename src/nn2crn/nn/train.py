@@ -1,0 +1,383 @@
+"""BinaryConnect training of binary/ternary-weight ReLU networks (needs the ``train`` extra).
+
+The recipe of Courbariaux et al. (2015), as adapted by Vasić et al. (2020):
+
+* real-valued *shadow* weights, clipped to [-1, 1] after every step;
+* the forward pass uses their deterministic binarization (sign) or
+  ternarization (``|w| < threshold -> 0``, else sign), and the backward pass a
+  straight-through estimator (the gradient w.r.t. the quantized weight is
+  applied to the shadow weight);
+* squared hinge loss on ±1 one-hot targets (or cross-entropy);
+* Adam with the learning rate decaying exponentially from ``lr_start`` to
+  ``lr_end`` over the epochs, and Glorot-scaled learning rates for the
+  quantized weights (BinaryConnect's ``W_LR_scale = 1 / sqrt(1.5 / (fan_in + fan_out))``);
+* optional dropout on the inputs and the hidden layers;
+* the parameters of the epoch with the best validation accuracy are kept (ties:
+  lower validation loss);
+* inputs standardized with a scikit-learn ``StandardScaler`` fitted on the
+  training split; it becomes the network's input transform.
+
+Biases stay real-valued; the compiler puts them into initial amounts. Training
+runs in float64, so the exported :class:`Network` reproduces the PyTorch
+model's outputs to rounding error. torch is imported only inside functions.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._errors import NN2CRNError
+from ..datasets.base import Dataset
+from .network import InputTransform, Layer, Network
+
+WEIGHT_KINDS = ("binary", "ternary")
+LOSSES = ("hinge", "xent")
+
+
+class TrainingUnavailableError(NN2CRNError):
+    """PyTorch (the ``train`` extra) is not installed."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters of :func:`train_network`.
+
+    Attributes
+    ----------
+    hidden : tuple of int
+        Widths of the hidden ReLU layers, e.g. ``(8,)`` for 4-8-3 on IRIS.
+    weights : {"binary", "ternary"}
+    threshold : float
+        Ternarization threshold on the shadow weights (ignored for binary).
+    epochs, batch_size : int
+    lr_start, lr_end : float
+        Learning rate of the first and the last epoch; exponential in between.
+    seed : int
+        Seeds initialization, shuffling and dropout.
+    dropout_input, dropout_hidden : float
+        Dropout probabilities (0 = none).
+    loss : {"hinge", "xent"}
+        Squared hinge on ±1 targets, or softmax cross-entropy.
+    glorot_lr : bool
+        Scale the quantized weights' learning rate by ``1 / sqrt(1.5 / (fan_in + fan_out))``.
+    threads : int
+        torch intra-op threads while training (1 is fastest for these small networks).
+    """
+
+    hidden: tuple[int, ...] = (8,)
+    weights: str = "binary"
+    threshold: float = 0.15
+    epochs: int = 200
+    batch_size: int = 16
+    lr_start: float = 0.01
+    lr_end: float = 3e-5
+    seed: int = 0
+    dropout_input: float = 0.0
+    dropout_hidden: float = 0.0
+    loss: str = "hinge"
+    glorot_lr: bool = True
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(int(width) for width in self.hidden))
+        problems = []
+        if any(width < 1 for width in self.hidden):
+            problems.append(f"hidden widths must be >= 1, got {self.hidden}")
+        if self.weights not in WEIGHT_KINDS:
+            problems.append(f"weights must be one of {WEIGHT_KINDS}, got {self.weights!r}")
+        if not 0 <= self.threshold < 1:
+            problems.append(f"threshold must be in [0, 1), got {self.threshold}")
+        if self.epochs < 1 or self.batch_size < 1 or self.threads < 1:
+            problems.append("epochs, batch_size and threads must be >= 1")
+        if not (self.lr_start > 0 and self.lr_end > 0):
+            problems.append("lr_start and lr_end must be > 0")
+        if not (0 <= self.dropout_input < 1 and 0 <= self.dropout_hidden < 1):
+            problems.append("dropout probabilities must be in [0, 1)")
+        if self.loss not in LOSSES:
+            problems.append(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def learning_rate(self, epoch: int) -> float:
+        """Learning rate of `epoch` (0-based): ``lr_start * (lr_end / lr_start) ** (epoch / (epochs - 1))``."""
+        if self.epochs == 1:
+            return self.lr_start
+        return self.lr_start * (self.lr_end / self.lr_start) ** (epoch / (self.epochs - 1))
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """Progress of one epoch: mean training loss, accuracies (eval mode) and learning rate."""
+
+    epoch: int
+    loss: float
+    train_accuracy: float
+    val_accuracy: float
+    val_loss: float
+    learning_rate: float
+    is_best: bool
+
+
+@dataclass(frozen=True, eq=False)
+class TrainResult:
+    """What :func:`train_network` returns.
+
+    Attributes
+    ----------
+    network : Network
+        Quantized weights of the best epoch, real biases, input transform, names
+        and the ``training`` record.
+    model : torch.nn.Module
+        The PyTorch model with the best epoch's parameters, in eval mode; its
+        ``forward`` takes standardized inputs of shape (n_batch, n_inputs).
+    history : tuple of EpochRecord
+    best_epoch : int
+        0-based.
+    accuracies : dict
+        ``{"train", "val", "test"}`` accuracy of `network` (numpy forward pass).
+    seconds : float
+        Wall time of the training loop.
+    """
+
+    network: Network
+    model: Any
+    history: tuple[EpochRecord, ...]
+    best_epoch: int
+    accuracies: dict[str, float]
+    seconds: float
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        raise TrainingUnavailableError(
+            "training needs PyTorch; install it with: pip install 'nn2crn[train]'"
+        ) from None
+    return torch
+
+
+def _build_model(torch, n_inputs: int, n_outputs: int, config: TrainConfig):
+    """The BinaryConnect MLP: quantized weights in the forward pass, straight-through backward."""
+    threshold = config.threshold if config.weights == "ternary" else None
+
+    class Quantize(torch.autograd.Function):
+        """sign(w), or 0 where |w| < threshold; the backward pass is the identity (STE)."""
+
+        @staticmethod
+        def forward(ctx, weight):
+            ones = torch.ones_like(weight)
+            quantized = torch.where(weight >= 0, ones, -ones)
+            if threshold is not None:
+                quantized = torch.where(weight.abs() < threshold, torch.zeros_like(weight), quantized)
+            return quantized
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output
+
+    class QuantizedLinear(torch.nn.Module):
+        def __init__(self, n_in: int, n_out: int, generator) -> None:
+            super().__init__()
+            shadow = torch.rand(n_out, n_in, generator=generator, dtype=torch.float64) * 2 - 1
+            self.weight = torch.nn.Parameter(shadow)
+            self.bias = torch.nn.Parameter(torch.zeros(n_out, dtype=torch.float64))
+            self.lr_scale = 1.0 / math.sqrt(1.5 / (n_in + n_out)) if config.glorot_lr else 1.0
+
+        def quantized_weight(self):
+            return Quantize.apply(self.weight)
+
+        def forward(self, x):
+            return torch.nn.functional.linear(x, self.quantized_weight(), self.bias)
+
+    class BinaryConnectMLP(torch.nn.Module):
+        def __init__(self, generator) -> None:
+            super().__init__()
+            widths = (n_inputs, *config.hidden, n_outputs)
+            self.layers = torch.nn.ModuleList(
+                QuantizedLinear(widths[i], widths[i + 1], generator) for i in range(len(widths) - 1)
+            )
+            self.dropout_input = torch.nn.Dropout(config.dropout_input)
+            self.dropout_hidden = torch.nn.Dropout(config.dropout_hidden)
+
+        def forward(self, x):
+            x = self.dropout_input(x)
+            for layer in self.layers[:-1]:
+                x = self.dropout_hidden(torch.relu(layer(x)))
+            return self.layers[-1](x)
+
+    return BinaryConnectMLP
+
+
+def _loss_function(torch, kind: str, n_classes: int):
+    if kind == "xent":
+        return torch.nn.functional.cross_entropy
+
+    def squared_hinge(outputs, labels):
+        targets = 2.0 * torch.nn.functional.one_hot(labels, n_classes).to(outputs.dtype) - 1.0
+        return torch.clamp(1.0 - targets * outputs, min=0.0).pow(2).mean()
+
+    return squared_hinge
+
+
+def _versions(torch) -> dict[str, str]:
+    import sklearn
+
+    from .. import __version__
+
+    return {
+        "nn2crn": __version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def weight_counts(network: Network) -> dict[str, int]:
+    """How many weights of `network` are -1, 0 and +1: ``{"-1": n, "0": n, "+1": n}``."""
+    weights = np.concatenate([layer.weight.ravel() for layer in network.layers])
+    return {"-1": int((weights == -1).sum()), "0": int((weights == 0).sum()), "+1": int((weights == 1).sum())}
+
+
+def train_network(
+    dataset: Dataset,
+    config: TrainConfig = TrainConfig(),  # noqa: B008 - frozen, so a shared default is safe
+    *,
+    callback: Callable[[EpochRecord], None] | None = None,
+    extra_record: dict[str, Any] | None = None,
+) -> TrainResult:
+    """Train a binary/ternary-weight ReLU network on `dataset` (BinaryConnect).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Raw features; the standardization is fitted on ``dataset.train``.
+    config : TrainConfig
+    callback : callable, optional
+        Called with an :class:`EpochRecord` after every epoch (progress bars).
+    extra_record : dict, optional
+        Merged into the network's ``training`` record (e.g. the CLI command).
+
+    Returns
+    -------
+    TrainResult
+        Same dataset, config and machine give the same network.
+
+    Raises
+    ------
+    TrainingUnavailableError
+        If PyTorch is not installed.
+    """
+    torch = _torch()
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(dataset.x_train)
+    transform = InputTransform(scaler.mean_, scaler.scale_)
+    tensors = {
+        name: (torch.tensor(transform.apply(split.x)), torch.tensor(split.y))
+        for name, split in dataset.splits().items()
+    }
+    x_train, y_train = tensors["train"]
+    x_val, y_val = tensors["val"]
+    n_train = len(y_train)
+    loss_function = _loss_function(torch, config.loss, dataset.n_classes)
+
+    saved_threads = torch.get_num_threads()
+    torch.set_num_threads(config.threads)
+    history: list[EpochRecord] = []
+    start = time.perf_counter()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            generator = torch.Generator().manual_seed(config.seed)
+            model = _build_model(torch, dataset.n_features, dataset.n_classes, config)(generator)
+            groups = []
+            for layer in model.layers:
+                groups.append({"params": [layer.weight], "scale": layer.lr_scale, "clip": True})
+                groups.append({"params": [layer.bias], "scale": 1.0, "clip": False})
+            optimizer = torch.optim.Adam(groups, lr=config.lr_start)
+            best_key: tuple[float, float] | None = None
+            best_state = None
+            best_epoch = 0
+            for epoch in range(config.epochs):
+                rate = config.learning_rate(epoch)
+                for group in optimizer.param_groups:
+                    group["lr"] = rate * group["scale"]
+                model.train()
+                order = torch.randperm(n_train, generator=generator)
+                total = 0.0
+                for first in range(0, n_train, config.batch_size):
+                    batch = order[first : first + config.batch_size]
+                    optimizer.zero_grad()
+                    loss = loss_function(model(x_train[batch]), y_train[batch])
+                    loss.backward()
+                    optimizer.step()
+                    with torch.no_grad():
+                        for group in optimizer.param_groups:
+                            if group["clip"]:
+                                for parameter in group["params"]:
+                                    parameter.clamp_(-1.0, 1.0)
+                    total += loss.item() * len(batch)
+                model.eval()
+                with torch.no_grad():
+                    train_accuracy = float((model(x_train).argmax(1) == y_train).double().mean())
+                    val_outputs = model(x_val)
+                    val_accuracy = float((val_outputs.argmax(1) == y_val).double().mean())
+                    val_loss = float(loss_function(val_outputs, y_val))
+                key = (val_accuracy, -val_loss)
+                is_best = best_key is None or key > best_key
+                if is_best:
+                    best_key, best_epoch = key, epoch
+                    best_state = {name: value.detach().clone() for name, value in model.state_dict().items()}
+                record = EpochRecord(epoch, total / n_train, train_accuracy, val_accuracy, val_loss, rate, is_best)
+                history.append(record)
+                if callback is not None:
+                    callback(record)
+    finally:
+        torch.set_num_threads(saved_threads)
+    seconds = time.perf_counter() - start
+    model.load_state_dict(best_state)
+    model.eval()
+
+    layers = []
+    with torch.no_grad():
+        for index, layer in enumerate(model.layers):
+            activation = "linear" if index == len(model.layers) - 1 else "relu"
+            layers.append(Layer(layer.quantized_weight().numpy(), layer.bias.numpy(), activation))
+    network = Network(tuple(layers), dataset.feature_names, dataset.class_names, transform)
+    counts = {}
+    for name, split in dataset.splits().items():
+        correct = int((network.predict(split.x) == split.y).sum()) if split.n_examples else 0
+        counts[name] = (correct, split.n_examples)
+    accuracies = {name: (correct / n if n else math.nan) for name, (correct, n) in counts.items()}
+    record: dict[str, Any] = {
+        "dataset": {
+            "name": dataset.name,
+            "options": dataset.options,
+            "source": dataset.source,
+            "split_sizes": dataset.split_sizes,
+        },
+        "hyperparameters": {key: value for key, value in asdict(config).items() if key not in ("seed", "threads")},
+        "seed": config.seed,
+        "best_epoch": best_epoch + 1,
+        "accuracy": {name: round(value, 6) for name, value in accuracies.items()},
+        "correct": {name: f"{correct}/{n}" for name, (correct, n) in counts.items()},
+        "weight_counts": weight_counts(network),
+        "versions": _versions(torch),
+    }
+    record["hyperparameters"]["hidden"] = list(config.hidden)
+    if config.weights == "binary":
+        del record["hyperparameters"]["threshold"]
+    if extra_record:
+        record.update(extra_record)
+    network = Network(network.layers, network.input_names, network.output_names, transform, record)
+    return TrainResult(network, model, tuple(history), best_epoch, accuracies, seconds, counts)
