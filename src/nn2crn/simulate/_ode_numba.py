@@ -1,0 +1,517 @@
+"""Compiled RODAS4 kernel (numba) for a chunk of batch rows sharing one step size.
+
+Arrays are laid out ``(n_dyn, n_chunk)`` so that every inner loop runs over the
+chunk's rows contiguously (SIMD). Linear solves with ``E = I / (h gamma) - J``
+use the block lower-triangular structure from :mod:`._ode_plan`: forward
+substitution over the blocks, with 1x1 and 2x2 blocks inverted in closed form and
+larger blocks LU-factorized with partial pivoting (per row).
+
+This module imports numba at import time; :mod:`.ode` imports it lazily.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ._ode_plan import SATURATION_CONSTANT
+from ._ode_rodas import (
+    A21,
+    A31,
+    A32,
+    A41,
+    A42,
+    A43,
+    A51,
+    A52,
+    A53,
+    A54,
+    C2,
+    C3,
+    C4,
+    C21,
+    C31,
+    C32,
+    C41,
+    C42,
+    C43,
+    C51,
+    C52,
+    C53,
+    C54,
+    C61,
+    C62,
+    C63,
+    C64,
+    C65,
+    D1,
+    D2,
+    D3,
+    D4,
+    ERROR_EXPONENT,
+    FACTOR_MAX,
+    FACTOR_MIN,
+    GAMMA,
+    H21,
+    H22,
+    H23,
+    H24,
+    H25,
+    H31,
+    H32,
+    H33,
+    H34,
+    H35,
+    SAFETY,
+    STATUS_MAX_STEPS,
+    STATUS_OK,
+    STATUS_STEP_COLLAPSE,
+)
+
+_EPS = np.finfo(np.float64).eps
+
+
+@njit(cache=True)
+def _rhs(t, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr, react_idx,
+         react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v):
+    n_dyn, n_chunk = u.shape
+    for j in range(n_dyn):
+        for c in range(n_chunk):
+            f[j, c] = 0.0
+    for g in range(group_rate.shape[0]):
+        gexp[g] = math.exp(-group_rate[g] * t)
+    for e in range(force_target.shape[0]):
+        j = force_target[e]
+        w = gexp[force_group[e]]
+        for c in range(n_chunk):
+            f[j, c] += coef[e, c] * w
+    for r in range(rate.shape[0]):
+        k = rate[r]
+        for c in range(n_chunk):
+            v[c] = k
+        for q in range(react_ptr[r], react_ptr[r + 1]):
+            i = react_idx[q]
+            n = react_pow[q]
+            if rate_law == 0:
+                if n == 1:
+                    for c in range(n_chunk):
+                        v[c] *= u[i, c]
+                else:
+                    for c in range(n_chunk):
+                        v[c] *= u[i, c] ** n
+            else:
+                for c in range(n_chunk):
+                    x = u[i, c]
+                    v[c] *= (x / (SATURATION_CONSTANT + abs(x))) ** n
+        for e in range(stoich_ptr[r], stoich_ptr[r + 1]):
+            j = stoich_idx[e]
+            s = stoich_val[e]
+            for c in range(n_chunk):
+                f[j, c] += s * v[c]
+
+
+@njit(cache=True)
+def _time_derivative(t, ft, coef, force_group, force_target, group_rate, gexp):
+    n_dyn, n_chunk = ft.shape
+    for j in range(n_dyn):
+        for c in range(n_chunk):
+            ft[j, c] = 0.0
+    for g in range(group_rate.shape[0]):
+        gexp[g] = -group_rate[g] * math.exp(-group_rate[g] * t)
+    for e in range(force_target.shape[0]):
+        j = force_target[e]
+        w = gexp[force_group[e]]
+        for c in range(n_chunk):
+            ft[j, c] += coef[e, c] * w
+
+
+@njit(cache=True)
+def _jacobian(y, jac, rate, react_ptr, react_idx, react_pow, stoich_ptr, stoich_val, rate_law,
+              recipe_pos, dv):
+    n_chunk = y.shape[1]
+    for p in range(jac.shape[0]):
+        for c in range(n_chunk):
+            jac[p, c] = 0.0
+    slot = 0
+    for r in range(rate.shape[0]):
+        for q in range(react_ptr[r], react_ptr[r + 1]):
+            for c in range(n_chunk):
+                dv[c] = rate[r]
+            for q2 in range(react_ptr[r], react_ptr[r + 1]):
+                i = react_idx[q2]
+                n = react_pow[q2]
+                if rate_law == 0:
+                    if q2 == q:
+                        if n != 1:
+                            for c in range(n_chunk):
+                                dv[c] *= n * y[i, c] ** (n - 1)
+                    elif n == 1:
+                        for c in range(n_chunk):
+                            dv[c] *= y[i, c]
+                    else:
+                        for c in range(n_chunk):
+                            dv[c] *= y[i, c] ** n
+                else:
+                    for c in range(n_chunk):
+                        x = y[i, c]
+                        d = SATURATION_CONSTANT + abs(x)
+                        phi = x / d
+                        if q2 == q:
+                            dv[c] *= n * phi ** (n - 1) * SATURATION_CONSTANT / (d * d)
+                        else:
+                            dv[c] *= phi**n
+            for e in range(stoich_ptr[r], stoich_ptr[r + 1]):
+                pos = recipe_pos[slot]
+                slot += 1
+                s = stoich_val[e]
+                for c in range(n_chunk):
+                    jac[pos, c] += s * dv[c]
+
+
+@njit(cache=True)
+def _factor(a, jac, lu, piv, block_start, inblock_ptr, inblock_row, inblock_col, inblock_pos, lu_offset):
+    """Fill and factor the diagonal blocks of ``a I - J``; False if one is singular."""
+    n_chunk = jac.shape[1]
+    for b in range(block_start.shape[0] - 1):
+        s0 = block_start[b]
+        size = block_start[b + 1] - s0
+        off = lu_offset[b]
+        for k in range(size * size):
+            for c in range(n_chunk):
+                lu[off + k, c] = 0.0
+        for r in range(size):
+            for c in range(n_chunk):
+                lu[off + r * size + r, c] = a
+        for e in range(inblock_ptr[b], inblock_ptr[b + 1]):
+            p = off + inblock_row[e] * size + inblock_col[e]
+            pos = inblock_pos[e]
+            for c in range(n_chunk):
+                lu[p, c] -= jac[pos, c]
+        if size == 1:
+            for c in range(n_chunk):
+                d = lu[off, c]
+                if not (abs(d) > 0.0 and abs(d) < np.inf):
+                    return False
+                lu[off, c] = 1.0 / d
+        elif size == 2:
+            for c in range(n_chunk):
+                a00 = lu[off, c]
+                a01 = lu[off + 1, c]
+                a10 = lu[off + 2, c]
+                a11 = lu[off + 3, c]
+                det = a00 * a11 - a01 * a10
+                if not (abs(det) > 0.0 and abs(det) < np.inf):
+                    return False
+                inv = 1.0 / det
+                lu[off, c] = a11 * inv
+                lu[off + 1, c] = -a01 * inv
+                lu[off + 2, c] = -a10 * inv
+                lu[off + 3, c] = a00 * inv
+        else:
+            for c in range(n_chunk):
+                for k in range(size):
+                    best = k
+                    big = abs(lu[off + k * size + k, c])
+                    for i in range(k + 1, size):
+                        value = abs(lu[off + i * size + k, c])
+                        if value > big:
+                            best, big = i, value
+                    if not (big > 0.0 and big < np.inf):
+                        return False
+                    piv[s0 + k, c] = best
+                    if best != k:
+                        for col in range(size):
+                            tmp = lu[off + k * size + col, c]
+                            lu[off + k * size + col, c] = lu[off + best * size + col, c]
+                            lu[off + best * size + col, c] = tmp
+                    pivot = lu[off + k * size + k, c]
+                    for i in range(k + 1, size):
+                        factor = lu[off + i * size + k, c] / pivot
+                        lu[off + i * size + k, c] = factor
+                        if factor != 0.0:
+                            for col in range(k + 1, size):
+                                lu[off + i * size + col, c] -= factor * lu[off + k * size + col, c]
+    return True
+
+
+@njit(cache=True)
+def _solve(x, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_offset):
+    """Overwrite `x` with ``(a I - J)^-1 x`` by forward substitution over the blocks."""
+    n_chunk = x.shape[1]
+    for b in range(block_start.shape[0] - 1):
+        s0 = block_start[b]
+        size = block_start[b + 1] - s0
+        off = lu_offset[b]
+        for j in range(s0, s0 + size):
+            for e in range(lower_ptr[j], lower_ptr[j + 1]):
+                i = lower_col[e]
+                pos = lower_pos[e]
+                for c in range(n_chunk):
+                    x[j, c] += jac[pos, c] * x[i, c]
+        if size == 1:
+            for c in range(n_chunk):
+                x[s0, c] *= lu[off, c]
+        elif size == 2:
+            for c in range(n_chunk):
+                b0 = x[s0, c]
+                b1 = x[s0 + 1, c]
+                x[s0, c] = lu[off, c] * b0 + lu[off + 1, c] * b1
+                x[s0 + 1, c] = lu[off + 2, c] * b0 + lu[off + 3, c] * b1
+        else:
+            for c in range(n_chunk):
+                for k in range(size):
+                    p = piv[s0 + k, c]
+                    if p != k:
+                        tmp = x[s0 + k, c]
+                        x[s0 + k, c] = x[s0 + p, c]
+                        x[s0 + p, c] = tmp
+                for i in range(size):
+                    acc = x[s0 + i, c]
+                    for k in range(i):
+                        acc -= lu[off + i * size + k, c] * x[s0 + k, c]
+                    x[s0 + i, c] = acc
+                for i in range(size - 1, -1, -1):
+                    acc = x[s0 + i, c]
+                    for k in range(i + 1, size):
+                        acc -= lu[off + i * size + k, c] * x[s0 + k, c]
+                    x[s0 + i, c] = acc / lu[off + i * size + i, c]
+
+
+@njit(cache=True)
+def _write_samples(out, k_out, times, t, h, y, ynew, k1, k2, k3, k4, k5, store_idx, t_stop):
+    """Dense output for every sample time in ``(t, t_stop]``; returns the next sample index."""
+    n_chunk = y.shape[1]
+    n_times = times.shape[0]
+    while k_out < n_times and times[k_out] <= t_stop:
+        theta = (times[k_out] - t) / h
+        if theta > 1.0:
+            theta = 1.0
+        one = 1.0 - theta
+        for q in range(store_idx.shape[0]):
+            j = store_idx[q]
+            for c in range(n_chunk):
+                h1 = H21 * k1[j, c] + H22 * k2[j, c] + H23 * k3[j, c] + H24 * k4[j, c] + H25 * k5[j, c]
+                h2 = H31 * k1[j, c] + H32 * k2[j, c] + H33 * k3[j, c] + H34 * k4[j, c] + H35 * k5[j, c]
+                value = one * y[j, c] + theta * (ynew[j, c] + one * (h1 + theta * h2))
+                out[c, k_out, q] = value if value > 0.0 else 0.0
+        k_out += 1
+    return k_out
+
+
+@njit(cache=True)
+def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_ptr, react_idx, react_pow,
+                    stoich_ptr, stoich_idx, stoich_val, rate_law, recipe_pos, jac_nnz, lower_ptr, lower_pos,
+                    lower_col, block_start, inblock_ptr, inblock_row, inblock_col, inblock_pos, lu_offset,
+                    times, rtol, atol, max_steps, store_idx, out, stats):
+    """Integrate ``y`` (n_dyn, n_chunk), overwritten with the final state, from 0 to ``times[-1]``.
+
+    Writes samples of the dynamic species ``store_idx`` at ``times`` into ``out``
+    (n_chunk, n_times, n_store). ``stats`` (float64, length 7) receives
+    status, failure time, failing row, accepted steps, rejected steps,
+    right-hand-side evaluations and the largest amount clipped to 0.
+    """
+    n_dyn, n_chunk = y.shape
+    t_end = times[times.shape[0] - 1]
+    ynew = np.empty_like(y)
+    u = np.empty_like(y)
+    f = np.empty_like(y)
+    f0 = np.empty_like(y)
+    ft = np.empty_like(y)
+    k1 = np.empty_like(y)
+    k2 = np.empty_like(y)
+    k3 = np.empty_like(y)
+    k4 = np.empty_like(y)
+    k5 = np.empty_like(y)
+    k6 = np.empty_like(y)
+    jac = np.empty((jac_nnz, n_chunk))
+    lu = np.empty((lu_offset[lu_offset.shape[0] - 1], n_chunk))
+    piv = np.zeros((n_dyn, n_chunk), dtype=np.int64)
+    v = np.empty(n_chunk)
+    gexp = np.empty(group_rate.shape[0])
+    err_row = np.zeros(n_chunk)
+    has_time = force_target.shape[0] > 0
+
+    t = 0.0
+    k_out = 0
+    while k_out < times.shape[0] and times[k_out] <= 0.0:
+        for q in range(store_idx.shape[0]):
+            for c in range(n_chunk):
+                out[c, k_out, q] = y[store_idx[q], c]
+        k_out += 1
+
+    # Initial step (Hairer & Wanner's simple estimate): 1% of |y| / |f| in the weighted RMS norm.
+    _rhs(t, y, f0, coef, force_group, force_target, group_rate, gexp, rate, react_ptr, react_idx,
+         react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v)
+    n_rhs = 1
+    d0 = 0.0
+    d1 = 0.0
+    for c in range(n_chunk):
+        s0 = 0.0
+        s1 = 0.0
+        for j in range(n_dyn):
+            scale = atol + rtol * abs(y[j, c])
+            s0 += (y[j, c] / scale) ** 2
+            s1 += (f0[j, c] / scale) ** 2
+        d0 = max(d0, math.sqrt(s0 / max(n_dyn, 1)))
+        d1 = max(d1, math.sqrt(s1 / max(n_dyn, 1)))
+    if d0 > 1e-5 and d1 > 1e-5:
+        h = 0.01 * d0 / d1
+    else:
+        h = 1e-6
+    h = min(h, t_end)
+
+    n_accepted = 0
+    n_rejected = 0
+    status = STATUS_OK
+    worst = 0
+    rejected_before = False
+    fresh = True  # f0, jac and ft belong to the current (t, y)
+    max_clip = 0.0
+    while t < t_end:
+        if n_accepted + n_rejected >= max_steps:
+            status = STATUS_MAX_STEPS
+            break
+        if h <= 10.0 * _EPS * max(1.0, abs(t)):
+            status = STATUS_STEP_COLLAPSE
+            break
+        last = False
+        if t + h >= t_end * (1.0 - 4.0 * _EPS):
+            h = t_end - t
+            last = True
+        if not fresh:
+            _rhs(t, y, f0, coef, force_group, force_target, group_rate, gexp, rate, react_ptr, react_idx,
+                 react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v)
+            n_rhs += 1
+        _jacobian(y, jac, rate, react_ptr, react_idx, react_pow, stoich_ptr, stoich_val, rate_law,
+                  recipe_pos, v)
+        if has_time:
+            _time_derivative(t, ft, coef, force_group, force_target, group_rate, gexp)
+        fresh = True
+        if not _factor(1.0 / (h * GAMMA), jac, lu, piv, block_start, inblock_ptr, inblock_row,
+                       inblock_col, inblock_pos, lu_offset):
+            n_rejected += 1
+            h *= 0.25
+            rejected_before = True
+            continue
+        hd1, hd2, hd3, hd4 = h * D1, h * D2, h * D3, h * D4
+        c21, c31, c32 = C21 / h, C31 / h, C32 / h
+        c41, c42, c43 = C41 / h, C42 / h, C43 / h
+        c51, c52, c53, c54 = C51 / h, C52 / h, C53 / h, C54 / h
+        c61, c62, c63, c64, c65 = C61 / h, C62 / h, C63 / h, C64 / h, C65 / h
+        # stage 1
+        for j in range(n_dyn):
+            for c in range(n_chunk):
+                k1[j, c] = f0[j, c] + (hd1 * ft[j, c] if has_time else 0.0)
+        _solve(k1, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_offset)
+        # stage 2
+        for j in range(n_dyn):
+            for c in range(n_chunk):
+                u[j, c] = y[j, c] + A21 * k1[j, c]
+        _rhs(t + C2 * h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
+             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v)
+        for j in range(n_dyn):
+            for c in range(n_chunk):
+                k2[j, c] = f[j, c] + c21 * k1[j, c] + (hd2 * ft[j, c] if has_time else 0.0)
+        _solve(k2, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_offset)
+        # stage 3
+        for j in range(n_dyn):
+            for c in range(n_chunk):
+                u[j, c] = y[j, c] + A31 * k1[j, c] + A32 * k2[j, c]
+        _rhs(t + C3 * h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
+             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v)
+        for j in range(n_dyn):
+            for c in range(n_chunk):
+                k3[j, c] = f[j, c] + c31 * k1[j, c] + c32 * k2[j, c] + (hd3 * ft[j, c] if has_time else 0.0)
+        _solve(k3, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_offset)
+        # stage 4
+        for j in range(n_dyn):
+            for c in range(n_chunk):
+                u[j, c] = y[j, c] + A41 * k1[j, c] + A42 * k2[j, c] + A43 * k3[j, c]
+        _rhs(t + C4 * h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
+             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v)
+        for j in range(n_dyn):
+            for c in range(n_chunk):
+                k4[j, c] = (f[j, c] + c41 * k1[j, c] + c42 * k2[j, c] + c43 * k3[j, c]
+                            + (hd4 * ft[j, c] if has_time else 0.0))
+        _solve(k4, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_offset)
+        # stage 5 (at t + h)
+        for j in range(n_dyn):
+            for c in range(n_chunk):
+                u[j, c] = y[j, c] + A51 * k1[j, c] + A52 * k2[j, c] + A53 * k3[j, c] + A54 * k4[j, c]
+        _rhs(t + h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
+             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v)
+        for j in range(n_dyn):
+            for c in range(n_chunk):
+                k5[j, c] = f[j, c] + c51 * k1[j, c] + c52 * k2[j, c] + c53 * k3[j, c] + c54 * k4[j, c]
+        _solve(k5, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_offset)
+        # stage 6 (at t + h)
+        for j in range(n_dyn):
+            for c in range(n_chunk):
+                u[j, c] += k5[j, c]
+        _rhs(t + h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
+             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v)
+        n_rhs += 5
+        for j in range(n_dyn):
+            for c in range(n_chunk):
+                k6[j, c] = (f[j, c] + c61 * k1[j, c] + c62 * k2[j, c] + c63 * k3[j, c] + c64 * k4[j, c]
+                            + c65 * k5[j, c])
+        _solve(k6, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_offset)
+        # error estimate: weighted RMS of k6 per row, worst row decides
+        for c in range(n_chunk):
+            err_row[c] = 0.0
+        for j in range(n_dyn):
+            for c in range(n_chunk):
+                new = u[j, c] + k6[j, c]
+                ynew[j, c] = new
+                scale = atol + rtol * max(abs(y[j, c]), abs(new))
+                err_row[c] += (k6[j, c] / scale) ** 2
+        err = 0.0
+        finite = True
+        for c in range(n_chunk):
+            e = math.sqrt(err_row[c] / max(n_dyn, 1))
+            err_row[c] = e
+            if not (e < np.inf):
+                finite = False
+                worst = c
+            elif finite and e > err:
+                err = e
+                worst = c
+        if finite and err <= 1.0:
+            t_next = t_end if last else t + h
+            k_out = _write_samples(out, k_out, times, t, h, y, ynew, k1, k2, k3, k4, k5, store_idx,
+                                   t_end if last else t_next)
+            for j in range(n_dyn):
+                for c in range(n_chunk):
+                    value = ynew[j, c]
+                    if value < 0.0:
+                        if -value > max_clip:
+                            max_clip = -value
+                        value = 0.0
+                    y[j, c] = value
+            t = t_next
+            n_accepted += 1
+            fresh = False
+            if err == 0.0:
+                factor = FACTOR_MAX
+            else:
+                factor = min(FACTOR_MAX, max(FACTOR_MIN, SAFETY * err ** -ERROR_EXPONENT))
+            if rejected_before:
+                factor = min(factor, 1.0)
+            rejected_before = False
+            h *= factor
+        else:
+            n_rejected += 1
+            rejected_before = True
+            if finite:
+                h *= max(FACTOR_MIN, SAFETY * err ** -ERROR_EXPONENT)
+            else:
+                h *= FACTOR_MIN
+    stats[0] = status
+    stats[1] = t
+    stats[2] = worst
+    stats[3] = n_accepted
+    stats[4] = n_rejected
+    stats[5] = n_rhs
+    stats[6] = max_clip
