@@ -11,11 +11,17 @@ import numpy as np
 EXACT_RTOL = 1e-9
 
 
-def assert_close_relative(actual: np.ndarray, expected: np.ndarray, rtol: float = EXACT_RTOL) -> None:
-    """|actual - expected| <= rtol * max(1, |expected|), elementwise."""
+def assert_close_relative(
+    actual: np.ndarray, expected: np.ndarray, rtol: float = EXACT_RTOL, magnitude: np.ndarray | None = None
+) -> None:
+    """|actual - expected| <= rtol * max(1, magnitude), elementwise.
+
+    `magnitude` defaults to |expected|; for network outputs pass
+    ``network.forward_magnitude(x)``, the size of the terms that were summed.
+    """
     actual, expected = np.asarray(actual), np.asarray(expected)
     assert actual.shape == expected.shape
-    scale = np.maximum(1.0, np.abs(expected))
+    scale = np.maximum(1.0, np.abs(expected) if magnitude is None else magnitude)
     worst = np.max(np.abs(actual - expected) / scale, initial=0.0)
     assert worst <= rtol, f"max relative difference {worst:.3g} > {rtol:g}"
 

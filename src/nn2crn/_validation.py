@@ -50,6 +50,6 @@ def as_batch(
         row, column = np.argwhere(bad)[0]
         name = column_names[column] if column_names else f"column {column}"
         raise InputDataError(
-            f"{what}: row {row}, {name} is {array[row, column]!r}; every value must be a finite number"
+            f"{what}: row {row}, {name} is {float(array[row, column])}; every value must be a finite number"
         )
     return array

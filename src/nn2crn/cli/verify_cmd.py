@@ -34,8 +34,10 @@ def verify_command(
     """Compile MODEL, evaluate the CRN exactly on every row and compare with the network.
 
     Rows are raw features: the model's input_transform (if any) is applied
-    first. Exit 0 if every output agrees to 1e-9 relative (to max(1, |output|)),
-    1 on any mismatch, 2 for bad input.
+    first. Exit 0 if every output agrees to 1e-9 relative, 1 on any mismatch,
+    2 for bad input. "Relative" is to max(1, the magnitude of the terms summed
+    for that output: |W| and |b| applied to |x|), which bounds the rounding of
+    both the forward pass and the CRN's dual rails.
     """
     import numpy as np
 
@@ -95,7 +97,7 @@ def verify_command(
         )
     actual = stable_outputs(crn, crn_inputs)
     difference = np.abs(actual - expected)
-    scale = np.maximum(1.0, np.abs(expected))
+    scale = np.maximum(1.0, network.forward_magnitude(features))
     relative = difference / scale
     agree = np.argmax(actual, axis=1) == np.argmax(expected, axis=1)
     report = check_crn(crn)

@@ -33,7 +33,7 @@ def _check_weights(network: Network) -> None:
         if bad.any():
             row, column = (int(v) for v in np.argwhere(bad)[0])
             raise CompileError(
-                f"layers[{index}].weight[{row}][{column}] = {layer.weight[row, column]!r}: only weights in "
+                f"layers[{index}].weight[{row}][{column}] = {float(layer.weight[row, column])!r}: only weights in "
                 f"{{-1, 0, +1}} can be compiled ({int(bad.sum())} such weights in this layer); train with "
                 f"--weights binary or ternary, or binarize the model first"
             )

@@ -187,6 +187,18 @@ class Network:
                 np.maximum(values, 0.0, out=values)
         return values
 
+    def forward_magnitude(self, inputs: object) -> np.ndarray:
+        """Bound on the magnitude of the terms summed for each output, shape (n_batch, n_outputs).
+
+        Propagates ``|x|`` through ``|W|`` and ``|b|``. Floating-point rounding in
+        the forward pass, and in a CRN's dual rails, scales with this, so it is the
+        natural yardstick for relative agreement.
+        """
+        values = np.abs(as_batch(inputs, self.n_inputs, what="network inputs", column_names=self.input_names))
+        for layer in self.layers:
+            values = values @ np.abs(layer.weight.T) + np.abs(layer.bias)
+        return values
+
     def transform(self, raw: object) -> np.ndarray:
         """Apply the input transform (if any) to raw features of shape (n_batch, n_inputs)."""
         values = as_batch(raw, self.n_inputs, what="raw features", column_names=self.input_names)
