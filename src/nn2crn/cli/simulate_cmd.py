@@ -39,8 +39,11 @@ def check_rates(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 @contextlib.contextmanager
-def progress_bar(enabled: bool, description: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A ``callback(done, total)`` drawing a rich progress bar on stderr, or None when disabled."""
+def progress_bar(enabled: bool, description: str) -> Iterator[Callable[..., None] | None]:
+    """A progress callback drawing a rich bar on stderr, or None when disabled.
+
+    The callback takes ``(fraction)`` with a fraction in [0, 1], or ``(done, total)``.
+    """
     if not enabled:
         yield None
         return
@@ -57,8 +60,12 @@ def progress_bar(enabled: bool, description: str) -> Iterator[Callable[[int, int
     ) as progress:
         task = progress.add_task(description, total=None)
 
-        def update(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+        def update(done: float, total: int | None = None) -> None:
+            # engines report a fraction in [0, 1]; studies report (done, total)
+            if total is None:
+                progress.update(task, completed=round(100 * done), total=100)
+            else:
+                progress.update(task, completed=done, total=total)
 
         yield update
 
@@ -163,6 +170,12 @@ def simulate_command(
         )
     else:
         values = None
+    n_batch = (1 if values is None else values.shape[0]) * (runs if method == "ssa" else 1)
+    if rows_to_plot is not None and max(rows_to_plot) >= n_batch:
+        raise InputDataError(
+            f"--plot-rows: row {max(rows_to_plot)} is out of range; the simulation has batch rows 0..{n_batch - 1}"
+            + (" (input row i, run j is batch row i * runs + j)" if method == "ssa" else "")
+        )
     times = np.linspace(0.0, t_end, points)
     store = "all" if all_species else "outputs"
     with progress_bar(show_progress(quiet), f"{method} {crn_file}") as progress:
@@ -178,7 +191,7 @@ def simulate_command(
 
             trajectory = simulate_ssa(
                 crn, values, volume=volume, t_end=t_end, runs=runs, times=times, seed=seed,
-                store=store, progress=progress,
+                store="all", progress=progress,
             )
 
     stable = None
@@ -197,11 +210,6 @@ def simulate_command(
     if plot is not None:
         from ..report.plots import plot_trajectories
 
-        if rows_to_plot is not None and max(rows_to_plot) >= trajectory.states.shape[0]:
-            raise InputDataError(
-                f"--plot-rows: row {max(rows_to_plot)} is out of range; the simulation has batch rows "
-                f"0..{trajectory.states.shape[0] - 1}"
-            )
         plot_trajectories(trajectory, plot, stable=stable, rows=rows_to_plot,
                           title=f"{crn_file}: {method} ({rate_law if method == 'ode' else f'V = {volume:g}'})")
     if not quiet:
