@@ -281,7 +281,8 @@ def read_crn(path: str | os.PathLike[str]) -> CRN:
 def format_number(value: float) -> str:
     """Shortest text that reads back to the same float, in crnverifier's number grammar."""
     value = float(value)
-    if value.is_integer() and abs(value) < 1e16:
+    if value.is_integer():
+        # Plain digits: crnverifier cannot read integral values in e-notation.
         return str(int(value))
     return repr(value)
 
@@ -324,9 +325,16 @@ def format_crn(crn: CRN, *, plain: bool = False, header: str | None = None) -> s
         for reaction in crn.reactions:
             text = f"{format_terms(reaction.reactants)} -> {format_terms(reaction.products)}".strip()
             lines.append(f"{text} [k = {format_number(reaction.rate)}]")
-    if crn.initial:
+    mentioned = {name for signal in (*crn.inputs, *crn.outputs) for name, _ in (*signal.positive, *signal.negative)}
+    for reaction in crn.reactions:
+        mentioned.update(name for name, _ in reaction.reactants)
+        mentioned.update(name for name, _ in reaction.products)
+    # A species mentioned nowhere else is kept with an explicit zero, so it reads back.
+    isolated = [name for name in crn.species if name not in mentioned and name not in crn.initial]
+    if crn.initial or isolated:
         lines.append("")
         lines.extend(f"{name} @initial {format_number(amount)}" for name, amount in crn.initial.items())
+        lines.extend(f"{name} @initial 0" for name in isolated)
     return "\n".join(lines) + "\n"
 
 
