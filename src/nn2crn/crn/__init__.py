@@ -1,5 +1,9 @@
 """The CRN type, the `.crn` text format, SBML export and structural checks."""
 
+from .checks import CheckReport as CheckReport
+from .checks import check_crn as check_crn
+from .checks import reaction_levels as reaction_levels
+from .checks import require_nc_feed_forward as require_nc_feed_forward
 from .crn import CRN as CRN
 from .crn import Reaction as Reaction
 from .crn import Signal as Signal
@@ -9,7 +13,3 @@ from .text import format_crn as format_crn
 from .text import parse_crn as parse_crn
 from .text import read_crn as read_crn
 from .text import write_crn as write_crn
-from .checks import CheckReport as CheckReport
-from .checks import check_crn as check_crn
-from .checks import reaction_levels as reaction_levels
-from .checks import require_nc_feed_forward as require_nc_feed_forward

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Union
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,7 +22,7 @@ from .._validation import as_batch, is_identifier
 Terms = tuple[tuple[str, int], ...]
 """A multiset of species as ``((name, count), ...)``, each name once, counts ≥ 1."""
 
-TermsLike = Union[Mapping[str, int], Iterable[Union[str, tuple[str, int]]]]
+TermsLike = Mapping[str, int] | Iterable[str | tuple[str, int]]
 
 
 def make_terms(terms: TermsLike, what: str = "terms") -> Terms:
