@@ -164,6 +164,7 @@ def _run_row(
     state,
     t_end,
     sample_times,
+    columns,
     record,
     inv_volume,
     rate,
@@ -184,12 +185,13 @@ def _run_row(
     """Simulate one batch row in place.
 
     Returns ``(status, events, t_last_event, t_leader)``; `counts` ends as the
-    final state, `record` (n_times, n_species) holds amounts (count / V) at the
-    sample times, `outputs` the final integer output combinations.
+    final state, `record` (n_times, n_columns) holds amounts (count / V) of the
+    species `columns` at the sample times, `outputs` the final integer output
+    combinations.
     """
     n_reactions = rate.shape[0]
     n_times = sample_times.shape[0]
-    n_species = counts.shape[0]
+    n_columns = columns.shape[0]
     size = 1
     while size < n_reactions:
         size *= 2
@@ -213,8 +215,8 @@ def _run_row(
             break
         t_next = t - math.log(1.0 - _uniform(state)) / total
         while sample < n_times and sample_times[sample] < t_next:
-            for s in range(n_species):
-                record[sample, s] = counts[s] * inv_volume
+            for c in range(n_columns):
+                record[sample, c] = counts[columns[c]] * inv_volume
             sample += 1
         if t_next > t_end:
             status = T_END
@@ -260,8 +262,8 @@ def _run_row(
                 leader = now
                 t_leader = t
     while sample < n_times:
-        for s in range(n_species):
-            record[sample, s] = counts[s] * inv_volume
+        for c in range(n_columns):
+            record[sample, c] = counts[columns[c]] * inv_volume
         sample += 1
     return status, events, t_last, t_leader
 
@@ -274,6 +276,7 @@ def run_batch(
     states,
     t_end,
     sample_times,
+    columns,
     inv_volume,
     rate,
     react_ptr,
@@ -308,10 +311,12 @@ def run_batch(
     input_rows : int64 (n_batch,)
     states : uint64 (n_batch, 4)
         xoshiro256** states, one per batch row (advanced in place).
+    columns : int64 (n_columns,)
+        Species recorded at the sample times.
     out_matrix : int64 (n_outputs, n_species)
         Signed output combinations, to initialise the tracked outputs.
     records, final_counts, status, events, t_last, t_leader
-        Output arrays of shapes (n_batch, n_times, n_species), (n_batch, n_species)
+        Output arrays of shapes (n_batch, n_times, n_columns), (n_batch, n_species)
         and (n_batch,), filled in place.
     """
     n_batch = input_rows.shape[0]
@@ -336,6 +341,7 @@ def run_batch(
             rng,
             t_end,
             sample_times,
+            columns,
             records[b],
             inv_volume,
             rate,

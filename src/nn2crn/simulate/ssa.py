@@ -53,7 +53,7 @@ from ..crn import CRN
 from .base import Trajectory
 
 ROUNDING_RULES = ("nearest", "stochastic")
-STORE_MODES = ("all", "final")
+STORE_MODES = ("all", "outputs", "final")
 _NO_LIMIT = np.iinfo(np.int64).max
 
 
@@ -304,9 +304,11 @@ def simulate_ssa(
     max_events : int, optional
         Stop a row after this many events and raise :class:`SimulationError`. Needed
         with ``t_end = inf`` for CRNs that may never run out of reactions.
-    store : {"all", "final"}
-        ``"all"`` records every sample time; ``"final"`` only the first sample time
-        and the end (less memory for big batches).
+    store : {"all", "outputs", "final"}
+        ``"all"`` records every species at every sample time; ``"outputs"`` only the
+        species the declared outputs read (``Trajectory.columns``); ``"final"`` every
+        species at the first sample time and the end only. The last two save memory
+        on big batches.
     rounding : {"nearest", "stochastic"}
         How ``amount * V`` becomes a count (module docstring).
     threads : int, optional
@@ -317,7 +319,8 @@ def simulate_ssa(
     Returns
     -------
     Trajectory
-        ``states`` of shape (n_rows * runs, n_times, n_species) holding ``count / V``;
+        ``states`` of shape (n_rows * runs, n_times, n_species) holding ``count / V``
+        (n_columns instead of n_species with ``store="outputs"``);
         batch row ``i * runs + j`` is input row ``i``, run ``j`` (``input_rows`` maps
         it). ``info`` holds, per batch row: ``termination`` ("t_end" or "exhausted"),
         ``events``, ``t_last_event``, ``leader_time`` (time the unique argmax of the
@@ -357,6 +360,10 @@ def simulate_ssa(
     sample_times = _sample_times(times, n_points, t_end)
     if store == "final" and sample_times.size > 2:
         sample_times = sample_times[[0, -1]]
+    if store == "outputs":
+        columns = np.flatnonzero(np.any(crn.output_matrix != 0, axis=0)).astype(np.int64)
+    else:
+        columns = np.arange(crn.n_species, dtype=np.int64)
     base, fraction = initial_counts(crn, input_values, volume=volume, rounding=rounding)
     n_rows = base.shape[0]
     rng_states, entropy = _row_states(seed, n_rows, runs)
@@ -365,7 +372,7 @@ def simulate_ssa(
 
     kernel = _kernel()
     n_batch = input_rows.size
-    records = np.zeros((n_batch, sample_times.size, crn.n_species))
+    records = np.zeros((n_batch, sample_times.size, columns.size))
     final_counts = np.zeros((n_batch, crn.n_species), dtype=np.int64)
     status = np.zeros(n_batch, dtype=np.int64)
     events = np.zeros(n_batch, dtype=np.int64)
@@ -378,7 +385,7 @@ def simulate_ssa(
         for start in range(0, n_batch, chunk):
             part = slice(start, min(n_batch, start + chunk))
             kernel.run_batch(
-                base, fraction, input_rows[part], rng_states[part], t_end, sample_times, 1.0 / volume,
+                base, fraction, input_rows[part], rng_states[part], t_end, sample_times, columns, 1.0 / volume,
                 plan.rate, plan.react_ptr, plan.react_idx, plan.react_pow,
                 plan.delta_ptr, plan.delta_idx, plan.delta_val, plan.dep_ptr, plan.dep_idx,
                 plan.out_ptr, plan.out_idx, plan.out_val, plan.out_matrix, limit,
@@ -402,7 +409,9 @@ def simulate_ssa(
         "engine": "numba" if kernel.HAVE_NUMBA else "python",
         "elapsed": elapsed,
     }
-    return Trajectory(crn, sample_times, records, input_rows, "ssa", info)
+    return Trajectory(
+        crn, sample_times, records, input_rows, "ssa", info, columns=columns if store == "outputs" else None
+    )
 
 
 @contextmanager
