@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.helpers import write_inputs_csv
 
 from nn2crn.compile import compile_network
 from nn2crn.crn import parse_crn, read_crn, write_crn
 from nn2crn.nn import random_ternary_network
 from nn2crn.simulate import stable_outputs
+from tests.helpers import write_inputs_csv
 
 libsbml = pytest.importorskip("libsbml")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.helpers import write_inputs_csv
 
 from nn2crn.compile import compile_network
 from nn2crn.crn import CRN, Reaction, Signal, write_crn
 from nn2crn.nn import random_ternary_network
+from tests.helpers import write_inputs_csv
 
 
 @pytest.fixture

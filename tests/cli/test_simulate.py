@@ -7,13 +7,13 @@ import io
 
 import numpy as np
 import pytest
-from tests.helpers import write_inputs_csv
 
 from nn2crn.compile import compile_network
 from nn2crn.crn import read_crn, write_crn
 from nn2crn.nn import random_ternary_network, save_network
 from nn2crn.nn.network import InputTransform, Network
 from nn2crn.simulate import stable_outputs
+from tests.helpers import write_inputs_csv
 
 
 @pytest.fixture
@@ -152,3 +152,33 @@ def test_missing_inputs_and_overwriting_inputs_are_refused(run_cli, files):
     assert inputs.read_text() == before
     code, _, stderr = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 1, "--plot", crn_path)
     assert code == 2 and "unknown format '.crn'" in stderr
+
+
+def test_convergence_summary_plot_and_log_time(run_cli, files, tmp_path):
+    _, crn_path, inputs, _, _ = files
+    conv = tmp_path / "conv.svg"
+    code, stdout, stderr = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 100, "--points", 9,
+                                   "--log-time", "--convergence-plot", conv, "--epsilon", "0.05")
+    assert code == 0, stderr
+    times = read_table(stdout)[1][:9, 1]
+    np.testing.assert_allclose(times, [0.0, *np.geomspace(0.01, 100.0, 8)])
+    assert "epsilon = 0.05, fraction = 0.9" in stderr
+    summary = {line.split()[0]: line.split()[1:] for line in stderr.splitlines()[-4:]}
+    assert set(summary) == {"epsilon", "fraction", "order", "argmax"}
+    assert all(row[-1] == "100.0%" for row in summary.values())
+    svg = conv.read_text()
+    assert "epsilon 0.05" in svg and "argmax" in svg
+
+
+def test_convergence_plot_needs_exact_stable_outputs(run_cli, tmp_path):
+    # A + B -> 2 B is autocatalytic: not feed-forward, so there is no exact stable output
+    crn_path = tmp_path / "auto.crn"
+    crn_path.write_text("input a = A\ninput b = B\noutput y = B\nA + B -> 2 B\n")
+    inputs = write_inputs_csv(tmp_path / "ab.csv", ["a", "b"], np.array([[1.0, 0.1]]))
+    code, stdout, stderr = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 50, "--points", 3)
+    assert code == 0, stderr
+    assert "no exact stable outputs" in stderr
+    assert float(stdout.splitlines()[-1].split(",")[-1]) == pytest.approx(1.1, rel=1e-6)
+    code, _, stderr = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 50,
+                              "--convergence-plot", tmp_path / "c.png")
+    assert code == 2 and "needs the exact stable outputs" in stderr

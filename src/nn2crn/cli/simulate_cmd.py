@@ -80,7 +80,7 @@ def progress_bar(enabled: bool, description: str) -> Iterator[Callable[..., None
 @click.option("--t-end", type=float, default=200.0, show_default=True, callback=check_positive,
               help="Simulate from t = 0 to this time.")
 @click.option("--points", type=click.IntRange(min=2), default=101, show_default=True,
-              help="Evenly spaced sample times, including 0 and --t-end.")
+              help="Sample times, evenly spaced (or log-spaced with --log-time), including 0 and --t-end.")
 @click.option("--method", type=click.Choice(["ode", "ssa"]), default="ode", show_default=True,
               help="Deterministic ODE or exact stochastic simulation (Gillespie).")
 @click.option("--rtol", type=float, default=1e-6, show_default=True, callback=check_rtol,
@@ -102,6 +102,14 @@ def progress_bar(enabled: bool, description: str) -> Iterator[Callable[..., None
               help="Draw output trajectories with the exact stable values dashed (.png, .svg or .pdf).")
 @click.option("--plot-rows", metavar="K,K,...",
               help="Batch rows to draw (0-based; default the first 4).")
+@click.option("--log-time", is_flag=True,
+              help="Log-spaced sample times (0, then t_end*1e-4 .. t_end) and a logarithmic time axis in --plot.")
+@click.option("--convergence-plot", type=click.Path(dir_okay=False),
+              help="Draw the distributions of settling times over the batch (.png, .svg or .pdf).")
+@click.option("--epsilon", type=float, default=0.01, show_default=True, callback=check_positive,
+              help="Settling time: every output within EPSILON of its exact stable value.")
+@click.option("--fraction", type=click.FloatRange(min=0, max=1, min_open=True), default=0.9, show_default=True,
+              help="Settling time: every output within a fraction F of its stable value.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Trajectory CSV (default: stdout).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
 def simulate_command(
@@ -121,6 +129,10 @@ def simulate_command(
     all_species: bool,
     plot: str | None,
     plot_rows: str | None,
+    log_time: bool,
+    convergence_plot: str | None,
+    epsilon: float,
+    fraction: float,
     output: str | None,
     quiet: bool,
 ) -> None:
@@ -154,6 +166,11 @@ def simulate_command(
 
         check_plot_path(plot)
         refuse_same_file(plot, crn_file, inputs_path, model, output)
+    if convergence_plot is not None:
+        from ..report.plots import check_plot_path
+
+        check_plot_path(convergence_plot)
+        refuse_same_file(convergence_plot, crn_file, inputs_path, model, output, plot)
     rows_to_plot = _parse_rows(plot_rows)
 
     crn = read_crn(crn_file)
@@ -176,7 +193,12 @@ def simulate_command(
             f"--plot-rows: row {max(rows_to_plot)} is out of range; the simulation has batch rows 0..{n_batch - 1}"
             + (" (input row i, run j is batch row i * runs + j)" if method == "ssa" else "")
         )
-    times = np.linspace(0.0, t_end, points)
+    if log_time:
+        from ..simulate.rates import sample_times
+
+        times = sample_times(t_end, points)
+    else:
+        times = np.linspace(0.0, t_end, points)
     store = "all" if all_species else "outputs"
     with progress_bar(show_progress(quiet), f"{method} {crn_file}") as progress:
         if method == "ode":
@@ -210,10 +232,28 @@ def simulate_command(
     if plot is not None:
         from ..report.plots import plot_trajectories
 
-        plot_trajectories(trajectory, plot, stable=stable, rows=rows_to_plot,
+        plot_trajectories(trajectory, plot, stable=stable, rows=rows_to_plot, log_time=log_time,
                           title=f"{crn_file}: {method} ({rate_law if method == 'ode' else f'V = {volume:g}'})")
+    settled = None
+    if stable is not None and trajectory.crn.n_outputs:
+        from ..simulate.metrics import convergence_times
+
+        settled = convergence_times(trajectory, stable, epsilon=epsilon, fraction=fraction)
+    if convergence_plot is not None:
+        if settled is None:
+            raise CRNStructureError(
+                f"--convergence-plot needs the exact stable outputs, which {crn_file} does not have "
+                f"(it must be feed-forward and non-competitive, with declared outputs)"
+            )
+        from ..report.plots import plot_convergence_times
+
+        plot_convergence_times(
+            {f"epsilon {epsilon:g}": settled.epsilon, f"fraction {fraction:g}": settled.fraction,
+             "order": settled.order, "argmax": settled.argmax},
+            convergence_plot, t_end=t_end, title=f"{crn_file}: settling times over {len(settled.epsilon)} rows",
+        )
     if not quiet:
-        _summary(trajectory, stable, output, plot)
+        _summary(trajectory, stable, settled, output, plot, convergence_plot)
 
 
 def _parse_rows(text: str | None) -> list[int] | None:
@@ -253,16 +293,15 @@ def _csv_rows(trajectory, method: str, all_species: bool, fmt: Callable[[float],
             yield line
 
 
-def _summary(trajectory, stable, output: str | None, plot: str | None) -> None:
-    from ..simulate.metrics import argmax_agrees, max_deviation
+def _summary(trajectory, stable, settled, output: str | None, plot: str | None, convergence_plot: str | None) -> None:
+    from ..simulate.metrics import argmax_agrees, format_summary, max_deviation
     from ._common import echo_err
 
     n_batch, n_times, _ = trajectory.states.shape
     message = f"simulated {n_batch} trajectories x {n_times} times to t = {trajectory.times[-1]:g}"
-    if output:
-        message += f"; wrote {output}"
-    if plot:
-        message += f"; plot {plot}"
+    written = [name for name in (output, plot, convergence_plot) if name]
+    if written:
+        message += f"; wrote {', '.join(written)}"
     echo_err(message)
     if stable is not None and trajectory.crn.n_outputs:
         deviation = max_deviation(trajectory, stable)
@@ -271,3 +310,9 @@ def _summary(trajectory, stable, output: str | None, plot: str | None) -> None:
             f"at t_end: max |output - exact stable output| = {deviation.max():.3g}; "
             f"argmax agrees on {int(agree.sum())}/{agree.size} rows"
         )
+    if settled is not None:
+        echo_err(
+            f"settling times (first sample after the last violation; inf = not settled by t_end), "
+            f"epsilon = {settled.epsilon_value:g}, fraction = {settled.fraction_value:g}:"
+        )
+        echo_err(format_summary(settled.summary()))

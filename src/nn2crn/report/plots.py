@@ -180,7 +180,7 @@ def plot_convergence_times(
     positive = finite_all[finite_all > 0]
     log_scale = positive.size > 0 and positive.max() / positive.min() > 100
     if log_scale:
-        low = positive.min()
+        low = positive.min() / 2  # rows settled at t = 0 are drawn in the first bin, below every positive time
         high = max(positive.max(), low * 1.01)
         bins = np.geomspace(low, high, 30)
     else:
@@ -192,6 +192,9 @@ def plot_convergence_times(
         finite = np.sort(values[np.isfinite(values)])
         missing = values.size - finite.size
         legend = f"{label} (median {np.quantile(values, 0.5, method='inverted_cdf'):.3g}"
+        at_zero = int((finite <= 0).sum())
+        if log_scale and at_zero:
+            legend += f", {at_zero} at t = 0 (left edge)"
         legend += f", {missing} not converged)" if missing else ")"
         if finite.size:
             shown = np.clip(finite, bins[0], bins[-1])
