@@ -369,13 +369,34 @@ class CRN:
                 )
         return values
 
-    def _load_species_major(self, values: np.ndarray) -> np.ndarray:
-        """Initial amounts laid out (n_species, n_batch), for validated input `values`."""
-        positive, negative = self._input_loading
-        amounts = np.repeat(self.initial_vector[:, None], values.shape[0], axis=1)
-        amounts += positive @ np.ascontiguousarray(np.maximum(values, 0.0).T)
-        amounts += negative @ np.ascontiguousarray(np.maximum(-values, 0.0).T)
+    def _load_species_major(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Initial amounts laid out (n_species, n_batch), for validated input `values`.
+
+        Writes into `out` (shape (n_species, >= n_batch)) when given, so callers
+        that work in chunks reuse one buffer.
+        """
+        n_batch = values.shape[0]
+        amounts = np.empty((self.n_species, n_batch)) if out is None else out[:, :n_batch]
+        amounts[...] = self.initial_vector[:, None]
+        positive = np.maximum(values, 0.0).T
+        negative = np.maximum(-values, 0.0).T
+        for rail, (species, signal_index, counts, unique) in zip((positive, negative), self._input_scatter, strict=True):
+            if unique:
+                # Each species is loaded by one term: a plain fancy-index add is exact and fast.
+                amounts[species] += counts[:, None] * rail[signal_index]
+            else:
+                np.add.at(amounts, species, counts[:, None] * rail[signal_index])
         return amounts
+
+    @cached_property
+    def _input_scatter(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, bool], ...]:
+        """Per rail: (species column, input index, count, species unique) of every loading term."""
+        result = []
+        for matrix in self._input_loading:
+            coo = matrix.tocoo()
+            result.append((coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.copy(),
+                           len(np.unique(coo.row)) == len(coo.row)))
+        return tuple(result)
 
     @cached_property
     def _input_loading(self) -> tuple[sp.csr_array, sp.csr_array]:

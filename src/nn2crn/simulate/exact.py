@@ -26,6 +26,7 @@ class _Level:
     reactant_columns: np.ndarray  # (n_level_reactions, n_slots), -1 padded
     reactant_powers: np.ndarray  # (n_level_reactions, n_slots), float
     single_reactant: bool  # every reaction is X -> ..., count 1
+    pairwise: bool  # every reaction is A + B -> ..., distinct A and B, counts 1
     product_columns: np.ndarray  # (n_touched,)
     products_t: np.ndarray | sp.csr_array  # (n_touched, n_level_reactions)
 
@@ -54,6 +55,12 @@ class ExactPlan:
             if level.single_reactant:
                 extents = amounts[columns[:, 0]]
                 amounts[columns[:, 0]] = 0.0
+            elif level.pairwise:
+                # A + B -> ...: the extent is the smaller amount; both drop by it.
+                first, second = amounts[columns[:, 0]], amounts[columns[:, 1]]
+                extents = np.minimum(first, second)
+                amounts[columns[:, 0]] = first - extents
+                amounts[columns[:, 1]] = second - extents
             else:
                 valid = columns >= 0
                 safe = np.where(valid, columns, 0)
@@ -91,19 +98,26 @@ def plan_exact(crn: CRN) -> ExactPlan:
         if single:
             columns = columns[:, :1]
             powers = powers[:, :1]
+        pairwise = bool(
+            not single and columns.shape[1] >= 2 and (columns[:, 2:] < 0).all()
+            and (columns[:, :2] >= 0).all() and (powers[:, :2] == 1).all()
+        )
+        if pairwise:
+            columns = columns[:, :2]
+            powers = powers[:, :2]
         block = products_all[rows]
         touched = np.unique(block.indices)
         block = block[:, touched].tocsr()
         density = block.nnz / max(1, block.shape[0] * block.shape[1])
         transposed = block.T.tocsr()
         products_t = transposed.toarray() if density > _DENSE_THRESHOLD else transposed
-        levels.append(_Level(columns, powers, single, touched, products_t))
+        levels.append(_Level(columns, powers, single, pairwise, touched, products_t))
     return ExactPlan(crn, tuple(levels))
 
 
 # Batches are processed in chunks: the working set stays in cache and freed
 # buffers are reused instead of page-faulting fresh memory for every level.
-_CHUNK = 1024
+_CHUNK = 512
 
 
 def evaluate_exact(crn: CRN, input_values: object = None, *, plan: ExactPlan | None = None) -> np.ndarray:
@@ -147,7 +161,9 @@ def stable_outputs(crn: CRN, input_values: object = None, *, plan: ExactPlan | N
         return crn.read_outputs(plan.fire(crn.initial_state(None)))
     values = crn.validate_inputs(input_values)
     outputs = np.empty((values.shape[0], crn.n_outputs))
+    buffer = np.empty((crn.n_species, min(_CHUNK, values.shape[0])))
     for start in range(0, values.shape[0], _CHUNK):
-        amounts = plan.fire_species_major(crn._load_species_major(values[start : start + _CHUNK]))
+        amounts = crn._load_species_major(values[start : start + _CHUNK], out=buffer)
+        amounts = plan.fire_species_major(amounts)
         outputs[start : start + _CHUNK] = (crn.output_matrix @ amounts).T
     return outputs
