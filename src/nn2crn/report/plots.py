@@ -117,7 +117,7 @@ def plot_trajectories(
         axis.set_xlabel("time")
         axis.set_ylabel("output  Y+ − Y−")
         if log_time:
-            axis.set_xscale("log")
+            _log_axis(axis)
         axis.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     if stable is not None:
@@ -128,6 +128,14 @@ def plot_trajectories(
     figure.legend(handles, labels, loc="outside right upper", fontsize=9)
     figure.suptitle(title or f"{trajectory.method.upper()} output trajectories")
     return _save(figure, path)
+
+
+def _log_axis(axis: Any) -> None:
+    """Logarithmic x axis with labels on decades only (minor labels overlap on short ranges)."""
+    from matplotlib.ticker import NullFormatter
+
+    axis.set_xscale("log")
+    axis.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _colors(n: int) -> list[Any]:
@@ -213,7 +221,7 @@ def plot_convergence_times(
             cdf_axis.plot([], [], color=color, label=legend)
     for axis in (hist_axis, cdf_axis):
         if log_scale:
-            axis.set_xscale("log")
+            _log_axis(axis)
         if t_end is not None:
             axis.axvline(t_end, color="black", ls=":", lw=1.0)
         axis.set_xlabel("settling time")
@@ -277,7 +285,8 @@ def plot_rate_robustness(
         cdf_axis = axes[1]
         series = {label: np.asarray(times, dtype=np.float64).ravel() for label, times in speedup.items()}
         positive = np.concatenate([t[np.isfinite(t) & (t > 0)] for t in series.values()])
-        left = positive.min() if positive.size else 1.0  # settled at t = 0: drawn at the left edge
+        log_x = positive.size > 0 and positive.max() / positive.min() > 100
+        left = positive.min() if log_x else 0.0  # on a log axis, rows settled at t = 0 sit at the left edge
         for (label, times), color in zip(series.items(), _colors(len(series)), strict=True):
             finite = np.sort(np.maximum(times[np.isfinite(times)], left))
             legend = f"{label} (median {np.quantile(times, 0.5, method='inverted_cdf'):.3g})"
@@ -294,7 +303,8 @@ def plot_rate_robustness(
                 cdf_axis.plot([], [], color=color, label=legend)
         if t_end is not None:
             cdf_axis.axvline(t_end, color="black", ls=":", lw=1.0)
-        cdf_axis.set_xscale("log")
+        if log_x:
+            _log_axis(cdf_axis)
         cdf_axis.set_ylim(0.0, 1.02)
         cdf_axis.set_xlabel("epsilon settling time")
         cdf_axis.set_ylabel("fraction of inputs settled")
