@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "verify": ("nn2crn.cli.verify_cmd", "verify_command", "Compile a model and compare the CRN with the network."),
     "simulate": ("nn2crn.cli.simulate_cmd", "simulate_command", "Simulate a CRN (ODE or SSA) for rows of inputs."),
     "robustness": ("nn2crn.cli.robustness_cmd", "robustness_command", "Outputs under random rate constants; ReLU-rate speed-up."),
+    "ssa-study": ("nn2crn.cli.ssa_study_cmd", "ssa_study_command", "Accuracy of a CRN's answers versus volume (exact SSA)."),
     "export": ("nn2crn.cli.export_cmd", "export_command", "Export a CRN as SBML (or .crn with an input row loaded)."),
 }
 
