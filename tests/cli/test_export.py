@@ -91,3 +91,17 @@ def test_row_without_inputs_and_overwriting_an_input_are_refused(run_cli, files)
     code, _, stderr = run_cli("export", crn_path, "--to", "crn", "-o", crn_path)
     assert code == 2 and "overwrite an input file" in stderr
     assert crn_path.read_text() == before
+
+
+def test_rates_option_sets_the_rate_parameters(run_cli, files):
+    from nn2crn.simulate.rates import apply_rates
+
+    crn, crn_path, _, _ = files
+    code, stdout, stderr = run_cli("export", crn_path, "--rates", "random:2:0.1:10")
+    assert code == 0, stderr
+    model = libsbml.readSBMLFromString(stdout).getModel()
+    expected = apply_rates(crn, "random:2:0.1:10").rates
+    got = np.array([model.getParameter(f"k_{i}").getValue() for i in range(crn.n_reactions)])
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+    code, _, stderr = run_cli("export", crn_path, "--rates", "random:2:10:0.1")
+    assert code == 2 and "LOW = 10 is greater than HIGH = 0.1" in stderr

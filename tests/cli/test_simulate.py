@@ -182,3 +182,18 @@ def test_convergence_plot_needs_exact_stable_outputs(run_cli, tmp_path):
     code, _, stderr = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 50,
                               "--convergence-plot", tmp_path / "c.png")
     assert code == 2 and "needs the exact stable outputs" in stderr
+
+
+def test_saturating_rate_law_reaches_the_same_answer(run_cli, files):
+    crn, crn_path, inputs, x, _ = files
+    code, stdout, stderr = run_cli("simulate", crn_path, "--inputs", inputs, "--rate-law", "saturating",
+                                   "--t-end", 5000, "--points", 3)
+    assert code == 0, stderr
+    final = read_table(stdout)[1][2::3, 2:]
+    stable = stable_outputs(crn, x)
+    assert np.abs(final - stable).max() < 0.05
+    assert "argmax agrees on 3/3 rows" in stderr
+    _, mass_action, _ = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 5, "--points", 3, "-q")
+    _, saturating, _ = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 5, "--points", 3, "-q",
+                               "--rate-law", "saturating")
+    assert not np.allclose(read_table(mass_action)[1], read_table(saturating)[1])

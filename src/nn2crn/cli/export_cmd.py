@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from .simulate_cmd import check_rates
+
 FORMATS = ("sbml", "crn", "crn-plain")
 
 
@@ -19,6 +21,9 @@ FORMATS = ("sbml", "crn", "crn-plain")
               help="0-based data row of --inputs to load (default 0).")
 @click.option("--model", type=click.Path(dir_okay=False),
               help="Model JSON: --inputs rows are raw features, passed through its input_transform.")
+@click.option("--rates", "rates_spec", metavar="SPEC", callback=check_rates,
+              help="Change rate constants first: random:SEED:LOW:HIGH, scale-relu:FACTOR, constant:K "
+              "(as for simulate).")
 @click.option("--model-id", default="nn2crn_model", show_default=True, help="SBML model id.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: stdout).")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
@@ -28,6 +33,7 @@ def export_command(
     inputs_path: str | None,
     row: int | None,
     model: str | None,
+    rates_spec: str | None,
     model_id: str,
     output: str | None,
     quiet: bool,
@@ -57,6 +63,10 @@ def export_command(
         raise click.BadParameter(f"rows are 0-based and >= 0, got {row}", param_hint="--inputs-row")
     refuse_same_file(output, crn_file, inputs_path, model)
     crn = read_crn(crn_file)
+    if rates_spec is not None:
+        from ..simulate.rates import apply_rates
+
+        crn = apply_rates(crn, rates_spec)
     values = None
     if inputs_path is not None:
         table = load_crn_inputs(inputs_path, crn, model).values
@@ -72,7 +82,7 @@ def export_command(
 
         text = to_sbml(crn, values, model_id=model_id)
     else:
-        header = f"exported from {crn_file}"
+        header = f"exported from {crn_file}" + (f" with rates {rates_spec}" if rates_spec else "")
         if values is not None:
             names = crn.input_names
             loaded = crn.initial_state(values[None, :])[0]
