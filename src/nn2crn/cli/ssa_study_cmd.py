@@ -1,0 +1,134 @@
+"""``nn2crn ssa-study``: accuracy of a CRN's answers versus the number of molecules (volume)."""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from .simulate_cmd import check_positive, progress_bar
+
+
+def _parse_volumes(ctx: click.Context, param: click.Parameter, value: str) -> list[float]:
+    volumes = []
+    for piece in value.split(","):
+        try:
+            volume = float(piece)
+        except ValueError:
+            raise click.BadParameter(f"{piece.strip()!r} is not a number; give e.g. 1,10,100,1000") from None
+        if not (math.isfinite(volume) and volume > 0):
+            raise click.BadParameter(f"volumes must be finite numbers > 0, got {piece.strip()}")
+        volumes.append(volume)
+    return volumes
+
+
+@click.command("ssa-study")
+@click.argument("crn_file", metavar="NET.crn", type=click.Path(dir_okay=False))
+@click.option("--inputs", "inputs_path", required=True, type=click.Path(dir_okay=False),
+              help="CSV whose header names the CRN's declared inputs (as for eval); an optional "
+              "'label' column adds accuracy columns.")
+@click.option("--model", type=click.Path(dir_okay=False),
+              help="Model JSON: --inputs rows are raw features, passed through its input_transform; "
+              "labels are its class names.")
+@click.option("--volumes", default="1,10,100,1000", show_default=True, callback=_parse_volumes,
+              help="Volumes V (molecules per unit amount), comma-separated.")
+@click.option("--runs", type=click.IntRange(min=1), default=10, show_default=True,
+              help="SSA runs per input row and volume.")
+@click.option("--t-end", type=float, default=50.0, show_default=True, callback=check_positive,
+              help="Compare the outputs with the exact stable outputs at this time.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random seed; volume number i uses SEED + i.")
+@click.option("--threads", type=click.IntRange(min=1), help="Threads for the SSA engine (default: all cores).")
+@click.option("--plot", type=click.Path(dir_okay=False),
+              help="Figure: agreement, error and leader time against V (.png, .svg or .pdf).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the table as CSV.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def ssa_study_command(
+    crn_file: str,
+    inputs_path: str,
+    model: str | None,
+    volumes: list[float],
+    runs: int,
+    t_end: float,
+    seed: int,
+    threads: int | None,
+    plot: str | None,
+    output: str | None,
+    quiet: bool,
+) -> None:
+    """How many molecules NET.crn needs before its answers become reliable.
+
+    For each volume V every row of --inputs starts with amount x V molecules
+    (rounded half to even) and is simulated --runs times with the exact SSA up to
+    --t-end. The table compares the outputs at --t-end with the exact stable
+    outputs (the network's): how often the argmax agrees (a tie counts as
+    disagreement), the mean and largest output error, and when the final argmax
+    took the lead for good. The "rounding only" columns are the same comparison
+    for the final state reached with unlimited time: the error that whole
+    molecules cause by themselves.
+
+    \b
+    Examples:
+      nn2crn ssa-study virus.crn --inputs virus_test.csv --volumes 1,10,100,1000 --runs 10
+      nn2crn ssa-study iris.crn --inputs iris.csv --model iris.json --plot study.png -o study.csv
+    """
+    from ..crn import read_crn
+    from ..simulate.ssa_study import STUDY_COLUMNS, plot_ssa_study, ssa_volume_study
+    from ._common import echo_err, load_crn_inputs, refuse_same_file, show_progress, write_csv
+
+    refuse_same_file(output, crn_file, inputs_path, model)
+    if plot is not None:
+        from ..report.plots import check_plot_path
+
+        check_plot_path(plot)
+        refuse_same_file(plot, crn_file, inputs_path, model, output)
+    crn = read_crn(crn_file)
+    table = load_crn_inputs(inputs_path, crn, model)
+    labels = _label_indices(table.labels, table.network, crn, quiet)
+
+    with progress_bar(show_progress(quiet), f"ssa-study {crn_file}") as progress:
+        study = ssa_volume_study(
+            crn, table.values, volumes=volumes, runs=runs, t_end=t_end, seed=seed, labels=labels,
+            threads=threads, progress=progress,
+        )  # fmt: skip
+
+    import sys
+
+    from rich.console import Console
+
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    console.print(study.rich_table(title=f"{crn_file}: accuracy versus volume (exact SSA)"))
+    console.print(study.caption(), style="dim")
+    if output is not None:
+        write_csv(output, STUDY_COLUMNS, ([_cell(v) for v in row] for row in study.rows()))
+    if plot is not None:
+        plot_ssa_study(study, plot, title=f"{crn_file}: accuracy versus volume, t_end = {t_end:g}")
+    if not quiet:
+        written = [name for name in (output, plot) if name]
+        seconds = sum(r.seconds for r in study.results)
+        echo_err(f"simulated {len(volumes)} volumes in {seconds:.1f} s" + (f"; wrote {', '.join(written)}" if written else ""))
+
+
+def _cell(value: float | int) -> str:
+    from ._common import format_float
+
+    return str(value) if isinstance(value, int) else format_float(value)
+
+
+def _label_indices(labels, network, crn, quiet: bool):
+    """Class indices of the CSV's 'label' column, or None (with a note) if they cannot be matched."""
+    if labels is None:
+        return None
+    from ._common import echo_err
+
+    names = list(network.output_names) if network is not None else list(crn.output_names)
+    position = {name: index for index, name in enumerate(names)}
+    unknown = sorted({label for label in labels if label not in position})
+    if unknown:
+        if not quiet:
+            echo_err(
+                f"note: labels such as {unknown[0]!r} are not among the class names ({', '.join(names[:6])}); "
+                f"no accuracy columns (give --model MODEL.json to use its class names)"
+            )
+        return None
+    return [position[label] for label in labels]

@@ -1,0 +1,331 @@
+"""Accuracy versus volume: how many molecules a compiled network needs for reliable answers.
+
+For each volume V the batch of inputs is simulated ``runs`` times with the exact
+SSA (:func:`nn2crn.simulate.ssa.simulate_ssa`) up to ``t_end``, and the outputs at
+``t_end`` are compared with the exact stable outputs (which equal the network's
+outputs for a compiled network). Per volume the study reports, over all
+(input, run) pairs:
+
+- **agreement**: fraction whose argmax at ``t_end`` is unique and a stable winner
+  (the network's answer). A tie for the largest output counts as disagreement:
+  the chemistry gives no answer;
+- **mean / max error**: mean and maximum over runs of ``max_k |y_k(t_end) - y*_k|``;
+- **leader time**: median and 95th percentile of the time at which the final
+  argmax took the lead for good (tracked event by event, not on a grid; ``inf``
+  for a run that ends in a tie, which has no final argmax);
+- **exhausted**: fraction of runs in which no reaction could fire any more by ``t_end``;
+- **rounding-only** agreement and max error: the same for the exact final counts
+  (:func:`~nn2crn.simulate.ssa.final_counts_nc`), i.e. the error that rounding the
+  inputs and biases to whole molecules causes even with unlimited time. The gap
+  between these and the SSA columns is the kinetic error still present at ``t_end``.
+- with true class labels: **accuracy** of the SSA argmax and of the network.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._errors import InputDataError, SimulationError
+from ..crn import CRN
+from .metrics import max_deviation, summarize
+
+STUDY_COLUMNS = (
+    "volume",
+    "inputs",
+    "runs",
+    "agreement",
+    "mean_error",
+    "max_error",
+    "leader_time_median",
+    "leader_time_p95",
+    "exhausted",
+    "events_mean",
+    "rounding_agreement",
+    "rounding_max_error",
+    "accuracy",
+    "seconds",
+)
+
+
+@dataclass(frozen=True)
+class VolumeResult:
+    """One volume of the study (see the module docstring for each field)."""
+
+    volume: float
+    inputs: int
+    runs: int
+    agreement: float
+    mean_error: float
+    max_error: float
+    leader_time_median: float
+    leader_time_p95: float
+    exhausted: float
+    events_mean: float
+    rounding_agreement: float
+    rounding_max_error: float
+    accuracy: float
+    seconds: float
+
+    def as_row(self) -> tuple[float, ...]:
+        return tuple(getattr(self, name) for name in STUDY_COLUMNS)
+
+
+@dataclass(frozen=True)
+class SsaStudy:
+    """Results of :func:`ssa_volume_study`, one :class:`VolumeResult` per volume.
+
+    Attributes
+    ----------
+    results : tuple of VolumeResult
+    t_end : float
+    seed : int
+    network_accuracy : float
+        Accuracy of the exact stable outputs against the labels (NaN without labels).
+    """
+
+    results: tuple[VolumeResult, ...]
+    t_end: float
+    seed: int
+    network_accuracy: float = math.nan
+
+    def format_table(self) -> str:
+        """A plain-text table, one line per volume."""
+        header = (
+            f"{'V':>8} {'agree':>7} {'mean |dy|':>10} {'max |dy|':>9} {'t_lead med':>10} {'t_lead p95':>10} "
+            f"{'exhausted':>9} {'rounding: agree':>15} {'max |dy|':>9}"
+        )
+        lines = [header]
+        for r in self.results:
+            lines.append(
+                f"{r.volume:>8g} {r.agreement:>7.1%} {r.mean_error:>10.3g} {r.max_error:>9.3g} "
+                f"{r.leader_time_median:>10.3g} {r.leader_time_p95:>10.3g} {r.exhausted:>9.0%} "
+                f"{r.rounding_agreement:>15.1%} {r.rounding_max_error:>9.3g}"
+            )
+        return "\n".join(lines)
+
+    def rich_table(self, title: str = "") -> object:
+        """The table as a :class:`rich.table.Table` (rich is imported here)."""
+        from rich.table import Table
+
+        labelled = any(not math.isnan(r.accuracy) for r in self.results)
+        table = Table(title=title or None)
+        for name in (
+            "V", "agrees", "mean err", "max err", "t_lead med", "t_lead p95", "exhausted", "events/run",
+            "rounding: agrees", "rounding: max err",
+        ):  # fmt: skip
+            table.add_column(name, justify="right")
+        if labelled:
+            table.add_column("accuracy", justify="right")
+        for r in self.results:
+            cells = [
+                f"{r.volume:g}", f"{r.agreement:.1%}", f"{r.mean_error:.3g}", f"{r.max_error:.3g}",
+                f"{r.leader_time_median:.3g}", f"{r.leader_time_p95:.3g}", f"{r.exhausted:.0%}",
+                f"{r.events_mean:.3g}", _percent(r.rounding_agreement), f"{r.rounding_max_error:.3g}",
+            ]  # fmt: skip
+            if labelled:
+                cells.append(_percent(r.accuracy))
+            table.add_row(*cells)
+        return table
+
+    def caption(self) -> str:
+        """What the columns mean, in one paragraph."""
+        first = self.results[0] if self.results else None
+        text = (
+            f"{first.inputs if first else 0} inputs x {first.runs if first else 0} runs per volume, t_end = "
+            f"{self.t_end:g}, seed {self.seed}. agrees: unique argmax at t_end = the network's; err: "
+            f"max_k |y_k - y*_k| at t_end against the exact stable outputs y*; t_lead: time the final argmax "
+            f"took the lead for good; rounding: the exact final state at this V (unlimited time)"
+        )
+        if not math.isnan(self.network_accuracy):
+            text += f"; network accuracy on the labels {self.network_accuracy:.1%}"
+        return text
+
+    def rows(self) -> list[tuple[float, ...]]:
+        """Values in the order of :data:`STUDY_COLUMNS`, one tuple per volume."""
+        return [r.as_row() for r in self.results]
+
+
+def _percent(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.1%}"
+
+
+def ssa_volume_study(
+    crn: CRN,
+    input_values: object,
+    *,
+    volumes: Sequence[float],
+    runs: int,
+    t_end: float = 50.0,
+    seed: int = 0,
+    labels: object | None = None,
+    threads: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> SsaStudy:
+    """Accuracy of SSA outputs at ``t_end`` against the exact stable outputs, per volume.
+
+    Parameters
+    ----------
+    crn : CRN
+        Feed-forward, non-competitive CRN with declared outputs (e.g. a compiled network).
+    input_values : array-like of shape (n_inputs_rows, n_inputs)
+    volumes : sequence of float
+        Volumes V > 0 to study, in the order given.
+    runs : int
+        SSA runs per input row and volume.
+    t_end : float, default 50
+    seed : int, default 0
+        Volume number ``i`` (0-based) uses ``seed + i``.
+    labels : array-like of int of shape (n_inputs_rows,), optional
+        True class indices (output positions); adds accuracy columns.
+    threads : int, optional
+        Threads of the SSA engine.
+    progress : callable, optional
+        Called with the overall fraction done (0 to 1).
+
+    Returns
+    -------
+    SsaStudy
+
+    Raises
+    ------
+    CRNStructureError
+        The CRN is not feed-forward and non-competitive (no exact stable outputs).
+    SimulationError
+        Bad volumes, runs or t_end.
+    """
+    from .exact import stable_outputs
+    from .ssa import final_counts_nc, simulate_ssa
+
+    volumes = [float(v) for v in volumes]
+    if not volumes:
+        raise SimulationError("volumes: give at least one volume, e.g. 1,10,100,1000")
+    if crn.n_outputs == 0:
+        raise SimulationError("the CRN declares no outputs; the study compares outputs with their stable values")
+    stable = stable_outputs(crn, input_values)
+    winners = _winner_mask(stable)
+    n_rows = stable.shape[0]
+    label_index = None
+    network_accuracy = math.nan
+    if labels is not None:
+        label_index = np.asarray(labels, dtype=np.int64).ravel()
+        if label_index.shape != (n_rows,) or (label_index < 0).any() or (label_index >= crn.n_outputs).any():
+            raise InputDataError(
+                f"labels: expected {n_rows} class indices in [0, {crn.n_outputs}), got shape {label_index.shape}"
+            )
+        network_accuracy = float(np.mean(np.argmax(stable, axis=1) == label_index))
+    results = []
+    for number, volume in enumerate(volumes):
+        started = time.perf_counter()
+
+        def report(fraction: float, number: int = number) -> None:
+            if progress is not None:
+                progress((number + fraction) / len(volumes))
+
+        trajectory = simulate_ssa(
+            crn, input_values, volume=volume, t_end=t_end, runs=runs, seed=seed + number, store="final",
+            threads=threads, progress=report if progress is not None else None,
+        )  # fmt: skip
+        deviation = max_deviation(trajectory, stable)
+        chosen = _unique_argmax(trajectory.info["final_counts"] @ _integer_outputs(crn).T)
+        agrees = _agrees(chosen, winners[trajectory.input_rows])
+        leader = np.where(chosen >= 0, trajectory.info["leader_time"], np.inf)
+        spread = summarize(leader)
+        exact_counts = final_counts_nc(crn, input_values, volume=volume)
+        rounding = crn.read_outputs(exact_counts / volume)
+        rounding_agrees = _agrees(_unique_argmax(exact_counts @ _integer_outputs(crn).T), winners)
+        accuracy = math.nan
+        if label_index is not None:
+            accuracy = float(np.mean(chosen == label_index[trajectory.input_rows]))
+        results.append(
+            VolumeResult(
+                volume=volume,
+                inputs=n_rows,
+                runs=runs,
+                agreement=float(agrees.mean()),
+                mean_error=float(deviation.mean()),
+                max_error=float(deviation.max()),
+                leader_time_median=spread["median"],
+                leader_time_p95=spread["p95"],
+                exhausted=float(np.mean(trajectory.info["termination"] == "exhausted")),
+                events_mean=float(trajectory.info["events"].mean()),
+                rounding_agreement=float(rounding_agrees.mean()),
+                rounding_max_error=float(np.abs(rounding - stable).max()),
+                accuracy=accuracy,
+                seconds=time.perf_counter() - started,
+            )
+        )
+    return SsaStudy(tuple(results), float(t_end), int(seed), network_accuracy)
+
+
+def _integer_outputs(crn: CRN) -> np.ndarray:
+    """Output combinations as integers, (n_outputs, n_species): exact on molecule counts."""
+    return np.rint(crn.output_matrix).astype(np.int64)
+
+
+def _unique_argmax(values: np.ndarray) -> np.ndarray:
+    """Index of the unique largest value per row, -1 where the largest is tied; shape (n_rows,)."""
+    best = np.argmax(values, axis=1)
+    tied = (values == values.max(axis=1, keepdims=True)).sum(axis=1) > 1
+    return np.where(tied, -1, best)
+
+
+def _agrees(chosen: np.ndarray, winners: np.ndarray) -> np.ndarray:
+    """chosen >= 0 and a stable winner; shape (n_rows,)."""
+    safe = np.maximum(chosen, 0)
+    return (chosen >= 0) & winners[np.arange(chosen.shape[0]), safe]
+
+
+def _winner_mask(stable: np.ndarray) -> np.ndarray:
+    """(n_rows, n_outputs) bool: outputs tied (1e-9 relative) with the largest stable output."""
+    scale = np.maximum(1.0, np.abs(stable).max(axis=1, keepdims=True))
+    return stable >= stable.max(axis=1, keepdims=True) - 1e-9 * scale
+
+
+def plot_ssa_study(study: SsaStudy, path: str | os.PathLike[str], *, title: str = "") -> None:
+    """Three panels against V (log axis): argmax agreement, output error, leader time.
+
+    The file format follows the suffix (.png, .svg or .pdf). matplotlib is imported here.
+    """
+    from ..report.plots import check_plot_path
+
+    path = check_plot_path(path)
+    from matplotlib.figure import Figure
+
+    volumes = [r.volume for r in study.results]
+    figure = Figure(figsize=(13.5, 3.6), layout="constrained")
+    agree_axis, error_axis, time_axis = figure.subplots(1, 3)
+    agree_axis.plot(volumes, [100 * r.agreement for r in study.results], "o-", label=f"SSA at t = {study.t_end:g}")
+    agree_axis.plot(volumes, [100 * r.rounding_agreement for r in study.results], "s--", label="rounding only")
+    if any(not math.isnan(r.accuracy) for r in study.results):
+        agree_axis.plot(volumes, [100 * r.accuracy for r in study.results], "^:", label="accuracy (labels)")
+    agree_axis.set_ylabel("argmax agrees with network (%)")
+    lowest = min(min(100 * r.agreement, 100 * r.rounding_agreement) for r in study.results)
+    agree_axis.set_ylim(max(0.0, lowest - 5.0), 101)
+    error_axis.plot(volumes, [r.mean_error for r in study.results], "o-", label="mean over runs")
+    error_axis.plot(volumes, [r.max_error for r in study.results], "v-", label="max over runs")
+    error_axis.plot(volumes, [r.rounding_max_error for r in study.results], "s--", label="rounding only (max)")
+    error_axis.set_ylabel("max_k |y_k - y*_k| at t_end")
+    error_axis.set_yscale("log")
+    medians = [r.leader_time_median for r in study.results]
+    p95 = [r.leader_time_p95 for r in study.results]
+    time_axis.plot(volumes, _finite(medians), "o-", label="median")
+    time_axis.plot(volumes, _finite(p95), "v--", label="95th percentile")
+    time_axis.set_ylabel("time the final argmax took the lead")
+    for axis in (agree_axis, error_axis, time_axis):
+        axis.set_xscale("log")
+        axis.set_xlabel("volume V (molecules per unit amount)")
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize="small", loc="best")
+    if title:
+        figure.suptitle(title)
+    figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=120)
+
+
+def _finite(values: list[float]) -> list[float]:
+    return [v if math.isfinite(v) else math.nan for v in values]
