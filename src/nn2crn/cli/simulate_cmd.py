@@ -213,7 +213,7 @@ def simulate_command(
 
             trajectory = simulate_ssa(
                 crn, values, volume=volume, t_end=t_end, runs=runs, times=times, seed=seed,
-                store="all", progress=progress,
+                store=store, progress=progress,
             )
 
     stable = None
