@@ -109,6 +109,20 @@ def test_homodimer_and_third_order_propensities_match_the_mass_action_ode() -> N
     assert abs(solution.y[0][-1] - 1.0 / (1 + 2 * 0.5 * t_end)) < 1e-7
 
 
+def test_compiled_network_outputs_match_nn2crns_ode_at_high_volume() -> None:
+    from nn2crn.simulate.ode import simulate_ode
+
+    crn = compiled([4, 8, 3], 12)
+    x = inputs_for(crn, 2, 13)
+    volume, runs, times = 2000.0, 16, [0.0, 0.5, 1.0, 2.0, 5.0, 10.0]
+    ssa = simulate_ssa(crn, x, volume=volume, t_end=10.0, times=times, runs=runs, seed=1)
+    ode = simulate_ode(crn, x, t_end=10.0, times=times, rtol=1e-9, atol=1e-12)
+    outputs = ssa.outputs.reshape(2, runs, len(times), crn.n_outputs)
+    standard_error = outputs.std(axis=1, ddof=1) / math.sqrt(runs)
+    # Allow 5 standard errors plus the initial rounding (<= 0.5 / V per species) and O(1/V) bias.
+    assert np.all(np.abs(outputs.mean(axis=1) - ode.outputs) <= SIGMAS * standard_error + 10.0 / volume)
+
+
 def test_homodimer_propensity_is_k_over_v_times_a_times_a_minus_1() -> None:
     # From 2 molecules, 2 A -> B fires with propensity k a (a - 1) / V = 2 k / V:
     # the waiting time is exponential with that rate.
