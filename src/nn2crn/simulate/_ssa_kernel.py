@@ -134,17 +134,6 @@ def _propensity(r, counts, rate, react_ptr, react_idx, react_pow):
 
 
 @_jit()
-def _set_leaf(tree, size, r, value):
-    """Set leaf `r` of the sum tree and recompute its ancestors from their children."""
-    i = size + r
-    tree[i] = value
-    i >>= 1
-    while i >= 1:
-        tree[i] = tree[2 * i] + tree[2 * i + 1]
-        i >>= 1
-
-
-@_jit()
 def _leader(outputs):
     """Index of the unique largest output, or -1 if the largest value is tied (or no outputs)."""
     best = -1
@@ -196,6 +185,7 @@ def _run_row(
     while size < n_reactions:
         size *= 2
     tree = np.zeros(2 * size)
+    nodes = np.empty(size, dtype=np.int64)  # scratch: tree nodes to recompute, one level at a time
     for r in range(n_reactions):
         tree[size + r] = _propensity(r, counts, rate, react_ptr, react_idx, react_pow)
     for i in range(size - 1, 0, -1):
@@ -251,9 +241,31 @@ def _run_row(
         if overflow:
             status = OVERFLOW
             break
+        # Recompute the dependent leaves, then their ancestors level by level, each once
+        # (dep_idx is sorted, so the parents of one level come out sorted too).
+        m = 0
+        last = -1
         for j in range(dep_ptr[r], dep_ptr[r + 1]):
             q = dep_idx[j]
-            _set_leaf(tree, size, q, _propensity(q, counts, rate, react_ptr, react_idx, react_pow))
+            tree[size + q] = _propensity(q, counts, rate, react_ptr, react_idx, react_pow)
+            parent = (size + q) >> 1
+            if parent != last:
+                nodes[m] = parent
+                m += 1
+                last = parent
+        while m > 0:
+            k = 0
+            last = -1
+            for i in range(m):
+                node = nodes[i]
+                tree[node] = tree[2 * node] + tree[2 * node + 1]
+                if node > 1:
+                    parent = node >> 1
+                    if parent != last:
+                        nodes[k] = parent
+                        k += 1
+                        last = parent
+            m = k
         if out_ptr[r] < out_ptr[r + 1]:
             for j in range(out_ptr[r], out_ptr[r + 1]):
                 outputs[out_idx[j]] += out_val[j]
