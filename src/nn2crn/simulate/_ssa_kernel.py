@@ -155,7 +155,7 @@ def _run_row(
     sample_times,
     columns,
     record,
-    inv_volume,
+    volume,
     rate,
     react_ptr,
     react_idx,
@@ -206,7 +206,7 @@ def _run_row(
         t_next = t - math.log(1.0 - _uniform(state)) / total
         while sample < n_times and sample_times[sample] < t_next:
             for c in range(n_columns):
-                record[sample, c] = counts[columns[c]] * inv_volume
+                record[sample, c] = counts[columns[c]] / volume
             sample += 1
         if t_next > t_end:
             status = T_END
@@ -275,7 +275,7 @@ def _run_row(
                 t_leader = t
     while sample < n_times:
         for c in range(n_columns):
-            record[sample, c] = counts[columns[c]] * inv_volume
+            record[sample, c] = counts[columns[c]] / volume
         sample += 1
     return status, events, t_last, t_leader
 
@@ -289,7 +289,7 @@ def run_batch(
     t_end,
     sample_times,
     columns,
-    inv_volume,
+    volume,
     rate,
     react_ptr,
     react_idx,
@@ -355,7 +355,7 @@ def run_batch(
             sample_times,
             columns,
             records[b],
-            inv_volume,
+            volume,
             rate,
             react_ptr,
             react_idx,

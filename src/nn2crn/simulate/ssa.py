@@ -385,7 +385,7 @@ def simulate_ssa(
         for start in range(0, n_batch, chunk):
             part = slice(start, min(n_batch, start + chunk))
             kernel.run_batch(
-                base, fraction, input_rows[part], rng_states[part], t_end, sample_times, columns, 1.0 / volume,
+                base, fraction, input_rows[part], rng_states[part], t_end, sample_times, columns, volume,
                 plan.rate, plan.react_ptr, plan.react_idx, plan.react_pow,
                 plan.delta_ptr, plan.delta_idx, plan.delta_val, plan.dep_ptr, plan.dep_idx,
                 plan.out_ptr, plan.out_idx, plan.out_val, plan.out_matrix, limit,
