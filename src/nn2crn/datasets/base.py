@@ -186,8 +186,9 @@ def stratified_split(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Indices of a seeded stratified train/val/test split.
 
-    Each class is shuffled and cut in the given proportions (largest remainders
-    go to train first), so every split keeps the class balance.
+    Each class is shuffled and cut in the given proportions, rounded by largest
+    remainder (ties go to the earlier split), so every split keeps the class
+    balance and every example is in exactly one split.
 
     Parameters
     ----------

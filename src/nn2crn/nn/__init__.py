@@ -8,3 +8,6 @@ from .network import network_from_dict as network_from_dict
 from .network import network_to_dict as network_to_dict
 from .network import random_ternary_network as random_ternary_network
 from .network import save_network as save_network
+from .shipped import load_shipped_model as load_shipped_model
+from .shipped import shipped_model_names as shipped_model_names
+from .shipped import shipped_model_path as shipped_model_path

@@ -13,7 +13,8 @@ The recipe of Courbariaux et al. (2015), as adapted by Vasić et al. (2020):
   quantized weights (BinaryConnect's ``W_LR_scale = 1 / sqrt(1.5 / (fan_in + fan_out))``);
 * optional dropout on the inputs and the hidden layers;
 * the parameters of the epoch with the best validation accuracy are kept (ties:
-  lower validation loss);
+  higher training accuracy, then lower validation loss; a small validation set
+  ties often);
 * inputs standardized with a scikit-learn ``StandardScaler`` fitted on the
   training split; it becomes the network's input transform.
 
@@ -305,7 +306,7 @@ def train_network(
                 groups.append({"params": [layer.weight], "scale": layer.lr_scale, "clip": True})
                 groups.append({"params": [layer.bias], "scale": 1.0, "clip": False})
             optimizer = torch.optim.Adam(groups, lr=config.lr_start)
-            best_key: tuple[float, float] | None = None
+            best_key: tuple[float, float, float] | None = None
             best_state = None
             best_epoch = 0
             for epoch in range(config.epochs):
@@ -333,7 +334,7 @@ def train_network(
                     val_outputs = model(x_val)
                     val_accuracy = float((val_outputs.argmax(1) == y_val).double().mean())
                     val_loss = float(loss_function(val_outputs, y_val))
-                key = (val_accuracy, -val_loss)
+                key = (val_accuracy, train_accuracy, -val_loss)
                 is_best = best_key is None or key > best_key
                 if is_best:
                     best_key, best_epoch = key, epoch
