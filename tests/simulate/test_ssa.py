@@ -448,3 +448,13 @@ def test_inputs_are_validated() -> None:
     single = CRN((Reaction(("u",), ("v",)),), inputs=(Signal("u", ("u",)),))
     with pytest.raises(InputDataError, match="single-rail"):
         simulate_ssa(single, [[-1.0]], volume=1.0, t_end=1.0)
+
+
+def test_empty_batches_and_crns_without_reactions() -> None:
+    crn = compiled([3, 4, 2], 1)
+    empty = simulate_ssa(crn, np.zeros((0, 3)), volume=3.0, t_end=2.0, runs=2)
+    assert empty.states.shape == (0, 101, crn.n_species) and empty.info["events"].shape == (0,)
+    inert = CRN((), {"A": 1.0})
+    still = simulate_ssa(inert, volume=3.0, t_end=2.0, runs=2, n_points=3)
+    assert np.all(still.states == 1.0) and list(still.info["termination"]) == ["exhausted"] * 2
+    assert final_counts_nc(inert, volume=3.0).tolist() == [[3]]

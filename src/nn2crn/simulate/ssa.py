@@ -379,7 +379,7 @@ def simulate_ssa(
     t_last = np.zeros(n_batch)
     t_leader = np.zeros(n_batch)
 
-    chunk = n_batch if progress is None else max(8, -(-n_batch // 100))
+    chunk = max(1, n_batch) if progress is None else max(8, -(-n_batch // 100))
     started = time.perf_counter()
     with _thread_count(kernel, threads):
         for start in range(0, n_batch, chunk):
