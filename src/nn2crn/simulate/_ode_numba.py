@@ -16,66 +16,12 @@ import math
 import numpy as np
 from numba import njit
 
-from ._ode_plan import SATURATION_CONSTANT
-from ._ode_rodas import (
-    A21,
-    A31,
-    A32,
-    A41,
-    A42,
-    A43,
-    A51,
-    A52,
-    A53,
-    A54,
-    C2,
-    C3,
-    C4,
-    C21,
-    C31,
-    C32,
-    C41,
-    C42,
-    C43,
-    C51,
-    C52,
-    C53,
-    C54,
-    C61,
-    C62,
-    C63,
-    C64,
-    C65,
-    D1,
-    D2,
-    D3,
-    D4,
-    ERROR_EXPONENT,
-    FACTOR_MAX,
-    FACTOR_MIN,
-    GAMMA,
-    H21,
-    H22,
-    H23,
-    H24,
-    H25,
-    H31,
-    H32,
-    H33,
-    H34,
-    H35,
-    SAFETY,
-    STATUS_MAX_STEPS,
-    STATUS_OK,
-    STATUS_STEP_COLLAPSE,
-)
-
 _EPS = np.finfo(np.float64).eps
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _rhs(t, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr, react_idx,
-         react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v):
+         react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v):
     n_dyn, n_chunk = u.shape
     for j in range(n_dyn):
         for c in range(n_chunk):
@@ -104,7 +50,7 @@ def _rhs(t, u, f, coef, force_group, force_target, group_rate, gexp, rate, react
             else:
                 for c in range(n_chunk):
                     x = u[i, c]
-                    v[c] *= (x / (SATURATION_CONSTANT + abs(x))) ** n
+                    v[c] *= (x / (kappa + abs(x))) ** n
         for e in range(stoich_ptr[r], stoich_ptr[r + 1]):
             j = stoich_idx[e]
             s = stoich_val[e]
@@ -112,7 +58,7 @@ def _rhs(t, u, f, coef, force_group, force_target, group_rate, gexp, rate, react
                 f[j, c] += s * v[c]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _time_derivative(t, ft, coef, force_group, force_target, group_rate, gexp):
     n_dyn, n_chunk = ft.shape
     for j in range(n_dyn):
@@ -127,57 +73,76 @@ def _time_derivative(t, ft, coef, force_group, force_target, group_rate, gexp):
             ft[j, c] += coef[e, c] * w
 
 
-@njit(cache=True)
-def _jacobian(y, jac, rate, react_ptr, react_idx, react_pow, stoich_ptr, stoich_val, rate_law,
-              recipe_pos, dv):
+@njit(cache=True, error_model="numpy")
+def _jacobian(y, jac, rate, react_ptr, react_idx, react_pow, rate_law, kappa, var_slot, var_slot_reaction,
+              var_ptr, var_pos, var_val, dv):
+    """State-dependent Jacobian entries (the constant ones live in the plan)."""
     n_chunk = y.shape[1]
     for p in range(jac.shape[0]):
         for c in range(n_chunk):
             jac[p, c] = 0.0
-    slot = 0
-    for r in range(rate.shape[0]):
-        for q in range(react_ptr[r], react_ptr[r + 1]):
-            for c in range(n_chunk):
-                dv[c] = rate[r]
-            for q2 in range(react_ptr[r], react_ptr[r + 1]):
-                i = react_idx[q2]
-                n = react_pow[q2]
-                if rate_law == 0:
-                    if q2 == q:
-                        if n != 1:
-                            for c in range(n_chunk):
-                                dv[c] *= n * y[i, c] ** (n - 1)
-                    elif n == 1:
+    for s in range(var_slot.shape[0]):
+        q = var_slot[s]
+        r = var_slot_reaction[s]
+        for c in range(n_chunk):
+            dv[c] = rate[r]
+        for q2 in range(react_ptr[r], react_ptr[r + 1]):
+            i = react_idx[q2]
+            n = react_pow[q2]
+            if rate_law == 0:
+                if q2 == q:
+                    if n != 1:
                         for c in range(n_chunk):
-                            dv[c] *= y[i, c]
-                    else:
-                        for c in range(n_chunk):
-                            dv[c] *= y[i, c] ** n
+                            dv[c] *= n * y[i, c] ** (n - 1)
+                elif n == 1:
+                    for c in range(n_chunk):
+                        dv[c] *= y[i, c]
                 else:
                     for c in range(n_chunk):
-                        x = y[i, c]
-                        d = SATURATION_CONSTANT + abs(x)
-                        phi = x / d
-                        if q2 == q:
-                            dv[c] *= n * phi ** (n - 1) * SATURATION_CONSTANT / (d * d)
-                        else:
-                            dv[c] *= phi**n
-            for e in range(stoich_ptr[r], stoich_ptr[r + 1]):
-                pos = recipe_pos[slot]
-                slot += 1
-                s = stoich_val[e]
+                        dv[c] *= y[i, c] ** n
+            else:
                 for c in range(n_chunk):
-                    jac[pos, c] += s * dv[c]
+                    x = y[i, c]
+                    d = kappa + abs(x)
+                    phi = x / d
+                    if q2 == q:
+                        dv[c] *= n * phi ** (n - 1) * kappa / (d * d)
+                    else:
+                        dv[c] *= phi**n
+        for e in range(var_ptr[s], var_ptr[s + 1]):
+            pos = var_pos[e]
+            w = var_val[e]
+            for c in range(n_chunk):
+                jac[pos, c] += w * dv[c]
 
 
-@njit(cache=True)
-def _factor(a, jac, lu, piv, block_start, inblock_ptr, inblock_row, inblock_col, inblock_pos, lu_offset):
+@njit(cache=True, error_model="numpy")
+def _factor(a, jac, lu, piv, block_start, inblock_ptr, inblock_row, inblock_col, inblock_var, inblock_const,
+            lu_offset):
     """Fill and factor the diagonal blocks of ``a I - J``; False if one is singular."""
     n_chunk = jac.shape[1]
+    bad = 0
     for b in range(block_start.shape[0] - 1):
         s0 = block_start[b]
         size = block_start[b + 1] - s0
         off = lu_offset[b]
+        if size == 1:  # the common case, without zero-filling
+            w = a
+            vi = -1
+            for e in range(inblock_ptr[b], inblock_ptr[b + 1]):
+                w -= inblock_const[e]
+                vi = inblock_var[e]
+            if vi >= 0:
+                for c in range(n_chunk):
+                    d = w - jac[vi, c]
+                    bad += not (abs(d) > 0.0 and abs(d) < np.inf)
+                    lu[off, c] = 1.0 / d
+            else:
+                if not (abs(w) > 0.0 and abs(w) < np.inf):
+                    return False
+                for c in range(n_chunk):
+                    lu[off, c] = 1.0 / w
+            continue
         for k in range(size * size):
             for c in range(n_chunk):
                 lu[off + k, c] = 0.0
@@ -186,24 +151,22 @@ def _factor(a, jac, lu, piv, block_start, inblock_ptr, inblock_row, inblock_col,
                 lu[off + r * size + r, c] = a
         for e in range(inblock_ptr[b], inblock_ptr[b + 1]):
             p = off + inblock_row[e] * size + inblock_col[e]
-            pos = inblock_pos[e]
-            for c in range(n_chunk):
-                lu[p, c] -= jac[pos, c]
-        if size == 1:
-            for c in range(n_chunk):
-                d = lu[off, c]
-                if not (abs(d) > 0.0 and abs(d) < np.inf):
-                    return False
-                lu[off, c] = 1.0 / d
-        elif size == 2:
+            w = inblock_const[e]
+            vi = inblock_var[e]
+            if vi >= 0:
+                for c in range(n_chunk):
+                    lu[p, c] -= w + jac[vi, c]
+            else:
+                for c in range(n_chunk):
+                    lu[p, c] -= w
+        if size == 2:
             for c in range(n_chunk):
                 a00 = lu[off, c]
                 a01 = lu[off + 1, c]
                 a10 = lu[off + 2, c]
                 a11 = lu[off + 3, c]
                 det = a00 * a11 - a01 * a10
-                if not (abs(det) > 0.0 and abs(det) < np.inf):
-                    return False
+                bad += not (abs(det) > 0.0 and abs(det) < np.inf)
                 inv = 1.0 / det
                 lu[off, c] = a11 * inv
                 lu[off + 1, c] = -a01 * inv
@@ -233,11 +196,12 @@ def _factor(a, jac, lu, piv, block_start, inblock_ptr, inblock_row, inblock_col,
                         if factor != 0.0:
                             for col in range(k + 1, size):
                                 lu[off + i * size + col, c] -= factor * lu[off + k * size + col, c]
-    return True
+    return bad == 0
 
 
-@njit(cache=True)
-def _solve(x, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_offset):
+@njit(cache=True, error_model="numpy")
+def _solve(x, jac, lu, piv, block_start, lowerc_ptr, lowerc_col, lowerc_val, lowerv_ptr, lowerv_col,
+           lowerv_idx, lowerv_const, lu_offset):
     """Overwrite `x` with ``(a I - J)^-1 x`` by forward substitution over the blocks."""
     n_chunk = x.shape[1]
     for b in range(block_start.shape[0] - 1):
@@ -245,11 +209,17 @@ def _solve(x, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_off
         size = block_start[b + 1] - s0
         off = lu_offset[b]
         for j in range(s0, s0 + size):
-            for e in range(lower_ptr[j], lower_ptr[j + 1]):
-                i = lower_col[e]
-                pos = lower_pos[e]
+            for e in range(lowerc_ptr[j], lowerc_ptr[j + 1]):
+                i = lowerc_col[e]
+                w = lowerc_val[e]
                 for c in range(n_chunk):
-                    x[j, c] += jac[pos, c] * x[i, c]
+                    x[j, c] += w * x[i, c]
+            for e in range(lowerv_ptr[j], lowerv_ptr[j + 1]):
+                i = lowerv_col[e]
+                vi = lowerv_idx[e]
+                w = lowerv_const[e]
+                for c in range(n_chunk):
+                    x[j, c] += (w + jac[vi, c]) * x[i, c]
         if size == 1:
             for c in range(n_chunk):
                 x[s0, c] *= lu[off, c]
@@ -279,8 +249,8 @@ def _solve(x, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_off
                     x[s0 + i, c] = acc / lu[off + i * size + i, c]
 
 
-@njit(cache=True)
-def _write_samples(out, k_out, times, t, h, y, ynew, k1, k2, k3, k4, k5, store_idx, t_stop):
+@njit(cache=True, error_model="numpy")
+def _write_samples(out, k_out, times, t, h, y, ynew, k1, k2, k3, k4, k5, store_idx, t_stop, hc):
     """Dense output for every sample time in ``(t, t_stop]``; returns the next sample index."""
     n_chunk = y.shape[1]
     n_times = times.shape[0]
@@ -292,19 +262,21 @@ def _write_samples(out, k_out, times, t, h, y, ynew, k1, k2, k3, k4, k5, store_i
         for q in range(store_idx.shape[0]):
             j = store_idx[q]
             for c in range(n_chunk):
-                h1 = H21 * k1[j, c] + H22 * k2[j, c] + H23 * k3[j, c] + H24 * k4[j, c] + H25 * k5[j, c]
-                h2 = H31 * k1[j, c] + H32 * k2[j, c] + H33 * k3[j, c] + H34 * k4[j, c] + H35 * k5[j, c]
+                h1 = hc[0] * k1[j, c] + hc[1] * k2[j, c] + hc[2] * k3[j, c] + hc[3] * k4[j, c] + hc[4] * k5[j, c]
+                h2 = hc[5] * k1[j, c] + hc[6] * k2[j, c] + hc[7] * k3[j, c] + hc[8] * k4[j, c] + hc[9] * k5[j, c]
                 value = one * y[j, c] + theta * (ynew[j, c] + one * (h1 + theta * h2))
                 out[c, k_out, q] = value if value > 0.0 else 0.0
         k_out += 1
     return k_out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_ptr, react_idx, react_pow,
-                    stoich_ptr, stoich_idx, stoich_val, rate_law, recipe_pos, jac_nnz, lower_ptr, lower_pos,
-                    lower_col, block_start, inblock_ptr, inblock_row, inblock_col, inblock_pos, lu_offset,
-                    times, rtol, atol, max_steps, store_idx, out, stats):
+                    stoich_ptr, stoich_idx, stoich_val, rate_law, n_jac_var, var_slot, var_slot_reaction,
+                    var_ptr, var_pos, var_val, block_start, lowerc_ptr, lowerc_col, lowerc_val, lowerv_ptr,
+                    lowerv_col, lowerv_idx, lowerv_const, inblock_ptr, inblock_row, inblock_col, inblock_var,
+                    inblock_const, lu_offset, times, rtol, atol, max_steps, store_idx, out, stats, tab,
+                    kappa):
     """Integrate ``y`` (n_dyn, n_chunk), overwritten with the final state, from 0 to ``times[-1]``.
 
     Writes samples of the dynamic species ``store_idx`` at ``times`` into ``out``
@@ -313,25 +285,68 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
     right-hand-side evaluations and the largest amount clipped to 0.
     """
     n_dyn, n_chunk = y.shape
+    GAMMA = tab[0]
+    C2 = tab[1]
+    C3 = tab[2]
+    C4 = tab[3]
+    D1 = tab[4]
+    D2 = tab[5]
+    D3 = tab[6]
+    D4 = tab[7]
+    A21 = tab[8]
+    A31 = tab[9]
+    A32 = tab[10]
+    A41 = tab[11]
+    A42 = tab[12]
+    A43 = tab[13]
+    A51 = tab[14]
+    A52 = tab[15]
+    A53 = tab[16]
+    A54 = tab[17]
+    C21 = tab[18]
+    C31 = tab[19]
+    C32 = tab[20]
+    C41 = tab[21]
+    C42 = tab[22]
+    C43 = tab[23]
+    C51 = tab[24]
+    C52 = tab[25]
+    C53 = tab[26]
+    C54 = tab[27]
+    C61 = tab[28]
+    C62 = tab[29]
+    C63 = tab[30]
+    C64 = tab[31]
+    C65 = tab[32]
+    ERROR_EXPONENT = tab[43]
+    SAFETY = tab[44]
+    FACTOR_MIN = tab[45]
+    FACTOR_MAX = tab[46]
+    STATUS_OK = tab[47]
+    STATUS_STEP_COLLAPSE = tab[48]
+    STATUS_MAX_STEPS = tab[49]
+    hc = tab[33:43]  # dense-output coefficients H21..H25, H31..H35
     t_end = times[times.shape[0] - 1]
     ynew = np.empty_like(y)
     u = np.empty_like(y)
     f = np.empty_like(y)
     f0 = np.empty_like(y)
-    ft = np.empty_like(y)
+    ft = np.zeros_like(y)
     k1 = np.empty_like(y)
     k2 = np.empty_like(y)
     k3 = np.empty_like(y)
     k4 = np.empty_like(y)
     k5 = np.empty_like(y)
     k6 = np.empty_like(y)
-    jac = np.empty((jac_nnz, n_chunk))
+    jac = np.empty((n_jac_var, n_chunk))
     lu = np.empty((lu_offset[lu_offset.shape[0] - 1], n_chunk))
     piv = np.zeros((n_dyn, n_chunk), dtype=np.int64)
     v = np.empty(n_chunk)
     gexp = np.empty(group_rate.shape[0])
     err_row = np.zeros(n_chunk)
     has_time = force_target.shape[0] > 0
+    solve_args = (block_start, lowerc_ptr, lowerc_col, lowerc_val, lowerv_ptr, lowerv_col, lowerv_idx,
+                  lowerv_const, lu_offset)
 
     t = 0.0
     k_out = 0
@@ -343,7 +358,7 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
 
     # Initial step (Hairer & Wanner's simple estimate): 1% of |y| / |f| in the weighted RMS norm.
     _rhs(t, y, f0, coef, force_group, force_target, group_rate, gexp, rate, react_ptr, react_idx,
-         react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v)
+         react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
     n_rhs = 1
     d0 = 0.0
     d1 = 0.0
@@ -382,15 +397,15 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
             last = True
         if not fresh:
             _rhs(t, y, f0, coef, force_group, force_target, group_rate, gexp, rate, react_ptr, react_idx,
-                 react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v)
+                 react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
             n_rhs += 1
-        _jacobian(y, jac, rate, react_ptr, react_idx, react_pow, stoich_ptr, stoich_val, rate_law,
-                  recipe_pos, v)
+        _jacobian(y, jac, rate, react_ptr, react_idx, react_pow, rate_law, kappa, var_slot,
+                  var_slot_reaction, var_ptr, var_pos, var_val, v)
         if has_time:
             _time_derivative(t, ft, coef, force_group, force_target, group_rate, gexp)
         fresh = True
         if not _factor(1.0 / (h * GAMMA), jac, lu, piv, block_start, inblock_ptr, inblock_row,
-                       inblock_col, inblock_pos, lu_offset):
+                       inblock_col, inblock_var, inblock_const, lu_offset):
             n_rejected += 1
             h *= 0.25
             rejected_before = True
@@ -403,61 +418,61 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
         # stage 1
         for j in range(n_dyn):
             for c in range(n_chunk):
-                k1[j, c] = f0[j, c] + (hd1 * ft[j, c] if has_time else 0.0)
-        _solve(k1, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_offset)
+                k1[j, c] = f0[j, c] + hd1 * ft[j, c]
+        _solve(k1, jac, lu, piv, *solve_args)
         # stage 2
         for j in range(n_dyn):
             for c in range(n_chunk):
                 u[j, c] = y[j, c] + A21 * k1[j, c]
         _rhs(t + C2 * h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
-             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v)
+             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
         for j in range(n_dyn):
             for c in range(n_chunk):
-                k2[j, c] = f[j, c] + c21 * k1[j, c] + (hd2 * ft[j, c] if has_time else 0.0)
-        _solve(k2, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_offset)
+                k2[j, c] = f[j, c] + c21 * k1[j, c] + hd2 * ft[j, c]
+        _solve(k2, jac, lu, piv, *solve_args)
         # stage 3
         for j in range(n_dyn):
             for c in range(n_chunk):
                 u[j, c] = y[j, c] + A31 * k1[j, c] + A32 * k2[j, c]
         _rhs(t + C3 * h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
-             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v)
+             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
         for j in range(n_dyn):
             for c in range(n_chunk):
-                k3[j, c] = f[j, c] + c31 * k1[j, c] + c32 * k2[j, c] + (hd3 * ft[j, c] if has_time else 0.0)
-        _solve(k3, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_offset)
+                k3[j, c] = f[j, c] + c31 * k1[j, c] + c32 * k2[j, c] + hd3 * ft[j, c]
+        _solve(k3, jac, lu, piv, *solve_args)
         # stage 4
         for j in range(n_dyn):
             for c in range(n_chunk):
                 u[j, c] = y[j, c] + A41 * k1[j, c] + A42 * k2[j, c] + A43 * k3[j, c]
         _rhs(t + C4 * h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
-             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v)
+             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
         for j in range(n_dyn):
             for c in range(n_chunk):
                 k4[j, c] = (f[j, c] + c41 * k1[j, c] + c42 * k2[j, c] + c43 * k3[j, c]
-                            + (hd4 * ft[j, c] if has_time else 0.0))
-        _solve(k4, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_offset)
+                            + hd4 * ft[j, c])
+        _solve(k4, jac, lu, piv, *solve_args)
         # stage 5 (at t + h)
         for j in range(n_dyn):
             for c in range(n_chunk):
                 u[j, c] = y[j, c] + A51 * k1[j, c] + A52 * k2[j, c] + A53 * k3[j, c] + A54 * k4[j, c]
         _rhs(t + h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
-             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v)
+             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
         for j in range(n_dyn):
             for c in range(n_chunk):
                 k5[j, c] = f[j, c] + c51 * k1[j, c] + c52 * k2[j, c] + c53 * k3[j, c] + c54 * k4[j, c]
-        _solve(k5, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_offset)
+        _solve(k5, jac, lu, piv, *solve_args)
         # stage 6 (at t + h)
         for j in range(n_dyn):
             for c in range(n_chunk):
                 u[j, c] += k5[j, c]
         _rhs(t + h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
-             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, v)
+             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
         n_rhs += 5
         for j in range(n_dyn):
             for c in range(n_chunk):
                 k6[j, c] = (f[j, c] + c61 * k1[j, c] + c62 * k2[j, c] + c63 * k3[j, c] + c64 * k4[j, c]
                             + c65 * k5[j, c])
-        _solve(k6, jac, lu, piv, block_start, lower_ptr, lower_pos, lower_col, lu_offset)
+        _solve(k6, jac, lu, piv, *solve_args)
         # error estimate: weighted RMS of k6 per row, worst row decides
         for c in range(n_chunk):
             err_row[c] = 0.0
@@ -481,7 +496,7 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
         if finite and err <= 1.0:
             t_next = t_end if last else t + h
             k_out = _write_samples(out, k_out, times, t, h, y, ynew, k1, k2, k3, k4, k5, store_idx,
-                                   t_end if last else t_next)
+                                   t_end if last else t_next, hc)
             for j in range(n_dyn):
                 for c in range(n_chunk):
                     value = ynew[j, c]

@@ -78,6 +78,25 @@ class OdePlan:
     inblock_col: np.ndarray  # local column within the block
     inblock_pos: np.ndarray  # Jacobian data position
     lu_offset: np.ndarray  # (n_blocks + 1,) offsets of the blocks' dense storage (size**2 each)
+    # The same Jacobian split into state-independent entries (first-order mass-action reactions)
+    # and variable entries recomputed each step, for the compiled kernel.
+    jac_const: np.ndarray  # (jac_nnz,) value of constant entries (0 for variable ones)
+    jac_var_index: np.ndarray  # (jac_nnz,) index among variable entries, -1 if constant
+    n_jac_var: int
+    var_slot: np.ndarray  # reactant slots (index into react_idx) with a state-dependent derivative
+    var_slot_reaction: np.ndarray  # their reaction
+    var_ptr: np.ndarray  # (n_var_slots + 1,) CSR over those slots:
+    var_pos: np.ndarray  # variable-entry index receiving the contribution
+    var_val: np.ndarray  # stoichiometric coefficient
+    lowerc_ptr: np.ndarray  # per row: constant entries left of the block
+    lowerc_col: np.ndarray
+    lowerc_val: np.ndarray
+    lowerv_ptr: np.ndarray  # per row: variable entries left of the block
+    lowerv_col: np.ndarray
+    lowerv_idx: np.ndarray
+    lowerv_const: np.ndarray  # constant part of those entries
+    inblock_var: np.ndarray  # per in-block entry: variable index or -1
+    inblock_const: np.ndarray  # per in-block entry: constant part
 
     @property
     def n_dynamic(self) -> int:
@@ -170,15 +189,14 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
     unimolecular = (order == 1) & (n_reactant_species == 1)
     source_reaction = np.zeros(n_reactions, dtype=bool)
     is_source = np.zeros(n_species, dtype=bool)
-    if law == 0 and n_reactions:
+    first = np.full(n_reactions, -1, dtype=np.int64)  # the reactant of each unimolecular reaction
+    first[unimolecular] = reactant.indices[reactant.indptr[:-1][unimolecular]]
+    if law == 0:
         consumed_other = np.zeros(n_species, dtype=bool)
         consumed_other[reactant[~unimolecular].indices] = True
         candidate = in_reaction & ~is_product & ~consumed_other
-        first = np.where(unimolecular, reactant.indices[np.minimum(reactant.indptr[:-1], len(reactant.indices) - 1)], -1)
-        source_reaction = unimolecular & (first >= 0) & candidate[np.maximum(first, 0)]
+        source_reaction = unimolecular & candidate[np.maximum(first, 0)]
         is_source[first[source_reaction]] = True
-    else:
-        first = np.full(n_reactions, -1)
 
     sources = np.flatnonzero(is_source)
     decay = np.zeros(n_species)
@@ -244,6 +262,35 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
     jac_ptr = _int(np.searchsorted(jac_row, np.arange(n_dyn + 1)))
     recipe_pos = _int(np.searchsorted(key, _int(rows) * max(n_dyn, 1) + _int(cols)))
 
+    # Constant entries: contributions of first-order mass-action reactions (dv/dx = k) do not
+    # depend on the state; only the others are recomputed per step and stored per row.
+    n_slots_of = np.diff(react_ptr)
+    slot_constant = np.zeros(len(react_idx), dtype=bool)
+    if law == 0:
+        single = np.flatnonzero(n_slots_of == 1)
+        single = single[react_pow[react_ptr[single]] == 1]
+        slot_constant[react_ptr[single]] = True
+    contribution_constant, contribution_value, contribution_slot, contribution_stoich = [], [], [], []
+    for index in range(len(dyn_reactions)):
+        for q in range(react_ptr[index], react_ptr[index + 1]):
+            for e in range(stoich_ptr[index], stoich_ptr[index + 1]):
+                contribution_constant.append(slot_constant[q])
+                contribution_value.append(rates[dyn_reactions[index]] * stoich_val[e])
+                contribution_slot.append(q)
+                contribution_stoich.append(stoich_val[e])
+    contribution_constant = np.asarray(contribution_constant, dtype=bool)
+    variable_entry = np.zeros(len(key), dtype=bool)
+    variable_entry[recipe_pos[~contribution_constant]] = True
+    jac_const = np.zeros(len(key))
+    np.add.at(jac_const, recipe_pos[contribution_constant], np.asarray(contribution_value)[contribution_constant])
+    var_index = np.full(len(key), -1, dtype=np.int64)
+    var_index[variable_entry] = np.arange(int(variable_entry.sum()))
+    variable_contributions = np.flatnonzero(~contribution_constant)
+    var_slot_of = _int(contribution_slot)[variable_contributions]
+    var_slot, var_start = np.unique(var_slot_of, return_index=True)  # contributions are slot-major
+    var_ptr = _int(np.concatenate((var_start, [len(variable_contributions)])))
+    slot_reaction = np.repeat(np.arange(len(dyn_reactions)), n_slots_of)
+
     # Split Jacobian entries into left-of-block (forward substitution) and in-block.
     entry_row_block = block_of[jac_row] if n_dyn else np.zeros(0, np.int64)
     entry_col_block = block_of[jac_col] if n_dyn else np.zeros(0, np.int64)
@@ -252,6 +299,8 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
     lower = entry_col_block < entry_row_block
     lower_entries = np.flatnonzero(lower)
     lower_ptr = _int(np.searchsorted(jac_row[lower_entries], np.arange(n_dyn + 1)))
+    lower_c = np.flatnonzero(lower & ~variable_entry)
+    lower_v = np.flatnonzero(lower & variable_entry)
     inside = np.flatnonzero(~lower)
     inside_block = entry_row_block[inside]
     sort = np.argsort(inside_block, kind="stable")
@@ -311,5 +360,22 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
         inblock_row=_int(jac_row[inside] - block_start[inside_block]),
         inblock_col=_int(jac_col[inside] - block_start[inside_block]),
         inblock_pos=_int(inside),
+        jac_const=jac_const,
+        jac_var_index=var_index,
+        n_jac_var=int(variable_entry.sum()),
+        var_slot=_int(var_slot),
+        var_slot_reaction=_int(slot_reaction[var_slot]) if len(var_slot) else _int([]),
+        var_ptr=var_ptr,
+        var_pos=_int(var_index[recipe_pos[variable_contributions]]),
+        var_val=np.ascontiguousarray(np.asarray(contribution_stoich, dtype=np.float64)[variable_contributions]),
+        lowerc_ptr=_int(np.searchsorted(jac_row[lower_c], np.arange(n_dyn + 1))),
+        lowerc_col=_int(jac_col[lower_c]),
+        lowerc_val=np.ascontiguousarray(jac_const[lower_c]),
+        lowerv_ptr=_int(np.searchsorted(jac_row[lower_v], np.arange(n_dyn + 1))),
+        lowerv_col=_int(jac_col[lower_v]),
+        lowerv_idx=_int(var_index[lower_v]),
+        lowerv_const=np.ascontiguousarray(jac_const[lower_v]),
+        inblock_var=_int(var_index[inside]),
+        inblock_const=np.ascontiguousarray(jac_const[inside]),
         lu_offset=lu_offset,
     )

@@ -14,6 +14,8 @@ estimate is ``k_6``. Dense output on ``[t, t + h]`` with ``theta = (s - t) / h``
 with ``H1 = sum_i h2i k_i`` and ``H2 = sum_i h3i k_i``.
 """
 
+import numpy as np
+
 GAMMA = 0.25
 C2, C3, C4 = 0.386, 0.21, 0.63
 D1, D2, D3, D4 = 0.25, -0.1043, 0.1035, -0.0362
@@ -58,3 +60,63 @@ FACTOR_MAX = 6.0
 STATUS_OK = 0
 STATUS_STEP_COLLAPSE = 1
 STATUS_MAX_STEPS = 2
+
+KERNEL_NAMES = (
+    "GAMMA",
+    "C2",
+    "C3",
+    "C4",
+    "D1",
+    "D2",
+    "D3",
+    "D4",
+    "A21",
+    "A31",
+    "A32",
+    "A41",
+    "A42",
+    "A43",
+    "A51",
+    "A52",
+    "A53",
+    "A54",
+    "C21",
+    "C31",
+    "C32",
+    "C41",
+    "C42",
+    "C43",
+    "C51",
+    "C52",
+    "C53",
+    "C54",
+    "C61",
+    "C62",
+    "C63",
+    "C64",
+    "C65",
+    "H21",
+    "H22",
+    "H23",
+    "H24",
+    "H25",
+    "H31",
+    "H32",
+    "H33",
+    "H34",
+    "H35",
+    "ERROR_EXPONENT",
+    "SAFETY",
+    "FACTOR_MIN",
+    "FACTOR_MAX",
+    "STATUS_OK",
+    "STATUS_STEP_COLLAPSE",
+    "STATUS_MAX_STEPS",
+)
+"""Order of the constants in :func:`kernel_table` (the numba kernel takes them as an array,
+so that its on-disk compilation cache can never hold stale coefficients)."""
+
+
+def kernel_table() -> np.ndarray:
+    """The constants named in `KERNEL_NAMES`, as float64 of shape (len(KERNEL_NAMES),)."""
+    return np.array([float(globals()[name]) for name in KERNEL_NAMES])

@@ -62,7 +62,7 @@ import numpy as np
 from .._errors import SimulationError
 from ..crn import CRN
 from . import _ode_rodas as R
-from ._ode_plan import RATE_LAWS, OdePlan, build_plan
+from ._ode_plan import RATE_LAWS, SATURATION_CONSTANT, OdePlan, build_plan
 from .base import Trajectory
 
 STORES = ("all", "outputs")
@@ -260,6 +260,8 @@ def simulate_ode(
     chunks = _chunks(n_batch, CHUNK_ROWS)
     if chosen == "numba":
         from ._ode_numba import integrate_chunk
+
+        table = R.kernel_table()
     else:
         from ._ode_numpy import NumpyKernel, integrate_chunk_numpy
 
@@ -273,9 +275,11 @@ def simulate_ode(
             integrate_chunk(
                 y, coef, plan.force_group, plan.force_target, plan.group_rate, plan.rate, plan.react_ptr,
                 plan.react_idx, plan.react_pow, plan.stoich_ptr, plan.stoich_idx, plan.stoich_val,
-                plan.rate_law, plan.recipe_pos, plan.jac_nnz, plan.lower_ptr, plan.lower_pos, plan.lower_col,
-                plan.block_start, plan.inblock_ptr, plan.inblock_row, plan.inblock_col, plan.inblock_pos,
-                plan.lu_offset, grid, rtol, atol, int(max_steps), store_idx, out, stats,
+                plan.rate_law, plan.n_jac_var, plan.var_slot, plan.var_slot_reaction, plan.var_ptr,
+                plan.var_pos, plan.var_val, plan.block_start, plan.lowerc_ptr, plan.lowerc_col, plan.lowerc_val,
+                plan.lowerv_ptr, plan.lowerv_col, plan.lowerv_idx, plan.lowerv_const, plan.inblock_ptr,
+                plan.inblock_row, plan.inblock_col, plan.inblock_var, plan.inblock_const, plan.lu_offset,
+                grid, rtol, atol, int(max_steps), store_idx, out, stats, table, SATURATION_CONSTANT,
             )  # fmt: skip
         else:
             y = np.ascontiguousarray(x0[row0:row1, plan.dynamic])
