@@ -21,7 +21,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _timing import machine_line, time_side_by_side  # noqa: E402
-
 from nn2crn.compile import compile_network, reduce_crn  # noqa: E402
 from nn2crn.crn import check_crn  # noqa: E402
 from nn2crn.nn import random_ternary_network  # noqa: E402

@@ -178,12 +178,16 @@ def require_nc_feed_forward(crn: CRN, purpose: str) -> CheckReport:
     return report
 
 
-def reaction_levels(crn: CRN) -> np.ndarray:
+def reaction_levels(crn: CRN, *, latest: bool = False) -> np.ndarray:
     """Topological level of each reaction of a feed-forward NC CRN, shape (n_reactions,).
 
-    A reaction's level is one more than the highest level of any reaction that
-    produces one of its reactants (0 if none). Reactions on one level consume
-    disjoint species and feed none of each other, so they can fire together.
+    By default a reaction's level is one more than the highest level of any
+    reaction that produces one of its reactants (0 if none): as early as
+    possible. With ``latest=True`` each reaction is placed as late as possible,
+    just before the earliest reaction consuming its products; this puts both
+    rails of a dual-rail fan-out on one level. Either way, reactions on one
+    level consume disjoint species and feed none of each other, so they can
+    fire together.
     """
     consumer = np.full(crn.n_species, -1, dtype=np.int64)
     reactant = crn.reactant_matrix.tocoo()
@@ -192,11 +196,13 @@ def reaction_levels(crn: CRN) -> np.ndarray:
     has_consumer = consumer[product.col] >= 0
     edge_from = product.row[has_consumer].astype(np.int64)
     edge_to = consumer[product.col[has_consumer]]
+    if latest:
+        edge_from, edge_to = edge_to, edge_from
     levels = np.zeros(crn.n_reactions, dtype=np.int64)
     for _ in range(crn.n_reactions + 1):
         updated = levels.copy()
         np.maximum.at(updated, edge_to, levels[edge_from] + 1)
         if np.array_equal(updated, levels):
-            return levels
+            return levels.max(initial=0) - levels if latest else levels
         levels = updated
     raise CRNStructureError("reaction graph has a cycle; the CRN is not feed-forward")

@@ -359,14 +359,15 @@ class CRN:
     def validate_inputs(self, input_values: object) -> np.ndarray:
         """Input values as float64 (n_batch, n_inputs), checked for shape, NaN and single-rail signs."""
         values = as_batch(input_values, self.n_inputs, what="inputs", column_names=self.input_names)
-        for column, signal in enumerate(self.inputs):
-            if not signal.dual_rail and (values[:, column] < 0).any():
-                row = int(np.argmax(values[:, column] < 0))
-                raise InputDataError(
-                    f"inputs: row {row}, {signal.name} = {values[row, column]} is negative, but input "
-                    f"{signal.name} is single-rail and takes only values >= 0 (was the CRN compiled "
-                    f"with --shift-inputs? then feed x - low)"
-                )
+        negative = (values < 0) & self._single_rail
+        if negative.any():
+            row, column = (int(v) for v in np.argwhere(negative)[0])
+            name = self.inputs[column].name
+            raise InputDataError(
+                f"inputs: row {row}, {name} = {values[row, column]} is negative, but input "
+                f"{name} is single-rail and takes only values >= 0 (was the CRN compiled "
+                f"with --shift-inputs? then feed x - low)"
+            )
         return values
 
     def _load_species_major(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -378,15 +379,23 @@ class CRN:
         n_batch = values.shape[0]
         amounts = np.empty((self.n_species, n_batch)) if out is None else out[:, :n_batch]
         amounts[...] = self.initial_vector[:, None]
-        positive = np.maximum(values, 0.0).T
-        negative = np.maximum(-values, 0.0).T
-        for rail, (species, signal_index, counts, unique) in zip((positive, negative), self._input_scatter, strict=True):
+        values_t = values.T
+        for sign, (species, signal_index, counts, unique) in zip((1.0, -1.0), self._input_scatter, strict=True):
+            if len(species) == 0:
+                continue
+            rail = np.maximum(sign * values_t[signal_index], 0.0)
+            if not (counts == 1).all():
+                rail *= counts[:, None]
             if unique:
                 # Each species is loaded by one term: a plain fancy-index add is exact and fast.
-                amounts[species] += counts[:, None] * rail[signal_index]
+                amounts[species] += rail
             else:
-                np.add.at(amounts, species, counts[:, None] * rail[signal_index])
+                np.add.at(amounts, species, rail)
         return amounts
+
+    @cached_property
+    def _single_rail(self) -> np.ndarray:
+        return np.array([not signal.dual_rail for signal in self.inputs], dtype=bool)
 
     @cached_property
     def _input_scatter(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, bool], ...]:

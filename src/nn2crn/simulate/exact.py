@@ -9,6 +9,7 @@ matrix product for the products.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,13 +23,78 @@ _DENSE_THRESHOLD = 0.05
 
 
 @dataclass(frozen=True, eq=False)
-class _Level:
-    reactant_columns: np.ndarray  # (n_level_reactions, n_slots), -1 padded
-    reactant_powers: np.ndarray  # (n_level_reactions, n_slots), float
-    single_reactant: bool  # every reaction is X -> ..., count 1
-    pairwise: bool  # every reaction is A + B -> ..., distinct A and B, counts 1
+class _Group:
+    """Reactions of one level that fire the same way.
+
+    kind is "single" (X -> ...), "mirror" (dual-rail pairs X+ -> P, X- -> mirror(P)),
+    "pair" (A + B -> ..., counts 1) or "general".
+    """
+
+    kind: str
+    reactant_columns: np.ndarray  # (n_group_reactions, n_slots), -1 padded
+    reactant_powers: np.ndarray  # (n_group_reactions, n_slots), float
     product_columns: np.ndarray  # (n_touched,)
-    products_t: np.ndarray | sp.csr_array  # (n_touched, n_level_reactions)
+    products_t: np.ndarray | sp.csr_array | None  # (n_touched, n_group_reactions)
+    # mirror only: species rows U and their partners, and (B1 + B2), (B1 - B2)
+    mirror_rows: tuple[np.ndarray, np.ndarray] | None = None
+    mirror_matrices: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _product_block(products: sp.csr_array) -> tuple[np.ndarray, np.ndarray | sp.csr_array]:
+    touched = np.unique(products.indices)
+    block = products[:, touched].tocsr()
+    density = block.nnz / max(1, block.shape[0] * block.shape[1])
+    transposed = block.T.tocsr()
+    return touched, (transposed.toarray() if density > _DENSE_THRESHOLD else transposed)
+
+
+def _rail_partner(name: str) -> str | None:
+    if name.endswith("p"):
+        return name[:-1] + "n"
+    if name.endswith("n"):
+        return name[:-1] + "p"
+    return None
+
+
+def _mirror_group(crn: CRN, rows: np.ndarray, products: sp.csr_array) -> _Group | None:
+    """Pair dual-rail fan-outs ``S+ -> P`` and ``S- -> mirror(P)`` if the level is made of them.
+
+    Candidates come from the ``...p``/``...n`` naming; the mirror property itself
+    is verified exactly on the matrices, so any CRN is handled correctly.
+    Then ``P e+ + mirror(P) e-`` costs two half-size products:
+    ``(B1 + B2)(e+ + e-)`` and ``(B1 - B2)(e+ - e-)``.
+    """
+    species, index = crn.species, crn.species_index
+    reactant_names = [crn.reactions[r].reactants[0][0] for r in rows]
+    position = {name: k for k, name in enumerate(reactant_names)}
+    positive = [k for k, name in enumerate(reactant_names) if name.endswith("p")]
+    negative = [position.get(_rail_partner(reactant_names[k]) or "", -1) for k in positive]
+    if len(positive) * 2 != len(rows) or min(negative, default=0) < 0:
+        return None
+    touched = np.unique(products.indices)
+    names = [species[c] for c in touched]
+    representatives = [c for c, name in zip(touched, names, strict=True) if name.endswith("p")]
+    partners = [index.get(_rail_partner(species[c]) or "", -1) for c in representatives]
+    if min(partners, default=0) < 0 or len(set(representatives) | set(partners)) != 2 * len(representatives):
+        return None
+    if not set(touched) <= set(representatives) | set(partners):
+        return None
+    dense = products.toarray()
+    b1 = dense[positive][:, representatives].T  # (k, m): positive rails -> representatives
+    b2 = dense[positive][:, partners].T
+    if not (np.array_equal(dense[negative][:, representatives].T, b2)
+            and np.array_equal(dense[negative][:, partners].T, b1)):
+        return None
+    columns = np.array([[index[reactant_names[k]]] for k in positive] + [[index[reactant_names[k]]] for k in negative])
+    return _Group(
+        "mirror",
+        columns,
+        np.ones_like(columns, dtype=np.float64),
+        np.array(representatives),
+        None,
+        (np.array(representatives), np.array(partners)),
+        (b1 + b2, b1 - b2),
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,7 +102,7 @@ class ExactPlan:
     """Precomputed firing schedule of a feed-forward NC CRN; reuse it across batches."""
 
     crn: CRN
-    levels: tuple[_Level, ...]
+    groups: tuple[_Group, ...]
 
     def fire(self, states: np.ndarray, *, integer: bool = False) -> np.ndarray:
         """Fire every reaction to completion from `states` (n_batch, n_species).
@@ -50,12 +116,23 @@ class ExactPlan:
 
     def fire_species_major(self, amounts: np.ndarray, *, integer: bool = False) -> np.ndarray:
         """As :meth:`fire`, in place on C-ordered `amounts` of shape (n_species, n_batch)."""
-        for level in self.levels:
-            columns, powers = level.reactant_columns, level.reactant_powers
-            if level.single_reactant:
+        for group in self.groups:
+            columns, powers = group.reactant_columns, group.reactant_powers
+            if group.kind == "mirror":
+                half = len(columns) // 2
+                positive = amounts[columns[:half, 0]]
+                negative = amounts[columns[half:, 0]]
+                amounts[columns[:, 0]] = 0.0
+                total = group.mirror_matrices[0] @ (positive + negative)
+                difference = group.mirror_matrices[1] @ (positive - negative)
+                rows, partners = group.mirror_rows
+                amounts[rows] += 0.5 * (total + difference)
+                amounts[partners] += 0.5 * (total - difference)
+                continue
+            if group.kind == "single":
                 extents = amounts[columns[:, 0]]
                 amounts[columns[:, 0]] = 0.0
-            elif level.pairwise:
+            elif group.kind == "pair":
                 # A + B -> ...: the extent is the smaller amount; both drop by it.
                 first, second = amounts[columns[:, 0]], amounts[columns[:, 1]]
                 extents = np.minimum(first, second)
@@ -74,12 +151,16 @@ class ExactPlan:
                     target = columns[rows, slot]
                     consumed = amounts[target] - extents[rows] * powers[rows, slot][:, None]
                     amounts[target] = np.maximum(consumed, 0.0)
-            amounts[level.product_columns] += level.products_t @ extents
+            amounts[group.product_columns] += group.products_t @ extents
         return amounts
 
 
 def plan_exact(crn: CRN) -> ExactPlan:
     """Check `crn` and build its firing schedule.
+
+    Reactions are placed on the latest topological level that still precedes
+    their consumers, then each level is split into groups that fire the same
+    way (unimolecular, dual-rail mirrored pairs, bimolecular, general).
 
     Raises
     ------
@@ -87,37 +168,46 @@ def plan_exact(crn: CRN) -> ExactPlan:
         If `crn` is not feed-forward and non-competitive (the reason is given).
     """
     require_nc_feed_forward(crn, "exact evaluation")
-    levels_of = reaction_levels(crn)
+    levels_of = reaction_levels(crn, latest=True)
     products_all = crn.product_matrix.tocsr()
-    levels = []
+    all_columns = crn.reactant_columns
+    all_powers = crn.reactant_powers.astype(np.float64)
+    n_valid = (all_columns >= 0).sum(axis=1)
+    single = (n_valid == 1) & (all_powers[:, 0] == 1)
+    pair = (n_valid == 2) & (all_powers[:, :2] == 1).all(axis=1) if all_columns.shape[1] >= 2 else np.zeros(crn.n_reactions, bool)
+    groups: list[_Group] = []
     for level in range(int(levels_of.max(initial=-1)) + 1):
-        rows = np.flatnonzero(levels_of == level)
-        columns = crn.reactant_columns[rows]
-        powers = crn.reactant_powers[rows].astype(np.float64)
-        single = bool(columns.shape[1] >= 1 and (columns[:, 1:] < 0).all() and (powers[:, 0] == 1).all())
-        if single:
-            columns = columns[:, :1]
-            powers = powers[:, :1]
-        pairwise = bool(
-            not single and columns.shape[1] >= 2 and (columns[:, 2:] < 0).all()
-            and (columns[:, :2] >= 0).all() and (powers[:, :2] == 1).all()
-        )
-        if pairwise:
-            columns = columns[:, :2]
-            powers = powers[:, :2]
-        block = products_all[rows]
-        touched = np.unique(block.indices)
-        block = block[:, touched].tocsr()
-        density = block.nnz / max(1, block.shape[0] * block.shape[1])
-        transposed = block.T.tocsr()
-        products_t = transposed.toarray() if density > _DENSE_THRESHOLD else transposed
-        levels.append(_Level(columns, powers, single, pairwise, touched, products_t))
-    return ExactPlan(crn, tuple(levels))
+        on_level = levels_of == level
+        for kind, mask in (("single", single), ("pair", pair), ("general", ~(single | pair))):
+            rows = np.flatnonzero(on_level & mask)
+            if len(rows) == 0:
+                continue
+            block = products_all[rows]
+            if kind == "single":
+                mirrored = _mirror_group(crn, rows, block)
+                if mirrored is not None:
+                    groups.append(mirrored)
+                    continue
+            width = {"single": 1, "pair": 2}.get(kind, all_columns.shape[1])
+            touched, products_t = _product_block(block)
+            groups.append(_Group(kind, all_columns[rows, :width], all_powers[rows, :width], touched, products_t))
+    return ExactPlan(crn, tuple(groups))
 
 
 # Batches are processed in chunks: the working set stays in cache and freed
 # buffers are reused instead of page-faulting fresh memory for every level.
 _CHUNK = 512
+
+
+def _single_threaded_blas() -> contextlib.AbstractContextManager:
+    """Per-chunk matrix products are small: BLAS threads only add synchronisation,
+    and on a busy machine spinning threads slow them down many times over.
+    threadpoolctl is optional (it comes with scikit-learn)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def evaluate_exact(crn: CRN, input_values: object = None, *, plan: ExactPlan | None = None) -> np.ndarray:
@@ -145,8 +235,9 @@ def evaluate_exact(crn: CRN, input_values: object = None, *, plan: ExactPlan | N
     plan = plan or plan_exact(crn)
     initial = crn.initial_state(input_values)
     final = np.empty_like(initial, order="C")
-    for start in range(0, initial.shape[0], _CHUNK):
-        final[start : start + _CHUNK] = plan.fire(initial[start : start + _CHUNK])
+    with _single_threaded_blas():
+        for start in range(0, initial.shape[0], _CHUNK):
+            final[start : start + _CHUNK] = plan.fire(initial[start : start + _CHUNK])
     return final
 
 
@@ -162,8 +253,9 @@ def stable_outputs(crn: CRN, input_values: object = None, *, plan: ExactPlan | N
     values = crn.validate_inputs(input_values)
     outputs = np.empty((values.shape[0], crn.n_outputs))
     buffer = np.empty((crn.n_species, min(_CHUNK, values.shape[0])))
-    for start in range(0, values.shape[0], _CHUNK):
-        amounts = crn._load_species_major(values[start : start + _CHUNK], out=buffer)
-        amounts = plan.fire_species_major(amounts)
-        outputs[start : start + _CHUNK] = (crn.output_matrix @ amounts).T
+    with _single_threaded_blas():
+        for start in range(0, values.shape[0], _CHUNK):
+            amounts = crn._load_species_major(values[start : start + _CHUNK], out=buffer)
+            amounts = plan.fire_species_major(amounts)
+            outputs[start : start + _CHUNK] = (crn.output_matrix @ amounts).T
     return outputs
