@@ -69,3 +69,34 @@ def test_bad_values_exit_2(run_cli, files, args, message):
     code, _, stderr = run_cli("ssa-study", crn_path, "--inputs", inputs, *args)
     assert code == 2
     assert message in stderr
+
+
+def test_dataset_split_with_model(run_cli, tmp_path):
+    pytest.importorskip("sklearn")
+    from nn2crn.datasets import load_dataset
+
+    data = load_dataset("iris")
+    network = random_ternary_network((4, 5, 3), rng=np.random.default_rng(8))
+    network = dataclasses.replace(network, input_names=data.feature_names, output_names=data.class_names)
+    model, crn_path, table = tmp_path / "iris.json", tmp_path / "iris.crn", tmp_path / "study.csv"
+    save_network(network, model)
+    write_crn(compile_network(network), crn_path)
+    code, stdout, stderr = run_cli(
+        "ssa-study", crn_path, "--model", model, "--dataset", "iris", "--split", "test", "--volumes", "20",
+        "--runs", 1, "--t-end", 5, "-o", table,
+    )
+    assert code == 0, stderr
+    with open(table, newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert int(row["inputs"]) == len(data.test.y)
+    assert 0.0 <= float(row["accuracy"]) <= 1.0
+
+
+def test_dataset_needs_a_model_and_excludes_inputs(run_cli, files):
+    crn_path, inputs, _ = files
+    code, _, stderr = run_cli("ssa-study", crn_path, "--dataset", "iris")
+    assert code == 2 and "--dataset needs --model" in stderr
+    code, _, stderr = run_cli("ssa-study", crn_path, "--inputs", inputs, "--dataset", "iris")
+    assert code == 2 and "exactly one of --inputs" in stderr
+    code, _, stderr = run_cli("ssa-study", crn_path)
+    assert code == 2 and "exactly one of --inputs" in stderr

@@ -24,12 +24,16 @@ def _parse_volumes(ctx: click.Context, param: click.Parameter, value: str) -> li
 
 @click.command("ssa-study")
 @click.argument("crn_file", metavar="NET.crn", type=click.Path(dir_okay=False))
-@click.option("--inputs", "inputs_path", required=True, type=click.Path(dir_okay=False),
+@click.option("--inputs", "inputs_path", type=click.Path(dir_okay=False),
               help="CSV whose header names the CRN's declared inputs (as for eval); an optional "
               "'label' column adds accuracy columns.")
 @click.option("--model", type=click.Path(dir_okay=False),
               help="Model JSON: --inputs rows are raw features, passed through its input_transform; "
               "labels are its class names.")
+@click.option("--dataset", help="Use a dataset's split instead of --inputs (iris, virus, mnist, FILE.csv); "
+              "needs --model for the input transform.")
+@click.option("--split", type=click.Choice(["train", "val", "test", "all"]), default="test", show_default=True,
+              help="With --dataset: which examples.")
 @click.option("--volumes", default="1,10,100,1000", show_default=True, callback=_parse_volumes,
               help="Volumes V (molecules per unit amount), comma-separated.")
 @click.option("--runs", type=click.IntRange(min=1), default=10, show_default=True,
@@ -45,8 +49,10 @@ def _parse_volumes(ctx: click.Context, param: click.Parameter, value: str) -> li
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def ssa_study_command(
     crn_file: str,
-    inputs_path: str,
+    inputs_path: str | None,
     model: str | None,
+    dataset: str | None,
+    split: str,
     volumes: list[float],
     runs: int,
     t_end: float,
@@ -71,11 +77,17 @@ def ssa_study_command(
     Examples:
       nn2crn ssa-study virus.crn --inputs virus_test.csv --volumes 1,10,100,1000 --runs 10
       nn2crn ssa-study iris.crn --inputs iris.csv --model iris.json --plot study.png -o study.csv
+      nn2crn ssa-study virus.crn --model virus.json --dataset virus --split test --runs 10
     """
+    from .._errors import InputDataError
     from ..crn import read_crn
     from ..simulate.ssa_study import STUDY_COLUMNS, plot_ssa_study, ssa_volume_study
     from ._common import echo_err, load_crn_inputs, refuse_same_file, show_progress, write_csv
 
+    if (inputs_path is None) == (dataset is None):
+        raise InputDataError("give exactly one of --inputs X.csv or --dataset NAME")
+    if dataset is not None and model is None:
+        raise InputDataError("--dataset needs --model MODEL.json (its input transform maps raw features to inputs)")
     refuse_same_file(output, crn_file, inputs_path, model)
     if plot is not None:
         from ..report.plots import check_plot_path
@@ -83,12 +95,16 @@ def ssa_study_command(
         check_plot_path(plot)
         refuse_same_file(plot, crn_file, inputs_path, model, output)
     crn = read_crn(crn_file)
-    table = load_crn_inputs(inputs_path, crn, model)
-    labels = _label_indices(table.labels, table.network, crn, quiet)
+    if inputs_path is not None:
+        table = load_crn_inputs(inputs_path, crn, model)
+        values = table.values
+        labels = _label_indices(table.labels, table.network, crn, quiet)
+    else:
+        values, labels = _dataset_inputs(dataset, split, model, crn, quiet)
 
     with progress_bar(show_progress(quiet), f"ssa-study {crn_file}") as progress:
         study = ssa_volume_study(
-            crn, table.values, volumes=volumes, runs=runs, t_end=t_end, seed=seed, labels=labels,
+            crn, values, volumes=volumes, runs=runs, t_end=t_end, seed=seed, labels=labels,
             threads=threads, progress=progress,
         )  # fmt: skip
 
@@ -107,6 +123,41 @@ def ssa_study_command(
         written = [name for name in (output, plot) if name]
         seconds = sum(r.seconds for r in study.results)
         echo_err(f"simulated {len(volumes)} volumes in {seconds:.1f} s" + (f"; wrote {', '.join(written)}" if written else ""))
+
+
+def _dataset_inputs(dataset: str, split: str, model: str, crn, quiet: bool):
+    """(network inputs, class indices) of a dataset split, through the model's input transform."""
+    import numpy as np
+
+    from .._errors import InputDataError
+    from ..datasets import load_dataset
+    from ..nn import load_network
+    from ._common import echo_err
+
+    network = load_network(model)
+    data = load_dataset(dataset)
+    if data.n_features != network.n_inputs or network.n_inputs != crn.n_inputs:
+        raise InputDataError(
+            f"dataset {dataset} has {data.n_features} features, {model} takes {network.n_inputs} inputs and "
+            f"the CRN declares {crn.n_inputs}; they must agree"
+        )
+    parts = [getattr(data, split)] if split != "all" else []
+    for part in [data.train, data.val, data.test] if split == "all" else []:
+        if not any(np.array_equal(part.x, seen.x) for seen in parts):  # e.g. IRIS uses all 150 in every split
+            parts.append(part)
+    if not quiet:
+        for note in data.notes:
+            echo_err(f"note: {note}")
+    raw = np.concatenate([part.x for part in parts])
+    labels = np.concatenate([part.y for part in parts])
+    if tuple(network.output_names) != tuple(data.class_names):
+        if not quiet:
+            echo_err(
+                f"note: {model}'s outputs ({', '.join(network.output_names[:4])}) are not the classes of "
+                f"{dataset} ({', '.join(data.class_names[:4])}); no accuracy columns"
+            )
+        labels = None
+    return network.transform(raw), labels
 
 
 def _cell(value: float | int) -> str:
