@@ -5,3 +5,5 @@ from .exact import ExactPlan as ExactPlan
 from .exact import evaluate_exact as evaluate_exact
 from .exact import plan_exact as plan_exact
 from .exact import stable_outputs as stable_outputs
+from .ssa import final_counts_nc as final_counts_nc
+from .ssa import simulate_ssa as simulate_ssa
