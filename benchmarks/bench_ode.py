@@ -1,0 +1,226 @@
+"""Deterministic kinetics speed goal (issue 4): 1,000 inputs of a compiled 196-64-10 network.
+
+What is compared, all at mass action, t_end = 200, rtol = 1e-6, atol = 1e-9 and
+101 sample times, on the *compiled, not reduced* CRN of a 196-64-10 ternary
+network (732 species, ~648 reactions):
+
+- **nn2crn** ``simulate_ode`` (RODAS4, numba kernel): wall time of one call for
+  all N inputs (default 1,000), including the model building inside the call.
+  The numba JIT is warmed up first (its one-off compile time is printed too).
+- **libroadrunner** (CVODE, LLVM-compiled): model load time (SBML from
+  ``nn2crn.crn.sbml.to_sbml``) + a per-input loop (set initial amounts, reset,
+  simulate), timed on S inputs (default 20) and scaled to N.
+- **SciPy LSODA** (``solve_ivp``, sparse mass-action right-hand side and the
+  analytic Jacobian, which is several times faster than letting LSODA difference
+  732 columns): per-input loop timed on S inputs and scaled to N.
+
+It prints each anchor's time for N inputs, the ratio anchor / nn2crn (goal:
+>= 100x for both; also against the issue's quoted anchor figures, 60 s + 0.64 s
+per input for roadrunner and 0.70 s per input for LSODA), CPU-time ratios (less sensitive to other load on a shared
+machine), the maximum |output difference| against roadrunner and LSODA on the
+sampled inputs (at t_end and over all sample times; goal: <= 1e-5 against
+roadrunner), and a machine line.
+
+Networks: a random ternary 196-64-10 network (seed 0) and, when present, the
+shipped ``src/nn2crn/models/mnist-196-64-10-ternary.json``. Inputs: standardized
+14x14 digits from the bundled MNIST sample (both signs), N of them.
+
+Run: python benchmarks/bench_ode.py [--n-inputs 1000] [--sample 20] [--skip-roadrunner]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _timing import machine_line  # noqa: E402
+from nn2crn.compile import compile_network  # noqa: E402
+from nn2crn.crn import CRN  # noqa: E402
+from nn2crn.nn import load_network, random_ternary_network  # noqa: E402
+from nn2crn.simulate.ode import simulate_ode  # noqa: E402
+
+T_END, RTOL, ATOL, N_POINTS = 200.0, 1e-6, 1e-9, 101
+# The issue's anchors, measured on this machine on the authors' MNIST CRN (seconds).
+QUOTED_RR_LOAD, QUOTED_RR_PER_INPUT, QUOTED_LSODA_PER_INPUT = 60.0, 0.64, 0.70
+MODEL = Path(__file__).resolve().parents[1] / "src" / "nn2crn" / "models" / "mnist-196-64-10-ternary.json"
+
+
+class Clock:
+    """Wall and process CPU time of a block."""
+
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+
+def mnist_inputs(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Raw 14x14 digits in [0, 1] and the same standardized per pixel (train split), each (n, 196)."""
+    from nn2crn.datasets.mnist import load_mnist
+
+    data = load_mnist(source="sample", download=False)
+    mean = data.train.x.mean(axis=0)
+    scale = data.train.x.std(axis=0)
+    scale[scale == 0] = 1.0
+    pool = np.concatenate((data.test.x, data.val.x, data.train.x))
+    raw = pool[rng.permutation(len(pool))[:n]]
+    return raw, (raw - mean) / scale
+
+
+def lsoda_loop(crn: CRN, x0: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """SciPy LSODA on each row; outputs of shape (n_rows, n_times, n_outputs)."""
+    import scipy.sparse as sp
+    from scipy.integrate import solve_ivp
+
+    stoich = crn.stoichiometry.T.tocsr()
+    columns, powers, rates = crn.reactant_columns, crn.reactant_powers, crn.rates
+    first, second = columns[:, 0], columns[:, 1] if columns.shape[1] > 1 else None
+    simple = (powers.max(initial=1) <= 1) and columns.shape[1] <= 2
+
+    def rhs(t: float, y: np.ndarray) -> np.ndarray:
+        if simple:
+            v = rates * y[first]
+            if second is not None:
+                v = v * np.where(second >= 0, y[second], 1.0)
+        else:
+            v = rates * np.prod(np.where(columns >= 0, y[columns] ** powers, 1.0), axis=1)
+        return stoich @ v
+
+    valid = columns >= 0
+    safe = np.where(valid, columns, 0)
+    jac_rows = np.concatenate([np.flatnonzero(valid[:, slot]) for slot in range(columns.shape[1])])
+    jac_cols = np.concatenate([columns[valid[:, slot], slot] for slot in range(columns.shape[1])])
+
+    def jac(t: float, y: np.ndarray) -> np.ndarray:
+        x = y[safe]
+        factors = np.where(valid, x**powers, 1.0)
+        values = []
+        for slot in range(columns.shape[1]):
+            others = np.prod(np.delete(factors, slot, axis=1), axis=1)
+            d = rates * powers[:, slot] * x[:, slot] ** np.maximum(powers[:, slot] - 1, 0) * others
+            values.append(d[valid[:, slot]])
+        dv = sp.csr_array((np.concatenate(values), (jac_rows, jac_cols)), shape=(len(rates), crn.n_species))
+        return (stoich @ dv).toarray()
+
+    results = []
+    for row in x0:
+        solution = solve_ivp(
+            rhs, (0.0, times[-1]), row, method="LSODA", t_eval=times, rtol=RTOL, atol=ATOL, jac=jac
+        )
+        if solution.status != 0:
+            raise RuntimeError(f"LSODA failed: {solution.message}")
+        results.append(crn.read_outputs(solution.y.T))
+    return np.array(results)
+
+
+def roadrunner_run(crn: CRN, x0: np.ndarray, n_points: int) -> tuple[float, float, float, float, np.ndarray]:
+    """Load time (wall, cpu), per-input loop time (wall, cpu) and outputs (n_rows, n_times, n_outputs)."""
+    import roadrunner
+
+    from nn2crn.crn.sbml import to_sbml
+
+    with Clock() as load:
+        runner = roadrunner.RoadRunner(to_sbml(crn))
+        runner.integrator.relative_tolerance = RTOL
+        runner.integrator.absolute_tolerance = ATOL
+        order = [crn.species_index[name] for name in runner.model.getFloatingSpeciesIds()]
+        runner.timeCourseSelections = ["time", *crn.species]
+    results = []
+    with Clock() as loop:
+        for row in x0:
+            runner.resetAll()
+            runner.model.setFloatingSpeciesInitAmounts(row[order])
+            runner.reset()
+            states = np.asarray(runner.simulate(0.0, T_END, n_points))[:, 1:]
+            results.append(crn.read_outputs(states))
+    return load.wall, load.cpu, loop.wall, loop.cpu, np.array(results)
+
+
+def bench(name: str, crn: CRN, inputs: np.ndarray, sample: int, skip_roadrunner: bool) -> None:
+    n = len(inputs)
+    print(f"\n== {name}: {crn.n_species} species, {crn.n_reactions} reactions, {n} inputs ==")
+    # Warm-up (JIT compile on the first ever run is cached on disk afterwards).
+    with Clock() as warm:
+        simulate_ode(crn, inputs[:2], t_end=T_END, n_points=N_POINTS, rtol=RTOL, atol=ATOL, store="outputs")
+    print(f"warm-up call (includes numba JIT compile or cache load): {warm.wall:.2f} s")
+
+    with Clock() as ours:
+        trajectory = simulate_ode(crn, inputs, t_end=T_END, n_points=N_POINTS, rtol=RTOL, atol=ATOL, store="outputs")
+    info = trajectory.info
+    print(
+        f"nn2crn simulate_ode ({info['backend']}): {ours.wall:.2f} s wall, {ours.cpu:.2f} s CPU for {n} inputs "
+        f"({ours.wall / n * 1e3:.2f} ms/input; setup {info['seconds_setup']:.3f} s; "
+        f"{info['steps'] / info['chunks']:.0f} steps per chunk of <= 64 rows; "
+        f"{info['n_integrated_species']} integrated + {info['n_closed_form_species']} closed-form species)"
+    )
+    outputs = trajectory.outputs
+    quoted_rr = QUOTED_RR_LOAD + QUOTED_RR_PER_INPUT * n
+    quoted_lsoda = QUOTED_LSODA_PER_INPUT * n
+    print(
+        f"against the issue's quoted anchors ({quoted_rr:.0f} s roadrunner, {quoted_lsoda:.0f} s LSODA for {n} "
+        f"inputs): {quoted_rr / ours.wall:.0f}x and {quoted_lsoda / ours.wall:.0f}x (goal >= 100x each)"
+    )
+    x0 = crn.initial_state(inputs[:sample])
+    times = trajectory.times
+
+    with Clock() as lsoda:
+        lsoda_outputs = lsoda_loop(crn, x0, times)
+    lsoda_total = lsoda.wall / sample * n
+    lsoda_cpu = lsoda.cpu / sample * n
+    print(
+        f"SciPy LSODA loop: {lsoda.wall / sample:.3f} s/input -> {lsoda_total:.1f} s for {n} inputs "
+        f"(ratio {lsoda_total / ours.wall:.0f}x wall, {lsoda_cpu / ours.cpu:.0f}x CPU)"
+    )
+    delta = np.abs(outputs[:sample] - lsoda_outputs)
+    print(f"  max |nn2crn - LSODA| outputs: {delta[:, -1].max():.2e} at t_end, {delta.max():.2e} over all times")
+
+    if skip_roadrunner:
+        return
+    load_wall, load_cpu, loop_wall, loop_cpu, rr_outputs = roadrunner_run(crn, x0, len(times))
+    rr_total = load_wall + loop_wall / sample * n
+    rr_cpu = load_cpu + loop_cpu / sample * n
+    print(
+        f"libroadrunner: load {load_wall:.1f} s + {loop_wall / sample:.3f} s/input -> {rr_total:.1f} s for {n} "
+        f"inputs (ratio {rr_total / ours.wall:.0f}x wall, {rr_cpu / ours.cpu:.0f}x CPU)"
+    )
+    delta = np.abs(outputs[:sample] - rr_outputs)
+    print(
+        f"  max |nn2crn - roadrunner| outputs: {delta[:, -1].max():.2e} at t_end, {delta.max():.2e} over all "
+        f"times (goal <= 1e-5); |roadrunner - LSODA| over all times: {np.abs(rr_outputs - lsoda_outputs).max():.2e}"
+    )
+    print(
+        f"RESULT {name}: {rr_total / ours.wall:.0f}x vs libroadrunner, {lsoda_total / ours.wall:.0f}x vs LSODA "
+        f"(goal >= 100x each)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-inputs", type=int, default=1000)
+    parser.add_argument("--sample", type=int, default=20, help="inputs timed for each anchor (scaled up)")
+    parser.add_argument("--skip-roadrunner", action="store_true", help="skip the ~1 min roadrunner model load")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    raw, standardized = mnist_inputs(args.n_inputs, rng)
+    print(machine_line())
+    print(f"load average at start: {os.getloadavg()[0]:.2f} (other processes slow every timing alike)")
+    networks = [("random ternary 196-64-10", random_ternary_network((196, 64, 10), rng=np.random.default_rng(0)))]
+    if MODEL.exists():
+        networks.append((f"shipped {MODEL.name}", load_network(MODEL)))
+    for name, network in networks:
+        values = network.transform(raw) if network.input_transform is not None else standardized
+        bench(name, compile_network(network), values, args.sample, args.skip_roadrunner)
+
+
+if __name__ == "__main__":
+    main()
