@@ -5,5 +5,6 @@ from .exact import ExactPlan as ExactPlan
 from .exact import evaluate_exact as evaluate_exact
 from .exact import plan_exact as plan_exact
 from .exact import stable_outputs as stable_outputs
+from .ode import simulate_ode as simulate_ode
 from .ssa import final_counts_nc as final_counts_nc
 from .ssa import simulate_ssa as simulate_ssa
