@@ -52,7 +52,7 @@ _TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
 def _jit(**options):
     if _numba is None:
         return lambda function: function
-    return _numba.njit(cache=True, **options)
+    return _numba.njit(cache=True, error_model="numpy", **options)
 
 
 if _numba is not None:
@@ -116,7 +116,7 @@ else:
         return float(_next_u64(s) >> 11) * _TWO_M53
 
 
-@_jit()
+@_jit(inline="always")
 def _propensity(r, counts, rate, react_ptr, react_idx, react_pow):
     """Stochastic mass action: ``rate[r] * prod_i x_i (x_i - 1) ... (x_i - n_i + 1)``."""
     a = rate[r]
