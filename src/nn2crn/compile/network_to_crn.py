@@ -108,17 +108,21 @@ def compile_network(
         targets = [(f"z{number}_{j}p", f"z{number}_{j}n") for j in range(layer.n_out)] if relu else out_names
 
         # One fan-out reaction per source node and sign: w = +1 keeps the sign, -1 flips it.
+        positive_targets = np.array([pair[0] for pair in targets], dtype=object)
+        negative_targets = np.array([pair[1] for pair in targets], dtype=object)
         for source_index, (positive, negative) in enumerate(sources):
             column = layer.weight[:, source_index]
             nonzero = np.flatnonzero(column)
             if len(nonzero) == 0:
                 continue
-            same = tuple((targets[j][0 if column[j] > 0 else 1], 1) for j in nonzero)
-            flipped = tuple((targets[j][1 if column[j] > 0 else 0], 1) for j in nonzero)
+            keeps = column[nonzero] > 0
+            ones = [1] * len(nonzero)
             # Targets are distinct species, so the terms are already aggregated.
-            reactions.append(Reaction._trusted(((positive, 1),), same, 1.0))
+            same = np.where(keeps, positive_targets[nonzero], negative_targets[nonzero]).tolist()
+            reactions.append(Reaction._trusted(((positive, 1),), tuple(zip(same, ones, strict=True)), 1.0))
             if negative is not None:
-                reactions.append(Reaction._trusted(((negative, 1),), flipped, 1.0))
+                flipped = np.where(keeps, negative_targets[nonzero], positive_targets[nonzero]).tolist()
+                reactions.append(Reaction._trusted(((negative, 1),), tuple(zip(flipped, ones, strict=True)), 1.0))
 
         for j, value in enumerate(bias):
             if value > 0:

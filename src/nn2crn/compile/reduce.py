@@ -125,14 +125,14 @@ def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
         raise CRNStructureError("stoichiometric coefficients overflowed during reduction")  # pragma: no cover
 
     species = crn.species
+    names_of = np.array(species, dtype=object)
+    new_products.sort_indices()
+    counts_all = new_products.data.astype(np.int64)
     reactions = []
     for row, number in enumerate(kept):
         start, stop = new_products.indptr[row], new_products.indptr[row + 1]
-        columns = new_products.indices[start:stop]
-        order = np.argsort(columns, kind="stable")
-        counts = new_products.data[start:stop][order].astype(np.int64)
-        names = map(species.__getitem__, columns[order].tolist())
-        products = tuple(zip(names, counts.tolist(), strict=True))
+        names = names_of[new_products.indices[start:stop]].tolist()
+        products = tuple(zip(names, counts_all[start:stop].tolist(), strict=True))
         original = crn.reactions[number]
         reactions.append(Reaction._trusted(original.reactants, products, original.rate))
 
@@ -157,7 +157,7 @@ def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
     columns = np.flatnonzero(keep_column)
     reactant_matrix = crn.reactant_matrix[kept][:, columns].tocsr()
     product_matrix = new_products[:, columns].tocsr()
-    product_matrix.sort_indices()
+    product_matrix.sort_indices()  # column selection keeps the order; this only sets the flag
     return CRN._trusted(
         tuple(reactions),
         initial,
