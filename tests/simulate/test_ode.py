@@ -111,8 +111,9 @@ def test_source_species_are_exact_closed_forms(backend):
     np.testing.assert_allclose(trajectory.outputs[0, :, 0], 1.5 * (1 - np.exp(-2.0 * trajectory.times)), rtol=1e-6, atol=1e-12)
 
 
+@pytest.mark.parametrize("method", ["rodas5p", "rodas4"])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_bimolecular_annihilation_matches_closed_form(backend):
+def test_bimolecular_annihilation_matches_closed_form(backend, method):
     # A + B -> C with a0 != b0: a(t) = d / (1 - (b0 / a0) exp(-k d t)), d = a0 - b0.
     k, a0, b0 = 1.3, 2.0, 0.5
     crn = CRN(
@@ -120,7 +121,10 @@ def test_bimolecular_annihilation_matches_closed_form(backend):
         inputs=(Signal("a", ["A"]), Signal("b", ["B"])),
         outputs=(Signal("c", ["C"]),),
     )
-    trajectory = simulate_ode(crn, [[a0, b0], [b0, a0]], t_end=5.0, n_points=51, rtol=1e-8, atol=1e-12, backend=backend)
+    trajectory = simulate_ode(
+        crn, [[a0, b0], [b0, a0]], t_end=5.0, n_points=51, rtol=1e-8, atol=1e-12, backend=backend, method=method
+    )
+    assert trajectory.info["solver"] == method.upper()
     d = a0 - b0
     a = d / (1 - (b0 / a0) * np.exp(-k * d * trajectory.times))
     index = crn.species_index
@@ -208,6 +212,15 @@ def test_saturating_rate_law_agrees_with_scipy_on_a_reversible_crn(backend):
     trajectory = simulate_ode(crn, t_end=10.0, times=times, rate_law="saturating", rtol=1e-9, atol=1e-12, backend=backend)
     expected = mass_action_reference(crn, crn.initial_vector.copy(), times, rate_law="saturating")
     np.testing.assert_allclose(trajectory.states[0], expected, rtol=1e-6, atol=1e-9)
+
+
+def test_methods_agree_on_a_compiled_network(rng):
+    _, crn = small_network_crn(rng, (6, 5, 4, 3))
+    x = rng.normal(size=(5, 6))
+    rodas5p = simulate_ode(crn, x, t_end=50.0, rtol=1e-9, atol=1e-12)
+    rodas4 = simulate_ode(crn, x, t_end=50.0, rtol=1e-9, atol=1e-12, method="rodas4")
+    np.testing.assert_allclose(rodas5p.states, rodas4.states, rtol=1e-6, atol=1e-9)
+    assert rodas5p.info["steps"] < rodas4.info["steps"]
 
 
 def test_backends_agree_on_a_compiled_network(rng):
@@ -324,6 +337,7 @@ def test_max_steps_is_reported(backend, rng):
         ({"t_end": 1.0, "times": [0.0, 0.9]}, "times must end at t_end"),
         ({"t_end": 1.0, "max_steps": 0}, "max_steps must be a positive integer"),
         ({"t_end": 1.0, "backend": "gpu"}, "backend must be one of"),
+        ({"t_end": 1.0, "method": "rk45"}, "method must be one of rodas5p, rodas4"),
         ({"t_end": 1.0, "progress": 3}, "progress must be a callable"),
     ],
 )

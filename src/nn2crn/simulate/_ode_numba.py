@@ -250,10 +250,11 @@ def _solve(x, jac, lu, piv, block_start, lowerc_ptr, lowerc_col, lowerc_val, low
 
 
 @njit(cache=True, error_model="numpy")
-def _write_samples(out, k_out, times, t, h, y, ynew, k1, k2, k3, k4, k5, store_idx, t_stop, hc):
+def _write_samples(out, k_out, times, t, h, y, ynew, ks, dense, store_idx, t_stop):
     """Dense output for every sample time in ``(t, t_stop]``; returns the next sample index."""
     n_chunk = y.shape[1]
     n_times = times.shape[0]
+    n_rows, n_stages = dense.shape
     while k_out < n_times and times[k_out] <= t_stop:
         theta = (times[k_out] - t) / h
         if theta > 1.0:
@@ -262,9 +263,13 @@ def _write_samples(out, k_out, times, t, h, y, ynew, k1, k2, k3, k4, k5, store_i
         for q in range(store_idx.shape[0]):
             j = store_idx[q]
             for c in range(n_chunk):
-                h1 = hc[0] * k1[j, c] + hc[1] * k2[j, c] + hc[2] * k3[j, c] + hc[3] * k4[j, c] + hc[4] * k5[j, c]
-                h2 = hc[5] * k1[j, c] + hc[6] * k2[j, c] + hc[7] * k3[j, c] + hc[8] * k4[j, c] + hc[9] * k5[j, c]
-                value = one * y[j, c] + theta * (ynew[j, c] + one * (h1 + theta * h2))
+                inner = 0.0
+                for r in range(n_rows - 1, -1, -1):
+                    row = 0.0
+                    for i in range(n_stages):
+                        row += dense[r, i] * ks[i, j, c]
+                    inner = row + theta * inner
+                value = one * y[j, c] + theta * (ynew[j, c] + one * inner)
                 out[c, k_out, q] = value if value > 0.0 else 0.0
         k_out += 1
     return k_out
@@ -272,81 +277,60 @@ def _write_samples(out, k_out, times, t, h, y, ynew, k1, k2, k3, k4, k5, store_i
 
 @njit(cache=True, error_model="numpy")
 def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_ptr, react_idx, react_pow,
-                    stoich_ptr, stoich_idx, stoich_val, rate_law, n_jac_var, var_slot, var_slot_reaction,
-                    var_ptr, var_pos, var_val, block_start, lowerc_ptr, lowerc_col, lowerc_val, lowerv_ptr,
-                    lowerv_col, lowerv_idx, lowerv_const, inblock_ptr, inblock_row, inblock_col, inblock_var,
-                    inblock_const, lu_offset, times, rtol, atol, max_steps, store_idx, out, stats, tab,
-                    kappa):
+                    stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, n_jac_var, var_slot,
+                    var_slot_reaction, var_ptr, var_pos, var_val, block_start, lowerc_ptr, lowerc_col,
+                    lowerc_val, lowerv_ptr, lowerv_col, lowerv_idx, lowerv_const, inblock_ptr, inblock_row,
+                    inblock_col, inblock_var, inblock_const, lu_offset, times, rtol, atol, max_steps,
+                    store_idx, out, stats, tab):
     """Integrate ``y`` (n_dyn, n_chunk), overwritten with the final state, from 0 to ``times[-1]``.
 
-    Writes samples of the dynamic species ``store_idx`` at ``times`` into ``out``
-    (n_chunk, n_times, n_store). ``stats`` (float64, length 7) receives
-    status, failure time, failing row, accepted steps, rejected steps,
-    right-hand-side evaluations and the largest amount clipped to 0.
+    `tab` is :meth:`._ode_rodas.Tableau.packed`. Writes samples of the dynamic
+    species ``store_idx`` at ``times`` into ``out`` (n_chunk, n_times, n_store).
+    ``stats`` (float64, length 7) receives status, failure time, failing row,
+    accepted steps, rejected steps, right-hand-side evaluations and the largest
+    amount clipped to 0.
     """
     n_dyn, n_chunk = y.shape
-    GAMMA = tab[0]
-    C2 = tab[1]
-    C3 = tab[2]
-    C4 = tab[3]
-    D1 = tab[4]
-    D2 = tab[5]
-    D3 = tab[6]
-    D4 = tab[7]
-    A21 = tab[8]
-    A31 = tab[9]
-    A32 = tab[10]
-    A41 = tab[11]
-    A42 = tab[12]
-    A43 = tab[13]
-    A51 = tab[14]
-    A52 = tab[15]
-    A53 = tab[16]
-    A54 = tab[17]
-    C21 = tab[18]
-    C31 = tab[19]
-    C32 = tab[20]
-    C41 = tab[21]
-    C42 = tab[22]
-    C43 = tab[23]
-    C51 = tab[24]
-    C52 = tab[25]
-    C53 = tab[26]
-    C54 = tab[27]
-    C61 = tab[28]
-    C62 = tab[29]
-    C63 = tab[30]
-    C64 = tab[31]
-    C65 = tab[32]
-    ERROR_EXPONENT = tab[43]
-    SAFETY = tab[44]
-    FACTOR_MIN = tab[45]
-    FACTOR_MAX = tab[46]
-    STATUS_OK = tab[47]
-    STATUS_STEP_COLLAPSE = tab[48]
-    STATUS_MAX_STEPS = tab[49]
-    hc = tab[33:43]  # dense-output coefficients H21..H25, H31..H35
+    n_stages = int(tab[0])
+    n_dense = int(tab[1])
+    gamma = tab[2]
+    exponent = tab[3]
+    safety = tab[4]
+    factor_min = tab[5]
+    factor_max = tab[6]
+    status_ok = tab[7]
+    status_collapse = tab[8]
+    status_max_steps = tab[9]
+    o = 10
+    a_mat = tab[o : o + n_stages * n_stages].reshape((n_stages, n_stages))
+    o += n_stages * n_stages
+    c_mat = tab[o : o + n_stages * n_stages].reshape((n_stages, n_stages))
+    o += n_stages * n_stages
+    c_time = tab[o : o + n_stages]
+    o += n_stages
+    d_time = tab[o : o + n_stages]
+    o += n_stages
+    dense = tab[o : o + n_dense * n_stages].reshape((n_dense, n_stages))
+
     t_end = times[times.shape[0] - 1]
     ynew = np.empty_like(y)
     u = np.empty_like(y)
     f = np.empty_like(y)
     f0 = np.empty_like(y)
     ft = np.zeros_like(y)
-    k1 = np.empty_like(y)
-    k2 = np.empty_like(y)
-    k3 = np.empty_like(y)
-    k4 = np.empty_like(y)
-    k5 = np.empty_like(y)
-    k6 = np.empty_like(y)
+    ks = np.empty((n_stages, n_dyn, n_chunk))
     jac = np.empty((n_jac_var, n_chunk))
     lu = np.empty((lu_offset[lu_offset.shape[0] - 1], n_chunk))
     piv = np.zeros((n_dyn, n_chunk), dtype=np.int64)
     v = np.empty(n_chunk)
     gexp = np.empty(group_rate.shape[0])
     err_row = np.zeros(n_chunk)
+    coupling = np.zeros(n_stages)
     has_time = force_target.shape[0] > 0
     solve_args = (block_start, lowerc_ptr, lowerc_col, lowerc_val, lowerv_ptr, lowerv_col, lowerv_idx,
                   lowerv_const, lu_offset)
+    rhs_args = (coef, force_group, force_target, group_rate, gexp, rate, react_ptr, react_idx, react_pow,
+                stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
 
     t = 0.0
     k_out = 0
@@ -357,8 +341,7 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
         k_out += 1
 
     # Initial step (Hairer & Wanner's simple estimate): 1% of |y| / |f| in the weighted RMS norm.
-    _rhs(t, y, f0, coef, force_group, force_target, group_rate, gexp, rate, react_ptr, react_idx,
-         react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
+    _rhs(t, y, f0, *rhs_args)
     n_rhs = 1
     d0 = 0.0
     d1 = 0.0
@@ -376,117 +359,81 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
     else:
         h = 1e-6
     h = min(h, t_end)
+    h_floor = 1e-6 * t_end
 
     n_accepted = 0
     n_rejected = 0
-    status = STATUS_OK
+    status = status_ok
     worst = 0
     rejected_before = False
-    fresh = True  # f0, jac and ft belong to the current (t, y)
+    fresh = True  # f0 belongs to the current (t, y)
     max_clip = 0.0
+    last_stage = n_stages - 1
     while t < t_end:
         if n_accepted + n_rejected >= max_steps:
-            status = STATUS_MAX_STEPS
+            status = status_max_steps
             break
-        if h <= 10.0 * _EPS * max(1.0, abs(t)):
-            status = STATUS_STEP_COLLAPSE
+        if h <= 10.0 * _EPS * max(abs(t), h_floor):
+            status = status_collapse
             break
         last = False
         if t + h >= t_end * (1.0 - 4.0 * _EPS):
             h = t_end - t
             last = True
         if not fresh:
-            _rhs(t, y, f0, coef, force_group, force_target, group_rate, gexp, rate, react_ptr, react_idx,
-                 react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
+            _rhs(t, y, f0, *rhs_args)
             n_rhs += 1
         _jacobian(y, jac, rate, react_ptr, react_idx, react_pow, rate_law, kappa, var_slot,
                   var_slot_reaction, var_ptr, var_pos, var_val, v)
         if has_time:
             _time_derivative(t, ft, coef, force_group, force_target, group_rate, gexp)
         fresh = True
-        if not _factor(1.0 / (h * GAMMA), jac, lu, piv, block_start, inblock_ptr, inblock_row,
+        if not _factor(1.0 / (h * gamma), jac, lu, piv, block_start, inblock_ptr, inblock_row,
                        inblock_col, inblock_var, inblock_const, lu_offset):
             n_rejected += 1
             h *= 0.25
             rejected_before = True
             continue
-        hd1, hd2, hd3, hd4 = h * D1, h * D2, h * D3, h * D4
-        c21, c31, c32 = C21 / h, C31 / h, C32 / h
-        c41, c42, c43 = C41 / h, C42 / h, C43 / h
-        c51, c52, c53, c54 = C51 / h, C52 / h, C53 / h, C54 / h
-        c61, c62, c63, c64, c65 = C61 / h, C62 / h, C63 / h, C64 / h, C65 / h
-        # stage 1
-        for j in range(n_dyn):
-            for c in range(n_chunk):
-                k1[j, c] = f0[j, c] + hd1 * ft[j, c]
-        _solve(k1, jac, lu, piv, *solve_args)
-        # stage 2
-        for j in range(n_dyn):
-            for c in range(n_chunk):
-                u[j, c] = y[j, c] + A21 * k1[j, c]
-        _rhs(t + C2 * h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
-             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
-        for j in range(n_dyn):
-            for c in range(n_chunk):
-                k2[j, c] = f[j, c] + c21 * k1[j, c] + hd2 * ft[j, c]
-        _solve(k2, jac, lu, piv, *solve_args)
-        # stage 3
-        for j in range(n_dyn):
-            for c in range(n_chunk):
-                u[j, c] = y[j, c] + A31 * k1[j, c] + A32 * k2[j, c]
-        _rhs(t + C3 * h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
-             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
-        for j in range(n_dyn):
-            for c in range(n_chunk):
-                k3[j, c] = f[j, c] + c31 * k1[j, c] + c32 * k2[j, c] + hd3 * ft[j, c]
-        _solve(k3, jac, lu, piv, *solve_args)
-        # stage 4
-        for j in range(n_dyn):
-            for c in range(n_chunk):
-                u[j, c] = y[j, c] + A41 * k1[j, c] + A42 * k2[j, c] + A43 * k3[j, c]
-        _rhs(t + C4 * h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
-             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
-        for j in range(n_dyn):
-            for c in range(n_chunk):
-                k4[j, c] = (f[j, c] + c41 * k1[j, c] + c42 * k2[j, c] + c43 * k3[j, c]
-                            + hd4 * ft[j, c])
-        _solve(k4, jac, lu, piv, *solve_args)
-        # stage 5 (at t + h)
-        for j in range(n_dyn):
-            for c in range(n_chunk):
-                u[j, c] = y[j, c] + A51 * k1[j, c] + A52 * k2[j, c] + A53 * k3[j, c] + A54 * k4[j, c]
-        _rhs(t + h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
-             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
-        for j in range(n_dyn):
-            for c in range(n_chunk):
-                k5[j, c] = f[j, c] + c51 * k1[j, c] + c52 * k2[j, c] + c53 * k3[j, c] + c54 * k4[j, c]
-        _solve(k5, jac, lu, piv, *solve_args)
-        # stage 6 (at t + h)
-        for j in range(n_dyn):
-            for c in range(n_chunk):
-                u[j, c] += k5[j, c]
-        _rhs(t + h, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr,
-             react_idx, react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
-        n_rhs += 5
-        for j in range(n_dyn):
-            for c in range(n_chunk):
-                k6[j, c] = (f[j, c] + c61 * k1[j, c] + c62 * k2[j, c] + c63 * k3[j, c] + c64 * k4[j, c]
-                            + c65 * k5[j, c])
-        _solve(k6, jac, lu, piv, *solve_args)
-        # error estimate: weighted RMS of k6 per row, worst row decides
+        for i in range(n_stages):
+            hd = h * d_time[i]
+            if i == 0:
+                for j in range(n_dyn):
+                    for c in range(n_chunk):
+                        ks[0, j, c] = f0[j, c] + hd * ft[j, c]
+            else:
+                for j in range(n_dyn):
+                    for c in range(n_chunk):
+                        u[j, c] = y[j, c]
+                    for p in range(i):
+                        w = a_mat[i, p]
+                        for c in range(n_chunk):
+                            u[j, c] += w * ks[p, j, c]
+                _rhs(t + c_time[i] * h, u, f, *rhs_args)
+                n_rhs += 1
+                for p in range(i):
+                    coupling[p] = c_mat[i, p] / h
+                for j in range(n_dyn):
+                    for c in range(n_chunk):
+                        ks[i, j, c] = f[j, c] + hd * ft[j, c]
+                    for p in range(i):
+                        w = coupling[p]
+                        for c in range(n_chunk):
+                            ks[i, j, c] += w * ks[p, j, c]
+            _solve(ks[i], jac, lu, piv, *solve_args)
+        # error estimate: weighted RMS of the last increment per row; the worst row decides
+        k = ks[last_stage]
         for c in range(n_chunk):
             err_row[c] = 0.0
         for j in range(n_dyn):
             for c in range(n_chunk):
-                new = u[j, c] + k6[j, c]
+                new = u[j, c] + k[j, c]
                 ynew[j, c] = new
                 scale = atol + rtol * max(abs(y[j, c]), abs(new))
-                err_row[c] += (k6[j, c] / scale) ** 2
+                err_row[c] += (k[j, c] / scale) ** 2
         err = 0.0
         finite = True
         for c in range(n_chunk):
             e = math.sqrt(err_row[c] / max(n_dyn, 1))
-            err_row[c] = e
             if not (e < np.inf):
                 finite = False
                 worst = c
@@ -495,8 +442,7 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
                 worst = c
         if finite and err <= 1.0:
             t_next = t_end if last else t + h
-            k_out = _write_samples(out, k_out, times, t, h, y, ynew, k1, k2, k3, k4, k5, store_idx,
-                                   t_end if last else t_next, hc)
+            k_out = _write_samples(out, k_out, times, t, h, y, ynew, ks, dense, store_idx, t_next)
             for j in range(n_dyn):
                 for c in range(n_chunk):
                     value = ynew[j, c]
@@ -509,9 +455,9 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
             n_accepted += 1
             fresh = False
             if err == 0.0:
-                factor = FACTOR_MAX
+                factor = factor_max
             else:
-                factor = min(FACTOR_MAX, max(FACTOR_MIN, SAFETY * err ** -ERROR_EXPONENT))
+                factor = min(factor_max, max(factor_min, safety * err**-exponent))
             if rejected_before:
                 factor = min(factor, 1.0)
             rejected_before = False
@@ -520,9 +466,9 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
             n_rejected += 1
             rejected_before = True
             if finite:
-                h *= max(FACTOR_MIN, SAFETY * err ** -ERROR_EXPONENT)
+                h *= max(factor_min, safety * err**-exponent)
             else:
-                h *= FACTOR_MIN
+                h *= factor_min
     stats[0] = status
     stats[1] = t
     stats[2] = worst

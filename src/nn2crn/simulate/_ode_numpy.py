@@ -147,6 +147,7 @@ class NumpyKernel:
 
 def integrate_chunk_numpy(
     kernel: NumpyKernel,
+    tableau: R.Tableau,
     y: np.ndarray,
     coef: np.ndarray,
     times: np.ndarray,
@@ -169,6 +170,7 @@ def integrate_chunk_numpy(
     ndarray of shape (7,): status, time, worst row, accepted, rejected, rhs evaluations, max clipped.
     """
     n_rows, n_dyn = y.shape
+    exponent = 1.0 / (tableau.embedded_order + 1)
     t_end = float(times[-1])
     t = 0.0
     k_out = 0
@@ -182,16 +184,16 @@ def integrate_chunk_numpy(
     d1 = float(np.sqrt(np.mean((f0 / scale) ** 2, axis=1)).max(initial=0.0)) if n_dyn else 0.0
     h = 0.01 * d0 / d1 if d0 > 1e-5 and d1 > 1e-5 else 1e-6
     h = min(h, t_end)
+    h_floor = 1e-6 * t_end
     accepted = rejected = 0
     status, worst, max_clip = R.STATUS_OK, 0, 0.0
     rejected_before = False
     fresh = True
-    jac = ft = None
     while t < t_end:
         if accepted + rejected >= max_steps:
             status = R.STATUS_MAX_STEPS
             break
-        if h <= 10.0 * _EPS * max(1.0, abs(t)):
+        if h <= 10.0 * _EPS * max(abs(t), h_floor):
             status = R.STATUS_STEP_COLLAPSE
             break
         last = False
@@ -203,63 +205,52 @@ def integrate_chunk_numpy(
         jac = kernel.jacobian(y)
         ft = kernel.time_derivative(t, coef, n_rows)
         fresh = True
-        lu = kernel.factor(1.0 / (h * R.GAMMA), jac)
+        lu = kernel.factor(1.0 / (h * tableau.gamma), jac)
         if lu is None:
             rejected += 1
             h *= 0.25
             rejected_before = True
             continue
-
-        def stage(f: np.ndarray, d: float, terms: tuple, ft=ft, h=h, lu=lu) -> np.ndarray:
-            rhs = f.copy()
-            for c, k in terms:
-                rhs += (c / h) * k
-            if ft is not None and d != 0.0:
-                rhs += (h * d) * ft
-            return kernel.solve(lu, rhs)
-
-        k1 = stage(f0, R.D1, ())
-        k2 = stage(kernel.rhs(t + R.C2 * h, y + R.A21 * k1, coef), R.D2, ((R.C21, k1),))
-        k3 = stage(
-            kernel.rhs(t + R.C3 * h, y + R.A31 * k1 + R.A32 * k2, coef), R.D3, ((R.C31, k1), (R.C32, k2))
-        )
-        k4 = stage(
-            kernel.rhs(t + R.C4 * h, y + R.A41 * k1 + R.A42 * k2 + R.A43 * k3, coef),
-            R.D4,
-            ((R.C41, k1), (R.C42, k2), (R.C43, k3)),
-        )
-        u = y + R.A51 * k1 + R.A52 * k2 + R.A53 * k3 + R.A54 * k4
-        k5 = stage(kernel.rhs(t + h, u, coef), 0.0, ((R.C51, k1), (R.C52, k2), (R.C53, k3), (R.C54, k4)))
-        u = u + k5
-        k6 = stage(
-            kernel.rhs(t + h, u, coef), 0.0, ((R.C61, k1), (R.C62, k2), (R.C63, k3), (R.C64, k4), (R.C65, k5))
-        )
-        n_rhs += 5
-        ynew = u + k6
+        ks: list[np.ndarray] = []
+        u = y
+        for i in range(tableau.stages):
+            if i == 0:
+                rhs = f0.copy()
+            else:
+                u = y + sum(tableau.a[i, p] * ks[p] for p in range(i))
+                rhs = kernel.rhs(t + tableau.c[i] * h, u, coef)
+                n_rhs += 1
+                for p in range(i):
+                    rhs += (tableau.c_coupling[i, p] / h) * ks[p]
+            if ft is not None and tableau.d[i] != 0.0:
+                rhs += (h * tableau.d[i]) * ft
+            ks.append(kernel.solve(lu, rhs))
+        ynew = u + ks[-1]
         scale = atol + rtol * np.maximum(np.abs(y), np.abs(ynew))
         with np.errstate(over="ignore", invalid="ignore"):
-            err_row = np.sqrt(np.mean((k6 / scale) ** 2, axis=1)) if n_dyn else np.zeros(n_rows)
+            err_row = np.sqrt(np.mean((ks[-1] / scale) ** 2, axis=1)) if n_dyn else np.zeros(n_rows)
         finite = np.isfinite(err_row)
         worst = int(np.flatnonzero(~finite)[0]) if not finite.all() else int(np.argmax(err_row))
         err = float(err_row.max(initial=0.0)) if finite.all() else math.inf
         if err <= 1.0:
             t_next = t_end if last else t + h
+            if k_out < len(times) and times[k_out] <= t_next:
+                rows = [sum(w * k[:, store_idx] for w, k in zip(weights, ks, strict=True)) for weights in tableau.dense]
             while k_out < len(times) and times[k_out] <= t_next:
                 theta = min(1.0, (times[k_out] - t) / h)
-                one = 1.0 - theta
-                ks = (k1, k2, k3, k4, k5)
-                h1 = sum(c * k[:, store_idx] for c, k in zip((R.H21, R.H22, R.H23, R.H24, R.H25), ks, strict=True))
-                h2 = sum(c * k[:, store_idx] for c, k in zip((R.H31, R.H32, R.H33, R.H34, R.H35), ks, strict=True))
-                value = one * y[:, store_idx] + theta * (ynew[:, store_idx] + one * (h1 + theta * h2))
+                inner = np.zeros_like(rows[0])
+                for row in reversed(rows):
+                    inner = row + theta * inner
+                value = (1.0 - theta) * y[:, store_idx] + theta * (ynew[:, store_idx] + (1.0 - theta) * inner)
                 out[:, k_out, :] = np.maximum(value, 0.0)
                 k_out += 1
             if n_dyn:
                 max_clip = max(max_clip, float(-ynew.min()))
-            np.maximum(ynew, 0.0, out=y)
+            y[:] = np.maximum(ynew, 0.0)
             t = t_next
             accepted += 1
             fresh = False
-            factor = R.FACTOR_MAX if err == 0.0 else min(R.FACTOR_MAX, max(R.FACTOR_MIN, R.SAFETY * err**-R.ERROR_EXPONENT))
+            factor = R.FACTOR_MAX if err == 0.0 else min(R.FACTOR_MAX, max(R.FACTOR_MIN, R.SAFETY * err**-exponent))
             if rejected_before:
                 factor = min(factor, 1.0)
             rejected_before = False
@@ -267,5 +258,5 @@ def integrate_chunk_numpy(
         else:
             rejected += 1
             rejected_before = True
-            h *= max(R.FACTOR_MIN, R.SAFETY * err**-R.ERROR_EXPONENT) if math.isfinite(err) else R.FACTOR_MIN
+            h *= max(R.FACTOR_MIN, R.SAFETY * err**-exponent) if math.isfinite(err) else R.FACTOR_MIN
     return np.array([status, t, worst, accepted, rejected, n_rhs, max_clip], dtype=np.float64)

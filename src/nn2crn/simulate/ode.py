@@ -2,11 +2,12 @@
 
 Method
 ------
-RODAS4 (Hairer & Wanner), a stiffly accurate, L-stable Rosenbrock method of
-order 4 with an embedded order-3 error estimate and an order-3 continuous
-extension for the sample times. It needs the exact Jacobian, which mass-action
-kinetics gives in closed form, and one linear solve with ``I / (h gamma) - J``
-per stage (no Newton iteration).
+RODAS5P (Steinebach 2023; default) or RODAS4 (Hairer & Wanner): stiffly
+accurate, L-stable Rosenbrock methods of order 5 (4) with embedded error
+estimates of order 4 (3) and continuous extensions for the sample times (see
+:mod:`nn2crn.simulate._ode_rodas`). They need the exact Jacobian, which the rate
+laws give in closed form, and one linear solve with ``I / (h gamma) - J`` per
+stage (no Newton iteration).
 
 What makes it fast (see :mod:`nn2crn.simulate._ode_plan`):
 
@@ -63,6 +64,7 @@ from .._errors import SimulationError
 from ..crn import CRN
 from . import _ode_rodas as R
 from ._ode_plan import RATE_LAWS, SATURATION_CONSTANT, OdePlan, build_plan
+from ._ode_rodas import TABLEAUS
 from .base import Trajectory
 
 STORES = ("all", "outputs")
@@ -162,6 +164,7 @@ def simulate_ode(
     store: str = "all",
     progress: Callable[[float], None] | None = None,
     max_steps: int = 100_000,
+    method: str = "rodas5p",
     backend: str = "auto",
 ) -> Trajectory:
     """Simulate deterministic kinetics of `crn` for a batch of input vectors.
@@ -190,6 +193,8 @@ def simulate_ode(
         Called with the fraction of rows done (0..1) after each chunk of rows.
     max_steps : int, default 100000
         Maximum step attempts per chunk of rows before giving up.
+    method : {"rodas5p", "rodas4"}
+        The Rosenbrock method (see the module docstring).
     backend : {"auto", "numba", "numpy"}
         "auto" uses the numba kernel when numba is installed.
 
@@ -225,6 +230,9 @@ def simulate_ode(
         raise SimulationError(f"max_steps must be a positive integer, got {max_steps!r}")
     if progress is not None and not callable(progress):
         raise SimulationError("progress must be a callable taking the fraction done, or None")
+    if method not in TABLEAUS:
+        raise SimulationError(f"method must be one of {', '.join(TABLEAUS)}, got {method!r}")
+    tableau = TABLEAUS[method]
     grid = _sample_times(t_end, times, n_points)
 
     started = _time.perf_counter()
@@ -261,7 +269,7 @@ def simulate_ode(
     if chosen == "numba":
         from ._ode_numba import integrate_chunk
 
-        table = R.kernel_table()
+        table = tableau.packed()
     else:
         from ._ode_numpy import NumpyKernel, integrate_chunk_numpy
 
@@ -275,16 +283,16 @@ def simulate_ode(
             integrate_chunk(
                 y, coef, plan.force_group, plan.force_target, plan.group_rate, plan.rate, plan.react_ptr,
                 plan.react_idx, plan.react_pow, plan.stoich_ptr, plan.stoich_idx, plan.stoich_val,
-                plan.rate_law, plan.n_jac_var, plan.var_slot, plan.var_slot_reaction, plan.var_ptr,
+                plan.rate_law, SATURATION_CONSTANT, plan.n_jac_var, plan.var_slot, plan.var_slot_reaction, plan.var_ptr,
                 plan.var_pos, plan.var_val, plan.block_start, plan.lowerc_ptr, plan.lowerc_col, plan.lowerc_val,
                 plan.lowerv_ptr, plan.lowerv_col, plan.lowerv_idx, plan.lowerv_const, plan.inblock_ptr,
                 plan.inblock_row, plan.inblock_col, plan.inblock_var, plan.inblock_const, plan.lu_offset,
-                grid, rtol, atol, int(max_steps), store_idx, out, stats, table, SATURATION_CONSTANT,
+                grid, rtol, atol, int(max_steps), store_idx, out, stats, table,
             )  # fmt: skip
         else:
             y = np.ascontiguousarray(x0[row0:row1, plan.dynamic])
             coef = np.ascontiguousarray(coef_all[:, row0:row1].T)
-            stats = integrate_chunk_numpy(kernel, y, coef, grid, rtol, atol, int(max_steps), store_idx, out)
+            stats = integrate_chunk_numpy(kernel, tableau, y, coef, grid, rtol, atol, int(max_steps), store_idx, out)
         if int(stats[0]) != R.STATUS_OK:
             raise _failure(stats, row0, rtol, atol, int(max_steps))
         if not np.isfinite(out).all():  # pragma: no cover - the error control rejects non-finite steps
@@ -298,7 +306,7 @@ def simulate_ode(
     finished = _time.perf_counter()
 
     info = {
-        "solver": "RODAS4",
+        "solver": tableau.name,
         "backend": chosen,
         "rate_law": rate_law,
         "rtol": rtol,
