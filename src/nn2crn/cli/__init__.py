@@ -26,6 +26,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "robustness": ("nn2crn.cli.robustness_cmd", "robustness_command", "Outputs under random rate constants; ReLU-rate speed-up."),
     "ssa-study": ("nn2crn.cli.ssa_study_cmd", "ssa_study_command", "Accuracy of a CRN's answers versus volume (exact SSA)."),
     "export": ("nn2crn.cli.export_cmd", "export_command", "Export a CRN as SBML (or .crn with an input row loaded)."),
+    "demo": ("nn2crn.cli.demo_cmd", "demo_command", "IRIS end to end: compile, check, evaluate, simulate, report."),
+    "reproduce": ("nn2crn.cli.reproduce_cmd", "reproduce_command", "Reproduce the paper's experiments as one table."),
+    "depth-study": ("nn2crn.cli.depth_study_cmd", "depth_study_command", "Settling time versus network depth and width."),
 }
 
 
