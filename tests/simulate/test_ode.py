@@ -294,6 +294,15 @@ def test_sample_times_and_progress(rng):
     np.testing.assert_allclose(trajectory.states[:3, 1:], reference.states[:, 1:], rtol=1e-5, atol=1e-7)
 
 
+def test_threads_do_not_change_results(rng):
+    _, crn = small_network_crn(rng)
+    x = rng.normal(size=(150, 4))  # three chunks, the last one padded
+    one = simulate_ode(crn, x, t_end=20.0, n_points=5, n_threads=1)
+    three = simulate_ode(crn, x, t_end=20.0, n_points=5, n_threads=3)
+    np.testing.assert_array_equal(one.states, three.states)
+    assert one.info["steps"] == three.info["steps"]
+
+
 def test_empty_batch(rng):
     _, crn = small_network_crn(rng)
     trajectory = simulate_ode(crn, np.zeros((0, 4)), t_end=1.0)
@@ -339,6 +348,7 @@ def test_max_steps_is_reported(backend, rng):
         ({"t_end": 1.0, "backend": "gpu"}, "backend must be one of"),
         ({"t_end": 1.0, "method": "rk45"}, "method must be one of rodas5p, rodas4"),
         ({"t_end": 1.0, "progress": 3}, "progress must be a callable"),
+        ({"t_end": 1.0, "n_threads": 0}, "n_threads must be a positive integer or None"),
     ],
 )
 def test_invalid_settings_raise(options, message):

@@ -275,7 +275,7 @@ def _write_samples(out, k_out, times, t, h, y, ynew, ks, dense, store_idx, t_sto
     return k_out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_ptr, react_idx, react_pow,
                     stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, n_jac_var, var_slot,
                     var_slot_reaction, var_ptr, var_pos, var_val, block_start, lowerc_ptr, lowerc_col,

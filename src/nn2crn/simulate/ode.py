@@ -55,8 +55,10 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -71,6 +73,9 @@ STORES = ("all", "outputs")
 BACKENDS = ("auto", "numba", "numpy")
 CHUNK_ROWS = 64
 """Batch rows integrated together with one shared step size."""
+SIMD_ROWS = 8
+"""The numba kernel's chunks are padded (by repeating a row) to a multiple of this many rows,
+so that its innermost loops have no scalar remainder."""
 MAX_NUMBA_BLOCK = 48
 """Above this strongly connected block size, ``backend="auto"`` uses SuperLU (numpy)."""
 
@@ -126,12 +131,8 @@ def _choose_backend(backend: str, plan: OdePlan) -> str:
 
 
 def _chunks(n_rows: int, size: int) -> list[tuple[int, int]]:
-    """Split rows into near-equal consecutive chunks of at most `size` rows."""
-    if n_rows == 0:
-        return []
-    n_chunks = -(-n_rows // size)
-    bounds = np.linspace(0, n_rows, n_chunks + 1).round().astype(int)
-    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    """Consecutive chunks of `size` rows (the last one may be shorter)."""
+    return [(start, min(start + size, n_rows)) for start in range(0, n_rows, size)]
 
 
 def _failure(stats: np.ndarray, row0: int, rtol: float, atol: float, max_steps: int) -> SimulationError:
@@ -166,6 +167,7 @@ def simulate_ode(
     max_steps: int = 100_000,
     method: str = "rodas5p",
     backend: str = "auto",
+    n_threads: int | None = None,
 ) -> Trajectory:
     """Simulate deterministic kinetics of `crn` for a batch of input vectors.
 
@@ -197,6 +199,9 @@ def simulate_ode(
         The Rosenbrock method (see the module docstring).
     backend : {"auto", "numba", "numpy"}
         "auto" uses the numba kernel when numba is installed.
+    n_threads : int, optional
+        Threads integrating chunks of rows in parallel (numba backend only);
+        default: the CPUs available to this process. Results do not depend on it.
 
     Returns
     -------
@@ -228,6 +233,12 @@ def simulate_ode(
         raise SimulationError(f"store must be one of {', '.join(STORES)}, got {store!r}")
     if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
         raise SimulationError(f"max_steps must be a positive integer, got {max_steps!r}")
+    if n_threads is None:
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    elif isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads < 1:
+        raise SimulationError(f"n_threads must be a positive integer or None, got {n_threads!r}")
+    else:
+        threads = int(n_threads)
     if progress is not None and not callable(progress):
         raise SimulationError("progress must be a callable taking the fraction done, or None")
     if method not in TABLEAUS:
@@ -274,35 +285,52 @@ def simulate_ode(
         from ._ode_numpy import NumpyKernel, integrate_chunk_numpy
 
         kernel = NumpyKernel(plan)
-    for row0, row1 in chunks:
-        out = np.zeros((row1 - row0, grid.shape[0], store_idx.shape[0]))
+    def run_chunk(row0: int, row1: int) -> tuple[np.ndarray, np.ndarray]:
         if chosen == "numba":
-            y = np.ascontiguousarray(x0[row0:row1, plan.dynamic].T)
-            coef = np.ascontiguousarray(coef_all[:, row0:row1])
+            rows = np.arange(row0, row1)
+            rows = np.concatenate((rows, np.full(-len(rows) % SIMD_ROWS, row1 - 1)))
+            y = np.ascontiguousarray(x0[rows][:, plan.dynamic].T)
+            coef = np.ascontiguousarray(coef_all[:, rows])
+            padded = np.zeros((len(rows), grid.shape[0], store_idx.shape[0]))
             stats = np.zeros(7)
             integrate_chunk(
                 y, coef, plan.force_group, plan.force_target, plan.group_rate, plan.rate, plan.react_ptr,
                 plan.react_idx, plan.react_pow, plan.stoich_ptr, plan.stoich_idx, plan.stoich_val,
-                plan.rate_law, SATURATION_CONSTANT, plan.n_jac_var, plan.var_slot, plan.var_slot_reaction, plan.var_ptr,
-                plan.var_pos, plan.var_val, plan.block_start, plan.lowerc_ptr, plan.lowerc_col, plan.lowerc_val,
-                plan.lowerv_ptr, plan.lowerv_col, plan.lowerv_idx, plan.lowerv_const, plan.inblock_ptr,
-                plan.inblock_row, plan.inblock_col, plan.inblock_var, plan.inblock_const, plan.lu_offset,
-                grid, rtol, atol, int(max_steps), store_idx, out, stats, table,
+                plan.rate_law, SATURATION_CONSTANT, plan.n_jac_var, plan.var_slot, plan.var_slot_reaction,
+                plan.var_ptr, plan.var_pos, plan.var_val, plan.block_start, plan.lowerc_ptr, plan.lowerc_col,
+                plan.lowerc_val, plan.lowerv_ptr, plan.lowerv_col, plan.lowerv_idx, plan.lowerv_const,
+                plan.inblock_ptr, plan.inblock_row, plan.inblock_col, plan.inblock_var, plan.inblock_const,
+                plan.lu_offset, grid, rtol, atol, int(max_steps), store_idx, padded, stats, table,
             )  # fmt: skip
-        else:
-            y = np.ascontiguousarray(x0[row0:row1, plan.dynamic])
-            coef = np.ascontiguousarray(coef_all[:, row0:row1].T)
-            stats = integrate_chunk_numpy(kernel, tableau, y, coef, grid, rtol, atol, int(max_steps), store_idx, out)
-        if int(stats[0]) != R.STATUS_OK:
-            raise _failure(stats, row0, rtol, atol, int(max_steps))
-        if not np.isfinite(out).all():  # pragma: no cover - the error control rejects non-finite steps
-            bad = int(np.argwhere(~np.isfinite(out))[0][0])
-            raise SimulationError(f"ODE solver produced non-finite amounts on batch row {row0 + bad}")
-        states[row0:row1][:, :, dynamic_slots] = out
-        totals += stats[3:6]
-        max_clip = max(max_clip, float(stats[6]))
-        if progress is not None:
-            progress(row1 / n_batch)
+            stats[2] = min(stats[2], row1 - row0 - 1)  # a padding row repeats the last real row
+            return padded[: row1 - row0], stats
+        out = np.zeros((row1 - row0, grid.shape[0], store_idx.shape[0]))
+        y = np.ascontiguousarray(x0[row0:row1, plan.dynamic])
+        coef = np.ascontiguousarray(coef_all[:, row0:row1].T)
+        stats = integrate_chunk_numpy(kernel, tableau, y, coef, grid, rtol, atol, int(max_steps), store_idx, out)
+        return out, stats
+
+    workers = min(threads, len(chunks)) if chosen == "numba" else 1
+    executor = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        if executor is None:
+            results: Iterator = (run_chunk(row0, row1) for row0, row1 in chunks)
+        else:  # the numba kernel releases the GIL; results are consumed in chunk order
+            results = (future.result() for future in [executor.submit(run_chunk, *chunk) for chunk in chunks])
+        for (row0, row1), (out, stats) in zip(chunks, results, strict=True):
+            if int(stats[0]) != R.STATUS_OK:
+                raise _failure(stats, row0, rtol, atol, int(max_steps))
+            if not np.isfinite(out).all():  # pragma: no cover - the error control rejects non-finite steps
+                bad = int(np.argwhere(~np.isfinite(out))[0][0])
+                raise SimulationError(f"ODE solver produced non-finite amounts on batch row {row0 + bad}")
+            states[row0:row1][:, :, dynamic_slots] = out
+            totals += stats[3:6]
+            max_clip = max(max_clip, float(stats[6]))
+            if progress is not None:
+                progress(row1 / n_batch)
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
     finished = _time.perf_counter()
 
     info = {
@@ -312,6 +340,7 @@ def simulate_ode(
         "rtol": rtol,
         "atol": atol,
         "chunks": len(chunks),
+        "threads": workers,
         "steps": int(totals[0]),
         "rejected_steps": int(totals[1]),
         "rhs_evaluations": int(totals[2]),
