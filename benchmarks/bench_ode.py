@@ -4,9 +4,10 @@ What is compared, all at mass action, t_end = 200, rtol = 1e-6, atol = 1e-9 and
 101 sample times, on the *compiled, not reduced* CRN of a 196-64-10 ternary
 network (732 species, ~648 reactions):
 
-- **nn2crn** ``simulate_ode`` (RODAS4, numba kernel): wall time of one call for
-  all N inputs (default 1,000), including the model building inside the call.
-  The numba JIT is warmed up first (its one-off compile time is printed too).
+- **nn2crn** ``simulate_ode`` (RODAS5P, numba kernel): wall time of one call
+  for all N inputs (default 1,000), including the model building inside the
+  call, on one thread (the anchors are single-threaded); the time with all CPUs
+  is printed too. The numba JIT is warmed up first (the warm-up time is printed).
 - **libroadrunner** (CVODE, LLVM-compiled): model load time (SBML from
   ``nn2crn.crn.sbml.to_sbml``) + a per-input loop (set initial amounts, reset,
   simulate), timed on S inputs (default 20) and scaled to N.
@@ -19,7 +20,8 @@ It prints each anchor's time for N inputs, the ratio anchor / nn2crn (goal:
 per input for roadrunner and 0.70 s per input for LSODA), CPU-time ratios (less sensitive to other load on a shared
 machine), the maximum |output difference| against roadrunner and LSODA on the
 sampled inputs (at t_end and over all sample times; goal: <= 1e-5 against
-roadrunner), and a machine line.
+roadrunner), each method's error against roadrunner at rtol 1e-10 / atol 1e-14
+on a few inputs (to tell whose error a difference is), and a machine line.
 
 Networks: a random ternary 196-64-10 network (seed 0) and, when present, the
 shipped ``src/nn2crn/models/mnist-196-64-10-ternary.json``. Inputs: standardized
@@ -123,27 +125,49 @@ def lsoda_loop(crn: CRN, x0: np.ndarray, times: np.ndarray) -> np.ndarray:
     return np.array(results)
 
 
-def roadrunner_run(crn: CRN, x0: np.ndarray, n_points: int) -> tuple[float, float, float, float, np.ndarray]:
-    """Load time (wall, cpu), per-input loop time (wall, cpu) and outputs (n_rows, n_times, n_outputs)."""
+def roadrunner_run(
+    crn: CRN, x0: np.ndarray, n_points: int, n_reference: int
+) -> tuple[float, float, float, float, np.ndarray, np.ndarray]:
+    """Roadrunner at the benchmark tolerances, and at tight ones as an independent reference.
+
+    Returns load time (wall, cpu), per-input loop time (wall, cpu), outputs of
+    shape (n_rows, n_times, n_outputs), and reference outputs for the first
+    `n_reference` rows (rtol 1e-10, atol 1e-14).
+    """
     import roadrunner
 
     from nn2crn.crn.sbml import to_sbml
 
     with Clock() as load:
         runner = roadrunner.RoadRunner(to_sbml(crn))
-        runner.integrator.relative_tolerance = RTOL
-        runner.integrator.absolute_tolerance = ATOL
         order = [crn.species_index[name] for name in runner.model.getFloatingSpeciesIds()]
         runner.timeCourseSelections = ["time", *crn.species]
-    results = []
-    with Clock() as loop:
-        for row in x0:
+
+    def run(rows: np.ndarray, rtol: float, atol: float) -> np.ndarray:
+        runner.integrator.relative_tolerance = rtol
+        runner.integrator.absolute_tolerance = atol
+        results = []
+        for row in rows:
             runner.resetAll()
             runner.model.setFloatingSpeciesInitAmounts(row[order])
             runner.reset()
             states = np.asarray(runner.simulate(0.0, T_END, n_points))[:, 1:]
             results.append(crn.read_outputs(states))
-    return load.wall, load.cpu, loop.wall, loop.cpu, np.array(results)
+        return np.array(results)
+
+    with Clock() as loop:
+        outputs = run(x0, RTOL, ATOL)
+    runner.integrator.setValue("maximum_num_steps", 10**6)
+    reference = run(x0[:n_reference], 1e-10, 1e-14)
+    return load.wall, load.cpu, loop.wall, loop.cpu, outputs, reference
+
+
+def simulate(crn: CRN, inputs: np.ndarray, n_threads: int | None) -> tuple[Clock, object]:
+    with Clock() as clock:
+        trajectory = simulate_ode(
+            crn, inputs, t_end=T_END, n_points=N_POINTS, rtol=RTOL, atol=ATOL, store="outputs", n_threads=n_threads
+        )
+    return clock, trajectory
 
 
 def bench(name: str, crn: CRN, inputs: np.ndarray, sample: int, skip_roadrunner: bool) -> None:
@@ -154,21 +178,23 @@ def bench(name: str, crn: CRN, inputs: np.ndarray, sample: int, skip_roadrunner:
         simulate_ode(crn, inputs[:2], t_end=T_END, n_points=N_POINTS, rtol=RTOL, atol=ATOL, store="outputs")
     print(f"warm-up call (includes numba JIT compile or cache load): {warm.wall:.2f} s")
 
-    with Clock() as ours:
-        trajectory = simulate_ode(crn, inputs, t_end=T_END, n_points=N_POINTS, rtol=RTOL, atol=ATOL, store="outputs")
+    ours, trajectory = simulate(crn, inputs, n_threads=1)
+    parallel, _ = simulate(crn, inputs, n_threads=None)
     info = trajectory.info
     print(
-        f"nn2crn simulate_ode ({info['backend']}): {ours.wall:.2f} s wall, {ours.cpu:.2f} s CPU for {n} inputs "
-        f"({ours.wall / n * 1e3:.2f} ms/input; setup {info['seconds_setup']:.3f} s; "
-        f"{info['steps'] / info['chunks']:.0f} steps per chunk of <= 64 rows; "
+        f"nn2crn simulate_ode ({info['solver']}, {info['backend']}, 1 thread): {ours.wall:.2f} s wall, "
+        f"{ours.cpu:.2f} s CPU for {n} inputs ({ours.wall / n * 1e3:.2f} ms/input; setup "
+        f"{info['seconds_setup']:.3f} s; {info['steps'] / info['chunks']:.0f} steps per chunk of <= 64 rows; "
         f"{info['n_integrated_species']} integrated + {info['n_closed_form_species']} closed-form species)"
     )
+    print(f"nn2crn simulate_ode, all {os.cpu_count()} CPUs: {parallel.wall:.2f} s wall")
     outputs = trajectory.outputs
     quoted_rr = QUOTED_RR_LOAD + QUOTED_RR_PER_INPUT * n
     quoted_lsoda = QUOTED_LSODA_PER_INPUT * n
     print(
         f"against the issue's quoted anchors ({quoted_rr:.0f} s roadrunner, {quoted_lsoda:.0f} s LSODA for {n} "
-        f"inputs): {quoted_rr / ours.wall:.0f}x and {quoted_lsoda / ours.wall:.0f}x (goal >= 100x each)"
+        f"inputs): {quoted_rr / ours.wall:.0f}x and {quoted_lsoda / ours.wall:.0f}x single-threaded "
+        f"(goal >= 100x each)"
     )
     x0 = crn.initial_state(inputs[:sample])
     times = trajectory.times
@@ -185,8 +211,10 @@ def bench(name: str, crn: CRN, inputs: np.ndarray, sample: int, skip_roadrunner:
     print(f"  max |nn2crn - LSODA| outputs: {delta[:, -1].max():.2e} at t_end, {delta.max():.2e} over all times")
 
     if skip_roadrunner:
+        print(f"RESULT {name}: {lsoda_total / ours.wall:.0f}x vs LSODA measured here (goal >= 100x)")
         return
-    load_wall, load_cpu, loop_wall, loop_cpu, rr_outputs = roadrunner_run(crn, x0, len(times))
+    n_reference = min(5, sample)
+    load_wall, load_cpu, loop_wall, loop_cpu, rr_outputs, reference = roadrunner_run(crn, x0, len(times), n_reference)
     rr_total = load_wall + loop_wall / sample * n
     rr_cpu = load_cpu + loop_cpu / sample * n
     print(
@@ -198,9 +226,13 @@ def bench(name: str, crn: CRN, inputs: np.ndarray, sample: int, skip_roadrunner:
         f"  max |nn2crn - roadrunner| outputs: {delta[:, -1].max():.2e} at t_end, {delta.max():.2e} over all "
         f"times (goal <= 1e-5); |roadrunner - LSODA| over all times: {np.abs(rr_outputs - lsoda_outputs).max():.2e}"
     )
+    print(f"  error against roadrunner at rtol 1e-10, atol 1e-14 ({n_reference} inputs; at t_end / over all times):")
+    for label, values in (("nn2crn", outputs), ("roadrunner", rr_outputs), ("LSODA", lsoda_outputs)):
+        error = np.abs(values[:n_reference] - reference)
+        print(f"    {label:11s} {error[:, -1].max():.2e} / {error.max():.2e}")
     print(
         f"RESULT {name}: {rr_total / ours.wall:.0f}x vs libroadrunner, {lsoda_total / ours.wall:.0f}x vs LSODA "
-        f"(goal >= 100x each)"
+        f"measured here, single-threaded (goal >= 100x each)"
     )
 
 
