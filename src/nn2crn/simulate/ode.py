@@ -19,10 +19,13 @@ What makes it fast (see :mod:`nn2crn.simulate._ode_plan`):
   Jacobian, so ``I / (h gamma) - J`` is block lower triangular (2x2 blocks at the
   ReLU pairs ``M + Z- -> Y-`` of a feed-forward CRN) and each solve is a forward
   substitution, not a sparse LU.
-- Batch rows are integrated in chunks of up to 64 rows sharing one step size,
-  with the rows as the innermost, contiguous array axis (SIMD), in a numba
-  kernel (extra ``nn2crn[fast]``). Without numba the same method runs in numpy
-  with SuperLU solves (slower, same results to within the tolerances).
+- Jacobian entries of first-order mass-action reactions are constants kept
+  once; only the others are recomputed each step.
+- Batch rows are integrated in chunks of 64 rows sharing one step size, with
+  the rows as the innermost, contiguous array axis (SIMD), in a numba kernel
+  (extra ``nn2crn[fast]``) that releases the GIL, so chunks run on parallel
+  threads (`n_threads`). Without numba the same method runs in numpy with
+  SuperLU solves (much slower; same results to within the tolerances).
 
 Conventions
 -----------
