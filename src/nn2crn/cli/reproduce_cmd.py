@@ -57,10 +57,12 @@ def reproduce_command(
     from rich.console import Console
     from rich.table import Table
 
+    # Transposed (one column per dataset) so that it fits a terminal.
     table = Table(title="Reproduction of Deep Molecular Programming (ICML 2020)")
-    for column in result.header:
-        table.add_column(column, overflow="fold")
+    table.add_column(result.header[0], style="bold")
     for row in result.rows:
-        table.add_row(*row)
+        table.add_column(row[0])
+    for index, label in enumerate(result.header[1:], start=1):
+        table.add_row(label, *(row[index] for row in result.rows))
     Console(highlight=False).print(table)
     echo_err(f"done in {result.seconds:.0f} s; wrote {result.folder}/reproduction.md and report.html")

@@ -367,9 +367,11 @@ def table_rows(result: DepthStudyResult) -> tuple[tuple[str, ...], ...]:
 def scaling_sentences(result: DepthStudyResult) -> list[str]:
     """Plain statements of the fitted scaling, one per family and width."""
     lines = []
-    keys = sorted({(f.family, f.width) for f in result.fits}, key=lambda k: (k[0] != "random", k[1]))
+    keys = sorted({(c.family, c.width) for c in result.cells}, key=lambda k: (k[0] != "random", k[1]))
     for family, width in keys:
         parts = [f"{f.quantity} {f.describe()}" for f in result.fits if f.family == family and f.width == width]
+        if not parts:
+            parts = ["too few depths with settled inputs to fit"]
         lines.append(f"{family} networks, width {width}: " + "; ".join(parts) + ".")
     return lines
 

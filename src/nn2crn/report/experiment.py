@@ -245,6 +245,24 @@ class ExperimentResult:
         nn = np.argmax(self.nn_test_outputs[: self.n_ode], axis=1)
         return int((np.argmax(kinetics.final_outputs, axis=1) == nn).sum()), self.n_ode
 
+    def ode_disagreements(self, kinetics: KineticsResult | None = None) -> list[tuple[int, float, float]]:
+        """Simulated examples whose argmax at ``t_end`` is not the network's.
+
+        Returns
+        -------
+        list of (example, margin, gap)
+            `margin`: the difference between the two largest stable outputs; `gap`:
+            the example's largest ``|output(t_end) − stable|``. A disagreement with
+            ``margin < 2 gap`` is an example still settling, not a wrong answer.
+        """
+        kinetics = kinetics or self.ode
+        nn = np.argmax(self.nn_test_outputs[: self.n_ode], axis=1)
+        wrong = np.flatnonzero(np.argmax(kinetics.final_outputs, axis=1) != nn)
+        ordered = np.sort(self.exact_test_outputs[: self.n_ode], axis=1)
+        margins = ordered[:, -1] - ordered[:, -2] if ordered.shape[1] > 1 else np.full(self.n_ode, np.inf)
+        gaps = kinetics.final_gap.max(axis=1, initial=0.0)
+        return [(int(i), float(margins[i]), float(gaps[i])) for i in wrong]
+
     def ode_max_abs(self, kinetics: KineticsResult | None = None) -> float:
         """Largest ``|CRN(t_end) − NN|`` over the simulated examples and outputs."""
         kinetics = kinetics or self.ode

@@ -1,0 +1,149 @@
+"""`nn2crn reproduce`: the table, its files and report, model selection and the output-folder rules."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from nn2crn import InputDataError, ModelFileError
+from nn2crn.datasets import load_dataset
+from nn2crn.nn import InputTransform, Network, random_ternary_network
+from nn2crn.report import reproduce as reproduce_module
+from nn2crn.report.reproduce import EXPERIMENTS, TABLE_HEADER, experiment_network, resolve_keys, train_config
+
+pytest.importorskip("matplotlib")
+
+
+def iris_network(training: dict | None = None) -> Network:
+    iris = load_dataset("iris")
+    random = random_ternary_network((4, 8, 3), rng=np.random.default_rng(5), binary=True)
+    transform = InputTransform(iris.x_train.mean(axis=0), iris.x_train.std(axis=0))
+    return Network(random.layers, iris.feature_names, iris.class_names, transform, training or {})
+
+
+@pytest.fixture
+def fake_shipped(monkeypatch):
+    """Make the 'shipped' iris model a fixed network, whether or not the real one is installed."""
+    network = iris_network({"hyperparameters": {"weights": "binary"}, "dataset": {"name": "iris", "options": {"split": "all"}}})
+    monkeypatch.setattr(reproduce_module, "shipped_network", lambda experiment: network)
+    return network
+
+
+def test_reproduce_iris_end_to_end(run_cli, tmp_path, fake_shipped):
+    out = tmp_path / "rep"
+    code, stdout, stderr = run_cli("reproduce", "iris", "-o", out, "--ode-examples", "40")
+    assert code == 0, stderr
+    assert "Reproduction of Deep Molecular Programming" in stdout and "iris" in stdout
+    for name in ("reproduction.md", "reproduction.csv", "reproduction.json", "report.html", "report.md",
+                 "iris.crn", "iris-reduced.crn", "iris.sbml.xml", "iris-model.json", "iris-examples.csv",
+                 "iris-trajectories.png", "iris-convergence.png"):  # fmt: skip
+        assert (out / name).is_file(), name
+
+    with open(out / "reproduction.csv", newline="") as handle:
+        header, row = list(csv.reader(handle))
+    assert tuple(header) == TABLE_HEADER
+    cells = dict(zip(header, row, strict=True))
+    iris = load_dataset("iris")
+    correct = int((fake_shipped.predict(iris.test.x) == iris.test.y).sum())
+    assert cells["network"] == "4-8-3" and cells["weights"] == "binary"
+    assert cells["NN acc. test"] == cells["CRN acc. exact (test)"] == f"{correct / 150:.1%} ({correct}/150)"
+    assert cells["argmax agrees exact / ODE"] == "150/150 / 40/40"
+    assert cells["species compiled / reduced"] == "54 / 30" and cells["reactions compiled / reduced"] == "40 / 16"
+    assert cells["CRN acc. ODE at t_end"].endswith("/40) at t = 50")
+
+    record = json.loads((out / "reproduction.json").read_text())["rows"][0]
+    assert record["exact"]["test_examples"] == 150 and record["exact"]["max_abs_crn_minus_nn"] < 1e-9
+    assert record["ode"]["examples"] == record["ode_reduced"]["examples"] == 40
+    assert record["ode"]["t_end"] == 50
+    assert 0 < record["ode"]["max_abs_crn_minus_nn"] < 1
+    assert record["sizes"]["fully_reduced_reactions"] == 8
+    assert record["paper"]["nn"].startswith("141/150")
+
+    markdown_rows = (out / "reproduction.md").read_text().splitlines()
+    assert len(markdown_rows) == 3
+    assert markdown_rows[2] == "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
+    page = (out / "report.html").read_text()
+    assert "https://" not in page and "http://" not in page
+    assert page.count("data:image/png;base64,") == 2
+    assert "nn2crn reproduce iris -o " in page and "--ode-examples 40" in page
+    assert "141/150 = 94.0%" in page  # the comparison with the paper
+
+
+def test_existing_folder_is_refused_before_any_work(run_cli, tmp_path, monkeypatch):
+    def must_not_run(experiment):
+        raise AssertionError("loaded a model although the folder exists")
+
+    monkeypatch.setattr(reproduce_module, "shipped_network", must_not_run)
+    (tmp_path / "rep").mkdir()
+    code, stdout, stderr = run_cli("reproduce", "iris", "-o", tmp_path / "rep")
+    assert code == 2
+    assert "rep: the output folder already exists; pass --force" in stderr
+    assert list((tmp_path / "rep").iterdir()) == []
+
+
+def test_missing_shipped_model_suggests_train(monkeypatch, tmp_path):
+    monkeypatch.setattr(reproduce_module, "shipped_network", lambda experiment: None)
+    with pytest.raises(ModelFileError, match=r"mnist.*'mnist-196-64-10-ternary' is not installed.*--train"):
+        reproduce_module.reproduce(["mnist"], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_resolve_keys():
+    assert resolve_keys(["all"]) == ("iris", "virus", "mnist")
+    assert resolve_keys([]) == ("iris", "virus", "mnist")
+    assert resolve_keys(["mnist", "iris", "iris"]) == ("iris", "mnist")
+    with pytest.raises(InputDataError, match="unknown experiment 'cifar'"):
+        resolve_keys(["cifar"])
+
+
+def test_train_config_uses_the_shipped_record_else_the_paper_settings():
+    recorded = iris_network({
+        "hyperparameters": {"hidden": [5], "weights": "ternary", "threshold": 0.2, "epochs": 7, "batch_size": 9,
+                            "lr_start": 0.02, "lr_end": 0.001, "dropout_input": 0.1, "loss": "hinge"},
+        "seed": 42,
+    })  # fmt: skip
+    config = train_config(EXPERIMENTS["iris"], recorded)
+    assert (config.hidden, config.weights, config.threshold, config.epochs, config.seed) == ((5,), "ternary", 0.2, 7, 42)
+    assert config.dropout_input == 0.1
+    default = train_config(EXPERIMENTS["virus"], None)
+    assert (default.hidden, default.weights, default.epochs, default.lr_start, default.lr_end) == (
+        (8,), "ternary", 500, 0.01, 3e-5,
+    )  # fmt: skip
+
+
+@pytest.mark.torch
+def test_train_flag_trains_with_the_recorded_settings(monkeypatch):
+    pytest.importorskip("torch")
+    recorded = iris_network({
+        "hyperparameters": {"hidden": [5], "weights": "ternary", "threshold": 0.15, "epochs": 3, "batch_size": 32},
+        "dataset": {"name": "iris", "options": {"split": "stratified", "split_seed": 1}},
+        "seed": 4,
+    })  # fmt: skip
+    monkeypatch.setattr(reproduce_module, "shipped_network", lambda experiment: recorded)
+    network, data, provenance = experiment_network(EXPERIMENTS["iris"], train=True)
+    assert network.widths == (4, 5, 3)
+    assert network.training["seed"] == 4 and network.training["hyperparameters"]["epochs"] == 3
+    assert data.split_sizes == {"train": 90, "val": 30, "test": 30}
+    assert "recorded settings" in provenance
+
+
+def test_real_shipped_iris_model(tmp_path):
+    from nn2crn.nn import shipped_model_names
+
+    if "iris-4-8-3-binary" not in shipped_model_names():
+        pytest.skip("the shipped iris model is not installed yet")
+    result = reproduce_module.reproduce(["iris"], tmp_path / "out", ode_examples=150)
+    (iris,) = result.results
+    assert iris.exact_agreement == (150, 150) and iris.exact_max_abs < 1e-9
+    assert iris.nn_correct["test"][0] / 150 >= 0.9
+    # At t_end mass action may still disagree, but only on near-ties that have not settled yet.
+    agree, total = iris.ode_agreement()
+    disagreements = iris.ode_disagreements()
+    assert total == 150 and agree + len(disagreements) == 150 and len(disagreements) <= 3
+    for example, margin, gap in disagreements:
+        assert margin < 2 * gap and not np.isfinite(iris.ode.argmax_times[example])
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert ("argmax differs from the network's" in text) == bool(disagreements)
