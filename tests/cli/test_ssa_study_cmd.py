@@ -100,3 +100,16 @@ def test_dataset_needs_a_model_and_excludes_inputs(run_cli, files):
     assert code == 2 and "exactly one of --inputs" in stderr
     code, _, stderr = run_cli("ssa-study", crn_path)
     assert code == 2 and "exactly one of --inputs" in stderr
+
+
+def test_markdown_table(run_cli, files):
+    crn_path, inputs, model = files
+    code, stdout, stderr = run_cli(
+        "ssa-study", crn_path, "--inputs", inputs, "--model", model, "--volumes", "3,30", "--runs", 1, "--markdown"
+    )
+    assert code == 0, stderr
+    lines = stdout.splitlines()
+    assert lines[0].startswith("| V | argmax agrees |") and lines[0].endswith("accuracy |")
+    assert lines[1].startswith("|---:|")
+    assert lines[2].startswith("| 3 | ") and lines[3].startswith("| 30 | ")
+    assert "network accuracy on the labels" in stdout

@@ -46,6 +46,7 @@ def _parse_volumes(ctx: click.Context, param: click.Parameter, value: str) -> li
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Figure: agreement, error and leader time against V (.png, .svg or .pdf).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the table as CSV.")
+@click.option("--markdown", is_flag=True, help="Print the table as Markdown instead of a rich table.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def ssa_study_command(
     crn_file: str,
@@ -60,6 +61,7 @@ def ssa_study_command(
     threads: int | None,
     plot: str | None,
     output: str | None,
+    markdown: bool,
     quiet: bool,
 ) -> None:
     """How many molecules NET.crn needs before its answers become reliable.
@@ -112,9 +114,13 @@ def ssa_study_command(
 
     from rich.console import Console
 
-    console = Console(width=None if sys.stdout.isatty() else 160)
-    console.print(study.rich_table(title=f"{crn_file}: accuracy versus volume (exact SSA)"))
-    console.print(study.caption(), style="dim")
+    if markdown:
+        click.echo(study.format_markdown())
+        click.echo(f"\n{study.caption()}.")
+    else:
+        console = Console(width=None if sys.stdout.isatty() else 160)
+        console.print(study.rich_table(title=f"{crn_file}: accuracy versus volume (exact SSA)"))
+        console.print(study.caption(), style="dim")
     if output is not None:
         write_csv(output, STUDY_COLUMNS, ([_cell(v) for v in row] for row in study.rows()))
     if plot is not None:

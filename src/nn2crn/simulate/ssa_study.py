@@ -109,6 +109,25 @@ class SsaStudy:
             )
         return "\n".join(lines)
 
+    def format_markdown(self) -> str:
+        """A GitHub-flavoured Markdown table, one line per volume (for READMEs and reports)."""
+        labelled = any(not math.isnan(r.accuracy) for r in self.results)
+        header = (
+            "| V | argmax agrees | mean err | max err | t_lead median | t_lead p95 | exhausted "
+            "| rounding only: agrees | rounding only: max err |" + (" accuracy |" if labelled else "")
+        )
+        lines = [header, "|" + "---:|" * (header.count("|") - 1)]
+        for r in self.results:
+            cells = [
+                f"{r.volume:g}", f"{r.agreement:.1%}", f"{r.mean_error:.3g}", f"{r.max_error:.3g}",
+                f"{r.leader_time_median:.3g}", f"{r.leader_time_p95:.3g}", f"{r.exhausted:.0%}",
+                _percent(r.rounding_agreement), f"{r.rounding_max_error:.3g}",
+            ]  # fmt: skip
+            if labelled:
+                cells.append(_percent(r.accuracy))
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
     def rich_table(self, title: str = "") -> object:
         """The table as a :class:`rich.table.Table` (rich is imported here)."""
         from rich.table import Table
@@ -300,12 +319,19 @@ def plot_ssa_study(study: SsaStudy, path: str | os.PathLike[str], *, title: str 
     volumes = [r.volume for r in study.results]
     figure = Figure(figsize=(13.5, 3.6), layout="constrained")
     agree_axis, error_axis, time_axis = figure.subplots(1, 3)
-    agree_axis.plot(volumes, [100 * r.agreement for r in study.results], "o-", label=f"SSA at t = {study.t_end:g}")
-    agree_axis.plot(volumes, [100 * r.rounding_agreement for r in study.results], "s--", label="rounding only")
+    agree_axis.plot(
+        volumes, [100 * r.agreement for r in study.results], "o-", label=f"argmax = network's, SSA at t = {study.t_end:g}"
+    )
+    agree_axis.plot(
+        volumes, [100 * r.rounding_agreement for r in study.results], "s--", label="argmax = network's, rounding only"
+    )
     if any(not math.isnan(r.accuracy) for r in study.results):
-        agree_axis.plot(volumes, [100 * r.accuracy for r in study.results], "^:", label="accuracy (labels)")
-    agree_axis.set_ylabel("argmax agrees with network (%)")
-    lowest = min(min(100 * r.agreement, 100 * r.rounding_agreement) for r in study.results)
+        agree_axis.plot(volumes, [100 * r.accuracy for r in study.results], "^:", label="accuracy on the labels, SSA")
+    agree_axis.set_ylabel("runs (%)")
+    lowest = min(
+        min(100 * r.agreement, 100 * r.rounding_agreement, 100 * r.accuracy if not math.isnan(r.accuracy) else 100)
+        for r in study.results
+    )
     agree_axis.set_ylim(max(0.0, lowest - 5.0), 101)
     error_axis.plot(volumes, [r.mean_error for r in study.results], "o-", label="mean over runs")
     error_axis.plot(volumes, [r.max_error for r in study.results], "v-", label="max over runs")
