@@ -86,6 +86,8 @@ def test_table_rows_must_match_the_header():
 def test_column_alignments():
     assert doc.column_alignments(("k", "n", "t"), [("1", "2", "x"), ("a", "−3.5", "4")]) == ("left", "right", "left")
     assert doc.column_alignments(("k", "empty"), [("1", ""), ("2", " ")]) == ("left", "left")
+    assert doc.column_alignments(("k", "v"), [("a", "98.0% (147/150) at t = 50")]) == ("left", "right")
+    assert doc.column_alignments(("k", "v"), [("a", "141/150 = 94.0% (4-8-3 binary)")]) == ("left", "left")
 
 
 def small_crn() -> CRN:

@@ -147,3 +147,13 @@ def test_real_shipped_iris_model(tmp_path):
         assert margin < 2 * gap and not np.isfinite(iris.ode.argmax_times[example])
     text = (tmp_path / "out" / "report.md").read_text()
     assert ("argmax differs from the network's" in text) == bool(disagreements)
+
+
+def test_recorded_dataset_options_map_onto_the_loader():
+    mnist = EXPERIMENTS["mnist"]
+    network = iris_network({"dataset": {"name": "mnist", "options": {"source": "sample", "image_size": 28, "x": 1}}})
+    assert reproduce_module._dataset_options(mnist, network) == {
+        "source": "sample", "downscale_to_14": False, "download": False,
+    }  # fmt: skip
+    assert reproduce_module._dataset_options(mnist, None) == {"source": "auto", "download": False}
+    assert reproduce_module._dataset_options(EXPERIMENTS["iris"], None) == {"split": "all"}
