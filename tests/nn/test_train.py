@@ -52,8 +52,8 @@ def test_exported_weights_are_exactly_quantized(iris, kind, allowed):
         assert set(np.unique(layer.weight)) <= allowed
     if kind == "ternary":
         assert network.training["weight_counts"]["0"] > 0  # threshold 0.3 on U(-1, 1) shadow weights
-    for layer in result.model.layers:  # shadow weights stay clipped
-        assert float(layer.weight.detach().abs().max()) <= 1.0
+    for index in range(len(network.layers)):  # shadow weights stay clipped; biases are free
+        assert float(result.model.shadow_weight(index).detach().abs().max()) <= 1.0
 
 
 @pytest.mark.parametrize("loss", ["hinge", "xent"])
@@ -117,5 +117,36 @@ def test_straight_through_estimator_passes_gradients_to_shadow_weights(iris):
     # One step of training must move shadow weights even though sign() has zero derivative.
     result = train_network(iris, tiny(epochs=1, weights="binary"))
     generator = torch.Generator().manual_seed(7)
-    initial = torch.rand(5, 4, generator=generator, dtype=torch.float64) * 2 - 1
-    assert not torch.equal(result.model.layers[0].weight.detach(), initial)
+    initial = torch.rand(5 * 4, generator=generator, dtype=torch.float64) * 2 - 1
+    assert not torch.equal(result.model.shadow_weight(0).detach().ravel(), initial)
+
+
+def test_vectorized_adam_matches_torch_adam_with_scaled_groups_and_clipping():
+    from nn2crn.nn.train import _Adam
+
+    class Flat(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            generator = torch.Generator().manual_seed(0)
+            self.theta = torch.nn.Parameter(torch.rand(7, generator=generator, dtype=torch.float64) * 2 - 1)
+            self.register_buffer("lr_scale", torch.tensor([3.0] * 4 + [1.0] * 3, dtype=torch.float64))
+            self.register_buffer("is_weight", torch.tensor([True] * 4 + [False] * 3))
+
+    ours = Flat()
+    weights = torch.nn.Parameter(ours.theta.detach()[:4].clone())
+    biases = torch.nn.Parameter(ours.theta.detach()[4:].clone())
+    reference = torch.optim.Adam([{"params": [weights], "lr": 0.3}, {"params": [biases], "lr": 0.1}])
+    optimizer = _Adam(torch, ours)
+    target = torch.tensor([5.0, -5.0, 0.2, -0.1, 2.0, -3.0, 0.5], dtype=torch.float64)
+    for step in range(25):
+        rate = 0.1 * 0.9**step
+        ((ours.theta - target) ** 2).sum().backward()
+        optimizer.step(rate)
+        reference.zero_grad()
+        ((torch.cat([weights, biases]) - target) ** 2).sum().backward()
+        reference.param_groups[0]["lr"], reference.param_groups[1]["lr"] = 3 * rate, rate
+        reference.step()
+        with torch.no_grad():
+            weights.clamp_(-1, 1)
+        torch.testing.assert_close(ours.theta.detach(), torch.cat([weights, biases]).detach(), rtol=1e-12, atol=1e-12)
+    assert ours.theta[0] == 1.0 and ours.theta[4] > 1.0  # weights clipped, biases free

@@ -166,12 +166,17 @@ def _torch():
     return torch
 
 
-def _build_model(torch, n_inputs: int, n_outputs: int, config: TrainConfig):
-    """The BinaryConnect MLP: quantized weights in the forward pass, straight-through backward."""
+def _build_model(torch, n_inputs: int, n_outputs: int, config: TrainConfig, generator):
+    """The BinaryConnect MLP: quantized weights in the forward pass, straight-through backward.
+
+    All shadow weights and biases live in one flat float64 parameter ``theta``
+    (layer by layer: weight, then bias), so that one vectorized Adam step updates
+    everything; per-layer views give the weights.
+    """
     threshold = config.threshold if config.weights == "ternary" else None
 
     class Quantize(torch.autograd.Function):
-        """sign(w), or 0 where |w| < threshold; the backward pass is the identity (STE)."""
+        """sign(w) (+1 at 0), or 0 where |w| < threshold; the backward pass is the identity (STE)."""
 
         @staticmethod
         def forward(ctx, weight):
@@ -185,37 +190,80 @@ def _build_model(torch, n_inputs: int, n_outputs: int, config: TrainConfig):
         def backward(ctx, grad_output):
             return grad_output
 
-    class QuantizedLinear(torch.nn.Module):
-        def __init__(self, n_in: int, n_out: int, generator) -> None:
-            super().__init__()
-            shadow = torch.rand(n_out, n_in, generator=generator, dtype=torch.float64) * 2 - 1
-            self.weight = torch.nn.Parameter(shadow)
-            self.bias = torch.nn.Parameter(torch.zeros(n_out, dtype=torch.float64))
-            self.lr_scale = 1.0 / math.sqrt(1.5 / (n_in + n_out)) if config.glorot_lr else 1.0
-
-        def quantized_weight(self):
-            return Quantize.apply(self.weight)
-
-        def forward(self, x):
-            return torch.nn.functional.linear(x, self.quantized_weight(), self.bias)
-
     class BinaryConnectMLP(torch.nn.Module):
-        def __init__(self, generator) -> None:
+        def __init__(self) -> None:
             super().__init__()
-            widths = (n_inputs, *config.hidden, n_outputs)
-            self.layers = torch.nn.ModuleList(
-                QuantizedLinear(widths[i], widths[i + 1], generator) for i in range(len(widths) - 1)
-            )
-            self.dropout_input = torch.nn.Dropout(config.dropout_input)
-            self.dropout_hidden = torch.nn.Dropout(config.dropout_hidden)
+            self.widths = (n_inputs, *config.hidden, n_outputs)
+            pieces, scales, is_weight, self.slices = [], [], [], []
+            offset = 0
+            for n_in, n_out in zip(self.widths[:-1], self.widths[1:], strict=True):
+                shadow = torch.rand(n_out * n_in, generator=generator, dtype=torch.float64) * 2 - 1
+                pieces += [shadow, torch.zeros(n_out, dtype=torch.float64)]
+                scale = 1.0 / math.sqrt(1.5 / (n_in + n_out)) if config.glorot_lr else 1.0
+                scales += [torch.full((n_out * n_in,), scale), torch.ones(n_out)]
+                is_weight += [torch.ones(n_out * n_in, dtype=torch.bool), torch.zeros(n_out, dtype=torch.bool)]
+                self.slices.append((offset, offset + n_out * n_in, offset + n_out * n_in + n_out, n_out, n_in))
+                offset += n_out * n_in + n_out
+            self.theta = torch.nn.Parameter(torch.cat(pieces))
+            self.register_buffer("lr_scale", torch.cat(scales).to(torch.float64))
+            self.register_buffer("is_weight", torch.cat(is_weight))
+
+        @property
+        def n_layers(self) -> int:
+            return len(self.slices)
+
+        def shadow_weight(self, index: int):
+            """Real-valued weight of layer `index`, shape (n_out, n_in) (a view of ``theta``)."""
+            start, stop, _, n_out, n_in = self.slices[index]
+            return self.theta[start:stop].view(n_out, n_in)
+
+        def bias(self, index: int):
+            _, start, stop, _, _ = self.slices[index]
+            return self.theta[start:stop]
+
+        def quantized_weight(self, index: int):
+            return Quantize.apply(self.shadow_weight(index))
 
         def forward(self, x):
-            x = self.dropout_input(x)
-            for layer in self.layers[:-1]:
-                x = self.dropout_hidden(torch.relu(layer(x)))
-            return self.layers[-1](x)
+            if self.training and config.dropout_input:
+                x = torch.nn.functional.dropout(x, config.dropout_input)
+            for index in range(self.n_layers):
+                x = torch.nn.functional.linear(x, self.quantized_weight(index), self.bias(index))
+                if index < self.n_layers - 1:
+                    x = torch.relu(x)
+                    if self.training and config.dropout_hidden:
+                        x = torch.nn.functional.dropout(x, config.dropout_hidden)
+            return x
 
-    return BinaryConnectMLP
+    return BinaryConnectMLP()
+
+
+class _Adam:
+    """Adam (Kingma & Ba; PyTorch's defaults) on one flat tensor, with per-element learning-rate scales.
+
+    Equivalent to ``torch.optim.Adam`` with one parameter group per scale, in a
+    handful of vectorized operations per step; shadow weights are clipped to
+    [-1, 1] after each step.
+    """
+
+    def __init__(self, torch, model, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        self.model, self.betas, self.eps = model, betas, eps
+        self.first = torch.zeros_like(model.theta)
+        self.second = torch.zeros_like(model.theta)
+        self.steps = 0
+
+    def step(self, rate: float) -> None:
+        theta, gradient = self.model.theta.data, self.model.theta.grad
+        beta1, beta2 = self.betas
+        self.steps += 1
+        self.first.mul_(beta1).add_(gradient, alpha=1 - beta1)
+        self.second.mul_(beta2).addcmul_(gradient, gradient, value=1 - beta2)
+        step_size = rate / (1 - beta1**self.steps)
+        denominator = (self.second / (1 - beta2**self.steps)).sqrt_().add_(self.eps)
+        theta.addcdiv_(self.first * self.model.lr_scale, denominator, value=-step_size)
+        clipped = theta.clamp(-1.0, 1.0)
+        theta.copy_(clipped.where(self.model.is_weight, theta))
+        self.model.theta.grad = None
 
 
 def _loss_function(torch, kind: str, n_classes: int):
@@ -300,34 +348,22 @@ def train_network(
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             generator = torch.Generator().manual_seed(config.seed)
-            model = _build_model(torch, dataset.n_features, dataset.n_classes, config)(generator)
-            groups = []
-            for layer in model.layers:
-                groups.append({"params": [layer.weight], "scale": layer.lr_scale, "clip": True})
-                groups.append({"params": [layer.bias], "scale": 1.0, "clip": False})
-            optimizer = torch.optim.Adam(groups, lr=config.lr_start)
+            model = _build_model(torch, dataset.n_features, dataset.n_classes, config, generator)
+            optimizer = _Adam(torch, model)
             best_key: tuple[float, float, float] | None = None
-            best_state = None
+            best_theta = model.theta.detach().clone()
             best_epoch = 0
             for epoch in range(config.epochs):
                 rate = config.learning_rate(epoch)
-                for group in optimizer.param_groups:
-                    group["lr"] = rate * group["scale"]
                 model.train()
                 order = torch.randperm(n_train, generator=generator)
-                total = 0.0
+                total = torch.zeros((), dtype=torch.float64)
                 for first in range(0, n_train, config.batch_size):
                     batch = order[first : first + config.batch_size]
-                    optimizer.zero_grad()
                     loss = loss_function(model(x_train[batch]), y_train[batch])
                     loss.backward()
-                    optimizer.step()
-                    with torch.no_grad():
-                        for group in optimizer.param_groups:
-                            if group["clip"]:
-                                for parameter in group["params"]:
-                                    parameter.clamp_(-1.0, 1.0)
-                    total += loss.item() * len(batch)
+                    optimizer.step(rate)
+                    total += loss.detach() * len(batch)
                 model.eval()
                 with torch.no_grad():
                     train_accuracy = float((model(x_train).argmax(1) == y_train).double().mean())
@@ -338,22 +374,23 @@ def train_network(
                 is_best = best_key is None or key > best_key
                 if is_best:
                     best_key, best_epoch = key, epoch
-                    best_state = {name: value.detach().clone() for name, value in model.state_dict().items()}
-                record = EpochRecord(epoch, total / n_train, train_accuracy, val_accuracy, val_loss, rate, is_best)
+                    best_theta = model.theta.detach().clone()
+                record = EpochRecord(epoch, float(total) / n_train, train_accuracy, val_accuracy, val_loss, rate, is_best)
                 history.append(record)
                 if callback is not None:
                     callback(record)
     finally:
         torch.set_num_threads(saved_threads)
     seconds = time.perf_counter() - start
-    model.load_state_dict(best_state)
+    with torch.no_grad():
+        model.theta.copy_(best_theta)
     model.eval()
 
     layers = []
     with torch.no_grad():
-        for index, layer in enumerate(model.layers):
-            activation = "linear" if index == len(model.layers) - 1 else "relu"
-            layers.append(Layer(layer.quantized_weight().numpy(), layer.bias.numpy(), activation))
+        for index in range(model.n_layers):
+            activation = "linear" if index == model.n_layers - 1 else "relu"
+            layers.append(Layer(model.quantized_weight(index).numpy(), model.bias(index).numpy(), activation))
     network = Network(tuple(layers), dataset.feature_names, dataset.class_names, transform)
     counts = {}
     for name, split in dataset.splits().items():

@@ -1,0 +1,96 @@
+"""The pretrained models shipped in nn2crn/models/: they load, reproduce their recorded accuracy and compile."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from nn2crn import ModelFileError
+from nn2crn.compile import compile_network
+from nn2crn.datasets import load_dataset
+from nn2crn.nn import load_network, load_shipped_model, shipped_model_names, shipped_model_path
+from nn2crn.nn.shipped import RECIPES
+from nn2crn.simulate import stable_outputs
+
+EXPECTED = {
+    "iris-4-8-3-binary": ("iris", {}, {-1.0, 1.0}),
+    "iris-4-3-3-ternary": ("iris", {}, {-1.0, 0.0, 1.0}),
+    "virus-10-8-4-ternary": ("virus", {}, {-1.0, 0.0, 1.0}),
+    "mnist-196-64-10-ternary": ("mnist", {"source": "sample", "download": False}, {-1.0, 0.0, 1.0}),
+}
+
+
+@pytest.fixture(scope="module")
+def datasets():
+    cache = {}
+
+    def get(name, options):
+        key = (name, tuple(sorted(options.items())))
+        if key not in cache:
+            cache[key] = load_dataset(name, **options)
+        return cache[key]
+
+    return get
+
+
+def test_the_four_paper_models_are_shipped():
+    assert set(EXPECTED) <= set(shipped_model_names())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_shipped_model_loads_and_matches_its_name(name):
+    network = load_shipped_model(name)
+    assert load_network(str(shipped_model_path(name))) == network
+    dataset_name, _, allowed = EXPECTED[name]
+    widths = tuple(int(part) for part in name.split("-")[1:-1])
+    assert network.widths == widths
+    for layer in network.layers:
+        assert set(np.unique(layer.weight)) <= allowed
+    assert [layer.activation for layer in network.layers] == ["relu"] * (len(widths) - 2) + ["linear"]
+    assert network.input_transform is not None
+    assert network.training["dataset"]["name"] == dataset_name
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_shipped_model_reproduces_its_recorded_accuracy(name, datasets):
+    dataset_name, options, _ = EXPECTED[name]
+    network = load_shipped_model(name)
+    dataset = datasets(dataset_name, options)
+    assert network.input_names == dataset.feature_names
+    assert network.output_names == dataset.class_names
+    for split_name, split in dataset.splits().items():
+        correct = int((network.predict(split.x) == split.y).sum())
+        assert network.training["correct"][split_name] == f"{correct}/{split.n_examples}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_shipped_model_compiles_to_a_crn_that_computes_it(name, datasets):
+    dataset_name, options, _ = EXPECTED[name]
+    network = load_shipped_model(name)
+    crn = compile_network(network)
+    inputs = network.transform(datasets(dataset_name, options).x_test[:25])
+    np.testing.assert_allclose(stable_outputs(crn, inputs), network.forward(inputs), rtol=1e-9, atol=1e-9)
+
+
+def test_unknown_shipped_model_lists_the_names():
+    with pytest.raises(ModelFileError, match="no shipped model 'iris'; the shipped models are .*iris-4-8-3-binary"):
+        shipped_model_path("iris")
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=[recipe.name for recipe in RECIPES])
+def test_shipped_model_was_made_by_its_recipe_and_the_readme_says_how(recipe):
+    from dataclasses import asdict
+
+    record = load_shipped_model(recipe.name).training
+    expected = {k: v for k, v in asdict(recipe.config).items() if k not in ("seed", "threads")}
+    expected["hidden"] = list(expected["hidden"])
+    if recipe.config.weights == "binary":
+        del expected["threshold"]
+    assert record["hyperparameters"] == expected
+    assert record["seed"] == recipe.config.seed
+    assert record["dataset"]["name"] == recipe.dataset
+    readme = resources.files("nn2crn").joinpath("models").joinpath("README.md").read_text(encoding="utf-8")
+    assert recipe.command() in readme
+    assert record["correct"]["test"] in readme
