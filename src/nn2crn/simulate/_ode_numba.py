@@ -21,11 +21,13 @@ _EPS = np.finfo(np.float64).eps
 
 @njit(cache=True, error_model="numpy")
 def _rhs(t, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr, react_idx,
-         react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v):
+         react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v, accumulate):
+    """``f = du/dt`` at (t, u), or ``f += du/dt`` when `accumulate`."""
     n_dyn, n_chunk = u.shape
-    for j in range(n_dyn):
-        for c in range(n_chunk):
-            f[j, c] = 0.0
+    if not accumulate:
+        for j in range(n_dyn):
+            for c in range(n_chunk):
+                f[j, c] = 0.0
     for g in range(group_rate.shape[0]):
         gexp[g] = math.exp(-group_rate[g] * t)
     for e in range(force_target.shape[0]):
@@ -315,7 +317,6 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
     t_end = times[times.shape[0] - 1]
     ynew = np.empty_like(y)
     u = np.empty_like(y)
-    f = np.empty_like(y)
     f0 = np.empty_like(y)
     ft = np.zeros_like(y)
     ks = np.empty((n_stages, n_dyn, n_chunk))
@@ -341,7 +342,7 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
         k_out += 1
 
     # Initial step (Hairer & Wanner's simple estimate): 1% of |y| / |f| in the weighted RMS norm.
-    _rhs(t, y, f0, *rhs_args)
+    _rhs(t, y, f0, *rhs_args, False)
     n_rhs = 1
     d0 = 0.0
     d1 = 0.0
@@ -381,7 +382,7 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
             h = t_end - t
             last = True
         if not fresh:
-            _rhs(t, y, f0, *rhs_args)
+            _rhs(t, y, f0, *rhs_args, False)
             n_rhs += 1
         _jacobian(y, jac, rate, react_ptr, react_idx, react_pow, rate_law, kappa, var_slot,
                   var_slot_reaction, var_ptr, var_pos, var_val, v)
@@ -401,24 +402,23 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
                     for c in range(n_chunk):
                         ks[0, j, c] = f0[j, c] + hd * ft[j, c]
             else:
-                for j in range(n_dyn):
-                    for c in range(n_chunk):
-                        u[j, c] = y[j, c]
-                    for p in range(i):
-                        w = a_mat[i, p]
-                        for c in range(n_chunk):
-                            u[j, c] += w * ks[p, j, c]
-                _rhs(t + c_time[i] * h, u, f, *rhs_args)
-                n_rhs += 1
+                # One pass over the earlier increments builds both the stage point u and
+                # the coupling terms; the right-hand side is then added into ks[i].
                 for p in range(i):
                     coupling[p] = c_mat[i, p] / h
                 for j in range(n_dyn):
                     for c in range(n_chunk):
-                        ks[i, j, c] = f[j, c] + hd * ft[j, c]
+                        u[j, c] = y[j, c]
+                        ks[i, j, c] = hd * ft[j, c]
                     for p in range(i):
-                        w = coupling[p]
+                        a_ip = a_mat[i, p]
+                        c_ip = coupling[p]
                         for c in range(n_chunk):
-                            ks[i, j, c] += w * ks[p, j, c]
+                            kp = ks[p, j, c]
+                            u[j, c] += a_ip * kp
+                            ks[i, j, c] += c_ip * kp
+                _rhs(t + c_time[i] * h, u, ks[i], *rhs_args, True)
+                n_rhs += 1
             _solve(ks[i], jac, lu, piv, *solve_args)
         # error estimate: weighted RMS of the last increment per row; the worst row decides
         k = ks[last_stage]
