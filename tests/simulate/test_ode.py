@@ -237,6 +237,22 @@ def test_backends_agree_on_a_compiled_network(rng):
 # -- compiled networks ------------------------------------------------------------------
 
 
+def test_compiled_network_plan_structure(rng):
+    from nn2crn.simulate._ode_plan import build_plan
+
+    _, crn = small_network_crn(rng, (6, 5, 3))
+    plan = build_plan(crn)
+    # Inputs decay in closed form; each ReLU node integrates z+, m, z-, h+, h-; outputs are pairs.
+    assert sorted(crn.species[i] for i in plan.sources) == sorted(f"x{i}{s}" for i in range(6) for s in "pn")
+    assert plan.n_dynamic == 5 * 5 + 2 * 3
+    assert plan.max_block == 2  # the co-reactants m + z- of each ReLU node
+    pairs = {frozenset(crn.species[plan.dynamic[i]] for i in range(a, b)) for a, b in zip(plan.block_start[:-1], plan.block_start[1:], strict=True) if b - a == 2}
+    assert pairs == {frozenset({f"m1_{j}", f"z1_{j}n"}) for j in range(5)}
+    assert len(plan.group_rate) == 1  # all rate constants 1: one exponential inflow
+    saturating = build_plan(crn, "saturating")
+    assert len(saturating.sources) == 0 and saturating.n_dynamic == crn.n_species
+
+
 @pytest.mark.parametrize("rate_law", ["mass-action", "saturating"])
 def test_outputs_approach_the_exact_stable_outputs(rng, rate_law):
     network, crn = small_network_crn(rng, (5, 6, 3))

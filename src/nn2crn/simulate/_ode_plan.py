@@ -64,24 +64,18 @@ class OdePlan:
     force_group: np.ndarray  # (n_force,)
     force_target: np.ndarray  # (n_force,)
     force_matrix: sp.csr_array  # (n_species, n_force): coef = initial_state @ force_matrix
-    # Jacobian pattern (CSR over dynamic rows, solver order)
+    # Jacobian pattern (CSR over dynamic rows, solver order; used by the numpy kernel)
     jac_ptr: np.ndarray
     jac_col: np.ndarray
     recipe_pos: np.ndarray  # Jacobian data position for each (reaction, reactant slot, stoich entry)
     # block lower-triangular structure
     block_start: np.ndarray  # (n_blocks + 1,)
-    lower_ptr: np.ndarray  # (n_dyn + 1,) per row: Jacobian entries left of the row's block
-    lower_pos: np.ndarray
-    lower_col: np.ndarray
     inblock_ptr: np.ndarray  # (n_blocks + 1,) per block: entries inside the diagonal block
     inblock_row: np.ndarray  # local row within the block
     inblock_col: np.ndarray  # local column within the block
-    inblock_pos: np.ndarray  # Jacobian data position
     lu_offset: np.ndarray  # (n_blocks + 1,) offsets of the blocks' dense storage (size**2 each)
     # The same Jacobian split into state-independent entries (first-order mass-action reactions)
     # and variable entries recomputed each step, for the compiled kernel.
-    jac_const: np.ndarray  # (jac_nnz,) value of constant entries (0 for variable ones)
-    jac_var_index: np.ndarray  # (jac_nnz,) index among variable entries, -1 if constant
     n_jac_var: int
     var_slot: np.ndarray  # reactant slots (index into react_idx) with a state-dependent derivative
     var_slot_reaction: np.ndarray  # their reaction
@@ -297,8 +291,6 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
     if (entry_col_block > entry_row_block).any():  # pragma: no cover - guaranteed by the ordering
         raise RuntimeError("internal error: Jacobian is not block lower triangular")
     lower = entry_col_block < entry_row_block
-    lower_entries = np.flatnonzero(lower)
-    lower_ptr = _int(np.searchsorted(jac_row[lower_entries], np.arange(n_dyn + 1)))
     lower_c = np.flatnonzero(lower & ~variable_entry)
     lower_v = np.flatnonzero(lower & variable_entry)
     inside = np.flatnonzero(~lower)
@@ -353,15 +345,9 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
         jac_col=_int(jac_col),
         recipe_pos=recipe_pos,
         block_start=_int(block_start),
-        lower_ptr=lower_ptr,
-        lower_pos=_int(lower_entries),
-        lower_col=_int(jac_col[lower_entries]),
         inblock_ptr=inblock_ptr,
         inblock_row=_int(jac_row[inside] - block_start[inside_block]),
         inblock_col=_int(jac_col[inside] - block_start[inside_block]),
-        inblock_pos=_int(inside),
-        jac_const=jac_const,
-        jac_var_index=var_index,
         n_jac_var=int(variable_entry.sum()),
         var_slot=_int(var_slot),
         var_slot_reaction=_int(slot_reaction[var_slot]) if len(var_slot) else _int([]),
