@@ -150,3 +150,15 @@ def test_vectorized_adam_matches_torch_adam_with_scaled_groups_and_clipping():
             weights.clamp_(-1, 1)
         torch.testing.assert_close(ours.theta.detach(), torch.cat([weights, biases]).detach(), rtol=1e-12, atol=1e-12)
     assert ours.theta[0] == 1.0 and ours.theta[4] > 1.0  # weights clipped, biases free
+
+
+def test_empty_validation_split_selects_on_training_data(iris):
+    import dataclasses
+
+    from nn2crn.datasets import Split
+
+    no_val = dataclasses.replace(iris, val=Split(np.empty((0, 4)), np.empty(0, dtype=np.int64)))
+    result = train_network(no_val, tiny(epochs=3))
+    record = result.network.training
+    assert record["accuracy"]["val"] is None and record["correct"]["val"] == "0/0"
+    assert result.history[result.best_epoch].val_accuracy == result.history[result.best_epoch].train_accuracy

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import NN2CRNError
+from .._errors import DatasetError, NN2CRNError
 from ..datasets.base import Dataset
 from .network import InputTransform, Layer, Network
 
@@ -145,6 +145,8 @@ class TrainResult:
         ``{"train", "val", "test"}`` accuracy of `network` (numpy forward pass).
     seconds : float
         Wall time of the training loop.
+    counts : dict
+        ``{"train": (correct, n_examples), ...}`` of `network`.
     """
 
     network: Network
@@ -329,6 +331,9 @@ def train_network(
     torch = _torch()
     from sklearn.preprocessing import StandardScaler
 
+    if dataset.train.n_examples == 0:
+        raise DatasetError(f"{dataset.name}: the training split is empty; there is nothing to train on")
+
     scaler = StandardScaler().fit(dataset.x_train)
     transform = InputTransform(scaler.mean_, scaler.scale_)
     tensors = {
@@ -336,7 +341,7 @@ def train_network(
         for name, split in dataset.splits().items()
     }
     x_train, y_train = tensors["train"]
-    x_val, y_val = tensors["val"]
+    x_val, y_val = tensors["val"] if dataset.val.n_examples else tensors["train"]  # no validation: select on train
     n_train = len(y_train)
     loss_function = _loss_function(torch, config.loss, dataset.n_classes)
 
@@ -407,7 +412,7 @@ def train_network(
         "hyperparameters": {key: value for key, value in asdict(config).items() if key not in ("seed", "threads")},
         "seed": config.seed,
         "best_epoch": best_epoch + 1,
-        "accuracy": {name: round(value, 6) for name, value in accuracies.items()},
+        "accuracy": {name: None if math.isnan(value) else round(value, 6) for name, value in accuracies.items()},
         "correct": {name: f"{correct}/{n}" for name, (correct, n) in counts.items()},
         "weight_counts": weight_counts(network),
         "versions": _versions(torch),
