@@ -69,3 +69,13 @@ def test_datasets_lists_every_dataset_and_its_source(run_cli, tmp_path, monkeypa
     assert code == 0
     for text in ("iris", "virus", "GSE73072", "mnist", "MIT", "csv", "--label COLUMN", "full MNIST: not found"):
         assert text in out
+
+
+def test_train_without_torch_says_how_to_install_it(run_cli, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
+    code, _, err = run_cli("train", "iris", "--epochs", "1", "-o", tmp_path / "m.json")
+    assert code == 2
+    assert "pip install 'nn2crn[train]'" in err
+    assert not (tmp_path / "m.json").exists()
