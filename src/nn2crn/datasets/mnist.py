@@ -285,7 +285,8 @@ def load_mnist(
             except DatasetError as error:
                 if source == "full":
                     raise
-                notes.append(f"mnist: full MNIST not found and not downloadable ({error})")
+                reason = str(error).removeprefix("mnist: ")
+                notes.append(f"mnist: full MNIST not found locally, and the download failed: {reason}")
         elif paths is None and source == "full":
             searched = ", ".join(str(folder) for folder in candidate_dirs(data_dir))
             raise DatasetError(
