@@ -67,7 +67,7 @@ def test_reproduce_iris_end_to_end(run_cli, tmp_path, fake_shipped):
     assert markdown_rows[2] == "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
     page = (out / "report.html").read_text()
     assert "https://" not in page and "http://" not in page
-    assert page.count("data:image/png;base64,") == 2
+    assert page.count("data:image/png;base64,") == 4  # trajectories, settling times, two CRN pictures
     assert "nn2crn reproduce iris -o " in page and "--ode-examples 40" in page
     assert "141/150 = 94.0%" in page  # the comparison with the paper
 
@@ -157,3 +157,21 @@ def test_recorded_dataset_options_map_onto_the_loader():
     }  # fmt: skip
     assert reproduce_module._dataset_options(mnist, None) == {"source": "auto", "download": False}
     assert reproduce_module._dataset_options(EXPERIMENTS["iris"], None) == {"split": "all"}
+
+
+def test_big_crns_are_not_drawn_and_the_report_says_so(tmp_path):
+    from nn2crn.datasets.base import Dataset, Split
+    from nn2crn.report import html as doc
+    from nn2crn.report.experiment import run_experiment
+    from nn2crn.report.reproduce import crn_graph_blocks
+
+    rng = np.random.default_rng(0)
+    split = Split(rng.uniform(0, 1, (20, 30)), rng.integers(0, 2, 20))
+    data = Dataset("wide", split, split, split, tuple(f"f{i}" for i in range(30)), ("a", "b"), "random", {})
+    network = random_ternary_network((30, 40, 2), rng=rng)
+    result = run_experiment("wide", network, data, t_end=5.0, ode_examples=4)
+    assert result.n_ode == 4 and result.exact_agreement == (20, 20)
+    blocks = crn_graph_blocks(result, tmp_path)
+    assert all(isinstance(block, doc.Note) for block in blocks) and len(blocks) == 2
+    assert f"The compiled CRN has {result.crn.n_species} species, above the drawing limit of 120" in blocks[1].text
+    assert list(tmp_path.iterdir()) == []

@@ -35,6 +35,7 @@ from .experiment import (
 )
 from .reproduce import (
     EXPERIMENTS,
+    crn_graph_blocks,
     experiment_blocks,
     experiment_network,
     how_made_section,
@@ -93,7 +94,8 @@ class DemoResult:
 
 
 def demo_network(
-    *, train: bool = False, model: str | os.PathLike[str] | None = None, log: Log | None = None
+    *, train: bool = False, model: str | os.PathLike[str] | None = None, log: Log | None = None,
+    command: str = "nn2crn demo --train",
 ) -> tuple[Network, str]:
     """The demo's network and where it came from: a model file, a freshly trained one, or the shipped one."""
     experiment = EXPERIMENTS["iris"]
@@ -107,7 +109,7 @@ def demo_network(
                 f"{'-'.join(map(str, network.widths))}; use `nn2crn reproduce` or `nn2crn verify` for other data"
             )
         return network, f"model file `{model}`"
-    network, _, provenance = experiment_network(experiment, train=train, log=log)
+    network, _, provenance = experiment_network(experiment, train=train, log=log, command=command)
     return network, provenance
 
 
@@ -230,29 +232,6 @@ def _ssa_blocks(result: ExperimentResult, ssa: SSAResult, trajectory, folder: Pa
     return blocks
 
 
-def _graph_blocks(result: ExperimentResult, folder: Path) -> list[doc.Block]:
-    from .crn_graph import MAX_SPECIES, plot_crn_graph
-
-    blocks: list[doc.Block] = [
-        doc.Paragraph(
-            "Species are circles (inputs green, outputs orange, a black ring marks a non-zero initial amount: a "
-            "bias); reactions are squares (blue unimolecular, red bimolecular), with arrows from reactants and to "
-            "products. Columns follow the longest path from the inputs, so the network's layers read left to right."
-        )
-    ]
-    if not can_plot():
-        return [doc.Note("CRN pictures skipped: matplotlib is not installed (pip install 'nn2crn[plot]').")]
-    for crn, name, what in ((result.reduced, "iris-reduced-graph.png", "reduced"),
-                            (result.crn, "iris-graph.png", "compiled")):  # fmt: skip
-        if crn.n_species > MAX_SPECIES:
-            blocks.append(doc.Note(f"The {what} CRN has {crn.n_species} species, above the drawing limit of "
-                                   f"{MAX_SPECIES}; not drawn."))  # fmt: skip
-            continue
-        plot_crn_graph(crn, folder / name, title=f"{what} CRN: {crn.n_species} species, {crn.n_reactions} reactions")
-        blocks.append(doc.Figure(name, f"The {what} CRN ({crn.n_species} species, {crn.n_reactions} reactions)."))
-    return blocks
-
-
 def run_demo(
     output: str | os.PathLike[str] = DEFAULT_OUTPUT,
     *,
@@ -299,7 +278,7 @@ def run_demo(
     check_output_folder(output, force=force)
     if train and model is not None:
         raise InputDataError("give either --train or --model, not both")
-    network, provenance = demo_network(train=train, model=model, log=log)
+    network, provenance = demo_network(train=train, model=model, log=log, command=command)
     experiment = EXPERIMENTS["iris"]
     data = load_experiment_data(experiment, network)
     result = run_experiment("iris", network, data, t_end=experiment.t_end, ode_examples=data.test.n_examples,
@@ -313,7 +292,7 @@ def run_demo(
     folder_path = Path(output)
     summary = summary_rows(result, ssa_result, folder_path)
     with staged_folder(output, force=force) as folder:
-        blocks, links = experiment_blocks(result, folder)
+        blocks, links = experiment_blocks(result, folder, graphs=False)
         write_sbml_skipped = write_sbml_file(result.reduced, folder / "iris-reduced.sbml.xml", "nn2crn_iris_reduced")
         extra_links = [("iris-outputs.csv", "every example: features, label, NN, exact CRN and ODE outputs")]
         write_outputs_csv(result, folder / "iris-outputs.csv")
@@ -342,7 +321,7 @@ def run_demo(
                 ),
                 doc.Table(("", "result"), summary[:-1], caption="Summary"),
             )),  # fmt: skip
-            doc.Section("The CRN", tuple(_graph_blocks(result, folder))),
+            doc.Section("The CRN", tuple(crn_graph_blocks(result, folder))),
             doc.Section("Exact evaluation and kinetics", tuple(blocks)),
         ]
         if ssa_result is not None:

@@ -175,13 +175,13 @@ def train_config(experiment: Experiment, recorded: Network | None):
 
 
 def experiment_network(
-    experiment: Experiment, *, train: bool = False, log: Log | None = None
+    experiment: Experiment, *, train: bool = False, log: Log | None = None, command: str | None = None
 ) -> tuple[Network, Dataset, str]:
     """The network, its dataset and a provenance line for `experiment`.
 
     Without `train` the shipped model is used; with it a network is trained
     with the shipped model's recorded settings (or the paper's, if there is no
-    shipped model).
+    shipped model). `command` is recorded in a trained network's ``training`` record.
 
     Raises
     ------
@@ -206,7 +206,8 @@ def experiment_network(
     if log is not None:
         widths = "-".join(map(str, (data.n_features, *config.hidden, data.n_classes)))
         log(f"{experiment.key}: training {widths} {config.weights} for {config.epochs} epochs ...")
-    result = train_network(data, config, extra_record={"command": f"nn2crn reproduce {experiment.key} --train"})
+    record = {"command": command or f"nn2crn reproduce {experiment.key} --train"}
+    result = train_network(data, config, extra_record=record)
     origin = "the shipped model's recorded settings" if shipped is not None else "the paper's settings"
     return result.network, data, f"trained now with {origin} (seed {config.seed}, {result.seconds:.0f} s)"
 
@@ -477,10 +478,39 @@ def experiment_files(result: ExperimentResult, folder: Path, *, sbml: bool = Tru
     return blocks, links
 
 
+def crn_graph_blocks(result: ExperimentResult, folder: Path) -> list[doc.Block]:
+    """Draw the reduced and the compiled CRN (``{key}-reduced-graph.png``, ``{key}-graph.png``) if small enough."""
+    from .crn_graph import MAX_SPECIES, plot_crn_graph
+
+    if not can_plot():
+        return [doc.Note("CRN pictures skipped: matplotlib is not installed (pip install 'nn2crn[plot]').")]
+    blocks: list[doc.Block] = [
+        doc.Paragraph(
+            "Species are circles (inputs green, outputs orange, a black ring marks a non-zero initial amount: a "
+            "bias); reactions are squares (blue unimolecular, red bimolecular), with arrows from reactants and to "
+            "products. Columns follow the longest path from the inputs, so the network's layers read left to right."
+        )
+    ]
+    drawn = 0
+    for crn, name, what in ((result.reduced, f"{result.key}-reduced-graph.png", "reduced"),
+                            (result.crn, f"{result.key}-graph.png", "compiled")):  # fmt: skip
+        if crn.n_species > MAX_SPECIES:
+            blocks.append(doc.Note(f"The {what} CRN has {crn.n_species} species, above the drawing limit of "
+                                   f"{MAX_SPECIES}; not drawn (see the .crn file)."))  # fmt: skip
+            continue
+        plot_crn_graph(crn, folder / name, title=f"{what} CRN: {crn.n_species} species, {crn.n_reactions} reactions")
+        blocks.append(doc.Figure(name, f"The {what} CRN ({crn.n_species} species, {crn.n_reactions} reactions)."))
+        drawn += 1
+    return blocks if drawn else blocks[1:]
+
+
 def experiment_blocks(
-    result: ExperimentResult, folder: Path, *, sbml: bool = True
+    result: ExperimentResult, folder: Path, *, sbml: bool = True, graphs: bool = True
 ) -> tuple[list[doc.Block], list[tuple[str, str]]]:
-    """Write one experiment's files; return the report blocks describing it and the file links."""
+    """Write one experiment's files; return the report blocks describing it and the file links.
+
+    With `graphs`, the blocks include pictures of the CRNs (:func:`crn_graph_blocks`).
+    """
     experiment = EXPERIMENTS.get(result.key)
     figures, links = experiment_files(result, folder, sbml=sbml)
     check = result.checks["reduced"]
@@ -511,6 +541,7 @@ def experiment_blocks(
         kinetics_table(result),
         gap_note(result),
         *figures,
+        *(crn_graph_blocks(result, folder) if graphs else ()),
     ]
     return blocks, links
 
@@ -643,7 +674,7 @@ def reproduce(
     results = []
     for key in keys:
         experiment = EXPERIMENTS[key]
-        network, data, provenance = experiment_network(experiment, train=train, log=log)
+        network, data, provenance = experiment_network(experiment, train=train, log=log, command=command or None)
         results.append(run_experiment(
             key, network, data, t_end=experiment.t_end, ode_examples=ode_examples, provenance=provenance, log=log,
         ))  # fmt: skip
