@@ -138,9 +138,9 @@ def _chunks(n_rows: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, n_rows)) for start in range(0, n_rows, size)]
 
 
-def _failure(stats: np.ndarray, row0: int, rtol: float, atol: float, max_steps: int) -> SimulationError:
-    status, t_fail, worst = int(stats[0]), float(stats[1]), int(stats[2])
-    row = row0 + worst
+def _failure(stats: np.ndarray, rows: np.ndarray, rtol: float, atol: float, max_steps: int) -> SimulationError:
+    status, t_fail = int(stats[0]), float(stats[1])
+    row = int(rows[int(stats[2])])
     if status == R.STATUS_MAX_STEPS:
         what = (
             f"more than max_steps = {max_steps} step attempts were needed; raise max_steps, loosen "
@@ -279,7 +279,10 @@ def simulate_ode(
 
     totals = np.zeros(3)
     max_clip = 0.0
-    chunks = _chunks(n_batch, CHUNK_ROWS)
+    # Rows with similar initial amounts share chunks (and so step sizes) well: about 10% fewer
+    # steps than chunking in input order on compiled networks.
+    order = np.argsort(x0.sum(axis=1), kind="stable")
+    chunks = [order[start:stop] for start, stop in _chunks(n_batch, CHUNK_ROWS)]
     if chosen == "numba":
         from ._ode_numba import integrate_chunk
 
@@ -288,10 +291,11 @@ def simulate_ode(
         from ._ode_numpy import NumpyKernel, integrate_chunk_numpy
 
         kernel = NumpyKernel(plan)
-    def run_chunk(row0: int, row1: int) -> tuple[np.ndarray, np.ndarray]:
+
+    def run_chunk(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n_rows = len(rows)
         if chosen == "numba":
-            rows = np.arange(row0, row1)
-            rows = np.concatenate((rows, np.full(-len(rows) % SIMD_ROWS, row1 - 1)))
+            rows = np.concatenate((rows, np.full(-n_rows % SIMD_ROWS, rows[-1])))
             y = np.ascontiguousarray(x0[rows][:, plan.dynamic].T)
             coef = np.ascontiguousarray(coef_all[:, rows])
             padded = np.zeros((len(rows), grid.shape[0], store_idx.shape[0]))
@@ -305,32 +309,34 @@ def simulate_ode(
                 plan.inblock_ptr, plan.inblock_row, plan.inblock_col, plan.inblock_var, plan.inblock_const,
                 plan.lu_offset, grid, rtol, atol, int(max_steps), store_idx, padded, stats, table,
             )  # fmt: skip
-            stats[2] = min(stats[2], row1 - row0 - 1)  # a padding row repeats the last real row
-            return padded[: row1 - row0], stats
-        out = np.zeros((row1 - row0, grid.shape[0], store_idx.shape[0]))
-        y = np.ascontiguousarray(x0[row0:row1, plan.dynamic])
-        coef = np.ascontiguousarray(coef_all[:, row0:row1].T)
+            stats[2] = min(stats[2], n_rows - 1)  # a padding row repeats the last real row
+            return padded[:n_rows], stats
+        out = np.zeros((n_rows, grid.shape[0], store_idx.shape[0]))
+        y = np.ascontiguousarray(x0[rows][:, plan.dynamic])
+        coef = np.ascontiguousarray(coef_all[:, rows].T)
         stats = integrate_chunk_numpy(kernel, tableau, y, coef, grid, rtol, atol, int(max_steps), store_idx, out)
         return out, stats
 
     workers = min(threads, len(chunks)) if chosen == "numba" else 1
     executor = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+    done = 0
     try:
         if executor is None:
-            results: Iterator = (run_chunk(row0, row1) for row0, row1 in chunks)
+            results: Iterator = (run_chunk(rows) for rows in chunks)
         else:  # the numba kernel releases the GIL; results are consumed in chunk order
-            results = (future.result() for future in [executor.submit(run_chunk, *chunk) for chunk in chunks])
-        for (row0, row1), (out, stats) in zip(chunks, results, strict=True):
+            results = (future.result() for future in [executor.submit(run_chunk, rows) for rows in chunks])
+        for rows, (out, stats) in zip(chunks, results, strict=True):
             if int(stats[0]) != R.STATUS_OK:
-                raise _failure(stats, row0, rtol, atol, int(max_steps))
+                raise _failure(stats, rows, rtol, atol, int(max_steps))
             if not np.isfinite(out).all():  # pragma: no cover - the error control rejects non-finite steps
-                bad = int(np.argwhere(~np.isfinite(out))[0][0])
-                raise SimulationError(f"ODE solver produced non-finite amounts on batch row {row0 + bad}")
-            states[row0:row1][:, :, dynamic_slots] = out
+                bad = int(rows[np.argwhere(~np.isfinite(out))[0][0]])
+                raise SimulationError(f"ODE solver produced non-finite amounts on batch row {bad}")
+            states[np.ix_(rows, np.arange(grid.shape[0]), dynamic_slots)] = out
             totals += stats[3:6]
             max_clip = max(max_clip, float(stats[6]))
+            done += len(rows)
             if progress is not None:
-                progress(row1 / n_batch)
+                progress(done / n_batch)
     finally:
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
