@@ -11,9 +11,10 @@ from nn2crn._errors import CRNStructureError, InputDataError, SimulationError
 from nn2crn.compile import compile_network
 from nn2crn.crn import CRN, Reaction, Signal
 from nn2crn.nn.network import random_ternary_network
+from nn2crn.report.ssa_plots import plot_ssa_study
 from nn2crn.simulate.exact import stable_outputs
 from nn2crn.simulate.ssa import final_counts_nc
-from nn2crn.simulate.ssa_study import STUDY_COLUMNS, plot_ssa_study, ssa_volume_study
+from nn2crn.simulate.ssa_study import STUDY_COLUMNS, ssa_volume_study
 
 
 @pytest.fixture(scope="module")

@@ -83,7 +83,8 @@ def ssa_study_command(
     """
     from .._errors import InputDataError
     from ..crn import read_crn
-    from ..simulate.ssa_study import STUDY_COLUMNS, plot_ssa_study, ssa_volume_study
+    from ..report.ssa_plots import plot_ssa_study
+    from ..simulate.ssa_study import STUDY_COLUMNS, ssa_volume_study
     from ._common import echo_err, load_crn_inputs, refuse_same_file, show_progress, write_csv
 
     if (inputs_path is None) == (dataset is None):
