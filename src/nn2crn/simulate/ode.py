@@ -219,6 +219,13 @@ def simulate_ode(
     InputDataError
         Malformed `input_values`.
 
+    Notes
+    -----
+    Rows are integrated in chunks of 64 (grouped by total initial amount) that
+    share one step-size sequence, so a row's result can differ from a run on its
+    own by an amount of the order of the tolerances, never more. The result does
+    not depend on `n_threads`.
+
     Examples
     --------
     >>> from nn2crn.crn import CRN, Reaction, Signal
