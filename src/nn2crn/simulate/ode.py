@@ -210,7 +210,11 @@ def simulate_ode(
     -------
     Trajectory
         ``states`` of shape (n_batch, n_times, n_species) (or n_columns with
-        ``store="outputs"``), ``method="ode"`` and ``info`` with solver statistics.
+        ``store="outputs"``), ``method="ode"`` and ``info`` with solver statistics:
+        ``solver``, ``backend``, ``chunks``, ``threads``, ``steps`` / ``rejected_steps`` /
+        ``rhs_evaluations`` (summed over chunks), ``max_clipped``,
+        ``n_integrated_species``, ``n_closed_form_species``, ``largest_block`` and
+        the wall times ``seconds_setup`` and ``seconds_integrate``.
 
     Raises
     ------
