@@ -29,16 +29,25 @@ def machine_line() -> str:
 
 
 def time_side_by_side(
-    candidates: dict[str, Callable[[], object]], *, repeats: int = 7, warmup: int = 2
+    candidates: dict[str, Callable[[], object]], *, repeats: int = 7, warmup: int = 2, statistic: str = "median"
 ) -> dict[str, float]:
-    """Median wall time of each callable, interleaving runs so load affects all alike."""
+    """Wall time of each callable (median or min over `repeats`).
+
+    Rounds interleave the candidates so that load from other processes affects
+    all alike; within a round each candidate runs twice back to back and only
+    the second run is timed.
+    """
     for _ in range(warmup):
         for function in candidates.values():
             function()
     samples: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(repeats):
         for name, function in candidates.items():
+            # Switching between candidates costs something (BLAS threads of the
+            # previous one still spinning, caches): an untimed call absorbs it, for all alike.
+            function()
             start = time.perf_counter()
             function()
             samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    reduce = statistics.median if statistic == "median" else min
+    return {name: reduce(values) for name, values in samples.items()}

@@ -370,17 +370,36 @@ class CRN:
             )
         return values
 
-    def _load_species_major(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    def _load_species_major(
+        self, values: np.ndarray, out: np.ndarray | None = None, *, zeroed: bool = False
+    ) -> np.ndarray:
         """Initial amounts laid out (n_species, n_batch), for validated input `values`.
 
         Writes into `out` (shape (n_species, >= n_batch)) when given, so callers
-        that work in chunks reuse one buffer.
+        that work in chunks reuse one buffer; ``zeroed=True`` promises `out` is
+        all zeros, so only the nonzero rows are written.
         """
         n_batch = values.shape[0]
         amounts = np.empty((self.n_species, n_batch)) if out is None else out[:, :n_batch]
-        amounts[...] = self.initial_vector[:, None]
+        if zeroed:
+            rows = self._initial_rows
+            amounts[rows] = self.initial_vector[rows, None]
+        elif self.initial:
+            amounts[...] = self.initial_vector[:, None]
+        else:
+            amounts.fill(0.0)
         values_t = values.T
         for sign, (species, signal_index, counts, unique) in zip((1.0, -1.0), self._input_scatter, strict=True):
+            if isinstance(species, slice):
+                # Common case (compiled networks): input k loads species start + k * step,
+                # which start at 0, so write the rail straight into a strided view.
+                target = amounts[species]
+                if sign > 0:
+                    np.maximum(values_t, 0.0, out=target)
+                else:
+                    np.negative(values_t, out=target)
+                    np.maximum(target, 0.0, out=target)
+                continue
             if len(species) == 0:
                 continue
             rail = np.maximum(sign * values_t[signal_index], 0.0)
@@ -394,17 +413,41 @@ class CRN:
         return amounts
 
     @cached_property
+    def _initial_rows(self) -> np.ndarray:
+        return np.flatnonzero(self.initial_vector)
+
+    @cached_property
     def _single_rail(self) -> np.ndarray:
         return np.array([not signal.dual_rail for signal in self.inputs], dtype=bool)
 
     @cached_property
-    def _input_scatter(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, bool], ...]:
-        """Per rail: (species column, input index, count, species unique) of every loading term."""
+    def _input_scatter(self) -> tuple[tuple[np.ndarray | slice, np.ndarray, np.ndarray, bool], ...]:
+        """Per rail: (species column, input index, count, species unique) of every loading term.
+
+        When input k loads exactly species ``start + k * step`` once, with no fixed
+        initial amount, the species are given as a slice for a copy-free load.
+        """
         result = []
         for matrix in self._input_loading:
             coo = matrix.tocoo()
-            result.append((coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.copy(),
-                           len(np.unique(coo.row)) == len(coo.row)))
+            species, inputs, counts = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.copy()
+            order = np.argsort(inputs, kind="stable")
+            species, inputs, counts = species[order], inputs[order], counts[order]
+            unique = len(np.unique(species)) == len(species)
+            step = int(species[1] - species[0]) if len(species) > 1 else 1
+            regular = (
+                unique
+                and len(species) == self.n_inputs
+                and np.array_equal(inputs, np.arange(self.n_inputs))
+                and (counts == 1).all()
+                and step > 0
+                and np.array_equal(species, species[0] + step * np.arange(len(species)))
+                and not self.initial_vector[species].any()
+            )
+            if regular:
+                result.append((slice(int(species[0]), int(species[-1]) + 1, step), inputs, counts, True))
+            else:
+                result.append((species, inputs, counts, unique))
         return tuple(result)
 
     @cached_property

@@ -10,6 +10,9 @@ matrix product for the products.
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,9 +38,21 @@ class _Group:
     reactant_powers: np.ndarray  # (n_group_reactions, n_slots), float
     product_columns: np.ndarray  # (n_touched,)
     products_t: np.ndarray | sp.csr_array | None  # (n_touched, n_group_reactions)
-    # mirror only: species rows U and their partners, and (B1 + B2), (B1 - B2)
-    mirror_rows: tuple[np.ndarray, np.ndarray] | None = None
+    # mirror only: species rows U and their partners, and (B1 + B2), (B1 - B2);
+    # the reactant rows of the positive and the negative rails
+    mirror_rows: tuple[np.ndarray | slice, np.ndarray | slice] | None = None
     mirror_matrices: tuple[np.ndarray, np.ndarray] | None = None
+    mirror_reactants: tuple[np.ndarray | slice, np.ndarray | slice] | None = None
+
+
+def _as_index(columns: np.ndarray) -> np.ndarray | slice:
+    """A slice when `columns` is an increasing arithmetic progression: views avoid copies."""
+    columns = np.asarray(columns)
+    if len(columns) > 1:
+        step = int(columns[1] - columns[0])
+        if step > 0 and np.array_equal(columns, columns[0] + step * np.arange(len(columns))):
+            return slice(int(columns[0]), int(columns[-1]) + 1, step)
+    return columns
 
 
 def _product_block(products: sp.csr_array) -> tuple[np.ndarray, np.ndarray | sp.csr_array]:
@@ -86,14 +101,16 @@ def _mirror_group(crn: CRN, rows: np.ndarray, products: sp.csr_array) -> _Group 
             and np.array_equal(dense[negative][:, partners].T, b1)):
         return None
     columns = np.array([[index[reactant_names[k]]] for k in positive] + [[index[reactant_names[k]]] for k in negative])
+    half = len(positive)
     return _Group(
         "mirror",
         columns,
         np.ones_like(columns, dtype=np.float64),
         np.array(representatives),
         None,
-        (np.array(representatives), np.array(partners)),
+        (_as_index(np.array(representatives)), _as_index(np.array(partners))),
         (b1 + b2, b1 - b2),
+        (_as_index(columns[:half, 0]), _as_index(columns[half:, 0])),
     )
 
 
@@ -103,6 +120,9 @@ class ExactPlan:
 
     crn: CRN
     groups: tuple[_Group, ...]
+    # Species that may be nonzero after firing: all but those emptied by a
+    # unimolecular group. Zeroing just these makes a buffer reusable.
+    residual_rows: np.ndarray
 
     def fire(self, states: np.ndarray, *, integer: bool = False) -> np.ndarray:
         """Fire every reaction to completion from `states` (n_batch, n_species).
@@ -119,15 +139,17 @@ class ExactPlan:
         for group in self.groups:
             columns, powers = group.reactant_columns, group.reactant_powers
             if group.kind == "mirror":
-                half = len(columns) // 2
-                positive = amounts[columns[:half, 0]]
-                negative = amounts[columns[half:, 0]]
-                amounts[columns[:, 0]] = 0.0
+                positive_rows, negative_rows = group.mirror_reactants
+                positive, negative = amounts[positive_rows], amounts[negative_rows]
                 total = group.mirror_matrices[0] @ (positive + negative)
                 difference = group.mirror_matrices[1] @ (positive - negative)
+                amounts[positive_rows] = 0.0
+                amounts[negative_rows] = 0.0
                 rows, partners = group.mirror_rows
-                amounts[rows] += 0.5 * (total + difference)
-                amounts[partners] += 0.5 * (total - difference)
+                total *= 0.5
+                difference *= 0.5
+                amounts[rows] += total + difference
+                amounts[partners] += total - difference
                 continue
             if group.kind == "single":
                 extents = amounts[columns[:, 0]]
@@ -191,23 +213,35 @@ def plan_exact(crn: CRN) -> ExactPlan:
             width = {"single": 1, "pair": 2}.get(kind, all_columns.shape[1])
             touched, products_t = _product_block(block)
             groups.append(_Group(kind, all_columns[rows, :width], all_powers[rows, :width], touched, products_t))
-    return ExactPlan(crn, tuple(groups))
+    emptied = np.zeros(crn.n_species, dtype=bool)
+    for group in groups:
+        if group.kind in ("single", "mirror"):
+            emptied[group.reactant_columns[:, 0]] = True
+    return ExactPlan(crn, tuple(groups), np.flatnonzero(~emptied))
 
 
 # Batches are processed in chunks: the working set stays in cache and freed
 # buffers are reused instead of page-faulting fresh memory for every level.
 _CHUNK = 512
+_MAX_WORKERS = 8
 
 
 def _single_threaded_blas() -> contextlib.AbstractContextManager:
     """Per-chunk matrix products are small: BLAS threads only add synchronisation,
     and on a busy machine spinning threads slow them down many times over.
     threadpoolctl is optional (it comes with scikit-learn)."""
+    controller = _blas_controller()
+    return contextlib.nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
+
+
+@functools.cache
+def _blas_controller() -> object | None:
+    # Inspecting the loaded libraries takes about a millisecond: do it once.
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController
     except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
+        return None
+    return ThreadpoolController()
 
 
 def evaluate_exact(crn: CRN, input_values: object = None, *, plan: ExactPlan | None = None) -> np.ndarray:
@@ -252,10 +286,27 @@ def stable_outputs(crn: CRN, input_values: object = None, *, plan: ExactPlan | N
         return crn.read_outputs(plan.fire(crn.initial_state(None)))
     values = crn.validate_inputs(input_values)
     outputs = np.empty((values.shape[0], crn.n_outputs))
-    buffer = np.empty((crn.n_species, min(_CHUNK, values.shape[0])))
-    with _single_threaded_blas():
-        for start in range(0, values.shape[0], _CHUNK):
-            amounts = crn._load_species_major(values[start : start + _CHUNK], out=buffer)
+    starts = list(range(0, values.shape[0], _CHUNK))
+
+    def work(worker: int) -> None:
+        # numpy releases the GIL in the products and element-wise kernels, so
+        # chunks on separate threads run on separate cores.
+        buffer = np.zeros((crn.n_species, min(_CHUNK, values.shape[0])))
+        for start in starts[worker::n_workers]:
+            amounts = crn._load_species_major(values[start : start + _CHUNK], out=buffer, zeroed=True)
             amounts = plan.fire_species_major(amounts)
-            outputs[start : start + _CHUNK] = (crn.output_matrix @ amounts).T
+            outputs[start : start + _CHUNK] = (output_matrix @ amounts[output_rows]).T
+            amounts[plan.residual_rows] = 0.0
+
+    # Outputs read only a few species: multiply just those rows.
+    output_columns = np.flatnonzero(np.any(crn.output_matrix != 0, axis=0))
+    output_matrix = np.ascontiguousarray(crn.output_matrix[:, output_columns])
+    output_rows = _as_index(output_columns)
+    n_workers = max(1, min(len(starts), os.cpu_count() or 1, _MAX_WORKERS))
+    with _single_threaded_blas():
+        if n_workers == 1:
+            work(0)
+        else:
+            with ThreadPoolExecutor(n_workers) as pool:
+                list(pool.map(work, range(n_workers)))
     return outputs
