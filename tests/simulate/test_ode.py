@@ -154,6 +154,23 @@ def test_saturating_decay_matches_implicit_solution(backend):
     np.testing.assert_allclose(trajectory.outputs[0, :, 0], 4.0 - a, atol=1e-9)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_linear_invariants_are_conserved(backend):
+    # A + B <=> C, C -> D conserves A + C + D and B + C + D (Rosenbrock steps keep linear invariants).
+    crn = CRN(
+        (Reaction(["A", "B"], ["C"], 3.0), Reaction(["C"], ["A", "B"], 0.5), Reaction(["C"], ["D"], 0.2)),
+        inputs=(Signal("a", ["A"]), Signal("b", ["B"])),
+        outputs=(Signal("d", ["D"]),),
+    )
+    trajectory = simulate_ode(crn, [[2.0, 0.7], [0.1, 5.0]], t_end=40.0, n_points=9, backend=backend)
+    index = crn.species_index
+    states = trajectory.states
+    first = states[:, :, index["A"]] + states[:, :, index["C"]] + states[:, :, index["D"]]
+    second = states[:, :, index["B"]] + states[:, :, index["C"]] + states[:, :, index["D"]]
+    np.testing.assert_allclose(first, np.array([[2.0], [0.1]]) * np.ones(9), rtol=1e-12)
+    np.testing.assert_allclose(second, np.array([[0.7], [5.0]]) * np.ones(9), rtol=1e-12)
+
+
 # -- agreement with SciPy ---------------------------------------------------------------
 
 
