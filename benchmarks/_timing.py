@@ -43,8 +43,10 @@ def time_side_by_side(
     samples: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(repeats):
         for name, function in candidates.items():
-            # Switching between candidates costs something (BLAS threads of the
-            # previous one still spinning, caches): an untimed call absorbs it, for all alike.
+            # OpenBLAS worker threads keep spinning for ~0.1 s after a call and would
+            # steal a core from the next candidate: let them park. Then an untimed
+            # call absorbs any remaining switching cost (caches), for all alike.
+            time.sleep(0.25)
             function()
             start = time.perf_counter()
             function()
