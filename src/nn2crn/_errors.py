@@ -67,3 +67,7 @@ class DatasetError(NN2CRNError):
 
 class InputDataError(NN2CRNError):
     """User-supplied input values (CSV rows, arrays) are malformed."""
+
+
+class SBMLExportError(NN2CRNError):
+    """SBML export is unavailable (libsbml missing) or produced an invalid document."""

@@ -33,16 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import InputDataError, NN2CRNError
+from .._errors import InputDataError, SBMLExportError
 from .._validation import is_identifier
 from .crn import CRN, Signal, format_terms
 
 SBML_LEVEL = 3
 SBML_VERSION = 1
-
-
-class SBMLExportError(NN2CRNError):
-    """SBML export is unavailable (libsbml missing) or produced an invalid document."""
 
 
 def _libsbml() -> Any:
