@@ -178,8 +178,12 @@ def simulate_command(
         from ..simulate.rates import apply_rates
 
         crn = apply_rates(crn, rates_spec)
+    output_labels = None
     if inputs_path is not None:
-        values = load_crn_inputs(inputs_path, crn, model).values
+        loaded = load_crn_inputs(inputs_path, crn, model)
+        values = loaded.values
+        if loaded.network is not None:
+            output_labels = loaded.network.output_names
     elif crn.n_inputs:
         raise InputDataError(
             f"{crn_file} declares {crn.n_inputs} inputs ({', '.join(crn.input_names[:4])}"
@@ -233,7 +237,8 @@ def simulate_command(
         from ..report.plots import plot_trajectories
 
         plot_trajectories(trajectory, plot, stable=stable, rows=rows_to_plot, log_time=log_time,
-                          title=f"{crn_file}: {method} ({rate_law if method == 'ode' else f'V = {volume:g}'})")
+                          title=f"{crn_file}: {method} ({rate_law if method == 'ode' else f'V = {volume:g}'})",
+                          output_labels=output_labels)
     settled = None
     if stable is not None and trajectory.crn.n_outputs:
         from ..simulate.metrics import convergence_times

@@ -226,7 +226,7 @@ def _ssa_blocks(result: ExperimentResult, ssa: SSAResult, trajectory, folder: Pa
         plot_trajectories(
             trajectory, folder / name, stable=stable, rows=[i * ssa.runs for i in range(len(ssa.examples))],
             log_time=True, title=f"SSA at V = {ssa.volume:g}: first run of each example (rows = examples "
-            f"{', '.join(map(str, ssa.examples))})",
+            f"{', '.join(map(str, ssa.examples))})", output_labels=result.network.output_names,
         )  # fmt: skip
         blocks.append(doc.Figure(name, "Stochastic output trajectories (first run per example), stable values dashed."))
     return blocks

@@ -64,6 +64,7 @@ def plot_trajectories(
     max_rows: int = 4,
     log_time: bool = False,
     title: str | None = None,
+    output_labels: Sequence[str] | None = None,
 ) -> Path:
     """Plot the outputs ``Y+ − Y−`` over time for chosen batch rows, stable values dashed.
 
@@ -82,6 +83,8 @@ def plot_trajectories(
     log_time : bool
         Logarithmic time axis (the first sample, t = 0, is then not drawn).
     title : str, optional
+    output_labels : sequence of str, optional
+        Meaning of each output (e.g. the network's class labels), shown in the legend.
 
     Returns
     -------
@@ -99,6 +102,8 @@ def plot_trajectories(
         stable = np.asarray(stable, dtype=np.float64)
         stable = stable[None, :] if stable.ndim == 1 else stable
     names = trajectory.crn.output_names
+    if output_labels is not None and len(output_labels) == len(names):
+        names = tuple(f"{name} ({label})" for name, label in zip(names, output_labels, strict=True))
     times = trajectory.times
     shown = slice(1, None) if log_time and times[0] <= 0 else slice(None)
     figure, axes = _figure(len(rows))

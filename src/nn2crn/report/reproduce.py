@@ -463,6 +463,7 @@ def experiment_files(result: ExperimentResult, folder: Path, *, sbml: bool = Tru
         plot_trajectories(
             result.ode.trajectory, folder / name, stable=stable, rows=list(range(len(result.plot_rows))),
             log_time=True, title=f"{key}: compiled CRN outputs (mass action), stable values dashed",
+            output_labels=result.network.output_names,
         )  # fmt: skip
         blocks.append(doc.Figure(
             name,
