@@ -44,10 +44,6 @@ def test_demo_rejects_train_with_model(run_cli, tmp_path):
 
 
 def test_demo_with_no_arguments_uses_the_shipped_model(run_cli, tmp_path, monkeypatch):
-    from nn2crn.nn import shipped_model_names
-
-    if "iris-4-8-3-binary" not in shipped_model_names():
-        pytest.skip("the shipped iris model is not installed yet")
     monkeypatch.chdir(tmp_path)
     code, stdout, stderr = run_cli("demo")
     assert code == 0, stderr

@@ -131,10 +131,6 @@ def test_train_flag_trains_with_the_recorded_settings(monkeypatch):
 
 
 def test_real_shipped_iris_model(tmp_path):
-    from nn2crn.nn import shipped_model_names
-
-    if "iris-4-8-3-binary" not in shipped_model_names():
-        pytest.skip("the shipped iris model is not installed yet")
     result = reproduce_module.reproduce(["iris"], tmp_path / "out", ode_examples=150)
     (iris,) = result.results
     assert iris.exact_agreement == (150, 150) and iris.exact_max_abs < 1e-9
