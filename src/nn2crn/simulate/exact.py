@@ -87,8 +87,7 @@ def _mirror_group(crn: CRN, rows: np.ndarray, products: sp.csr_array) -> _Group 
     if len(positive) * 2 != len(rows) or min(negative, default=0) < 0:
         return None
     touched = np.unique(products.indices)
-    names = [species[c] for c in touched]
-    representatives = [c for c, name in zip(touched, names, strict=True) if name.endswith("p")]
+    representatives = [c for c in touched if species[c].endswith("p")]
     partners = [index.get(_rail_partner(species[c]) or "", -1) for c in representatives]
     if min(partners, default=0) < 0 or len(set(representatives) | set(partners)) != 2 * len(representatives):
         return None
@@ -123,6 +122,10 @@ class ExactPlan:
     # Species that may be nonzero after firing: all but those emptied by a
     # unimolecular group. Zeroing just these makes a buffer reusable.
     residual_rows: np.ndarray
+    # Outputs read only a few species: their rows and the matching columns of
+    # the output matrix, shape (n_outputs, n_output_species).
+    output_rows: np.ndarray | slice
+    output_weights: np.ndarray
 
     def fire(self, states: np.ndarray, *, integer: bool = False) -> np.ndarray:
         """Fire every reaction to completion from `states` (n_batch, n_species).
@@ -217,7 +220,14 @@ def plan_exact(crn: CRN) -> ExactPlan:
     for group in groups:
         if group.kind in ("single", "mirror"):
             emptied[group.reactant_columns[:, 0]] = True
-    return ExactPlan(crn, tuple(groups), np.flatnonzero(~emptied))
+    output_columns = np.flatnonzero(np.any(crn.output_matrix != 0, axis=0))
+    return ExactPlan(
+        crn,
+        tuple(groups),
+        np.flatnonzero(~emptied),
+        _as_index(output_columns),
+        np.ascontiguousarray(crn.output_matrix[:, output_columns]),
+    )
 
 
 # Batches are processed in chunks: the working set stays in cache and freed
@@ -295,13 +305,9 @@ def stable_outputs(crn: CRN, input_values: object = None, *, plan: ExactPlan | N
         for start in starts[worker::n_workers]:
             amounts = crn._load_species_major(values[start : start + _CHUNK], out=buffer, zeroed=True)
             amounts = plan.fire_species_major(amounts)
-            outputs[start : start + _CHUNK] = (output_matrix @ amounts[output_rows]).T
+            outputs[start : start + _CHUNK] = (plan.output_weights @ amounts[plan.output_rows]).T
             amounts[plan.residual_rows] = 0.0
 
-    # Outputs read only a few species: multiply just those rows.
-    output_columns = np.flatnonzero(np.any(crn.output_matrix != 0, axis=0))
-    output_matrix = np.ascontiguousarray(crn.output_matrix[:, output_columns])
-    output_rows = _as_index(output_columns)
     n_workers = max(1, min(len(starts), os.cpu_count() or 1, _MAX_WORKERS))
     with _single_threaded_blas():
         if n_workers == 1:
