@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -53,3 +56,24 @@ def as_batch(
             f"{what}: row {row}, {name} is {float(array[row, column])}; every value must be a finite number"
         )
     return array
+
+
+def read_text_file(
+    path: str | os.PathLike[str],
+    make_error: Callable[[str], Exception],
+    *,
+    missing_hint: str,
+    unreadable: str = "cannot read",
+    encoding: str = "utf-8",
+) -> str:
+    """Text of a user's file; a missing or unreadable file raises ``make_error(message)``.
+
+    The message reads ``no such file; {missing_hint}`` or ``{unreadable} ({reason})``;
+    `make_error` adds the file name in its error type's own way.
+    """
+    try:
+        return Path(path).read_text(encoding=encoding)
+    except FileNotFoundError:
+        raise make_error(f"no such file; {missing_hint}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise make_error(f"{unreadable} ({error})") from None

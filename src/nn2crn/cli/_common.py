@@ -8,7 +8,7 @@ import io
 import math
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +17,7 @@ import click
 import numpy as np
 
 from .._errors import InputDataError, NN2CRNError
+from .._validation import read_text_file
 
 if TYPE_CHECKING:
     from ..crn import CRN
@@ -50,12 +51,12 @@ def read_inputs_csv(path: str | os.PathLike[str], *name_sets: Sequence[str]) -> 
     be a finite number. Errors name ``file:line`` and the column.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputDataError(f"{path}: no such file; give a CSV whose header names the inputs") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputDataError(f"{path}: cannot read ({error})") from None
+    text = read_text_file(
+        path,
+        lambda message: InputDataError(f"{path}: {message}"),
+        missing_hint="give a CSV whose header names the inputs",
+        encoding="utf-8-sig",
+    )
     rows = list(csv.reader(io.StringIO(text)))
     while rows and not any(cell.strip() for cell in rows[-1]):
         rows.pop()
@@ -205,6 +206,24 @@ def parse_floats(text: str, option: str) -> list[float]:
             raise InputDataError(f"{option}: {piece.strip()} is not a finite number")
         values.append(value)
     return values
+
+
+def positive_floats_option(noun: str, example: str) -> Callable[[click.Context, click.Parameter, str], list[float]]:
+    """A click callback parsing a comma-separated list of finite numbers > 0, e.g. ``1,10,100``."""
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str) -> list[float]:
+        numbers = []
+        for piece in value.split(","):
+            try:
+                number = float(piece)
+            except ValueError:
+                raise click.BadParameter(f"{piece.strip()!r} is not a number; give e.g. {example}") from None
+            if not (math.isfinite(number) and number > 0):
+                raise click.BadParameter(f"{noun} must be finite numbers > 0, got {piece.strip()}")
+            numbers.append(number)
+        return numbers
+
+    return parse
 
 
 def echo_err(message: str) -> None:

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import click
 
+from ._common import positive_floats_option
 from .simulate_cmd import RATE_LAWS, check_positive, check_rtol, progress_bar
 
-
-def _parse_factors(ctx: click.Context, param: click.Parameter, value: str) -> list[float]:
-    import math
-
-    factors = []
-    for piece in value.split(","):
-        try:
-            factor = float(piece)
-        except ValueError:
-            raise click.BadParameter(f"{piece.strip()!r} is not a number; give e.g. 1,10,100") from None
-        if not (math.isfinite(factor) and factor > 0):
-            raise click.BadParameter(f"factors must be finite numbers > 0, got {piece.strip()}")
-        factors.append(factor)
-    return factors
+_factors_list = positive_floats_option("factors", "1,10,100")
 
 
 @click.command("robustness")
@@ -42,7 +30,7 @@ def _parse_factors(ctx: click.Context, param: click.Parameter, value: str) -> li
 @click.option("--rate-law", type=click.Choice(RATE_LAWS), default="mass-action", show_default=True)
 @click.option("--rtol", type=float, default=1e-6, show_default=True, callback=check_rtol)
 @click.option("--atol", type=float, default=1e-9, show_default=True, callback=check_positive)
-@click.option("--factors", default="1,10,100", show_default=True, callback=_parse_factors,
+@click.option("--factors", default="1,10,100", show_default=True, callback=_factors_list,
               help="ReLU-rate multipliers for the speed-up table.")
 @click.option("--epsilon", type=float, default=0.01, show_default=True, callback=check_positive,
               help="Absolute tolerance of the settling time in the speed-up table.")

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import click
 
+from ._common import positive_floats_option
 from .simulate_cmd import check_positive, progress_bar
 
-
-def _parse_volumes(ctx: click.Context, param: click.Parameter, value: str) -> list[float]:
-    volumes = []
-    for piece in value.split(","):
-        try:
-            volume = float(piece)
-        except ValueError:
-            raise click.BadParameter(f"{piece.strip()!r} is not a number; give e.g. 1,10,100,1000") from None
-        if not (math.isfinite(volume) and volume > 0):
-            raise click.BadParameter(f"volumes must be finite numbers > 0, got {piece.strip()}")
-        volumes.append(volume)
-    return volumes
+_volumes_list = positive_floats_option("volumes", "1,10,100,1000")
 
 
 @click.command("ssa-study")
@@ -34,7 +22,7 @@ def _parse_volumes(ctx: click.Context, param: click.Parameter, value: str) -> li
               "needs --model for the input transform.")
 @click.option("--split", type=click.Choice(["train", "val", "test", "all"]), default="test", show_default=True,
               help="With --dataset: which examples.")
-@click.option("--volumes", default="1,10,100,1000", show_default=True, callback=_parse_volumes,
+@click.option("--volumes", default="1,10,100,1000", show_default=True, callback=_volumes_list,
               help="Volumes V (molecules per unit amount), comma-separated.")
 @click.option("--runs", type=click.IntRange(min=1), default=10, show_default=True,
               help="SSA runs per input row and volume.")

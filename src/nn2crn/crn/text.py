@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._errors import CRNFormatError, CRNStructureError
+from .._validation import read_text_file
 from .crn import CRN, Reaction, Signal, Terms, format_terms
 
 _TOKEN = re.compile(
@@ -268,14 +269,14 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
 
 def read_crn(path: str | os.PathLike[str]) -> CRN:
     """Read a `.crn` file. Missing or unreadable files raise :class:`CRNFormatError`."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CRNFormatError("no such file; give the path of a .crn file", source=str(path)) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CRNFormatError(f"cannot read file ({error})", source=str(path)) from None
-    return parse_crn(text, source=str(path))
+    source = str(path)
+    text = read_text_file(
+        path,
+        lambda message: CRNFormatError(message, source=source),
+        missing_hint="give the path of a .crn file",
+        unreadable="cannot read file",
+    )
+    return parse_crn(text, source=source)
 
 
 def format_number(value: float) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .._errors import ModelFileError
-from .._validation import as_batch
+from .._validation import as_batch, read_text_file
 
 FORMAT_NAME = "nn2crn.network"
 FORMAT_VERSION = 1
@@ -373,12 +373,12 @@ def network_from_dict(data: object, source: str = "model") -> Network:
 def load_network(path: str | os.PathLike[str]) -> Network:
     """Read and validate a model JSON file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such file; give the path of a model JSON file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"{path}: cannot read model file ({error})") from None
+    text = read_text_file(
+        path,
+        lambda message: ModelFileError(f"{path}: {message}"),
+        missing_hint="give the path of a model JSON file",
+        unreadable="cannot read model file",
+    )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
