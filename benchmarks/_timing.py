@@ -29,7 +29,11 @@ def machine_line() -> str:
 
 
 def time_side_by_side(
-    candidates: dict[str, Callable[[], object]], *, repeats: int = 7, warmup: int = 2, statistic: str = "median"
+    candidates: dict[str, Callable[[], object]],
+    *,
+    repeats: int = 7,
+    warmup: int = 2,
+    statistic: str = "median",
 ) -> dict[str, float]:
     """Wall time of each callable (median or min over `repeats`).
 

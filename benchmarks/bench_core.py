@@ -37,7 +37,9 @@ def main() -> None:
     expected = network.forward(inputs)
     for name, crn in (("compiled", compiled), ("reduced", reduced)):
         error = np.abs(stable_outputs(crn, inputs, plan=plans[name]) - expected).max()
-        print(f"{name:9s} CRN: {crn.n_species} species, {crn.n_reactions} reactions, max |CRN - NN| = {error:.2g}")
+        print(
+            f"{name:9s} CRN: {crn.n_species} species, {crn.n_reactions} reactions, max |CRN - NN| = {error:.2g}"
+        )
 
     candidates = {
         "numpy forward": lambda: network.forward(inputs),
@@ -69,9 +71,13 @@ def main() -> None:
     report = check_crn(small)
     print("\nCompile + reduce 784-256-256-256-10 binary (best of 3):")
     print(f"  compile {compile_time:.2f} s ({crn.n_species} species, {crn.n_reactions} reactions)")
-    print(f"  reduce  {reduce_time:.2f} s ({small.n_species} species, {small.n_reactions} reactions, "
-          f"{report.product_terms} product terms, largest coefficient {report.max_coefficient})")
-    print(f"  total   {compile_time + reduce_time:.2f} s   goal < 2 s   ratio vs goal {(compile_time + reduce_time) / 2:.2f}")
+    print(
+        f"  reduce  {reduce_time:.2f} s ({small.n_species} species, {small.n_reactions} reactions, "
+        f"{report.product_terms} product terms, largest coefficient {report.max_coefficient})"
+    )
+    print(
+        f"  total   {compile_time + reduce_time:.2f} s   goal < 2 s   ratio vs goal {(compile_time + reduce_time) / 2:.2f}"
+    )
     print(machine_line())
 
 

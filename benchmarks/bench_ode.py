@@ -165,7 +165,14 @@ def roadrunner_run(
 def simulate(crn: CRN, inputs: np.ndarray, n_threads: int | None) -> tuple[Clock, object]:
     with Clock() as clock:
         trajectory = simulate_ode(
-            crn, inputs, t_end=T_END, n_points=N_POINTS, rtol=RTOL, atol=ATOL, store="outputs", n_threads=n_threads
+            crn,
+            inputs,
+            t_end=T_END,
+            n_points=N_POINTS,
+            rtol=RTOL,
+            atol=ATOL,
+            store="outputs",
+            n_threads=n_threads,
         )
     return clock, trajectory
 
@@ -208,13 +215,17 @@ def bench(name: str, crn: CRN, inputs: np.ndarray, sample: int, skip_roadrunner:
         f"(ratio {lsoda_total / ours.wall:.0f}x wall, {lsoda_cpu / ours.cpu:.0f}x CPU)"
     )
     delta = np.abs(outputs[:sample] - lsoda_outputs)
-    print(f"  max |nn2crn - LSODA| outputs: {delta[:, -1].max():.2e} at t_end, {delta.max():.2e} over all times")
+    print(
+        f"  max |nn2crn - LSODA| outputs: {delta[:, -1].max():.2e} at t_end, {delta.max():.2e} over all times"
+    )
 
     if skip_roadrunner:
         print(f"RESULT {name}: {lsoda_total / ours.wall:.0f}x vs LSODA measured here (goal >= 100x)")
         return
     n_reference = min(5, sample)
-    load_wall, load_cpu, loop_wall, loop_cpu, rr_outputs, reference = roadrunner_run(crn, x0, len(times), n_reference)
+    load_wall, load_cpu, loop_wall, loop_cpu, rr_outputs, reference = roadrunner_run(
+        crn, x0, len(times), n_reference
+    )
     rr_total = load_wall + loop_wall / sample * n
     rr_cpu = load_cpu + loop_cpu / sample * n
     print(
@@ -226,7 +237,9 @@ def bench(name: str, crn: CRN, inputs: np.ndarray, sample: int, skip_roadrunner:
         f"  max |nn2crn - roadrunner| outputs: {delta[:, -1].max():.2e} at t_end, {delta.max():.2e} over all "
         f"times (goal <= 1e-5); |roadrunner - LSODA| over all times: {np.abs(rr_outputs - lsoda_outputs).max():.2e}"
     )
-    print(f"  error against roadrunner at rtol 1e-10, atol 1e-14 ({n_reference} inputs; at t_end / over all times):")
+    print(
+        f"  error against roadrunner at rtol 1e-10, atol 1e-14 ({n_reference} inputs; at t_end / over all times):"
+    )
     for label, values in (("nn2crn", outputs), ("roadrunner", rr_outputs), ("LSODA", lsoda_outputs)):
         error = np.abs(values[:n_reference] - reference)
         print(f"    {label:11s} {error[:, -1].max():.2e} / {error.max():.2e}")
@@ -240,13 +253,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-inputs", type=int, default=1000)
     parser.add_argument("--sample", type=int, default=20, help="inputs timed for each anchor (scaled up)")
-    parser.add_argument("--skip-roadrunner", action="store_true", help="skip the ~1 min roadrunner model load")
+    parser.add_argument(
+        "--skip-roadrunner", action="store_true", help="skip the ~1 min roadrunner model load"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     raw, standardized = mnist_inputs(args.n_inputs, rng)
     print(machine_line())
     print(f"load average at start: {os.getloadavg()[0]:.2f} (other processes slow every timing alike)")
-    networks = [("random ternary 196-64-10", random_ternary_network((196, 64, 10), rng=np.random.default_rng(0)))]
+    networks = [
+        ("random ternary 196-64-10", random_ternary_network((196, 64, 10), rng=np.random.default_rng(0)))
+    ]
     if MODEL.exists():
         networks.append((f"shipped {MODEL.name}", load_network(MODEL)))
     for name, network in networks:

@@ -120,7 +120,10 @@ class RebopRunner:
         result = self.model.run(init, T_END, N_SAMPLES - 1, rng=seed, sparse=sparse)
         elapsed = time.perf_counter() - start
         final = np.array(
-            [result[name].values[-1] if name in result else counts[i] for i, name in enumerate(self.crn.species)],
+            [
+                result[name].values[-1] if name in result else counts[i]
+                for i, name in enumerate(self.crn.species)
+            ],
             dtype=np.float64,
         )
         firings = self.pinv @ (final - counts)
@@ -159,7 +162,9 @@ def bench_nn2crn(case: Case, *, batched: bool, threads: int) -> tuple[float, int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="skip rebop's default mode on the MNIST-sized CRN")
+    parser.add_argument(
+        "--quick", action="store_true", help="skip rebop's default mode on the MNIST-sized CRN"
+    )
     parser.add_argument("--virus-inputs", type=int, default=20)
     parser.add_argument("--mnist-inputs", type=int, default=4)
     args = parser.parse_args()
@@ -174,8 +179,10 @@ def main() -> None:
 
     summary = []
     for case in cases:
-        print(f"\n== {case.name}: {case.crn.n_species} species, {case.crn.n_reactions} reactions, t_end {T_END:g} "
-              f"({case.source}) ==")
+        print(
+            f"\n== {case.name}: {case.crn.n_species} species, {case.crn.n_reactions} reactions, t_end {T_END:g} "
+            f"({case.source}) =="
+        )
         rows: dict[str, tuple[float, int, int]] = {}
         mnist = case.crn.n_species > 200
         if not (mnist and args.quick):
@@ -192,17 +199,26 @@ def main() -> None:
         )
         for name, (seconds, events, n) in rows.items():
             rate = events / seconds
-            print(f"  {name:28s} {seconds / n * 1e3:9.2f} ms/input  {events / n:9.0f} events/input  "
-                  f"{rate / 1e6:6.2f} M events/s  x{rate / best_rebop:5.2f} vs best rebop (events/s), "
-                  f"x{best_rebop_input / (seconds / n):6.2f} (time/input)")
+            print(
+                f"  {name:28s} {seconds / n * 1e3:9.2f} ms/input  {events / n:9.0f} events/input  "
+                f"{rate / 1e6:6.2f} M events/s  x{rate / best_rebop:5.2f} vs best rebop (events/s), "
+                f"x{best_rebop_input / (seconds / n):6.2f} (time/input)"
+            )
         ours = rows["nn2crn per input, 1 thread"]
-        summary.append((case.name, (ours[1] / ours[0]) / best_rebop,
-                        best_rebop_input / (rows["nn2crn batch, 2 threads"][0] / len(case.inputs))))
+        summary.append(
+            (
+                case.name,
+                (ours[1] / ours[0]) / best_rebop,
+                best_rebop_input / (rows["nn2crn batch, 2 threads"][0] / len(case.inputs)),
+            )
+        )
 
     print("\nSummary (ratios > 1 mean nn2crn is faster than the best rebop mode):")
     for name, events_ratio, batch_ratio in summary:
-        print(f"  {name:22s} events/s, 1 thread, per-input calls: x{events_ratio:5.2f}   "
-              f"time per input, batch on 2 threads: x{batch_ratio:6.2f}")
+        print(
+            f"  {name:22s} events/s, 1 thread, per-input calls: x{events_ratio:5.2f}   "
+            f"time per input, batch on 2 threads: x{batch_ratio:6.2f}"
+        )
     print(f"rebop {rebop.__version__}, numba {numba.__version__}")
     print(machine_line())
 

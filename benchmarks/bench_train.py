@@ -42,8 +42,10 @@ def main() -> None:
     import torch
 
     train_network(load_dataset("iris"), TrainConfig(epochs=3))  # warm-up
-    print(f"{'model':26s} {'split':5s} {'accuracy':>17s} {'goal':>6s} {'authors':>30s} "
-          f"{'time':>8s} {'goal':>6s} {'ratio':>6s}  same as shipped")
+    print(
+        f"{'model':26s} {'split':5s} {'accuracy':>17s} {'goal':>6s} {'authors':>30s} "
+        f"{'time':>8s} {'goal':>6s} {'ratio':>6s}  same as shipped"
+    )
     for recipe in RECIPES:
         if args.only and recipe.name not in args.only:
             continue
@@ -61,8 +63,10 @@ def main() -> None:
             f"{seconds / recipe.seconds_goal:6.2f}  {same}  {verdict}"
         )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(machine_line() + f", torch {torch.__version__} ({torch.get_num_threads()} threads; training uses 1), "
-          f"load average {load:.1f}")
+    print(
+        machine_line() + f", torch {torch.__version__} ({torch.get_num_threads()} threads; training uses 1), "
+        f"load average {load:.1f}"
+    )
 
 
 if __name__ == "__main__":

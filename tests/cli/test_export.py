@@ -32,7 +32,9 @@ def sbml_amounts(xml: str, species) -> np.ndarray:
 def test_sbml_to_file_with_a_chosen_row(run_cli, files, tmp_path):
     crn, crn_path, inputs, x = files
     out = tmp_path / "net.xml"
-    code, stdout, stderr = run_cli("export", crn_path, "--to", "sbml", "--inputs", inputs, "--inputs-row", 1, "-o", out)
+    code, stdout, stderr = run_cli(
+        "export", crn_path, "--to", "sbml", "--inputs", inputs, "--inputs-row", 1, "-o", out
+    )
     assert code == 0, stderr
     assert stdout == "" and "wrote" in stderr
     xml = out.read_text()

@@ -24,8 +24,23 @@ def test_tables_and_plot(run_cli, files, tmp_path):
     crn_path, inputs = files
     plot = tmp_path / "rob.svg"
     code, stdout, stderr = run_cli(
-        "robustness", crn_path, "--inputs", inputs, "--rate-sets", 2, "--seed", 3, "--t-end", 500,
-        "--factors", "1,100", "--speedup-t-end", 100, "--plot", plot, "-q",
+        "robustness",
+        crn_path,
+        "--inputs",
+        inputs,
+        "--rate-sets",
+        2,
+        "--seed",
+        3,
+        "--t-end",
+        500,
+        "--factors",
+        "1,100",
+        "--speedup-t-end",
+        100,
+        "--plot",
+        plot,
+        "-q",
     )
     assert code == 0, stderr
     lines = stdout.splitlines()
@@ -34,7 +49,7 @@ def test_tables_and_plot(run_cli, files, tmp_path):
     assert [row[0] for row in rows] == ["as", "random:3:0.1:10", "random:4:0.1:10"]
     assert all(row[-1] == "4/4" for row in rows)
     assert all(float(row[-3]) < 0.05 for row in rows)  # max |dy| at t_end
-    speedup = stdout[stdout.index("ReLU-rate speed-up"):].splitlines()
+    speedup = stdout[stdout.index("ReLU-rate speed-up") :].splitlines()
     assert [line.split()[0] for line in speedup[2:]] == ["1", "100"]
     medians = [float(line.split()[1]) for line in speedup[2:]]
     assert medians[1] < medians[0]
@@ -45,8 +60,18 @@ def test_tables_and_plot(run_cli, files, tmp_path):
 def test_rates_range_shorthand(run_cli, files):
     crn_path, inputs = files
     code, stdout, stderr = run_cli(
-        "robustness", crn_path, "--inputs", inputs, "--rate-sets", 1, "--rates-range", "0.5:2",
-        "--t-end", 50, "--no-speedup", "-q",
+        "robustness",
+        crn_path,
+        "--inputs",
+        inputs,
+        "--rate-sets",
+        1,
+        "--rates-range",
+        "0.5:2",
+        "--t-end",
+        50,
+        "--no-speedup",
+        "-q",
     )
     assert code == 0, stderr
     assert "random:0:0.5:2" in stdout
@@ -58,7 +83,9 @@ def test_crn_without_relu_reactions_skips_the_speedup(run_cli, tmp_path):
     crn_path = tmp_path / "decay.crn"
     write_crn(crn, crn_path)
     inputs = write_inputs_csv(tmp_path / "a.csv", ["a"], np.array([[1.0], [2.0]]))
-    code, stdout, stderr = run_cli("robustness", crn_path, "--inputs", inputs, "--rate-sets", 2, "--t-end", 100, "-q")
+    code, stdout, stderr = run_cli(
+        "robustness", crn_path, "--inputs", inputs, "--rate-sets", 2, "--t-end", 100, "-q"
+    )
     assert code == 0, stderr
     assert "2/2" in stdout
     assert "no ReLU-rate speed-up table" in stderr

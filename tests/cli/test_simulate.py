@@ -35,7 +35,9 @@ def read_table(text: str) -> tuple[list[str], np.ndarray]:
 def test_ode_csv_has_one_line_per_row_and_time_and_approaches_stable(run_cli, files, tmp_path):
     crn, crn_path, inputs, x, _ = files
     out = tmp_path / "traj.csv"
-    code, stdout, stderr = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 400, "--points", 11, "-o", out)
+    code, stdout, stderr = run_cli(
+        "simulate", crn_path, "--inputs", inputs, "--t-end", 400, "--points", 11, "-o", out
+    )
     assert code == 0, stderr
     assert stdout == ""
     header, table = read_table(out.read_text())
@@ -46,13 +48,17 @@ def test_ode_csv_has_one_line_per_row_and_time_and_approaches_stable(run_cli, fi
     final = table[table[:, 1] == 400][:, 2:]
     stable = stable_outputs(crn, x)
     assert np.abs(final - stable).max() < 0.02  # the 1/t annihilation tail, not yet exact at t = 400
-    np.testing.assert_allclose(table[table[:, 1] == 0][:, 2:], crn.read_outputs(crn.initial_state(x)), atol=1e-12)
+    np.testing.assert_allclose(
+        table[table[:, 1] == 0][:, 2:], crn.read_outputs(crn.initial_state(x)), atol=1e-12
+    )
     assert "argmax agrees on 3/3 rows" in stderr
 
 
 def test_species_columns_add_up_to_the_outputs(run_cli, files):
     crn, crn_path, inputs, _, _ = files
-    code, stdout, stderr = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 5, "--points", 4, "--species", "-q")
+    code, stdout, stderr = run_cli(
+        "simulate", crn_path, "--inputs", inputs, "--t-end", 5, "--points", 4, "--species", "-q"
+    )
     assert code == 0, stderr
     assert stderr == ""  # --quiet: no summary
     header, table = read_table(stdout)
@@ -65,7 +71,17 @@ def test_rates_option_changes_the_kinetics_but_not_the_answer(run_cli, files):
     _, crn_path, inputs, _, _ = files
     _, base, _ = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 2, "--points", 3, "-q")
     code, fast, stderr = run_cli(
-        "simulate", crn_path, "--inputs", inputs, "--t-end", 2, "--points", 3, "--rates", "random:1:0.1:10", "-q"
+        "simulate",
+        crn_path,
+        "--inputs",
+        inputs,
+        "--t-end",
+        2,
+        "--points",
+        3,
+        "--rates",
+        "random:1:0.1:10",
+        "-q",
     )
     assert code == 0, stderr
     assert read_table(base)[1].shape == read_table(fast)[1].shape
@@ -80,7 +96,9 @@ def test_model_option_applies_the_input_transform(run_cli, files, tmp_path):
     raw = x * transform.scale + transform.mean
     raw_csv = write_inputs_csv(tmp_path / "raw.csv", list(network.input_names), raw)
     args = ("--t-end", 300, "--points", 2, "-q")
-    _, direct, _ = run_cli("simulate", crn_path, "--inputs", write_inputs_csv(tmp_path / "n.csv", ["x0", "x1", "x2"], x), *args)
+    _, direct, _ = run_cli(
+        "simulate", crn_path, "--inputs", write_inputs_csv(tmp_path / "n.csv", ["x0", "x1", "x2"], x), *args
+    )
     code, via_model, stderr = run_cli("simulate", crn_path, "--inputs", raw_csv, "--model", model, *args)
     assert code == 0, stderr
     np.testing.assert_allclose(read_table(via_model)[1], read_table(direct)[1], rtol=1e-9, atol=1e-12)
@@ -88,8 +106,25 @@ def test_model_option_applies_the_input_transform(run_cli, files, tmp_path):
 
 def test_ssa_csv_has_runs_and_is_reproducible(run_cli, files):
     crn, crn_path, inputs, x, _ = files
-    args = ("simulate", crn_path, "--inputs", inputs, "--method", "ssa", "--volume", 50, "--runs", 2,
-            "--seed", 4, "--t-end", 30, "--points", 3, "-q")
+    args = (
+        "simulate",
+        crn_path,
+        "--inputs",
+        inputs,
+        "--method",
+        "ssa",
+        "--volume",
+        50,
+        "--runs",
+        2,
+        "--seed",
+        4,
+        "--t-end",
+        30,
+        "--points",
+        3,
+        "-q",
+    )
     code, first, stderr = run_cli(*args)
     assert code == 0, stderr
     header, table = read_table(first)
@@ -106,8 +141,20 @@ def test_ssa_csv_has_runs_and_is_reproducible(run_cli, files):
 def test_plot_is_written(run_cli, files, tmp_path):
     _, crn_path, inputs, _, _ = files
     plot = tmp_path / "traj.png"
-    code, _, stderr = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 20, "--plot", plot,
-                              "--plot-rows", "0,2", "-o", tmp_path / "t.csv")
+    code, _, stderr = run_cli(
+        "simulate",
+        crn_path,
+        "--inputs",
+        inputs,
+        "--t-end",
+        20,
+        "--plot",
+        plot,
+        "--plot-rows",
+        "0,2",
+        "-o",
+        tmp_path / "t.csv",
+    )
     assert code == 0, stderr
     assert plot.read_bytes().startswith(b"\x89PNG") and plot.stat().st_size > 10_000
 
@@ -136,7 +183,9 @@ def test_plot_is_written(run_cli, files, tmp_path):
 def test_bad_values_exit_2_with_a_clear_message(run_cli, files, tmp_path, args, message):
     _, crn_path, inputs, _, _ = files
     args = [str(tmp_path / "p.png") if a == "PLOT" else a for a in args]
-    code, stdout, stderr = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", "1", "--points", "2", *args)
+    code, stdout, stderr = run_cli(
+        "simulate", crn_path, "--inputs", inputs, "--t-end", "1", "--points", "2", *args
+    )
     assert code == 2
     assert message in stderr
     assert "Traceback" not in stderr
@@ -157,8 +206,21 @@ def test_missing_inputs_and_overwriting_inputs_are_refused(run_cli, files):
 def test_convergence_summary_plot_and_log_time(run_cli, files, tmp_path):
     _, crn_path, inputs, _, _ = files
     conv = tmp_path / "conv.svg"
-    code, stdout, stderr = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 100, "--points", 9,
-                                   "--log-time", "--convergence-plot", conv, "--epsilon", "0.05")
+    code, stdout, stderr = run_cli(
+        "simulate",
+        crn_path,
+        "--inputs",
+        inputs,
+        "--t-end",
+        100,
+        "--points",
+        9,
+        "--log-time",
+        "--convergence-plot",
+        conv,
+        "--epsilon",
+        "0.05",
+    )
     assert code == 0, stderr
     times = read_table(stdout)[1][:9, 1]
     np.testing.assert_allclose(times, [0.0, *np.geomspace(0.01, 100.0, 8)])
@@ -179,21 +241,34 @@ def test_convergence_plot_needs_exact_stable_outputs(run_cli, tmp_path):
     assert code == 0, stderr
     assert "no exact stable outputs" in stderr
     assert float(stdout.splitlines()[-1].split(",")[-1]) == pytest.approx(1.1, rel=1e-6)
-    code, _, stderr = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 50,
-                              "--convergence-plot", tmp_path / "c.png")
+    code, _, stderr = run_cli(
+        "simulate", crn_path, "--inputs", inputs, "--t-end", 50, "--convergence-plot", tmp_path / "c.png"
+    )
     assert code == 2 and "needs the exact stable outputs" in stderr
 
 
 def test_saturating_rate_law_reaches_the_same_answer(run_cli, files):
     crn, crn_path, inputs, x, _ = files
-    code, stdout, stderr = run_cli("simulate", crn_path, "--inputs", inputs, "--rate-law", "saturating",
-                                   "--t-end", 5000, "--points", 3)
+    code, stdout, stderr = run_cli(
+        "simulate", crn_path, "--inputs", inputs, "--rate-law", "saturating", "--t-end", 5000, "--points", 3
+    )
     assert code == 0, stderr
     final = read_table(stdout)[1][2::3, 2:]
     stable = stable_outputs(crn, x)
     assert np.abs(final - stable).max() < 0.05
     assert "argmax agrees on 3/3 rows" in stderr
     _, mass_action, _ = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 5, "--points", 3, "-q")
-    _, saturating, _ = run_cli("simulate", crn_path, "--inputs", inputs, "--t-end", 5, "--points", 3, "-q",
-                               "--rate-law", "saturating")
+    _, saturating, _ = run_cli(
+        "simulate",
+        crn_path,
+        "--inputs",
+        inputs,
+        "--t-end",
+        5,
+        "--points",
+        3,
+        "-q",
+        "--rate-law",
+        "saturating",
+    )
     assert not np.allclose(read_table(mass_action)[1], read_table(saturating)[1])

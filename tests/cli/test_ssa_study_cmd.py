@@ -33,8 +33,26 @@ def test_table_csv_and_plot(run_cli, files, tmp_path):
     crn_path, inputs, model = files
     table, figure = tmp_path / "study.csv", tmp_path / "study.png"
     code, stdout, stderr = run_cli(
-        "ssa-study", crn_path, "--inputs", inputs, "--model", model, "--volumes", "1,10,100", "--runs", 2,
-        "--t-end", 20, "--seed", 4, "-o", table, "--plot", figure, "--threads", 1,
+        "ssa-study",
+        crn_path,
+        "--inputs",
+        inputs,
+        "--model",
+        model,
+        "--volumes",
+        "1,10,100",
+        "--runs",
+        2,
+        "--t-end",
+        20,
+        "--seed",
+        4,
+        "-o",
+        table,
+        "--plot",
+        figure,
+        "--threads",
+        1,
     )
     assert code == 0, stderr
     assert "accuracy versus volume" in stdout and "rounding: agrees" in stdout and "accuracy" in stdout
@@ -82,8 +100,22 @@ def test_dataset_split_with_model(run_cli, tmp_path):
     save_network(network, model)
     write_crn(compile_network(network), crn_path)
     code, stdout, stderr = run_cli(
-        "ssa-study", crn_path, "--model", model, "--dataset", "iris", "--split", "test", "--volumes", "20",
-        "--runs", 1, "--t-end", 5, "-o", table,
+        "ssa-study",
+        crn_path,
+        "--model",
+        model,
+        "--dataset",
+        "iris",
+        "--split",
+        "test",
+        "--volumes",
+        "20",
+        "--runs",
+        1,
+        "--t-end",
+        5,
+        "-o",
+        table,
     )
     assert code == 0, stderr
     with open(table, newline="") as handle:
@@ -105,7 +137,17 @@ def test_dataset_needs_a_model_and_excludes_inputs(run_cli, files):
 def test_markdown_table(run_cli, files):
     crn_path, inputs, model = files
     code, stdout, stderr = run_cli(
-        "ssa-study", crn_path, "--inputs", inputs, "--model", model, "--volumes", "3,30", "--runs", 1, "--markdown"
+        "ssa-study",
+        crn_path,
+        "--inputs",
+        inputs,
+        "--model",
+        model,
+        "--volumes",
+        "3,30",
+        "--runs",
+        1,
+        "--markdown",
     )
     assert code == 0, stderr
     lines = stdout.splitlines()

@@ -14,8 +14,22 @@ from nn2crn.nn import load_network
 def test_train_writes_a_model_and_prints_the_table(run_cli, tmp_path):
     pytest.importorskip("torch")
     output = tmp_path / "iris.json"
-    code, out, err = run_cli("train", "iris", "--hidden", "4", "--hidden", "3", "--weights", "ternary",
-                             "--epochs", "3", "--seed", "5", "-o", output)
+    code, out, err = run_cli(
+        "train",
+        "iris",
+        "--hidden",
+        "4",
+        "--hidden",
+        "3",
+        "--weights",
+        "ternary",
+        "--epochs",
+        "3",
+        "--seed",
+        "5",
+        "-o",
+        output,
+    )
     assert code == 0, err
     network = load_network(output)
     assert network.widths == (4, 4, 3, 3)
@@ -36,11 +50,24 @@ def test_train_writes_a_model_and_prints_the_table(run_cli, tmp_path):
 def test_train_on_a_csv_file(run_cli, tmp_path):
     pytest.importorskip("torch")
     rng = np.random.default_rng(0)
-    rows = ["a,b,kind"] + [f"{x:.3f},{y:.3f},{'hi' if x + y > 0 else 'lo'}" for x, y in rng.normal(size=(60, 2))]
+    rows = ["a,b,kind"] + [
+        f"{x:.3f},{y:.3f},{'hi' if x + y > 0 else 'lo'}" for x, y in rng.normal(size=(60, 2))
+    ]
     data = tmp_path / "points.csv"
     data.write_text("\n".join(rows) + "\n")
-    code, _, err = run_cli("train", data, "--label", "kind", "--hidden", "3", "--epochs", "2", "-q",
-                           "-o", tmp_path / "points.json")
+    code, _, err = run_cli(
+        "train",
+        data,
+        "--label",
+        "kind",
+        "--hidden",
+        "3",
+        "--epochs",
+        "2",
+        "-q",
+        "-o",
+        tmp_path / "points.json",
+    )
     assert code == 0, err
     network = load_network(tmp_path / "points.json")
     assert network.input_names == ("a", "b") and network.output_names == ("hi", "lo")
@@ -67,7 +94,16 @@ def test_datasets_lists_every_dataset_and_its_source(run_cli, tmp_path, monkeypa
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     code, out, _ = run_cli("datasets")
     assert code == 0
-    for text in ("iris", "virus", "GSE73072", "mnist", "MIT", "csv", "--label COLUMN", "full MNIST: not found"):
+    for text in (
+        "iris",
+        "virus",
+        "GSE73072",
+        "mnist",
+        "MIT",
+        "csv",
+        "--label COLUMN",
+        "full MNIST: not found",
+    ):
         assert text in out
 
 

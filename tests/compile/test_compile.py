@@ -37,7 +37,9 @@ def test_compiled_and_reduced_crns_compute_the_network(case):
     for crn in (compiled, reduce_crn(compiled), reduce_crn(compiled, keep_inputs=False)):
         report = check_crn(crn)
         assert report.ok
-        assert_close_relative(stable_outputs(crn, inputs), expected, magnitude=network.forward_magnitude(inputs))
+        assert_close_relative(
+            stable_outputs(crn, inputs), expected, magnitude=network.forward_magnitude(inputs)
+        )
 
 
 @settings(max_examples=30, deadline=None)
@@ -73,11 +75,23 @@ def test_species_names_are_readable_and_stable():
     layer2 = Layer(np.array([[1.0, 1.0]]), np.array([0.0]), "linear")
     crn = compile_network(Network((layer1, layer2)))
     assert set(crn.species) == {
-        "x0p", "x0n", "x1p", "x1n",
-        "z1_0p", "z1_0n", "m1_0", "h1_0p", "h1_0n",
-        "z1_1p", "z1_1n", "m1_1", "h1_1p", "h1_1n",
-        "y0p", "y0n",
-    }  # fmt: skip
+        "x0p",
+        "x0n",
+        "x1p",
+        "x1n",
+        "z1_0p",
+        "z1_0n",
+        "m1_0",
+        "h1_0p",
+        "h1_0n",
+        "z1_1p",
+        "z1_1n",
+        "m1_1",
+        "h1_1p",
+        "h1_1n",
+        "y0p",
+        "y0n",
+    }
     assert Reaction((("x1p", 1),), (("z1_0n", 1), ("z1_1p", 1))) in crn.reactions
     assert Reaction((("m1_0", 1), ("z1_0n", 1)), (("h1_0n", 1),)) in crn.reactions
     assert dict(crn.initial) == {"z1_0p": 0.5, "z1_1n": 2.0}
@@ -139,11 +153,15 @@ def test_reduce_aggregates_coefficients_that_count_paths():
     assert dict(input_reaction.products)["y0p"] == 4  # 2 x 2 paths
     assert check_crn(crn).max_coefficient == 4
     for variant in (crn, reduce_crn(compile_network(Network(layers)), keep_inputs=False)):
-        assert_close_relative(stable_outputs(variant, [[1.5], [-1.0]]), Network(layers).forward([[1.5], [-1.0]]))
+        assert_close_relative(
+            stable_outputs(variant, [[1.5], [-1.0]]), Network(layers).forward([[1.5], [-1.0]])
+        )
 
 
 def test_deep_wide_binary_network_reduces(rng):
     network = random_ternary_network((32, 16, 16, 16, 16, 16, 4), rng=rng, binary=True)
     x = rng.normal(size=(64, 32))
     reduced = reduce_crn(compile_network(network))
-    assert_close_relative(stable_outputs(reduced, x), network.forward(x), magnitude=network.forward_magnitude(x))
+    assert_close_relative(
+        stable_outputs(reduced, x), network.forward(x), magnitude=network.forward_magnitude(x)
+    )

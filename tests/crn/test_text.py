@@ -96,7 +96,9 @@ def crns(draw):
     terms = st.lists(st.tuples(names, st.integers(1, 3)), max_size=3)
     rates = st.floats(1e-6, 1e6, allow_nan=False, allow_infinity=False)
     reactions = draw(
-        st.lists(st.builds(Reaction, terms, terms, rates).filter(lambda r: r.reactants or r.products), max_size=6)
+        st.lists(
+            st.builds(Reaction, terms, terms, rates).filter(lambda r: r.reactants or r.products), max_size=6
+        )
     )
     initial = draw(st.dictionaries(names, st.floats(0, 1e9, allow_nan=False), max_size=4))
     return CRN(tuple(reactions), initial)
@@ -117,7 +119,9 @@ def test_compiled_and_reduced_crns_round_trip(tmp_path, rng):
         back = read_crn(path)
         assert back == crn
         x = rng.normal(size=(4, 5))
-        assert np.array_equal(back.read_outputs(back.initial_state(x)) , crn.read_outputs(crn.initial_state(x)))
+        assert np.array_equal(
+            back.read_outputs(back.initial_state(x)), crn.read_outputs(crn.initial_state(x))
+        )
 
 
 def test_golden_file_for_a_small_network():
@@ -141,11 +145,18 @@ def test_plain_output_is_accepted_by_crnverifier(rng):
         reactions, species = crnverifier.parse_crn(text)
         assert len(reactions) == crn.n_reactions
         assert species == set(crn.species) - {
-            name for name in crn.species if not any(
-                name in dict(r.reactants) or name in dict(r.products) for r in crn.reactions
-            ) and name not in crn.initial
+            name
+            for name in crn.species
+            if not any(name in dict(r.reactants) or name in dict(r.products) for r in crn.reactions)
+            and name not in crn.initial
         }
-        ours = sorted((sorted(n for n, c in r.reactants for _ in range(c)), sorted(n for n, c in r.products for _ in range(c))) for r in crn.reactions)
+        ours = sorted(
+            (
+                sorted(n for n, c in r.reactants for _ in range(c)),
+                sorted(n for n, c in r.products for _ in range(c)),
+            )
+            for r in crn.reactions
+        )
         theirs = sorted((sorted(r), sorted(p)) for r, p in reactions)
         assert ours == theirs
 

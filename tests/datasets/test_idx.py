@@ -64,7 +64,9 @@ def test_truncated_gzip_names_the_file_and_the_fix(tmp_path):
     path = tmp_path / "train-images-idx3-ubyte.gz"
     packed = gzip.compress(idx_bytes(np.zeros((4, 28, 28), dtype=np.uint8)))
     path.write_bytes(packed[: len(packed) // 2])
-    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte\.gz: corrupt or truncated gzip.*download it again"):
+    with pytest.raises(
+        DatasetError, match=r"train-images-idx3-ubyte\.gz: corrupt or truncated gzip.*download it again"
+    ):
         read_idx(path)
 
 

@@ -34,7 +34,11 @@ def test_stratified_split_keeps_every_example_once():
     y = np.repeat([0, 1, 2], [7, 11, 2])
     train, val, test = stratified_split(y, (0.8, 0.1, 0.1), seed=3)
     assert sorted(np.concatenate([train, val, test]).tolist()) == list(range(20))
-    assert np.bincount(y[train], minlength=3).tolist() == [5, 9, 2]  # largest remainders: 5.6 -> 5, 0.7 -> 1, 0.7 -> 1
+    assert np.bincount(y[train], minlength=3).tolist() == [
+        5,
+        9,
+        2,
+    ]  # largest remainders: 5.6 -> 5, 0.7 -> 1, 0.7 -> 1
 
 
 def test_unknown_dataset_and_option_have_fix_hints():
@@ -77,7 +81,9 @@ def test_csv_errors_name_file_line_and_fix(tmp_path):
     path = write(tmp_path, "a,b,kind\n1,2,x\n3,oops,y\n")
     with pytest.raises(DatasetError, match=r"flowers\.csv:3: column 'b' is 'oops'"):
         load_dataset(str(path), label="kind")
-    with pytest.raises(DatasetError, match=r"flowers\.csv:1: no column 'species'; the columns are a, b, kind"):
+    with pytest.raises(
+        DatasetError, match=r"flowers\.csv:1: no column 'species'; the columns are a, b, kind"
+    ):
         load_dataset(str(path), label="species")
     with pytest.raises(DatasetError, match="--label COLUMN"):
         load_dataset(str(path))

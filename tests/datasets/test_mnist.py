@@ -43,7 +43,9 @@ def test_downscale_is_the_mean_of_2x2_blocks():
     small = load_mnist(source="sample")
     assert full.n_features == 784
     images = full.x_test[:5].reshape(5, 28, 28)
-    expected = (images[:, 0::2, 0::2] + images[:, 1::2, 0::2] + images[:, 0::2, 1::2] + images[:, 1::2, 1::2]) / 4
+    expected = (
+        images[:, 0::2, 0::2] + images[:, 1::2, 0::2] + images[:, 0::2, 1::2] + images[:, 1::2, 1::2]
+    ) / 4
     np.testing.assert_allclose(small.x_test[:5], expected.reshape(5, 196), rtol=0, atol=1e-15)
 
 
@@ -127,7 +129,9 @@ def test_download_verifies_checksums_and_skips_bad_mirrors(tmp_path, rng, monkey
         data = contents[stem] if url.startswith("https://good/") else b"not the file"
         target.write_bytes(data)
 
-    paths = download_mnist(tmp_path, mirrors=("https://broken/", "https://tampered/", "https://good/"), fetch=fetch)
+    paths = download_mnist(
+        tmp_path, mirrors=("https://broken/", "https://tampered/", "https://good/"), fetch=fetch
+    )
     assert set(paths) == set(contents)
     for stem, path in paths.items():
         assert path.read_bytes() == contents[stem]

@@ -46,8 +46,13 @@ def test_forward_pass_and_transform():
 
 def test_model_file_round_trip(tmp_path, rng):
     network = random_ternary_network((4, 5, 3), rng=rng)
-    network = Network(network.layers, ("a", "b", "c", "d"), ("p", "q", "r"),
-                      InputTransform(rng.normal(size=4), rng.uniform(0.5, 2, size=4)), {"seed": 3})
+    network = Network(
+        network.layers,
+        ("a", "b", "c", "d"),
+        ("p", "q", "r"),
+        InputTransform(rng.normal(size=4), rng.uniform(0.5, 2, size=4)),
+        {"seed": 3},
+    )
     path = tmp_path / "model.json"
     save_network(network, path)
     back = load_network(path)
@@ -86,7 +91,11 @@ def mutate(path: str, value):
         ("layers.0.extra", 1, r"layers\[0\]\.extra: unknown key"),
         ("input_names", ["a"], "input_names: has 1 names, expected 2"),
         ("output_names", ["a", "b"], "output_names: has 2 names, expected 1"),
-        ("input_transform", {"mean": [0, 0]}, "input_transform: expected an object with exactly mean and scale"),
+        (
+            "input_transform",
+            {"mean": [0, 0]},
+            "input_transform: expected an object with exactly mean and scale",
+        ),
         ("input_transform.scale", [1.0, 0.0], r"input_transform\.scale\[1\]: must be non-zero"),
         ("colour", "blue", "colour: unknown key"),
     ],

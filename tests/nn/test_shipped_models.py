@@ -75,7 +75,9 @@ def test_shipped_model_compiles_to_a_crn_that_computes_it(name, datasets):
 
 
 def test_unknown_shipped_model_lists_the_names():
-    with pytest.raises(ModelFileError, match="no shipped model 'iris'; the shipped models are .*iris-4-8-3-binary"):
+    with pytest.raises(
+        ModelFileError, match="no shipped model 'iris'; the shipped models are .*iris-4-8-3-binary"
+    ):
         shipped_model_path("iris")
 
 

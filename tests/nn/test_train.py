@@ -148,7 +148,9 @@ def test_vectorized_adam_matches_torch_adam_with_scaled_groups_and_clipping():
         reference.step()
         with torch.no_grad():
             weights.clamp_(-1, 1)
-        torch.testing.assert_close(ours.theta.detach(), torch.cat([weights, biases]).detach(), rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(
+            ours.theta.detach(), torch.cat([weights, biases]).detach(), rtol=1e-12, atol=1e-12
+        )
     assert ours.theta[0] == 1.0 and ours.theta[4] > 1.0  # weights clipped, biases free
 
 

@@ -26,9 +26,11 @@ def write_iris_model(path: Path, seed: int = 3) -> Path:
     iris = load_dataset("iris")
     random = random_ternary_network((4, 8, 3), rng=np.random.default_rng(seed), binary=True)
     network = Network(
-        random.layers, iris.feature_names, iris.class_names,
+        random.layers,
+        iris.feature_names,
+        iris.class_names,
         InputTransform(iris.x_train.mean(axis=0), iris.x_train.std(axis=0)),
-    )  # fmt: skip
+    )
     save_network(network, path)
     return path
 
@@ -72,7 +74,9 @@ def test_demo_numbers_agree_with_independent_checks(demo):
         "reduced": {"species": 30, "reactions": 16},
         "fully_reduced_reactions": 8,
     }
-    assert all(check == {"feed_forward": True, "non_competitive": True} for check in summary["checks"].values())
+    assert all(
+        check == {"feed_forward": True, "non_competitive": True} for check in summary["checks"].values()
+    )
     ode = summary["ode"]
     assert ode["examples"] == 150 and ode["t_end"] == 50
     # mass action has not quite finished at t_end: a small, shrinking, honest gap
@@ -112,7 +116,9 @@ def test_markdown_twin_has_the_table_and_figure_files(demo):
     for label, value in result.summary[:-1]:
         assert f"| {label} | {value.replace('|', chr(92) + '|')} |" in markdown
     figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
-    assert {"iris-graph.png", "iris-reduced-graph.png", "iris-trajectories.png", "iris-ssa.png"} <= set(figures)
+    assert {"iris-graph.png", "iris-reduced-graph.png", "iris-trajectories.png", "iris-ssa.png"} <= set(
+        figures
+    )
     for figure in figures:
         assert (folder / figure).read_bytes().startswith(b"\x89PNG")
 

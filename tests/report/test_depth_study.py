@@ -50,7 +50,9 @@ def test_random_study_networks_are_seeded_and_start_tied():
 
 
 def cell(depth: int, mean: float, median: float) -> CellResult:
-    return CellResult("random", depth, 8, 1, 10, 0, mean, mean, mean, 1.0, median, median, median, 1.0, None, 0.0)
+    return CellResult(
+        "random", depth, 8, 1, 10, 0, mean, mean, mean, 1.0, median, median, median, 1.0, None, 0.0
+    )
 
 
 def test_fits_recover_a_known_scaling():
@@ -68,13 +70,21 @@ def test_small_study_measures_every_cell_and_writes_its_report(tmp_path):
     pytest.importorskip("matplotlib")
     result = run_depth_study(depths=(1, 3), widths=(4, 8), networks=2, inputs=6, t_end=100.0, trained=False)
     assert [(c.family, c.width, c.depth) for c in result.cells] == [
-        ("random", 4, 1), ("random", 4, 3), ("random", 8, 1), ("random", 8, 3),
-    ]  # fmt: skip
+        ("random", 4, 1),
+        ("random", 4, 3),
+        ("random", 8, 1),
+        ("random", 8, 3),
+    ]
     for c in result.cells:
         assert c.rows == 12 and 0 <= c.tied <= 12
-        assert c.epsilon_median > 0  # no output is within 0.01 of its stable value at t = 0 by luck in all rows
+        assert (
+            c.epsilon_median > 0
+        )  # no output is within 0.01 of its stable value at t = 0 by luck in all rows
         assert 0 <= c.stabilization_settled <= 1 and 0 <= c.epsilon_settled <= 1
-    assert {(f.width, f.quantity) for f in result.fits} >= {(4, "mean stabilization"), (8, "mean stabilization")}
+    assert {(f.width, f.quantity) for f in result.fits} >= {
+        (4, "mean stabilization"),
+        (8, "mean stabilization"),
+    }
 
     folder = write_depth_study(result, tmp_path / "depth", command="nn2crn depth-study --no-trained")
     for name in ("report.html", "report.md", "depth-study.csv", "depth-study.json", "depth-study.png"):
@@ -91,9 +101,21 @@ def test_depth_study_command(run_cli, tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "d"
     code, stdout, stderr = run_cli(
-        "depth-study", "-o", out, "--depths", "1-2", "--widths", "4", "--networks", "2", "--inputs", "4",
-        "--t-end", "50", "--no-trained",
-    )  # fmt: skip
+        "depth-study",
+        "-o",
+        out,
+        "--depths",
+        "1-2",
+        "--widths",
+        "4",
+        "--networks",
+        "2",
+        "--inputs",
+        "4",
+        "--t-end",
+        "50",
+        "--no-trained",
+    )
     assert code == 0, stderr
     assert stdout.startswith("random networks, width 4: mean stabilization")
     assert (out / "report.html").is_file()

@@ -23,20 +23,28 @@ def sample_report() -> doc.Report:
     return doc.Report(
         "Title with <b>tags</b>",
         (
-            doc.Section("Numbers", (
-                doc.Paragraph("Run `nn2crn demo` & look <script>alert(1)</script>."),
-                doc.Table(("name", "value", "note"), (("a", "1.5", "x | y"), ("b", "-2", "z")), caption="cap"),
-                doc.Note("careful"),
-            )),
-            doc.Section("Pictures", (
-                doc.Figure("dot.png", "a dot"),
-                doc.Code("nn2crn demo -o out\n<not a tag>"),
-                doc.Links((("data.csv", "the data"),)),
-            )),
+            doc.Section(
+                "Numbers",
+                (
+                    doc.Paragraph("Run `nn2crn demo` & look <script>alert(1)</script>."),
+                    doc.Table(
+                        ("name", "value", "note"), (("a", "1.5", "x | y"), ("b", "-2", "z")), caption="cap"
+                    ),
+                    doc.Note("careful"),
+                ),
+            ),
+            doc.Section(
+                "Pictures",
+                (
+                    doc.Figure("dot.png", "a dot"),
+                    doc.Code("nn2crn demo -o out\n<not a tag>"),
+                    doc.Links((("data.csv", "the data"),)),
+                ),
+            ),
         ),
         subtitle="sub",
         footer="foot",
-    )  # fmt: skip
+    )
 
 
 def test_html_embeds_figures_and_escapes_text(tmp_path):
@@ -84,7 +92,11 @@ def test_table_rows_must_match_the_header():
 
 
 def test_column_alignments():
-    assert doc.column_alignments(("k", "n", "t"), [("1", "2", "x"), ("a", "−3.5", "4")]) == ("left", "right", "left")
+    assert doc.column_alignments(("k", "n", "t"), [("1", "2", "x"), ("a", "−3.5", "4")]) == (
+        "left",
+        "right",
+        "left",
+    )
     assert doc.column_alignments(("k", "empty"), [("1", ""), ("2", " ")]) == ("left", "left")
     assert doc.column_alignments(("k", "v"), [("a", "98.0% (147/150) at t = 50")]) == ("left", "right")
     assert doc.column_alignments(("k", "v"), [("a", "141/150 = 94.0% (4-8-3 binary)")]) == ("left", "left")

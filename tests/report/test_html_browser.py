@@ -22,7 +22,9 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-CHROMIUM = next((path for path in (shutil.which("chromium"), "/usr/bin/chromium") if path and Path(path).exists()), None)
+CHROMIUM = next(
+    (path for path in (shutil.which("chromium"), "/usr/bin/chromium") if path and Path(path).exists()), None
+)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 HANG_GUARD_SECONDS = 120  # only to stop a hung browser; nothing is timed
 
@@ -40,14 +42,27 @@ class DevTools:
 
         self.process = subprocess.Popen(
             [
-                CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-extensions", f"--user-data-dir={user_data_dir}", "--remote-debugging-pipe",
-                "--window-size=1280,1800", "about:blank",
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-extensions",
+                f"--user-data-dir={user_data_dir}",
+                "--remote-debugging-pipe",
+                "--window-size=1280,1800",
+                "about:blank",
             ],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=wire_fds, close_fds=False,
-        )  # fmt: skip
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=wire_fds,
+            close_fds=False,
+        )
         os.close(to_child_read)
         os.close(from_child_write)
         self._buffer = b""
@@ -137,8 +152,9 @@ def load_page(path: Path, profile: Path) -> tuple[dict, list[str], bytes]:
             browser.send(f"{domain}.enable", session=session)
         browser.send("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
         browser.wait_for("Page.loadEventFired")
-        state = browser.send("Runtime.evaluate", {"returnByValue": True, "expression": STATE_SCRIPT},
-                             session=session)["result"]["value"]  # fmt: skip
+        state = browser.send(
+            "Runtime.evaluate", {"returnByValue": True, "expression": STATE_SCRIPT}, session=session
+        )["result"]["value"]
         shot = browser.send("Page.captureScreenshot", {"format": "png"}, session=session)
     finally:
         browser.close()
@@ -158,7 +174,9 @@ def load_page(path: Path, profile: Path) -> tuple[dict, list[str], bytes]:
     return state, problems, base64.b64decode(shot["data"])
 
 
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"
+)
 
 
 @needs_chromium

@@ -27,7 +27,9 @@ def iris_network(training: dict | None = None) -> Network:
 @pytest.fixture
 def fake_shipped(monkeypatch):
     """Make the 'shipped' iris model a fixed network, whether or not the real one is installed."""
-    network = iris_network({"hyperparameters": {"weights": "binary"}, "dataset": {"name": "iris", "options": {"split": "all"}}})
+    network = iris_network(
+        {"hyperparameters": {"weights": "binary"}, "dataset": {"name": "iris", "options": {"split": "all"}}}
+    )
     monkeypatch.setattr(reproduce_module, "shipped_network", lambda experiment: network)
     return network
 
@@ -37,9 +39,20 @@ def test_reproduce_iris_end_to_end(run_cli, tmp_path, fake_shipped):
     code, stdout, stderr = run_cli("reproduce", "iris", "-o", out, "--ode-examples", "40")
     assert code == 0, stderr
     assert "Reproduction of Deep Molecular Programming" in stdout and "iris" in stdout
-    for name in ("reproduction.md", "reproduction.csv", "reproduction.json", "report.html", "report.md",
-                 "iris.crn", "iris-reduced.crn", "iris.sbml.xml", "iris-model.json", "iris-examples.csv",
-                 "iris-trajectories.png", "iris-convergence.png"):  # fmt: skip
+    for name in (
+        "reproduction.md",
+        "reproduction.csv",
+        "reproduction.json",
+        "report.html",
+        "report.md",
+        "iris.crn",
+        "iris-reduced.crn",
+        "iris.sbml.xml",
+        "iris-model.json",
+        "iris-examples.csv",
+        "iris-trajectories.png",
+        "iris-convergence.png",
+    ):
         assert (out / name).is_file(), name
 
     with open(out / "reproduction.csv", newline="") as handle:
@@ -51,7 +64,10 @@ def test_reproduce_iris_end_to_end(run_cli, tmp_path, fake_shipped):
     assert cells["network"] == "4-8-3" and cells["weights"] == "binary"
     assert cells["NN acc. test"] == cells["CRN acc. exact (test)"] == f"{correct / 150:.1%} ({correct}/150)"
     assert cells["argmax agrees exact / ODE"] == "150/150 / 40/40"
-    assert cells["species compiled / reduced"] == "54 / 30" and cells["reactions compiled / reduced"] == "40 / 16"
+    assert (
+        cells["species compiled / reduced"] == "54 / 30"
+        and cells["reactions compiled / reduced"] == "40 / 16"
+    )
     assert cells["CRN acc. ODE at t_end"].endswith("/40) at t = 50")
 
     record = json.loads((out / "reproduction.json").read_text())["rows"][0]
@@ -100,28 +116,57 @@ def test_resolve_keys():
 
 
 def test_train_config_uses_the_shipped_record_else_the_paper_settings():
-    recorded = iris_network({
-        "hyperparameters": {"hidden": [5], "weights": "ternary", "threshold": 0.2, "epochs": 7, "batch_size": 9,
-                            "lr_start": 0.02, "lr_end": 0.001, "dropout_input": 0.1, "loss": "hinge"},
-        "seed": 42,
-    })  # fmt: skip
+    recorded = iris_network(
+        {
+            "hyperparameters": {
+                "hidden": [5],
+                "weights": "ternary",
+                "threshold": 0.2,
+                "epochs": 7,
+                "batch_size": 9,
+                "lr_start": 0.02,
+                "lr_end": 0.001,
+                "dropout_input": 0.1,
+                "loss": "hinge",
+            },
+            "seed": 42,
+        }
+    )
     config = train_config(EXPERIMENTS["iris"], recorded)
-    assert (config.hidden, config.weights, config.threshold, config.epochs, config.seed) == ((5,), "ternary", 0.2, 7, 42)
+    assert (config.hidden, config.weights, config.threshold, config.epochs, config.seed) == (
+        (5,),
+        "ternary",
+        0.2,
+        7,
+        42,
+    )
     assert config.dropout_input == 0.1
     default = train_config(EXPERIMENTS["virus"], None)
     assert (default.hidden, default.weights, default.epochs, default.lr_start, default.lr_end) == (
-        (8,), "ternary", 500, 0.01, 3e-5,
-    )  # fmt: skip
+        (8,),
+        "ternary",
+        500,
+        0.01,
+        3e-5,
+    )
 
 
 @pytest.mark.torch
 def test_train_flag_trains_with_the_recorded_settings(monkeypatch):
     pytest.importorskip("torch")
-    recorded = iris_network({
-        "hyperparameters": {"hidden": [5], "weights": "ternary", "threshold": 0.15, "epochs": 3, "batch_size": 32},
-        "dataset": {"name": "iris", "options": {"split": "stratified", "split_seed": 1}},
-        "seed": 4,
-    })  # fmt: skip
+    recorded = iris_network(
+        {
+            "hyperparameters": {
+                "hidden": [5],
+                "weights": "ternary",
+                "threshold": 0.15,
+                "epochs": 3,
+                "batch_size": 32,
+            },
+            "dataset": {"name": "iris", "options": {"split": "stratified", "split_seed": 1}},
+            "seed": 4,
+        }
+    )
     monkeypatch.setattr(reproduce_module, "shipped_network", lambda experiment: recorded)
     network, data, provenance = experiment_network(EXPERIMENTS["iris"], train=True)
     assert network.widths == (4, 5, 3)
@@ -147,10 +192,14 @@ def test_real_shipped_iris_model(tmp_path):
 
 def test_recorded_dataset_options_map_onto_the_loader():
     mnist = EXPERIMENTS["mnist"]
-    network = iris_network({"dataset": {"name": "mnist", "options": {"source": "sample", "image_size": 28, "x": 1}}})
+    network = iris_network(
+        {"dataset": {"name": "mnist", "options": {"source": "sample", "image_size": 28, "x": 1}}}
+    )
     assert reproduce_module._dataset_options(mnist, network) == {
-        "source": "sample", "downscale_to_14": False, "download": False,
-    }  # fmt: skip
+        "source": "sample",
+        "downscale_to_14": False,
+        "download": False,
+    }
     assert reproduce_module._dataset_options(mnist, None) == {"source": "auto", "download": False}
     assert reproduce_module._dataset_options(EXPERIMENTS["iris"], None) == {"split": "all"}
 
@@ -169,5 +218,8 @@ def test_big_crns_are_not_drawn_and_the_report_says_so(tmp_path):
     assert result.n_ode == 4 and result.exact_agreement == (20, 20)
     blocks = crn_graph_blocks(result, tmp_path)
     assert all(isinstance(block, doc.Note) for block in blocks) and len(blocks) == 2
-    assert f"The compiled CRN has {result.crn.n_species} species, above the drawing limit of 120" in blocks[1].text
+    assert (
+        f"The compiled CRN has {result.crn.n_species} species, above the drawing limit of 120"
+        in blocks[1].text
+    )
     assert list(tmp_path.iterdir()) == []

@@ -71,7 +71,9 @@ def test_decay_a_to_b_matches_closed_form():
     # one output: order and argmax can never be violated
     np.testing.assert_array_equal(result.order, 0.0)
     np.testing.assert_array_equal(result.argmax, 0.0)
-    np.testing.assert_allclose(max_deviation(trajectory, x[:, None]), x * np.exp(-20.0), rtol=1e-6, atol=1e-15)
+    np.testing.assert_allclose(
+        max_deviation(trajectory, x[:, None]), x * np.exp(-20.0), rtol=1e-6, atol=1e-15
+    )
 
 
 def test_order_and_argmax_on_crossing_outputs():
@@ -96,7 +98,9 @@ def test_not_converged_by_t_end_is_inf_and_counted():
     result = convergence_times(trajectory_of(outputs, times), [[1.0, 0.0], [1.0, 0.0]])
     np.testing.assert_array_equal(result.argmax, [0.0, np.inf])
     np.testing.assert_array_equal(result.epsilon, [0.0, np.inf])
-    np.testing.assert_array_equal(argmax_agrees(trajectory_of(outputs, times), [[1.0, 0.0], [1.0, 0.0]]), [True, False])
+    np.testing.assert_array_equal(
+        argmax_agrees(trajectory_of(outputs, times), [[1.0, 0.0], [1.0, 0.0]]), [True, False]
+    )
     summary = result.summary()["argmax"]
     assert summary["converged"] == 0.5
     assert summary["max"] == np.inf
@@ -145,7 +149,8 @@ def naive_times(outputs, times, stable, epsilon, fraction):
                 return all(abs(y[i] - s[i]) <= epsilon for i in range(n_out))
             if name == "fraction":
                 return all(
-                    abs(y[i] - s[i]) <= ((1 - fraction) * abs(s[i]) if s[i] != 0 else epsilon) for i in range(n_out)
+                    abs(y[i] - s[i]) <= ((1 - fraction) * abs(s[i]) if s[i] != 0 else epsilon)
+                    for i in range(n_out)
                 )
             if name == "order":
                 return all(y[i] > y[j] for i in range(n_out) for j in range(n_out) if s[i] - s[j] > tol)
@@ -193,7 +198,9 @@ def test_summarize_quantiles_are_samples_and_inf_is_honest():
     assert "epsilon" in text and "75.0%" in text
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [({"epsilon": 0.0}, "epsilon"), ({"fraction": 1.5}, "fraction")])
+@pytest.mark.parametrize(
+    ("kwargs", "match"), [({"epsilon": 0.0}, "epsilon"), ({"fraction": 1.5}, "fraction")]
+)
 def test_bad_thresholds_are_refused(kwargs, match):
     trajectory = trajectory_of(np.zeros((1, 2, 1)), np.array([0.0, 1.0]))
     with pytest.raises(InputDataError, match=match):

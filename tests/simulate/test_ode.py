@@ -18,7 +18,9 @@ from nn2crn.simulate.ode import simulate_ode
 BACKENDS = ["numpy"] + (["numba"] if importlib.util.find_spec("numba") else [])
 
 
-def mass_action_reference(crn: CRN, x0: np.ndarray, times: np.ndarray, rate_law: str = "mass-action") -> np.ndarray:
+def mass_action_reference(
+    crn: CRN, x0: np.ndarray, times: np.ndarray, rate_law: str = "mass-action"
+) -> np.ndarray:
     """SciPy BDF at tight tolerances, with the analytic Jacobian; shape (n_times, n_species)."""
     columns, powers = crn.reactant_columns, crn.reactant_powers
     stoich = crn.stoichiometry.toarray()  # (n_reactions, n_species)
@@ -70,11 +72,15 @@ def random_crn(rng: np.random.Generator, n_species: int, n_reactions: int, rever
         rate = float(np.exp(rng.uniform(np.log(0.3), np.log(3.0))))
         reactions.append(Reaction(reactants, products, rate))
         if reversible and products:
-            reactions.append(Reaction(products, reactants, float(np.exp(rng.uniform(np.log(0.3), np.log(3.0))))))
+            reactions.append(
+                Reaction(products, reactants, float(np.exp(rng.uniform(np.log(0.3), np.log(3.0)))))
+            )
     if order == 0:  # keep the last draw from being a pure inflow only
         reactions.append(Reaction([names[0]], [names[-1]], 1.0))
     initial = {name: float(rng.uniform(0.0, 2.0)) for name in names}
-    return CRN(tuple(reactions), initial, outputs=(Signal("out", [names[0]], [names[-1]]),), species=tuple(names))
+    return CRN(
+        tuple(reactions), initial, outputs=(Signal("out", [names[0]], [names[-1]]),), species=tuple(names)
+    )
 
 
 def small_network_crn(rng: np.random.Generator, widths=(4, 5, 3)) -> tuple:
@@ -107,8 +113,12 @@ def test_source_species_are_exact_closed_forms(backend):
     crn = CRN((Reaction(["A"], ["B"], 2.0),), inputs=(Signal("a", ["A"]),), outputs=(Signal("b", ["B"]),))
     trajectory = simulate_ode(crn, [[1.5]], t_end=3.0, n_points=7, backend=backend)
     assert trajectory.info["n_closed_form_species"] == 1
-    np.testing.assert_allclose(trajectory.states[0, :, crn.species_index["A"]], 1.5 * np.exp(-2.0 * trajectory.times), rtol=1e-14)
-    np.testing.assert_allclose(trajectory.outputs[0, :, 0], 1.5 * (1 - np.exp(-2.0 * trajectory.times)), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(
+        trajectory.states[0, :, crn.species_index["A"]], 1.5 * np.exp(-2.0 * trajectory.times), rtol=1e-14
+    )
+    np.testing.assert_allclose(
+        trajectory.outputs[0, :, 0], 1.5 * (1 - np.exp(-2.0 * trajectory.times)), rtol=1e-6, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("method", ["rodas5p", "rodas4"])
@@ -122,7 +132,14 @@ def test_bimolecular_annihilation_matches_closed_form(backend, method):
         outputs=(Signal("c", ["C"]),),
     )
     trajectory = simulate_ode(
-        crn, [[a0, b0], [b0, a0]], t_end=5.0, n_points=51, rtol=1e-8, atol=1e-12, backend=backend, method=method
+        crn,
+        [[a0, b0], [b0, a0]],
+        t_end=5.0,
+        n_points=51,
+        rtol=1e-8,
+        atol=1e-12,
+        backend=backend,
+        method=method,
     )
     assert trajectory.info["solver"] == method.upper()
     d = a0 - b0
@@ -178,7 +195,9 @@ def test_linear_invariants_are_conserved(backend):
 @pytest.mark.parametrize("seed", range(6))
 def test_random_small_crns_agree_with_scipy_bdf(backend, seed):
     rng = np.random.default_rng(seed)
-    crn = random_crn(rng, n_species=int(rng.integers(3, 7)), n_reactions=int(rng.integers(3, 8)), reversible=seed % 2 == 1)
+    crn = random_crn(
+        rng, n_species=int(rng.integers(3, 7)), n_reactions=int(rng.integers(3, 8)), reversible=seed % 2 == 1
+    )
     times = np.array([0.0, 0.1, 0.5, 1.0, 2.0, 4.0])
     trajectory = simulate_ode(crn, t_end=4.0, times=times, rtol=1e-9, atol=1e-12, backend=backend)
     expected = mass_action_reference(crn, crn.initial_vector.copy(), times)
@@ -226,7 +245,9 @@ def test_saturating_rate_law_agrees_with_scipy_on_a_reversible_crn(backend):
         outputs=(Signal("d", ["D"]),),
     )
     times = np.linspace(0.0, 10.0, 6)
-    trajectory = simulate_ode(crn, t_end=10.0, times=times, rate_law="saturating", rtol=1e-9, atol=1e-12, backend=backend)
+    trajectory = simulate_ode(
+        crn, t_end=10.0, times=times, rate_law="saturating", rtol=1e-9, atol=1e-12, backend=backend
+    )
     expected = mass_action_reference(crn, crn.initial_vector.copy(), times, rate_law="saturating")
     np.testing.assert_allclose(trajectory.states[0], expected, rtol=1e-6, atol=1e-9)
 
@@ -263,7 +284,11 @@ def test_compiled_network_plan_structure(rng):
     assert sorted(crn.species[i] for i in plan.sources) == sorted(f"x{i}{s}" for i in range(6) for s in "pn")
     assert plan.n_dynamic == 5 * 5 + 2 * 3
     assert plan.max_block == 2  # the co-reactants m + z- of each ReLU node
-    pairs = {frozenset(crn.species[plan.dynamic[i]] for i in range(a, b)) for a, b in zip(plan.block_start[:-1], plan.block_start[1:], strict=True) if b - a == 2}
+    pairs = {
+        frozenset(crn.species[plan.dynamic[i]] for i in range(a, b))
+        for a, b in zip(plan.block_start[:-1], plan.block_start[1:], strict=True)
+        if b - a == 2
+    }
     assert pairs == {frozenset({f"m1_{j}", f"z1_{j}n"}) for j in range(5)}
     assert len(plan.group_rate) == 1  # all rate constants 1: one exponential inflow
     saturating = build_plan(crn, "saturating")
@@ -300,7 +325,9 @@ def test_amounts_stay_non_negative(backend, rng):
     assert (trajectory.states >= 0).all()
     assert trajectory.info["max_clipped"] >= 0.0
     _, network_crn = small_network_crn(rng)
-    trajectory = simulate_ode(network_crn, rng.normal(size=(4, 4)), t_end=100.0, rtol=1e-4, atol=1e-7, backend=backend)
+    trajectory = simulate_ode(
+        network_crn, rng.normal(size=(4, 4)), t_end=100.0, rtol=1e-4, atol=1e-7, backend=backend
+    )
     assert (trajectory.states >= 0).all()
 
 
@@ -348,7 +375,9 @@ def test_empty_batch(rng):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_finite_time_blow_up_is_reported_with_row_and_time(backend):
     # A + A -> 3 A: a' = a^2 blows up at t = 1 / a0; row 1 (a0 = 2) first, at t = 0.5.
-    crn = CRN((Reaction(["A", "A"], ["A", "A", "A"]),), inputs=(Signal("a", ["A"]),), outputs=(Signal("a", ["A"]),))
+    crn = CRN(
+        (Reaction(["A", "A"], ["A", "A", "A"]),), inputs=(Signal("a", ["A"]),), outputs=(Signal("a", ["A"]),)
+    )
     with pytest.raises(SimulationError, match=r"batch row 1 at t = 0\.(49|5)") as error:
         simulate_ode(crn, [[0.1], [2.0], [0.2]], t_end=10.0, backend=backend)
     assert "blow" in str(error.value)

@@ -113,7 +113,12 @@ def test_rate_robustness_reports_long_time_outputs_under_random_rates():
     x = np.random.default_rng(2).normal(size=(12, 3))
     stable = stable_outputs(crn, x)
     result = rate_robustness(crn, x, rate_sets=3, low=0.1, high=10.0, seed=7, t_end=1000.0)
-    assert [row.spec for row in result.rate_sets] == ["as given", "random:7:0.1:10", "random:8:0.1:10", "random:9:0.1:10"]
+    assert [row.spec for row in result.rate_sets] == [
+        "as given",
+        "random:7:0.1:10",
+        "random:8:0.1:10",
+        "random:9:0.1:10",
+    ]
     assert result.n_rows == 12
     assert result.rate_sets[0].min_rate == result.rate_sets[0].max_rate == 1.0
     for offset, row in enumerate(result.rate_sets[1:]):

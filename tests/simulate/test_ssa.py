@@ -46,7 +46,9 @@ def test_decay_mean_and_variance_match_the_binomial_law() -> None:
     # A -> 0 at rate k: each of n0 molecules survives to t with p = exp(-k t),
     # so A(t) ~ Binomial(n0, p): mean n0 p, variance n0 p q.
     n0, k, runs = 100, 0.8, 4000
-    trajectory = simulate_ssa(decay_crn(k, n0), volume=1.0, t_end=2.0, runs=runs, times=[0.0, 0.5, 1.0, 2.0], seed=11)
+    trajectory = simulate_ssa(
+        decay_crn(k, n0), volume=1.0, t_end=2.0, runs=runs, times=[0.0, 0.5, 1.0, 2.0], seed=11
+    )
     counts = trajectory.states[:, :, 0]  # V = 1: amounts are counts
     assert np.all(counts[:, 0] == n0)
     for column, t in enumerate(trajectory.times[1:], start=1):
@@ -154,7 +156,9 @@ def test_compiled_networks_conserve_their_conservation_laws(widths: list[int], s
     crn = compiled(widths, seed)
     laws = scipy.linalg.null_space(crn.stoichiometry.toarray())  # (n_species, n_laws): N @ w = 0
     assert laws.shape[1] >= crn.n_species - crn.n_reactions
-    trajectory = simulate_ssa(crn, inputs_for(crn, 3, seed), volume=20.0, t_end=10.0, runs=2, n_points=41, seed=seed)
+    trajectory = simulate_ssa(
+        crn, inputs_for(crn, 3, seed), volume=20.0, t_end=10.0, runs=2, n_points=41, seed=seed
+    )
     conserved = trajectory.states @ laws  # (n_batch, n_times, n_laws)
     scale = np.abs(trajectory.states).sum(axis=2).max()
     assert np.abs(conserved - conserved[:, :1, :]).max() <= 1e-12 * max(1.0, scale)
@@ -226,7 +230,9 @@ def test_nearest_rounding_is_half_to_even_and_stochastic_rounding_is_unbiased() 
     assert base.tolist() == [[2, 4, 0, 0]]
     assert not fraction.any()
     runs = 4000
-    trajectory = simulate_ssa(crn, volume=1.0, t_end=1e-9, runs=runs, n_points=2, rounding="stochastic", seed=9)
+    trajectory = simulate_ssa(
+        crn, volume=1.0, t_end=1e-9, runs=runs, n_points=2, rounding="stochastic", seed=9
+    )
     start = trajectory.states[:, 0, :]
     index = crn.species_index
     for name, amount in (("C", 0.5), ("D", 0.3)):
@@ -339,7 +345,9 @@ def test_pure_python_fallback_gives_identical_results(monkeypatch: pytest.Monkey
 # cross-check against rebop
 
 
-def _rebop_final(crn: CRN, counts: np.ndarray, volume: float, t: float, runs: int, seed: int, names: list[str]):
+def _rebop_final(
+    crn: CRN, counts: np.ndarray, volume: float, t: float, runs: int, seed: int, names: list[str]
+):
     """Counts of species `names` at time t in `runs` rebop runs, shape (runs, len(names))."""
     rebop = pytest.importorskip("rebop")
     model = rebop.Gillespie()
@@ -360,7 +368,11 @@ def _rebop_final(crn: CRN, counts: np.ndarray, volume: float, t: float, runs: in
     "crn, volume, names",
     [
         (compiled([4, 8, 3], 9), 20.0, ["m1_0", "m1_3", "h1_2p", "y0p", "y0n", "y1p", "y1n", "y2p", "y2n"]),
-        (CRN((Reaction({"A": 2}, ("B",), 1.0), Reaction(("A", "B"), ("C",), 2.0)), {"A": 3.0}), 10.0, ["A", "B", "C"]),
+        (
+            CRN((Reaction({"A": 2}, ("B",), 1.0), Reaction(("A", "B"), ("C",), 2.0)), {"A": 3.0}),
+            10.0,
+            ["A", "B", "C"],
+        ),
     ],
     ids=["compiled-4-8-3", "homodimer"],
 )
@@ -368,7 +380,9 @@ def test_means_agree_with_rebop(crn: CRN, volume: float, names: list[str]) -> No
     x = inputs_for(crn, 1, 9) if crn.n_inputs else None
     runs, t = 400, 0.6
     columns = [crn.species_index[name] for name in names]
-    ours = simulate_ssa(crn, x, volume=volume, t_end=t, runs=runs, n_points=2, seed=21).info["final_counts"][:, columns]
+    ours = simulate_ssa(crn, x, volume=volume, t_end=t, runs=runs, n_points=2, seed=21).info["final_counts"][
+        :, columns
+    ]
     base, _ = initial_counts(crn, x, volume=volume)
     theirs = _rebop_final(crn, base[0], volume, t, runs, 22, names)
     assert np.all(ours.std(axis=0) > 0) and np.all(theirs.std(axis=0) > 0)

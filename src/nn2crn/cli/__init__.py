@@ -16,19 +16,63 @@ from .._errors import NN2CRNError
 
 # name -> (module, attribute, one-line help). Adding a command means adding a line here.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "train": ("nn2crn.cli.train_cmd", "train_command", "Train a binary/ternary-weight ReLU network (needs nn2crn[train])."),
-    "datasets": ("nn2crn.cli.datasets_cmd", "datasets_command", "List the datasets and where their data comes from."),
+    "train": (
+        "nn2crn.cli.train_cmd",
+        "train_command",
+        "Train a binary/ternary-weight ReLU network (needs nn2crn[train]).",
+    ),
+    "datasets": (
+        "nn2crn.cli.datasets_cmd",
+        "datasets_command",
+        "List the datasets and where their data comes from.",
+    ),
     "compile": ("nn2crn.cli.compile_cmd", "compile_command", "Compile a model JSON into a .crn file."),
-    "check": ("nn2crn.cli.check_cmd", "check_command", "Check a CRN's structure (feed-forward, non-competitive)."),
+    "check": (
+        "nn2crn.cli.check_cmd",
+        "check_command",
+        "Check a CRN's structure (feed-forward, non-competitive).",
+    ),
     "eval": ("nn2crn.cli.eval_cmd", "eval_command", "Exact stable outputs of a CRN for rows of inputs."),
-    "verify": ("nn2crn.cli.verify_cmd", "verify_command", "Compile a model and compare the CRN with the network."),
-    "simulate": ("nn2crn.cli.simulate_cmd", "simulate_command", "Simulate a CRN (ODE or SSA) for rows of inputs."),
-    "robustness": ("nn2crn.cli.robustness_cmd", "robustness_command", "Outputs under random rate constants; ReLU-rate speed-up."),
-    "ssa-study": ("nn2crn.cli.ssa_study_cmd", "ssa_study_command", "Accuracy of a CRN's answers versus volume (exact SSA)."),
-    "export": ("nn2crn.cli.export_cmd", "export_command", "Export a CRN as SBML (or .crn with an input row loaded)."),
-    "demo": ("nn2crn.cli.demo_cmd", "demo_command", "IRIS end to end: compile, check, evaluate, simulate, report."),
-    "reproduce": ("nn2crn.cli.reproduce_cmd", "reproduce_command", "Reproduce the paper's experiments as one table."),
-    "depth-study": ("nn2crn.cli.depth_study_cmd", "depth_study_command", "Settling time versus network depth and width."),
+    "verify": (
+        "nn2crn.cli.verify_cmd",
+        "verify_command",
+        "Compile a model and compare the CRN with the network.",
+    ),
+    "simulate": (
+        "nn2crn.cli.simulate_cmd",
+        "simulate_command",
+        "Simulate a CRN (ODE or SSA) for rows of inputs.",
+    ),
+    "robustness": (
+        "nn2crn.cli.robustness_cmd",
+        "robustness_command",
+        "Outputs under random rate constants; ReLU-rate speed-up.",
+    ),
+    "ssa-study": (
+        "nn2crn.cli.ssa_study_cmd",
+        "ssa_study_command",
+        "Accuracy of a CRN's answers versus volume (exact SSA).",
+    ),
+    "export": (
+        "nn2crn.cli.export_cmd",
+        "export_command",
+        "Export a CRN as SBML (or .crn with an input row loaded).",
+    ),
+    "demo": (
+        "nn2crn.cli.demo_cmd",
+        "demo_command",
+        "IRIS end to end: compile, check, evaluate, simulate, report.",
+    ),
+    "reproduce": (
+        "nn2crn.cli.reproduce_cmd",
+        "reproduce_command",
+        "Reproduce the paper's experiments as one table.",
+    ),
+    "depth-study": (
+        "nn2crn.cli.depth_study_cmd",
+        "depth_study_command",
+        "Settling time versus network depth and width.",
+    ),
 }
 
 

@@ -154,7 +154,9 @@ def format_float(value: float) -> str:
     return repr(float(value))
 
 
-def write_csv(path: str | os.PathLike[str] | None, header: Sequence[str], rows: Iterator[Sequence[object]]) -> None:
+def write_csv(
+    path: str | os.PathLike[str] | None, header: Sequence[str], rows: Iterator[Sequence[object]]
+) -> None:
     """Write CSV rows to `path` (atomically) or to stdout when `path` is None or '-'."""
     if path is None or str(path) == "-":
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -191,7 +193,9 @@ def refuse_same_file(output: str | os.PathLike[str] | None, *inputs: str | os.Pa
         return
     for source in inputs:
         if source is not None and Path(output).resolve() == Path(source).resolve():
-            raise InputDataError(f"{output}: the output would overwrite an input file; choose another -o path")
+            raise InputDataError(
+                f"{output}: the output would overwrite an input file; choose another -o path"
+            )
 
 
 def parse_floats(text: str, option: str) -> list[float]:
@@ -201,14 +205,18 @@ def parse_floats(text: str, option: str) -> list[float]:
         try:
             value = float(piece)
         except ValueError:
-            raise InputDataError(f"{option}: {piece.strip()!r} is not a number; give e.g. {option} -3 or -3,-2,0") from None
+            raise InputDataError(
+                f"{option}: {piece.strip()!r} is not a number; give e.g. {option} -3 or -3,-2,0"
+            ) from None
         if not math.isfinite(value):
             raise InputDataError(f"{option}: {piece.strip()} is not a finite number")
         values.append(value)
     return values
 
 
-def positive_floats_option(noun: str, example: str) -> Callable[[click.Context, click.Parameter, str], list[float]]:
+def positive_floats_option(
+    noun: str, example: str
+) -> Callable[[click.Context, click.Parameter, str], list[float]]:
     """A click callback parsing a comma-separated list of finite numbers > 0, e.g. ``1,10,100``."""
 
     def parse(ctx: click.Context, param: click.Parameter, value: str) -> list[float]:

@@ -7,7 +7,9 @@ import click
 
 @click.command("compile")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the .crn here (default: stdout).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write the .crn here (default: stdout)."
+)
 @click.option("--reduce", "reduce_", is_flag=True, help="Eliminate unimolecular reactions (Algorithm 2).")
 @click.option(
     "--keep-inputs/--no-keep-inputs",

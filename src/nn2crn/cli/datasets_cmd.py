@@ -6,8 +6,12 @@ import click
 
 
 @click.command("datasets")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="Also look here for the full MNIST files.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also look here for the full MNIST files.",
+)
 def datasets_command(data_dir: str | None) -> None:
     """List the datasets, their splits and the provenance of their data.
 
@@ -32,5 +36,7 @@ def datasets_command(data_dir: str | None) -> None:
         )
     else:
         click.echo(f"full MNIST: found in {found['train-images-idx3-ubyte'].parent}")
-    click.echo("provenance and licences: datasets/data/virus/README.md and datasets/data/mnist/README.md "
-               "in the nn2crn package")
+    click.echo(
+        "provenance and licences: datasets/data/virus/README.md and datasets/data/mnist/README.md "
+        "in the nn2crn package"
+    )

@@ -8,13 +8,28 @@ from ..report.demo import DEFAULT_OUTPUT
 
 
 @click.command("demo")
-@click.option("-o", "--output", type=click.Path(), default=DEFAULT_OUTPUT, show_default=True,
-              help="Folder to write (must not exist, unless --force).")
-@click.option("--force", is_flag=True, help="Write into an existing folder, replacing the report files in it.")
-@click.option("--train", is_flag=True, help="Train the IRIS network first (needs nn2crn[train]) instead of "
-              "loading the shipped one.")
-@click.option("--model", type=click.Path(dir_okay=False), default=None,
-              help="Use this IRIS model JSON (4 inputs, 3 outputs) instead of the shipped one.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(),
+    default=DEFAULT_OUTPUT,
+    show_default=True,
+    help="Folder to write (must not exist, unless --force).",
+)
+@click.option(
+    "--force", is_flag=True, help="Write into an existing folder, replacing the report files in it."
+)
+@click.option(
+    "--train",
+    is_flag=True,
+    help="Train the IRIS network first (needs nn2crn[train]) instead of loading the shipped one.",
+)
+@click.option(
+    "--model",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Use this IRIS model JSON (4 inputs, 3 outputs) instead of the shipped one.",
+)
 @click.option("--no-ssa", is_flag=True, help="Skip the stochastic simulations.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages and no summary table.")
 def demo_command(output: str, force: bool, train: bool, model: str | None, no_ssa: bool, quiet: bool) -> None:
@@ -41,10 +56,16 @@ def demo_command(output: str, force: bool, train: bool, model: str | None, no_ss
     command = ["nn2crn", "demo"]
     if output != DEFAULT_OUTPUT:
         command += ["-o", output]
-    command += ["--force"] * force + ["--train"] * train + (["--model", model] if model else []) + ["--no-ssa"] * no_ssa
+    command += (
+        ["--force"] * force
+        + ["--train"] * train
+        + (["--model", model] if model else [])
+        + ["--no-ssa"] * no_ssa
+    )
     log = None if quiet else (lambda message: echo_err(message))
-    result = run_demo(output, force=force, train=train, model=model, ssa=not no_ssa,
-                      command=shlex.join(command), log=log)  # fmt: skip
+    result = run_demo(
+        output, force=force, train=train, model=model, ssa=not no_ssa, command=shlex.join(command), log=log
+    )
     if quiet:
         return
     from rich.console import Console

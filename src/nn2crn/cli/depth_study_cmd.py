@@ -8,24 +8,51 @@ DEFAULT_OUTPUT = "nn2crn-depth"
 
 
 @click.command("depth-study")
-@click.option("-o", "--output", type=click.Path(), default=DEFAULT_OUTPUT, show_default=True,
-              help="Folder to write (must not exist, unless --force).")
-@click.option("--force", is_flag=True, help="Write into an existing folder, replacing the report files in it.")
-@click.option("--depths", default="1-5", show_default=True, help="Hidden layers: a range or a list, e.g. 1-5 or 1,3.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(),
+    default=DEFAULT_OUTPUT,
+    show_default=True,
+    help="Folder to write (must not exist, unless --force).",
+)
+@click.option(
+    "--force", is_flag=True, help="Write into an existing folder, replacing the report files in it."
+)
+@click.option(
+    "--depths", default="1-5", show_default=True, help="Hidden layers: a range or a list, e.g. 1-5 or 1,3."
+)
 @click.option("--widths", default="2,4,8,16", show_default=True, help="Hidden widths of the random networks.")
-@click.option("--networks", type=click.IntRange(min=1), default=16, show_default=True,
-              help="Random networks per depth and width.")
-@click.option("--inputs", type=click.IntRange(min=1), default=32, show_default=True,
-              help="Random inputs per network.")
+@click.option(
+    "--networks",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Random networks per depth and width.",
+)
+@click.option(
+    "--inputs", type=click.IntRange(min=1), default=32, show_default=True, help="Random inputs per network."
+)
 @click.option("--t-end", type=click.FloatRange(min=0, min_open=True), default=200.0, show_default=True)
-@click.option("--trained/--no-trained", default=None,
-              help="Also train width-8 networks on the heart pattern at each depth.  [default: if PyTorch is installed]")
+@click.option(
+    "--trained/--no-trained",
+    default=None,
+    help="Also train width-8 networks on the heart pattern at each depth.  [default: if PyTorch is installed]",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages and no summary on stdout.")
 def depth_study_command(
-    output: str, force: bool, depths: str, widths: str, networks: int, inputs: int, t_end: float,
-    trained: bool | None, seed: int, quiet: bool,
-) -> None:  # fmt: skip
+    output: str,
+    force: bool,
+    depths: str,
+    widths: str,
+    networks: int,
+    inputs: int,
+    t_end: float,
+    trained: bool | None,
+    seed: int,
+    quiet: bool,
+) -> None:
     """Measure how CRN settling time grows with network depth and width.
 
     Random ternary networks (and, with PyTorch, networks trained on a heart
@@ -56,13 +83,33 @@ def depth_study_command(
     command = ["nn2crn", "depth-study"]
     if output != DEFAULT_OUTPUT:
         command += ["-o", output]
-    command += ["--force"] * force + ["--depths", depths, "--widths", widths, "--networks", str(networks),
-                                      "--inputs", str(inputs), "--t-end", f"{t_end:g}", "--seed", str(seed)]
+    command += ["--force"] * force + [
+        "--depths",
+        depths,
+        "--widths",
+        widths,
+        "--networks",
+        str(networks),
+        "--inputs",
+        str(inputs),
+        "--t-end",
+        f"{t_end:g}",
+        "--seed",
+        str(seed),
+    ]
     if trained is not None:
         command.append("--trained" if trained else "--no-trained")
     log = None if quiet else (lambda message: echo_err(message))
-    result = run_depth_study(depths=depth_values, widths=width_values, seed=seed, networks=networks, inputs=inputs,
-                             t_end=t_end, trained=trained, log=log)  # fmt: skip
+    result = run_depth_study(
+        depths=depth_values,
+        widths=width_values,
+        seed=seed,
+        networks=networks,
+        inputs=inputs,
+        t_end=t_end,
+        trained=trained,
+        log=log,
+    )
     folder = write_depth_study(result, output, force=force, command=shlex.join(command))
     if quiet:
         return

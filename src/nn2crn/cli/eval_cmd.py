@@ -7,10 +7,18 @@ import click
 
 @click.command("eval")
 @click.argument("crn_file", metavar="NET.crn", type=click.Path(dir_okay=False))
-@click.option("--inputs", "inputs_path", required=True, type=click.Path(dir_okay=False),
-              help="CSV whose header names the CRN's declared inputs (optional 'label' column).")
-@click.option("--model", type=click.Path(dir_okay=False),
-              help="Model JSON: rows are raw features, passed through its input_transform first.")
+@click.option(
+    "--inputs",
+    "inputs_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="CSV whose header names the CRN's declared inputs (optional 'label' column).",
+)
+@click.option(
+    "--model",
+    type=click.Path(dir_okay=False),
+    help="Model JSON: rows are raw features, passed through its input_transform first.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output CSV (default: stdout).")
 def eval_command(crn_file: str, inputs_path: str, model: str | None, output: str | None) -> None:
     """Exact stable outputs of NET.crn for each row of --inputs, without an ODE.

@@ -11,19 +11,38 @@ FORMATS = ("sbml", "crn", "crn-plain")
 
 @click.command("export")
 @click.argument("crn_file", metavar="NET.crn", type=click.Path(dir_okay=False))
-@click.option("--to", "target", type=click.Choice(FORMATS), default="sbml", show_default=True,
-              help="sbml: SBML Level 3 with mass-action kinetics; crn: nn2crn's .crn text; "
-              "crn-plain: reactions and @initial lines only (crnverifier/Nuskell).")
-@click.option("--inputs", "inputs_path", type=click.Path(dir_okay=False),
-              help="CSV of input rows (as for eval); the row chosen by --inputs-row is loaded "
-              "into the initial amounts.")
-@click.option("--inputs-row", "row", type=int, default=None,
-              help="0-based data row of --inputs to load (default 0).")
-@click.option("--model", type=click.Path(dir_okay=False),
-              help="Model JSON: --inputs rows are raw features, passed through its input_transform.")
-@click.option("--rates", "rates_spec", metavar="SPEC", callback=check_rates,
-              help="Change rate constants first: random:SEED:LOW:HIGH, scale-relu:FACTOR, constant:K "
-              "(as for simulate).")
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(FORMATS),
+    default="sbml",
+    show_default=True,
+    help="sbml: SBML Level 3 with mass-action kinetics; crn: nn2crn's .crn text; "
+    "crn-plain: reactions and @initial lines only (crnverifier/Nuskell).",
+)
+@click.option(
+    "--inputs",
+    "inputs_path",
+    type=click.Path(dir_okay=False),
+    help="CSV of input rows (as for eval); the row chosen by --inputs-row is loaded "
+    "into the initial amounts.",
+)
+@click.option(
+    "--inputs-row", "row", type=int, default=None, help="0-based data row of --inputs to load (default 0)."
+)
+@click.option(
+    "--model",
+    type=click.Path(dir_okay=False),
+    help="Model JSON: --inputs rows are raw features, passed through its input_transform.",
+)
+@click.option(
+    "--rates",
+    "rates_spec",
+    metavar="SPEC",
+    callback=check_rates,
+    help="Change rate constants first: random:SEED:LOW:HIGH, scale-relu:FACTOR, constant:K "
+    "(as for simulate).",
+)
 @click.option("--model-id", default="nn2crn_model", show_default=True, help="SBML model id.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: stdout).")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
@@ -105,4 +124,3 @@ def export_command(
             handle.write(text)
         if not quiet:
             echo_err(f"wrote {output}: {target}, {crn.n_species} species, {crn.n_reactions} reactions")
-

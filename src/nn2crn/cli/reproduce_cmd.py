@@ -12,13 +12,30 @@ DEFAULT_OUTPUT = "nn2crn-reproduce"
 
 @click.command("reproduce")
 @click.argument("experiments", nargs=-1, type=click.Choice(CHOICES))
-@click.option("-o", "--output", type=click.Path(), default=DEFAULT_OUTPUT, show_default=True,
-              help="Folder to write (must not exist, unless --force).")
-@click.option("--force", is_flag=True, help="Write into an existing folder, replacing the report files in it.")
-@click.option("--train", is_flag=True, help="Train each network first, with the shipped model's recorded "
-              "settings (needs nn2crn[train]; MNIST takes minutes).")
-@click.option("--ode-examples", type=click.IntRange(min=1), default=DEFAULT_ODE_EXAMPLES, show_default=True,
-              help="ODE-simulate the first N test examples of each dataset (all if fewer).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(),
+    default=DEFAULT_OUTPUT,
+    show_default=True,
+    help="Folder to write (must not exist, unless --force).",
+)
+@click.option(
+    "--force", is_flag=True, help="Write into an existing folder, replacing the report files in it."
+)
+@click.option(
+    "--train",
+    is_flag=True,
+    help="Train each network first, with the shipped model's recorded "
+    "settings (needs nn2crn[train]; MNIST takes minutes).",
+)
+@click.option(
+    "--ode-examples",
+    type=click.IntRange(min=1),
+    default=DEFAULT_ODE_EXAMPLES,
+    show_default=True,
+    help="ODE-simulate the first N test examples of each dataset (all if fewer).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages and no table on stdout.")
 def reproduce_command(
     experiments: tuple[str, ...], output: str, force: bool, train: bool, ode_examples: int, quiet: bool
@@ -50,8 +67,15 @@ def reproduce_command(
     if ode_examples != DEFAULT_ODE_EXAMPLES:
         command += ["--ode-examples", str(ode_examples)]
     log = None if quiet else (lambda message: echo_err(message))
-    result = reproduce(names, output, force=force, train=train, ode_examples=ode_examples,
-                       command=shlex.join(command), log=log)  # fmt: skip
+    result = reproduce(
+        names,
+        output,
+        force=force,
+        train=train,
+        ode_examples=ode_examples,
+        command=shlex.join(command),
+        log=log,
+    )
     if quiet:
         return
     from rich.console import Console

@@ -12,33 +12,89 @@ _factors_list = positive_floats_option("factors", "1,10,100")
 
 @click.command("robustness")
 @click.argument("crn_file", metavar="NET.crn", type=click.Path(dir_okay=False))
-@click.option("--inputs", "inputs_path", required=True, type=click.Path(dir_okay=False),
-              help="CSV whose header names the CRN's declared inputs (as for eval).")
-@click.option("--model", type=click.Path(dir_okay=False),
-              help="Model JSON: rows are raw features, passed through its input_transform.")
-@click.option("--rate-sets", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Number R of random rate sets.")
-@click.option("--low", type=float, default=0.1, show_default=True, callback=check_positive,
-              help="Smallest random rate constant.")
-@click.option("--high", type=float, default=10.0, show_default=True, callback=check_positive,
-              help="Largest random rate constant.")
+@click.option(
+    "--inputs",
+    "inputs_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="CSV whose header names the CRN's declared inputs (as for eval).",
+)
+@click.option(
+    "--model",
+    type=click.Path(dir_okay=False),
+    help="Model JSON: rows are raw features, passed through its input_transform.",
+)
+@click.option(
+    "--rate-sets",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Number R of random rate sets.",
+)
+@click.option(
+    "--low",
+    type=float,
+    default=0.1,
+    show_default=True,
+    callback=check_positive,
+    help="Smallest random rate constant.",
+)
+@click.option(
+    "--high",
+    type=float,
+    default=10.0,
+    show_default=True,
+    callback=check_positive,
+    help="Largest random rate constant.",
+)
 @click.option("--rates-range", metavar="LOW:HIGH", help="Shorthand for --low LOW --high HIGH.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Rate set r uses random:SEED+r:LOW:HIGH.")
-@click.option("--t-end", type=float, default=1000.0, show_default=True, callback=check_positive,
-              help="Time at which long-time outputs are compared with the exact stable outputs.")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Rate set r uses random:SEED+r:LOW:HIGH.",
+)
+@click.option(
+    "--t-end",
+    type=float,
+    default=1000.0,
+    show_default=True,
+    callback=check_positive,
+    help="Time at which long-time outputs are compared with the exact stable outputs.",
+)
 @click.option("--rate-law", type=click.Choice(RATE_LAWS), default="mass-action", show_default=True)
 @click.option("--rtol", type=float, default=1e-6, show_default=True, callback=check_rtol)
 @click.option("--atol", type=float, default=1e-9, show_default=True, callback=check_positive)
-@click.option("--factors", default="1,10,100", show_default=True, callback=_factors_list,
-              help="ReLU-rate multipliers for the speed-up table.")
-@click.option("--epsilon", type=float, default=0.01, show_default=True, callback=check_positive,
-              help="Absolute tolerance of the settling time in the speed-up table.")
-@click.option("--speedup-t-end", type=float, default=200.0, show_default=True, callback=check_positive,
-              help="Horizon of the speed-up simulations.")
+@click.option(
+    "--factors",
+    default="1,10,100",
+    show_default=True,
+    callback=_factors_list,
+    help="ReLU-rate multipliers for the speed-up table.",
+)
+@click.option(
+    "--epsilon",
+    type=float,
+    default=0.01,
+    show_default=True,
+    callback=check_positive,
+    help="Absolute tolerance of the settling time in the speed-up table.",
+)
+@click.option(
+    "--speedup-t-end",
+    type=float,
+    default=200.0,
+    show_default=True,
+    callback=check_positive,
+    help="Horizon of the speed-up simulations.",
+)
 @click.option("--no-speedup", is_flag=True, help="Skip the ReLU-rate speed-up table.")
-@click.option("--plot", type=click.Path(dir_okay=False),
-              help="Figure: deviation per rate set and settling-time CDFs per factor (.png/.svg/.pdf).")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    help="Figure: deviation per rate set and settling-time CDFs per factor (.png/.svg/.pdf).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def robustness_command(
     crn_file: str,
@@ -80,14 +136,23 @@ def robustness_command(
 
     if rates_range is not None:
         source = click.get_current_context().get_parameter_source
-        if source("low") != click.core.ParameterSource.DEFAULT or source("high") != click.core.ParameterSource.DEFAULT:
-            raise click.BadParameter("give either --rates-range or --low/--high, not both", param_hint="--rates-range")
+        if (
+            source("low") != click.core.ParameterSource.DEFAULT
+            or source("high") != click.core.ParameterSource.DEFAULT
+        ):
+            raise click.BadParameter(
+                "give either --rates-range or --low/--high, not both", param_hint="--rates-range"
+            )
         parts = rates_range.split(":")
         if len(parts) != 2:
-            raise click.BadParameter(f"expected LOW:HIGH, e.g. 0.1:10, got {rates_range!r}", param_hint="--rates-range")
+            raise click.BadParameter(
+                f"expected LOW:HIGH, e.g. 0.1:10, got {rates_range!r}", param_hint="--rates-range"
+            )
         low, high = (_number(part, "--rates-range") for part in parts)
     if low > high:
-        raise click.BadParameter(f"LOW = {low:g} is greater than HIGH = {high:g}; swap them", param_hint="--low/--high")
+        raise click.BadParameter(
+            f"LOW = {low:g} is greater than HIGH = {high:g}; swap them", param_hint="--low/--high"
+        )
     if plot is not None:
         from ..report.plots import check_plot_path
 
@@ -99,8 +164,18 @@ def robustness_command(
     stable = stable_outputs(crn, values)
     with progress_bar(show_progress(quiet), "rate sets") as progress:
         result = rate_robustness(
-            crn, values, rate_sets=rate_sets, low=low, high=high, seed=seed, t_end=t_end,
-            rate_law=rate_law, rtol=rtol, atol=atol, stable=stable, progress=progress,
+            crn,
+            values,
+            rate_sets=rate_sets,
+            low=low,
+            high=high,
+            seed=seed,
+            t_end=t_end,
+            rate_law=rate_law,
+            rtol=rtol,
+            atol=atol,
+            stable=stable,
+            progress=progress,
         )
     click.echo(result.format_table())
     speedup = None
@@ -110,8 +185,16 @@ def robustness_command(
         else:
             with progress_bar(show_progress(quiet), "ReLU-rate factors") as progress:
                 speedup = relu_speedup(
-                    crn, values, factors=factors, t_end=speedup_t_end, epsilon=epsilon, rate_law=rate_law,
-                    rtol=rtol, atol=atol, stable=stable, progress=progress,
+                    crn,
+                    values,
+                    factors=factors,
+                    t_end=speedup_t_end,
+                    epsilon=epsilon,
+                    rate_law=rate_law,
+                    rtol=rtol,
+                    atol=atol,
+                    stable=stable,
+                    progress=progress,
                 )
             click.echo()
             click.echo(speedup.format_table())
@@ -121,7 +204,9 @@ def robustness_command(
         plot_rate_robustness(
             {row.spec: row.max_deviation for row in result.rate_sets},
             plot,
-            speedup=None if speedup is None else {f"x{row.factor:g}": row.epsilon_times for row in speedup.rows},
+            speedup=None
+            if speedup is None
+            else {f"x{row.factor:g}": row.epsilon_times for row in speedup.rows},
             t_end=speedup_t_end,
             title=f"{crn_file}: rate robustness ({result.n_rows} inputs, {rate_law})",
         )

@@ -72,44 +72,109 @@ def progress_bar(enabled: bool, description: str) -> Iterator[Callable[..., None
 
 @click.command("simulate")
 @click.argument("crn_file", metavar="NET.crn", type=click.Path(dir_okay=False))
-@click.option("--inputs", "inputs_path", type=click.Path(dir_okay=False),
-              help="CSV whose header names the CRN's declared inputs (as for eval). "
-              "Not needed for a CRN without inputs.")
-@click.option("--model", type=click.Path(dir_okay=False),
-              help="Model JSON: --inputs rows are raw features, passed through its input_transform.")
-@click.option("--t-end", type=float, default=200.0, show_default=True, callback=check_positive,
-              help="Simulate from t = 0 to this time.")
-@click.option("--points", type=click.IntRange(min=2), default=101, show_default=True,
-              help="Sample times, evenly spaced (or log-spaced with --log-time), including 0 and --t-end.")
-@click.option("--method", type=click.Choice(["ode", "ssa"]), default="ode", show_default=True,
-              help="Deterministic ODE or exact stochastic simulation (Gillespie).")
-@click.option("--rtol", type=float, default=1e-6, show_default=True, callback=check_rtol,
-              help="ODE relative tolerance.")
-@click.option("--atol", type=float, default=1e-9, show_default=True, callback=check_positive,
-              help="ODE absolute tolerance.")
-@click.option("--rate-law", type=click.Choice(RATE_LAWS), default="mass-action", show_default=True,
-              help="ODE kinetics: mass action, or a saturating (Michaelis-Menten-style) law.")
-@click.option("--rates", "rates_spec", metavar="SPEC", callback=check_rates,
-              help="Change rate constants: random:SEED:LOW:HIGH (log-uniform per reaction), "
-              "scale-relu:FACTOR, constant:K; combine with commas.")
-@click.option("--volume", type=float, callback=check_positive,
-              help="SSA: volume V; initial counts are amounts x V.")
-@click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="SSA: trajectories per input row.")
+@click.option(
+    "--inputs",
+    "inputs_path",
+    type=click.Path(dir_okay=False),
+    help="CSV whose header names the CRN's declared inputs (as for eval). "
+    "Not needed for a CRN without inputs.",
+)
+@click.option(
+    "--model",
+    type=click.Path(dir_okay=False),
+    help="Model JSON: --inputs rows are raw features, passed through its input_transform.",
+)
+@click.option(
+    "--t-end",
+    type=float,
+    default=200.0,
+    show_default=True,
+    callback=check_positive,
+    help="Simulate from t = 0 to this time.",
+)
+@click.option(
+    "--points",
+    type=click.IntRange(min=2),
+    default=101,
+    show_default=True,
+    help="Sample times, evenly spaced (or log-spaced with --log-time), including 0 and --t-end.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["ode", "ssa"]),
+    default="ode",
+    show_default=True,
+    help="Deterministic ODE or exact stochastic simulation (Gillespie).",
+)
+@click.option(
+    "--rtol", type=float, default=1e-6, show_default=True, callback=check_rtol, help="ODE relative tolerance."
+)
+@click.option(
+    "--atol",
+    type=float,
+    default=1e-9,
+    show_default=True,
+    callback=check_positive,
+    help="ODE absolute tolerance.",
+)
+@click.option(
+    "--rate-law",
+    type=click.Choice(RATE_LAWS),
+    default="mass-action",
+    show_default=True,
+    help="ODE kinetics: mass action, or a saturating (Michaelis-Menten-style) law.",
+)
+@click.option(
+    "--rates",
+    "rates_spec",
+    metavar="SPEC",
+    callback=check_rates,
+    help="Change rate constants: random:SEED:LOW:HIGH (log-uniform per reaction), "
+    "scale-relu:FACTOR, constant:K; combine with commas.",
+)
+@click.option(
+    "--volume", type=float, callback=check_positive, help="SSA: volume V; initial counts are amounts x V."
+)
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="SSA: trajectories per input row.",
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="SSA: random seed.")
 @click.option("--species", "all_species", is_flag=True, help="Add a column for every species.")
-@click.option("--plot", type=click.Path(dir_okay=False),
-              help="Draw output trajectories with the exact stable values dashed (.png, .svg or .pdf).")
-@click.option("--plot-rows", metavar="K,K,...",
-              help="Batch rows to draw (0-based; default the first 4).")
-@click.option("--log-time", is_flag=True,
-              help="Log-spaced sample times (0, then t_end*1e-4 .. t_end) and a logarithmic time axis in --plot.")
-@click.option("--convergence-plot", type=click.Path(dir_okay=False),
-              help="Draw the distributions of settling times over the batch (.png, .svg or .pdf).")
-@click.option("--epsilon", type=float, default=0.01, show_default=True, callback=check_positive,
-              help="Settling time: every output within EPSILON of its exact stable value.")
-@click.option("--fraction", type=click.FloatRange(min=0, max=1, min_open=True), default=0.9, show_default=True,
-              help="Settling time: every output within a fraction F of its stable value.")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    help="Draw output trajectories with the exact stable values dashed (.png, .svg or .pdf).",
+)
+@click.option("--plot-rows", metavar="K,K,...", help="Batch rows to draw (0-based; default the first 4).")
+@click.option(
+    "--log-time",
+    is_flag=True,
+    help="Log-spaced sample times (0, then t_end*1e-4 .. t_end) and a logarithmic time axis in --plot.",
+)
+@click.option(
+    "--convergence-plot",
+    type=click.Path(dir_okay=False),
+    help="Draw the distributions of settling times over the batch (.png, .svg or .pdf).",
+)
+@click.option(
+    "--epsilon",
+    type=float,
+    default=0.01,
+    show_default=True,
+    callback=check_positive,
+    help="Settling time: every output within EPSILON of its exact stable value.",
+)
+@click.option(
+    "--fraction",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=0.9,
+    show_default=True,
+    help="Settling time: every output within a fraction F of its stable value.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Trajectory CSV (default: stdout).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
 def simulate_command(
@@ -155,9 +220,13 @@ def simulate_command(
     from ._common import echo_err, format_float, load_crn_inputs, refuse_same_file, show_progress, write_csv
 
     if method == "ssa" and volume is None:
-        raise click.BadParameter("--method ssa needs --volume V (molecules per unit amount)", param_hint="--volume")
+        raise click.BadParameter(
+            "--method ssa needs --volume V (molecules per unit amount)", param_hint="--volume"
+        )
     if method == "ode" and (volume is not None or runs != 1):
-        raise click.BadParameter("--volume and --runs apply to --method ssa only", param_hint="--volume/--runs")
+        raise click.BadParameter(
+            "--volume and --runs apply to --method ssa only", param_hint="--volume/--runs"
+        )
     if method == "ssa" and rate_law != "mass-action":
         raise click.BadParameter("--method ssa uses stochastic mass action only", param_hint="--rate-law")
     refuse_same_file(output, crn_file, inputs_path, model)
@@ -209,15 +278,29 @@ def simulate_command(
             from ..simulate.ode import simulate_ode
 
             trajectory = simulate_ode(
-                crn, values, t_end=t_end, times=times, rtol=rtol, atol=atol, rate_law=rate_law,
-                store=store, progress=progress,
+                crn,
+                values,
+                t_end=t_end,
+                times=times,
+                rtol=rtol,
+                atol=atol,
+                rate_law=rate_law,
+                store=store,
+                progress=progress,
             )
         else:
             from ..simulate.ssa import simulate_ssa
 
             trajectory = simulate_ssa(
-                crn, values, volume=volume, t_end=t_end, runs=runs, times=times, seed=seed,
-                store=store, progress=progress,
+                crn,
+                values,
+                volume=volume,
+                t_end=t_end,
+                runs=runs,
+                times=times,
+                seed=seed,
+                store=store,
+                progress=progress,
             )
 
     stable = None
@@ -236,9 +319,15 @@ def simulate_command(
     if plot is not None:
         from ..report.plots import plot_trajectories
 
-        plot_trajectories(trajectory, plot, stable=stable, rows=rows_to_plot, log_time=log_time,
-                          title=f"{crn_file}: {method} ({rate_law if method == 'ode' else f'V = {volume:g}'})",
-                          output_labels=output_labels)
+        plot_trajectories(
+            trajectory,
+            plot,
+            stable=stable,
+            rows=rows_to_plot,
+            log_time=log_time,
+            title=f"{crn_file}: {method} ({rate_law if method == 'ode' else f'V = {volume:g}'})",
+            output_labels=output_labels,
+        )
     settled = None
     if stable is not None and trajectory.crn.n_outputs:
         from ..simulate.metrics import convergence_times
@@ -253,9 +342,15 @@ def simulate_command(
         from ..report.plots import plot_convergence_times
 
         plot_convergence_times(
-            {f"epsilon {epsilon:g}": settled.epsilon, f"fraction {fraction:g}": settled.fraction,
-             "order": settled.order, "argmax": settled.argmax},
-            convergence_plot, t_end=t_end, title=f"{crn_file}: settling times over {len(settled.epsilon)} rows",
+            {
+                f"epsilon {epsilon:g}": settled.epsilon,
+                f"fraction {fraction:g}": settled.fraction,
+                "order": settled.order,
+                "argmax": settled.argmax,
+            },
+            convergence_plot,
+            t_end=t_end,
+            title=f"{crn_file}: settling times over {len(settled.epsilon)} rows",
         )
     if not quiet:
         _summary(trajectory, stable, settled, output, plot, convergence_plot)
@@ -269,7 +364,9 @@ def _parse_rows(text: str | None) -> list[int] | None:
         try:
             row = int(piece)
         except ValueError:
-            raise click.BadParameter(f"{piece.strip()!r} is not a row number", param_hint="--plot-rows") from None
+            raise click.BadParameter(
+                f"{piece.strip()!r} is not a row number", param_hint="--plot-rows"
+            ) from None
         if row < 0:
             raise click.BadParameter(f"row numbers are 0-based and >= 0, got {row}", param_hint="--plot-rows")
         rows.append(row)
@@ -298,7 +395,9 @@ def _csv_rows(trajectory, method: str, all_species: bool, fmt: Callable[[float],
             yield line
 
 
-def _summary(trajectory, stable, settled, output: str | None, plot: str | None, convergence_plot: str | None) -> None:
+def _summary(
+    trajectory, stable, settled, output: str | None, plot: str | None, convergence_plot: str | None
+) -> None:
     from ..simulate.metrics import argmax_agrees, format_summary, max_deviation
     from ._common import echo_err
 

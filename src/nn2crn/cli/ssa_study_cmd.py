@@ -12,27 +12,68 @@ _volumes_list = positive_floats_option("volumes", "1,10,100,1000")
 
 @click.command("ssa-study")
 @click.argument("crn_file", metavar="NET.crn", type=click.Path(dir_okay=False))
-@click.option("--inputs", "inputs_path", type=click.Path(dir_okay=False),
-              help="CSV whose header names the CRN's declared inputs (as for eval); an optional "
-              "'label' column adds accuracy columns.")
-@click.option("--model", type=click.Path(dir_okay=False),
-              help="Model JSON: --inputs rows are raw features, passed through its input_transform; "
-              "labels are its class names.")
-@click.option("--dataset", help="Use a dataset's split instead of --inputs (iris, virus, mnist, FILE.csv); "
-              "needs --model for the input transform.")
-@click.option("--split", type=click.Choice(["train", "val", "test", "all"]), default="test", show_default=True,
-              help="With --dataset: which examples.")
-@click.option("--volumes", default="1,10,100,1000", show_default=True, callback=_volumes_list,
-              help="Volumes V (molecules per unit amount), comma-separated.")
-@click.option("--runs", type=click.IntRange(min=1), default=10, show_default=True,
-              help="SSA runs per input row and volume.")
-@click.option("--t-end", type=float, default=50.0, show_default=True, callback=check_positive,
-              help="Compare the outputs with the exact stable outputs at this time.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Random seed; volume number i uses SEED + i.")
-@click.option("--threads", type=click.IntRange(min=1), help="Threads for the SSA engine (default: all cores).")
-@click.option("--plot", type=click.Path(dir_okay=False),
-              help="Figure: agreement, error and leader time against V (.png, .svg or .pdf).")
+@click.option(
+    "--inputs",
+    "inputs_path",
+    type=click.Path(dir_okay=False),
+    help="CSV whose header names the CRN's declared inputs (as for eval); an optional "
+    "'label' column adds accuracy columns.",
+)
+@click.option(
+    "--model",
+    type=click.Path(dir_okay=False),
+    help="Model JSON: --inputs rows are raw features, passed through its input_transform; "
+    "labels are its class names.",
+)
+@click.option(
+    "--dataset",
+    help="Use a dataset's split instead of --inputs (iris, virus, mnist, FILE.csv); "
+    "needs --model for the input transform.",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["train", "val", "test", "all"]),
+    default="test",
+    show_default=True,
+    help="With --dataset: which examples.",
+)
+@click.option(
+    "--volumes",
+    default="1,10,100,1000",
+    show_default=True,
+    callback=_volumes_list,
+    help="Volumes V (molecules per unit amount), comma-separated.",
+)
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="SSA runs per input row and volume.",
+)
+@click.option(
+    "--t-end",
+    type=float,
+    default=50.0,
+    show_default=True,
+    callback=check_positive,
+    help="Compare the outputs with the exact stable outputs at this time.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Random seed; volume number i uses SEED + i.",
+)
+@click.option(
+    "--threads", type=click.IntRange(min=1), help="Threads for the SSA engine (default: all cores)."
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    help="Figure: agreement, error and leader time against V (.png, .svg or .pdf).",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the table as CSV.")
 @click.option("--markdown", is_flag=True, help="Print the table as Markdown instead of a rich table.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -78,7 +119,9 @@ def ssa_study_command(
     if (inputs_path is None) == (dataset is None):
         raise InputDataError("give exactly one of --inputs X.csv or --dataset NAME")
     if dataset is not None and model is None:
-        raise InputDataError("--dataset needs --model MODEL.json (its input transform maps raw features to inputs)")
+        raise InputDataError(
+            "--dataset needs --model MODEL.json (its input transform maps raw features to inputs)"
+        )
     refuse_same_file(output, crn_file, inputs_path, model)
     if plot is not None:
         from ..report.plots import check_plot_path
@@ -95,9 +138,16 @@ def ssa_study_command(
 
     with progress_bar(show_progress(quiet), f"ssa-study {crn_file}") as progress:
         study = ssa_volume_study(
-            crn, values, volumes=volumes, runs=runs, t_end=t_end, seed=seed, labels=labels,
-            threads=threads, progress=progress,
-        )  # fmt: skip
+            crn,
+            values,
+            volumes=volumes,
+            runs=runs,
+            t_end=t_end,
+            seed=seed,
+            labels=labels,
+            threads=threads,
+            progress=progress,
+        )
 
     import sys
 
@@ -117,7 +167,10 @@ def ssa_study_command(
     if not quiet:
         written = [name for name in (output, plot) if name]
         seconds = sum(r.seconds for r in study.results)
-        echo_err(f"simulated {len(volumes)} volumes in {seconds:.1f} s" + (f"; wrote {', '.join(written)}" if written else ""))
+        echo_err(
+            f"simulated {len(volumes)} volumes in {seconds:.1f} s"
+            + (f"; wrote {', '.join(written)}" if written else "")
+        )
 
 
 def _dataset_inputs(dataset: str, split: str, model: str, crn, quiet: bool):

@@ -22,7 +22,9 @@ def _dataset_options(kind: str, given: dict[str, object]) -> dict[str, object]:
     for flag, value in given.items():
         option, accepted_by = DATASET_FLAGS[flag]
         if kind not in accepted_by:
-            raise DatasetError(f"{flag} does not apply to the {kind} dataset; it is for {', '.join(accepted_by)}")
+            raise DatasetError(
+                f"{flag} does not apply to the {kind} dataset; it is for {', '.join(accepted_by)}"
+            )
         options[option] = value
     return options
 
@@ -30,35 +32,71 @@ def _dataset_options(kind: str, given: dict[str, object]) -> dict[str, object]:
 @click.command("train")
 @click.argument("dataset")
 @click.option(
-    "--hidden", type=click.IntRange(min=1), multiple=True, metavar="WIDTH",
+    "--hidden",
+    type=click.IntRange(min=1),
+    multiple=True,
+    metavar="WIDTH",
     help="Width of a hidden ReLU layer; repeat for more layers.  [default: 8]",
 )
 @click.option("--weights", type=click.Choice(["binary", "ternary"]), default="binary", show_default=True)
 @click.option(
-    "--threshold", type=click.FloatRange(0, 1, max_open=True), default=0.15, show_default=True,
+    "--threshold",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.15,
+    show_default=True,
     help="Ternary: shadow weights with |w| below this become 0.",
 )
 @click.option("--epochs", type=click.IntRange(min=1), default=300, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--lr-start", type=click.FloatRange(min=0, min_open=True), default=0.003, show_default=True)
-@click.option("--lr-end", type=click.FloatRange(min=0, min_open=True), default=3e-4, show_default=True,
-              help="Learning rate of the last epoch (exponential decay from --lr-start).")
+@click.option(
+    "--lr-end",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3e-4,
+    show_default=True,
+    help="Learning rate of the last epoch (exponential decay from --lr-start).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--dropout-input", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True)
 @click.option("--dropout-hidden", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True)
-@click.option("--loss", type=click.Choice(["hinge", "xent"]), default="hinge", show_default=True,
-              help="Squared hinge on ±1 targets, or cross-entropy.")
-@click.option("--glorot-lr/--no-glorot-lr", default=True, show_default=True,
-              help="Scale the weights' learning rate by 1/sqrt(1.5/(fan_in+fan_out)) (BinaryConnect).")
-@click.option("--split", type=click.Choice(["all", "stratified"]), default=None,
-              help="iris (default all, the paper's) and CSV (default stratified 80/10/10).")
+@click.option(
+    "--loss",
+    type=click.Choice(["hinge", "xent"]),
+    default="hinge",
+    show_default=True,
+    help="Squared hinge on ±1 targets, or cross-entropy.",
+)
+@click.option(
+    "--glorot-lr/--no-glorot-lr",
+    default=True,
+    show_default=True,
+    help="Scale the weights' learning rate by 1/sqrt(1.5/(fan_in+fan_out)) (BinaryConnect).",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["all", "stratified"]),
+    default=None,
+    help="iris (default all, the paper's) and CSV (default stratified 80/10/10).",
+)
 @click.option("--label", metavar="COLUMN", default=None, help="CSV: the column holding the class labels.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="mnist: folder of the IDX files (else $NN2CRN_DATA, cache, bundled sample).")
-@click.option("--mnist-source", type=click.Choice(["auto", "full", "sample"]), default=None,
-              help="mnist: full files, the bundled 10,000-digit sample, or auto.  [default: auto]")
-@click.option("--image-size", type=click.Choice(["14", "28"]), default=None,
-              help="mnist: 14x14 (2x2 averaged, the paper's) or 28x28 pixels.  [default: 14]")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="mnist: folder of the IDX files (else $NN2CRN_DATA, cache, bundled sample).",
+)
+@click.option(
+    "--mnist-source",
+    type=click.Choice(["auto", "full", "sample"]),
+    default=None,
+    help="mnist: full files, the bundled 10,000-digit sample, or auto.  [default: auto]",
+)
+@click.option(
+    "--image-size",
+    type=click.Choice(["14", "28"]),
+    default=None,
+    help="mnist: 14x14 (2x2 averaged, the paper's) or 28x28 pixels.  [default: 14]",
+)
 @click.option("--no-download", is_flag=True, default=False, help="mnist: never download the full files.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Model JSON to write.")
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")

@@ -9,18 +9,30 @@ RELATIVE_TOLERANCE = 1e-9
 
 @click.command("verify")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--inputs", "inputs_path", type=click.Path(dir_okay=False),
-              help="CSV of raw feature rows (header: the model's input names, or x0, x1, ...; "
-              "optional 'label' column).")
+@click.option(
+    "--inputs",
+    "inputs_path",
+    type=click.Path(dir_okay=False),
+    help="CSV of raw feature rows (header: the model's input names, or x0, x1, ...; "
+    "optional 'label' column).",
+)
 @click.option("--dataset", help="Use a dataset's split instead of --inputs (iris, virus, mnist, FILE.csv).")
-@click.option("--split", type=click.Choice(["train", "val", "test", "all"]), default="test", show_default=True,
-              help="With --dataset: which examples.")
+@click.option(
+    "--split",
+    type=click.Choice(["train", "val", "test", "all"]),
+    default="test",
+    show_default=True,
+    help="With --dataset: which examples.",
+)
 @click.option("--reduce", "reduce_", is_flag=True, help="Verify the reduced CRN.")
-@click.option("--keep-inputs/--no-keep-inputs", default=True, show_default=True,
-              help="With --reduce: keep the input layer's reactions.")
+@click.option(
+    "--keep-inputs/--no-keep-inputs",
+    default=True,
+    show_default=True,
+    help="With --reduce: keep the input layer's reactions.",
+)
 @click.option("--shift-inputs", metavar="LOW", help="Compile with single-rail inputs shifted by LOW.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Also write the compiled CRN here.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the compiled CRN here.")
 def verify_command(
     model: str,
     inputs_path: str | None,
@@ -54,7 +66,9 @@ def verify_command(
     network = load_network(model)
     labels: np.ndarray | None = None
     if inputs_path is not None:
-        table = read_inputs_csv(inputs_path, network.input_names, tuple(f"x{i}" for i in range(network.n_inputs)))
+        table = read_inputs_csv(
+            inputs_path, network.input_names, tuple(f"x{i}" for i in range(network.n_inputs))
+        )
         raw = table.values
         if table.labels is not None:
             lookup = {name: index for index, name in enumerate(network.output_names)}

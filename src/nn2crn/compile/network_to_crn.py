@@ -39,7 +39,9 @@ def _check_weights(network: Network) -> None:
             )
 
 
-def _shift_vector(shift_inputs: float | Sequence[float] | np.ndarray | None, n_inputs: int) -> np.ndarray | None:
+def _shift_vector(
+    shift_inputs: float | Sequence[float] | np.ndarray | None, n_inputs: int
+) -> np.ndarray | None:
     if shift_inputs is None:
         return None
     low = np.asarray(shift_inputs, dtype=np.float64)
@@ -103,7 +105,10 @@ def compile_network(
         bias = np.array(layer.bias)
         if index == 0 and low is not None:
             bias = bias + layer.weight @ low
-        out_names = [(f"y{j}p", f"y{j}n") if last else (f"h{number}_{j}p", f"h{number}_{j}n") for j in range(layer.n_out)]
+        out_names = [
+            (f"y{j}p", f"y{j}n") if last else (f"h{number}_{j}p", f"h{number}_{j}n")
+            for j in range(layer.n_out)
+        ]
         relu = layer.activation == "relu"
         targets = [(f"z{number}_{j}p", f"z{number}_{j}n") for j in range(layer.n_out)] if relu else out_names
 
@@ -122,7 +127,9 @@ def compile_network(
             reactions.append(Reaction._trusted(((positive, 1),), tuple(zip(same, ones, strict=True)), 1.0))
             if negative is not None:
                 flipped = np.where(keeps, negative_targets[nonzero], positive_targets[nonzero]).tolist()
-                reactions.append(Reaction._trusted(((negative, 1),), tuple(zip(flipped, ones, strict=True)), 1.0))
+                reactions.append(
+                    Reaction._trusted(((negative, 1),), tuple(zip(flipped, ones, strict=True)), 1.0)
+                )
 
         for j, value in enumerate(bias):
             if value > 0:

@@ -144,15 +144,15 @@ def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
         def side(vector: np.ndarray) -> tuple[tuple[str, int], ...]:
             return tuple((species[c], int(round(vector[c]))) for c in np.flatnonzero(vector))
 
-        inputs = tuple(
-            Signal(s.name, side(positive[i]), side(negative[i])) for i, s in enumerate(crn.inputs)
-        )
+        inputs = tuple(Signal(s.name, side(positive[i]), side(negative[i])) for i, s in enumerate(crn.inputs))
     initial = {species[c]: float(new_initial[c]) for c in np.flatnonzero(new_initial)}
     used = np.zeros(crn.n_species, dtype=bool)
     used[np.unique(new_products.indices)] = True
     used[np.unique(crn.reactant_matrix[kept].indices)] = True
     used[new_initial != 0] = True
-    signal_species = {name for signal in (*inputs, *crn.outputs) for name, _ in (*signal.positive, *signal.negative)}
+    signal_species = {
+        name for signal in (*inputs, *crn.outputs) for name, _ in (*signal.positive, *signal.negative)
+    }
     keep_column = used | np.array([name in signal_species for name in species])
     columns = np.flatnonzero(keep_column)
     reactant_matrix = crn.reactant_matrix[kept][:, columns].tocsr()

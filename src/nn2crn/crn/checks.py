@@ -70,7 +70,9 @@ class CheckReport:
             lines.append("not feed-forward: cycle " + " -> ".join((*self.cycle, self.cycle[0])))
         for name, reactions in list(self.competing.items())[:10]:
             listed = "; ".join(f"#{i + 1} {crn.reactions[i]}" for i in reactions[:4])
-            lines.append(f"not non-competitive: {name} is a reactant of {len(reactions)} reactions ({listed})")
+            lines.append(
+                f"not non-competitive: {name} is a reactant of {len(reactions)} reactions ({listed})"
+            )
         if len(self.competing) > 10:
             lines.append(f"... and {len(self.competing) - 10} more competing species")
         for name, reactions in self.consumed_outputs.items():
@@ -98,9 +100,7 @@ def _find_cycle(crn: CRN, sources: np.ndarray, targets: np.ndarray) -> tuple[str
     self_loops = sources == targets
     if self_loops.any():
         return (crn.species[int(sources[self_loops][0])],)
-    graph = sp.csr_array(
-        (np.ones(len(sources)), (sources, targets)), shape=(crn.n_species, crn.n_species)
-    )
+    graph = sp.csr_array((np.ones(len(sources)), (sources, targets)), shape=(crn.n_species, crn.n_species))
     n_components, labels = connected_components(graph, directed=True, connection="strong")
     if n_components == crn.n_species:
         return ()
@@ -136,14 +136,17 @@ def check_crn(crn: CRN) -> CheckReport:
     reactant_csc = crn.reactant_matrix.tocsc()
     consumers = {
         crn.species[column]: tuple(
-            int(i) for i in reactant_csc.indices[reactant_csc.indptr[column] : reactant_csc.indptr[column + 1]]
+            int(i)
+            for i in reactant_csc.indices[reactant_csc.indptr[column] : reactant_csc.indptr[column + 1]]
         )
         for column in range(crn.n_species)
         if reactant_csc.indptr[column + 1] > reactant_csc.indptr[column]
     }
     competing = {name: reactions for name, reactions in consumers.items() if len(reactions) > 1}
     output_species = {name for signal in crn.outputs for name, _ in (*signal.positive, *signal.negative)}
-    consumed_outputs = {name: consumers[name] for name in crn.species if name in output_species and name in consumers}
+    consumed_outputs = {
+        name: consumers[name] for name in crn.species if name in output_species and name in consumers
+    }
     orders = np.array([reaction.order for reaction in crn.reactions], dtype=np.int64)
     product_counts = crn.product_matrix
     distinct_products = np.diff(product_counts.tocsr().indptr)

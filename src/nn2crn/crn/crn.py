@@ -67,7 +67,9 @@ class Reaction:
         object.__setattr__(self, "products", make_terms(self.products, "products"))
         rate = float(self.rate)
         if not (math.isfinite(rate) and rate > 0):
-            raise CRNStructureError(f"reaction {self}: rate constant must be finite and > 0, got {self.rate!r}")
+            raise CRNStructureError(
+                f"reaction {self}: rate constant must be finite and > 0, got {self.rate!r}"
+            )
         object.__setattr__(self, "rate", rate)
 
     @classmethod
@@ -148,9 +150,15 @@ class CRN:
             # Building the matrices looks every name up, which validates membership.
             object.__setattr__(self, "species", tuple(species))
             object.__setattr__(self, "reactions", reactions)
-            self.__dict__["reactant_matrix"] = self._terms_matrix([r.reactants for r in reactions], len(reactions))
-            self.__dict__["product_matrix"] = self._terms_matrix([r.products for r in reactions], len(reactions))
-            others = [name for signal in (*inputs, *outputs) for name, _ in (*signal.positive, *signal.negative)]
+            self.__dict__["reactant_matrix"] = self._terms_matrix(
+                [r.reactants for r in reactions], len(reactions)
+            )
+            self.__dict__["product_matrix"] = self._terms_matrix(
+                [r.products for r in reactions], len(reactions)
+            )
+            others = [
+                name for signal in (*inputs, *outputs) for name, _ in (*signal.positive, *signal.negative)
+            ]
             missing = [name for name in (*others, *self.initial) if name not in known]
         else:
             referenced: dict[str, None] = {}
@@ -182,7 +190,9 @@ class CRN:
         for kind, signals in (("input", inputs), ("output", outputs)):
             names = [signal.name for signal in signals]
             if len(set(names)) != len(names):
-                raise CRNStructureError(f"two {kind}s are named {next(n for n in names if names.count(n) > 1)!r}")
+                raise CRNStructureError(
+                    f"two {kind}s are named {next(n for n in names if names.count(n) > 1)!r}"
+                )
         object.__setattr__(self, "reactions", reactions)
         object.__setattr__(self, "inputs", inputs)
         object.__setattr__(self, "outputs", outputs)
@@ -248,11 +258,15 @@ class CRN:
         index = self.species_index
         lengths = np.fromiter((len(terms) for terms in rows), dtype=np.int64, count=n_rows)
         names = [name for terms in rows for name, _ in terms]
-        counts = np.fromiter((count for terms in rows for _, count in terms), dtype=np.float64, count=len(names))
+        counts = np.fromiter(
+            (count for terms in rows for _, count in terms), dtype=np.float64, count=len(names)
+        )
         try:
             columns = np.fromiter(map(index.__getitem__, names), dtype=np.int64, count=len(names))
         except KeyError as error:
-            raise CRNStructureError(f"species {error.args[0]!r} is used but not in the species list") from None
+            raise CRNStructureError(
+                f"species {error.args[0]!r} is used but not in the species list"
+            ) from None
         indptr = np.concatenate(([0], np.cumsum(lengths)))
         matrix = sp.csr_array((counts, columns, indptr), shape=(n_rows, self.n_species))
         matrix.sum_duplicates()
@@ -389,7 +403,9 @@ class CRN:
         else:
             amounts.fill(0.0)
         values_t = values.T
-        for sign, (species, signal_index, counts, unique) in zip((1.0, -1.0), self._input_scatter, strict=True):
+        for sign, (species, signal_index, counts, unique) in zip(
+            (1.0, -1.0), self._input_scatter, strict=True
+        ):
             if isinstance(species, slice):
                 # Common case (compiled networks): input k loads species start + k * step,
                 # which start at 0, so write the rail straight into a strided view.

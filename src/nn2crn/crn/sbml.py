@@ -68,7 +68,11 @@ def _check(libsbml: Any, code: int, what: str) -> None:
 def _initial_amounts(crn: CRN, input_values: object) -> tuple[np.ndarray, np.ndarray | None]:
     if input_values is None:
         return np.array(crn.initial_vector), None
-    values = np.asarray(input_values, dtype=np.float64) if not isinstance(input_values, np.ndarray) else input_values
+    values = (
+        np.asarray(input_values, dtype=np.float64)
+        if not isinstance(input_values, np.ndarray)
+        else input_values
+    )
     if values.ndim == 2 and values.shape[0] != 1:
         raise InputDataError(
             f"SBML export takes one row of input values, got {values.shape[0]} rows; pick one "
@@ -82,7 +86,9 @@ def _signal_text(kind: str, signal: Signal) -> str:
     text = f"{kind} {signal.name} = {format_terms(signal.positive)}"
     if signal.negative:
         negative = format_terms(signal.negative)
-        text += f" - ({negative})" if len(signal.negative) > 1 or signal.negative[0][1] > 1 else f" - {negative}"
+        text += (
+            f" - ({negative})" if len(signal.negative) > 1 or signal.negative[0][1] > 1 else f" - {negative}"
+        )
     return text
 
 
@@ -93,7 +99,9 @@ def _notes(crn: CRN, inputs: np.ndarray | None) -> str:
     if inputs is not None:
         items.append(
             "initial amounts load input values "
-            + ", ".join(f"{name} = {value!r}" for name, value in zip(crn.input_names, inputs.tolist(), strict=True))
+            + ", ".join(
+                f"{name} = {value!r}" for name, value in zip(crn.input_names, inputs.tolist(), strict=True)
+            )
         )
     elif crn.inputs:
         items.append("initial amounts hold the fixed @initial amounts only (all inputs 0)")
@@ -112,7 +120,11 @@ def _rate_units(libsbml: Any, model: Any, order: int, cache: dict[int, str], tak
     unit_id = _fresh(f"rate_order_{order}", taken)
     definition = model.createUnitDefinition()
     _check(libsbml, definition.setId(unit_id), f"set unit id {unit_id}")
-    for kind, exponent in ((libsbml.UNIT_KIND_MOLE, 1 - order), (libsbml.UNIT_KIND_LITRE, order - 1), (libsbml.UNIT_KIND_SECOND, -1)):
+    for kind, exponent in (
+        (libsbml.UNIT_KIND_MOLE, 1 - order),
+        (libsbml.UNIT_KIND_LITRE, order - 1),
+        (libsbml.UNIT_KIND_SECOND, -1),
+    ):
         if exponent == 0:
             continue
         unit = definition.createUnit()
@@ -146,7 +158,9 @@ def _kinetic_math(libsbml: Any, factors: list[tuple[str, int]]) -> Any:
     return root
 
 
-def to_sbml(crn: CRN, input_values: object = None, *, model_id: str = "nn2crn_model", check: bool = True) -> str:
+def to_sbml(
+    crn: CRN, input_values: object = None, *, model_id: str = "nn2crn_model", check: bool = True
+) -> str:
     """The CRN as an SBML Level 3 Version 1 document with mass-action kinetics.
 
     Parameters
@@ -236,7 +250,9 @@ def to_sbml(crn: CRN, input_values: object = None, *, model_id: str = "nn2crn_mo
             reference.setConstant(True)
         law = sbml_reaction.createKineticLaw()
         factors = [(compartment_id, 1), (parameter_ids[index], 1), *reaction.reactants]
-        _check(libsbml, law.setMath(_kinetic_math(libsbml, factors)), f"set the kinetic law of reaction {index}")
+        _check(
+            libsbml, law.setMath(_kinetic_math(libsbml, factors)), f"set the kinetic law of reaction {index}"
+        )
 
     if check:
         document.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, True)

@@ -66,7 +66,11 @@ class _Statement:
 
     def error(self, message: str, column: int) -> None:
         raise CRNFormatError(
-            message, source=self.source, line=self.line_number, column=column, text=self.line_text.rstrip("\n")
+            message,
+            source=self.source,
+            line=self.line_number,
+            column=column,
+            text=self.line_text.rstrip("\n"),
         )
 
     def peek(self) -> _Token:
@@ -97,7 +101,10 @@ class _Statement:
         token = self.peek()
         if token.kind == "number":
             if not re.fullmatch(r"[0-9]+", token.text) or int(token.text) < 1:
-                self.error(f"stoichiometric coefficient must be a positive integer, found {token.text!r}", token.column)
+                self.error(
+                    f"stoichiometric coefficient must be a positive integer, found {token.text!r}",
+                    token.column,
+                )
             self.next()
             return int(token.text)
         return 1
@@ -143,9 +150,7 @@ def _parse_rates(statement: _Statement, reversible: bool) -> tuple[float, float]
             key = statement.next().text
             allowed = ("kf", "kr") if reversible else ("k",)
             if key not in allowed:
-                statement.error(
-                    f"unknown rate name {key!r}; expected {' or '.join(allowed)}", token.column
-                )
+                statement.error(f"unknown rate name {key!r}; expected {' or '.join(allowed)}", token.column)
             statement.expect("op", "=", "'=' after the rate name")
         elif token.kind == "number":
             key = ("kf", "kr")[position] if reversible and position < 2 else "k"
@@ -240,7 +245,9 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
                     statement.error("initial amount must be finite", amount_token.column)
                 statement.expect("end", None, "the end of the statement after the amount")
                 if name_token.text in initial:
-                    statement.error(f"initial amount of {name_token.text!r} is given twice", name_token.column)
+                    statement.error(
+                        f"initial amount of {name_token.text!r} is given twice", name_token.column
+                    )
                 initial[name_token.text] = amount
                 continue
             reactants = statement.side({"->", "<=>"})
@@ -326,7 +333,9 @@ def format_crn(crn: CRN, *, plain: bool = False, header: str | None = None) -> s
         for reaction in crn.reactions:
             text = f"{format_terms(reaction.reactants)} -> {format_terms(reaction.products)}".strip()
             lines.append(f"{text} [k = {format_number(reaction.rate)}]")
-    mentioned = {name for signal in (*crn.inputs, *crn.outputs) for name, _ in (*signal.positive, *signal.negative)}
+    mentioned = {
+        name for signal in (*crn.inputs, *crn.outputs) for name, _ in (*signal.positive, *signal.negative)
+    }
     for reaction in crn.reactions:
         mentioned.update(name for name, _ in reaction.reactants)
         mentioned.update(name for name, _ in reaction.products)
@@ -339,7 +348,9 @@ def format_crn(crn: CRN, *, plain: bool = False, header: str | None = None) -> s
     return "\n".join(lines) + "\n"
 
 
-def write_crn(crn: CRN, path: str | os.PathLike[str], *, plain: bool = False, header: str | None = None) -> None:
+def write_crn(
+    crn: CRN, path: str | os.PathLike[str], *, plain: bool = False, header: str | None = None
+) -> None:
     """Write `crn` to `path` atomically (a failed write never leaves a half-written file)."""
     path = Path(path)
     temporary = path.with_name(f".{path.name}.tmp")

@@ -101,7 +101,9 @@ def load_csv(
     if split == "all":
         train = val = test = Split(values, y)
     else:
-        train, val, test = (Split(values[index], y[index]) for index in stratified_split(y, fractions, split_seed))
+        train, val, test = (
+            Split(values[index], y[index]) for index in stratified_split(y, fractions, split_seed)
+        )
     options: dict[str, object] = {"path": str(path), "label": label, "split": split}
     if split == "stratified":
         options.update(split_seed=split_seed, fractions=list(fractions))

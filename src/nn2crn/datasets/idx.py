@@ -52,7 +52,9 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
         raise DatasetError(f"{source}: {len(data)} bytes is too short for an IDX header (4 bytes){hint}")
     zero, type_code, n_dims = struct.unpack(">HBB", data[:4])
     if zero != 0:
-        raise DatasetError(f"{source}: bad IDX magic number 0x{data[:4].hex()} (must start with 0x0000){hint}")
+        raise DatasetError(
+            f"{source}: bad IDX magic number 0x{data[:4].hex()} (must start with 0x0000){hint}"
+        )
     if type_code not in IDX_TYPES:
         raise DatasetError(f"{source}: unknown IDX type code 0x{type_code:02x}{hint}")
     if n_dims == 0:

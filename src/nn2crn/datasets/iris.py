@@ -45,7 +45,9 @@ def load_iris(*, split: str = "all", split_seed: int = 0) -> Dataset:
     if split == "all":
         everything = Split(x, y)
         train = val = test = everything
-        notes: tuple[str, ...] = ("iris: train, validation and test are all 150 examples (the paper's setting)",)
+        notes: tuple[str, ...] = (
+            "iris: train, validation and test are all 150 examples (the paper's setting)",
+        )
     else:
         parts = stratified_split(y, (0.6, 0.2, 0.2), split_seed)
         train, val, test = (Split(x[index], y[index]) for index in parts)

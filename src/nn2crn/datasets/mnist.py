@@ -185,7 +185,9 @@ def download_mnist(
 
 def _pixels(images: np.ndarray, labels: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-        raise DatasetError(f"{where}: expected uint8 images of shape (n, 28, 28), got {images.dtype} {images.shape}")
+        raise DatasetError(
+            f"{where}: expected uint8 images of shape (n, 28, 28), got {images.dtype} {images.shape}"
+        )
     if labels.shape != (images.shape[0],):
         raise DatasetError(f"{where}: {images.shape[0]} images but labels of shape {labels.shape}")
     if labels.size and (labels.min() < 0 or labels.max() > 9):
@@ -222,10 +224,14 @@ def _load_sample() -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
 
 def _load_full(paths: dict[str, Path]) -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
     train = _pixels(
-        read_idx(paths["train-images-idx3-ubyte"]), read_idx(paths["train-labels-idx1-ubyte"]), "MNIST training files"
+        read_idx(paths["train-images-idx3-ubyte"]),
+        read_idx(paths["train-labels-idx1-ubyte"]),
+        "MNIST training files",
     )
     test = _pixels(
-        read_idx(paths["t10k-images-idx3-ubyte"]), read_idx(paths["t10k-labels-idx1-ubyte"]), "MNIST test files"
+        read_idx(paths["t10k-images-idx3-ubyte"]),
+        read_idx(paths["t10k-labels-idx1-ubyte"]),
+        "MNIST test files",
     )
     n_train = len(train[1]) - FULL_VALIDATION
     if n_train <= 0:

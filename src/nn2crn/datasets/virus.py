@@ -121,7 +121,10 @@ def virus_examples(
     feature_names = tuple(make_identifier(row[0], "probe_") for row in probe_rows)
     values = np.array(
         [
-            [_number(text, f"{expression_path}:{line} column {column + 2}") for column, text in enumerate(row[1:])]
+            [
+                _number(text, f"{expression_path}:{line} column {column + 2}")
+                for column, text in enumerate(row[1:])
+            ]
             for line, row in enumerate(probe_rows, start=2)
         ]
     ).T  # (n_samples, n_probes)
@@ -162,7 +165,9 @@ def virus_examples(
     x = values[keep]
     unknown = sorted({labels[column] for column in keep} - set(CLASS_NAMES))
     if unknown:
-        raise DatasetError(f"{expression_path}: unknown label {unknown[0]!r}; expected {', '.join(CLASS_NAMES)}")
+        raise DatasetError(
+            f"{expression_path}: unknown label {unknown[0]!r}; expected {', '.join(CLASS_NAMES)}"
+        )
     y = np.array([CLASS_NAMES.index(labels[column]) for column in keep], dtype=np.int64)
     return x, y, feature_names
 
@@ -198,6 +203,7 @@ def load_virus(*, data_dir: str | os.PathLike[str] | None = None) -> Dataset:
         class_names=CLASS_NAMES,
         source=SOURCE,
         options={} if data_dir is None else {"data_dir": str(data_dir)},
-        notes=(f"virus: {len(y)} samples pass the filter; {len(y) - sum(counts)} left over by the split are unused",),
+        notes=(
+            f"virus: {len(y)} samples pass the filter; {len(y) - sum(counts)} left over by the split are unused",
+        ),
     )
-

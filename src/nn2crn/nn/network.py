@@ -232,9 +232,11 @@ def network_to_dict(network: Network) -> dict[str, Any]:
 
     def plain(values: np.ndarray) -> list:
         # Integral floats are written as ints so ternary weights read as -1, 0, 1.
-        return [plain(row) for row in values] if values.ndim > 1 else [
-            int(v) if float(v).is_integer() and abs(v) < 2**53 else float(v) for v in values
-        ]
+        return (
+            [plain(row) for row in values]
+            if values.ndim > 1
+            else [int(v) if float(v).is_integer() and abs(v) < 2**53 else float(v) for v in values]
+        )
 
     data: dict[str, Any] = {
         "format": FORMAT_NAME,
@@ -412,7 +414,11 @@ def random_ternary_network(
         if binary:
             weight = rng.choice([-1.0, 1.0], size=shape)
         else:
-            weight = rng.choice([-1.0, 0.0, 1.0], size=shape, p=[(1 - zero_fraction) / 2, zero_fraction, (1 - zero_fraction) / 2])
+            weight = rng.choice(
+                [-1.0, 0.0, 1.0],
+                size=shape,
+                p=[(1 - zero_fraction) / 2, zero_fraction, (1 - zero_fraction) / 2],
+            )
         bias = rng.normal(0.0, bias_scale, size=shape[0])
         activation = "linear" if index == len(widths) - 2 else "relu"
         layers.append(Layer(weight, bias, activation))

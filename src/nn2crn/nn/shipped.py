@@ -25,7 +25,9 @@ def shipped_model_names() -> tuple[str, ...]:
     folder = _folder()
     if not folder.is_dir():
         return ()
-    return tuple(sorted(entry.name[: -len(".json")] for entry in folder.iterdir() if entry.name.endswith(".json")))
+    return tuple(
+        sorted(entry.name[: -len(".json")] for entry in folder.iterdir() if entry.name.endswith(".json"))
+    )
 
 
 def shipped_model_path(name: str) -> Traversable:
@@ -138,7 +140,9 @@ RECIPES: tuple[Recipe, ...] = (
         "iris-4-8-3-binary",
         "iris",
         {"split": "all"},
-        TrainConfig(hidden=(8,), weights="binary", epochs=1000, batch_size=16, lr_start=0.003, lr_end=3e-4, seed=2),
+        TrainConfig(
+            hidden=(8,), weights="binary", epochs=1000, batch_size=16, lr_start=0.003, lr_end=3e-4, seed=2
+        ),
         "141/150 = 94.0% (ICML 2020)",
         0.95,
         "test",
@@ -149,7 +153,13 @@ RECIPES: tuple[Recipe, ...] = (
         "iris",
         {"split": "all"},
         TrainConfig(
-            hidden=(3,), weights="ternary", threshold=0.15, epochs=1000, batch_size=16, lr_start=0.02, lr_end=3e-4,
+            hidden=(3,),
+            weights="ternary",
+            threshold=0.15,
+            epochs=1000,
+            batch_size=16,
+            lr_start=0.02,
+            lr_end=3e-4,
             seed=1,
         ),
         "147/150 = 98.0% (PNAS 2022)",
@@ -162,8 +172,15 @@ RECIPES: tuple[Recipe, ...] = (
         "virus",
         {},
         TrainConfig(
-            hidden=(8,), weights="ternary", threshold=0.15, epochs=500, batch_size=16, lr_start=0.01, lr_end=3e-5,
-            loss="xent", seed=6,
+            hidden=(8,),
+            weights="ternary",
+            threshold=0.15,
+            epochs=500,
+            batch_size=16,
+            lr_start=0.01,
+            lr_end=3e-5,
+            loss="xent",
+            seed=6,
         ),
         "98/100 test examples",
         0.97,
@@ -175,8 +192,15 @@ RECIPES: tuple[Recipe, ...] = (
         "mnist",
         {"source": "sample", "download": False},
         TrainConfig(
-            hidden=(64,), weights="ternary", threshold=0.35, epochs=300, batch_size=64, lr_start=0.003, lr_end=3e-5,
-            loss="xent", seed=1,
+            hidden=(64,),
+            weights="ternary",
+            threshold=0.35,
+            epochs=300,
+            batch_size=64,
+            lr_start=0.003,
+            lr_end=3e-5,
+            loss="xent",
+            seed=1,
         ),
         "93/100 test examples of full MNIST",
         0.90,

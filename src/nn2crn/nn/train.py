@@ -203,8 +203,13 @@ def _build_model(torch, n_inputs: int, n_outputs: int, config: TrainConfig, gene
                 pieces += [shadow, torch.zeros(n_out, dtype=torch.float64)]
                 scale = 1.0 / math.sqrt(1.5 / (n_in + n_out)) if config.glorot_lr else 1.0
                 scales += [torch.full((n_out * n_in,), scale), torch.ones(n_out)]
-                is_weight += [torch.ones(n_out * n_in, dtype=torch.bool), torch.zeros(n_out, dtype=torch.bool)]
-                self.slices.append((offset, offset + n_out * n_in, offset + n_out * n_in + n_out, n_out, n_in))
+                is_weight += [
+                    torch.ones(n_out * n_in, dtype=torch.bool),
+                    torch.zeros(n_out, dtype=torch.bool),
+                ]
+                self.slices.append(
+                    (offset, offset + n_out * n_in, offset + n_out * n_in + n_out, n_out, n_in)
+                )
                 offset += n_out * n_in + n_out
             self.theta = torch.nn.Parameter(torch.cat(pieces))
             self.register_buffer("lr_scale", torch.cat(scales).to(torch.float64))
@@ -341,7 +346,9 @@ def train_network(
         for name, split in dataset.splits().items()
     }
     x_train, y_train = tensors["train"]
-    x_val, y_val = tensors["val"] if dataset.val.n_examples else tensors["train"]  # no validation: select on train
+    x_val, y_val = (
+        tensors["val"] if dataset.val.n_examples else tensors["train"]
+    )  # no validation: select on train
     n_train = len(y_train)
     loss_function = _loss_function(torch, config.loss, dataset.n_classes)
 
@@ -380,7 +387,9 @@ def train_network(
                 if is_best:
                     best_key, best_epoch = key, epoch
                     best_theta = model.theta.detach().clone()
-                record = EpochRecord(epoch, float(total) / n_train, train_accuracy, val_accuracy, val_loss, rate, is_best)
+                record = EpochRecord(
+                    epoch, float(total) / n_train, train_accuracy, val_accuracy, val_loss, rate, is_best
+                )
                 history.append(record)
                 if callback is not None:
                     callback(record)
@@ -409,10 +418,14 @@ def train_network(
             "source": dataset.source,
             "split_sizes": dataset.split_sizes,
         },
-        "hyperparameters": {key: value for key, value in asdict(config).items() if key not in ("seed", "threads")},
+        "hyperparameters": {
+            key: value for key, value in asdict(config).items() if key not in ("seed", "threads")
+        },
         "seed": config.seed,
         "best_epoch": best_epoch + 1,
-        "accuracy": {name: None if math.isnan(value) else round(value, 6) for name, value in accuracies.items()},
+        "accuracy": {
+            name: None if math.isnan(value) else round(value, 6) for name, value in accuracies.items()
+        },
         "correct": {name: f"{correct}/{n}" for name, (correct, n) in counts.items()},
         "weight_counts": weight_counts(network),
         "versions": _versions(torch),

@@ -55,7 +55,9 @@ def staged_folder(folder: str | os.PathLike[str], *, force: bool) -> Iterator[Pa
             for entry in sorted(staging.iterdir()):
                 target = folder / entry.name
                 if target.is_dir() and not entry.is_dir():
-                    raise InputDataError(f"{target}: is a folder; cannot replace it with the report file {entry.name}")
+                    raise InputDataError(
+                        f"{target}: is a folder; cannot replace it with the report file {entry.name}"
+                    )
                 if entry.is_dir():
                     if target.exists():
                         shutil.rmtree(target)

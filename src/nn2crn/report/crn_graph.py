@@ -66,7 +66,9 @@ def graph_layers(crn: CRN) -> tuple[np.ndarray, np.ndarray]:
     return species_column, reaction_column
 
 
-def _positions(crn: CRN, species_column: np.ndarray, reaction_column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _positions(
+    crn: CRN, species_column: np.ndarray, reaction_column: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) of species and reactions: columns left to right, barycentric order within a column."""
     reactants = crn.reactant_matrix.tocoo()
     products = crn.product_matrix.tocoo()
@@ -154,15 +156,28 @@ def plot_crn_graph(
 
     def arrow(start: int, end: int, color: str, label: str | None = None) -> None:
         patch = FancyArrowPatch(
-            (x[start], y[start]), (x[end], y[end]), arrowstyle="-|>", mutation_scale=9, lw=0.7,
-            color=color, alpha=0.65, shrinkA=7, shrinkB=7, connectionstyle="arc3,rad=0.04",
-        )  # fmt: skip
+            (x[start], y[start]),
+            (x[end], y[end]),
+            arrowstyle="-|>",
+            mutation_scale=9,
+            lw=0.7,
+            color=color,
+            alpha=0.65,
+            shrinkA=7,
+            shrinkB=7,
+            connectionstyle="arc3,rad=0.04",
+        )
         axis.add_patch(patch)
         if label:
             axis.text(
-                0.35 * x[start] + 0.65 * x[end], 0.35 * y[start] + 0.65 * y[end], label,
-                fontsize=6, color=color, ha="center", va="center",
-            )  # fmt: skip
+                0.35 * x[start] + 0.65 * x[end],
+                0.35 * y[start] + 0.65 * y[end],
+                label,
+                fontsize=6,
+                color=color,
+                ha="center",
+                va="center",
+            )
 
     reactants = crn.reactant_matrix.tocoo()
     products = crn.product_matrix.tocoo()
@@ -174,9 +189,14 @@ def plot_crn_graph(
         arrow(n_species + r, s, reaction_colors[r], f"{n:g}" if n > 1 else None)
 
     axis.scatter(
-        x[:n_species], y[:n_species], s=150, c=species_colors, zorder=3,
-        edgecolors=np.where(has_initial, "black", "white"), linewidths=np.where(has_initial, 1.6, 0.8),
-    )  # fmt: skip
+        x[:n_species],
+        y[:n_species],
+        s=150,
+        c=species_colors,
+        zorder=3,
+        edgecolors=np.where(has_initial, "black", "white"),
+        linewidths=np.where(has_initial, 1.6, 0.8),
+    )
     if crn.n_reactions:
         axis.scatter(x[n_species:], y[n_species:], s=36, marker="s", c=reaction_colors, zorder=3)
     for index, name in enumerate(crn.species):
@@ -188,7 +208,15 @@ def plot_crn_graph(
         Line2D([], [], marker="o", ls="", color="#2da44e", label="input species"),
         Line2D([], [], marker="o", ls="", color="#6e7781", label="internal species"),
         Line2D([], [], marker="o", ls="", color="#d1782b", label="output species"),
-        Line2D([], [], marker="o", ls="", color="white", markeredgecolor="black", label="non-zero initial amount (bias)"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            ls="",
+            color="white",
+            markeredgecolor="black",
+            label="non-zero initial amount (bias)",
+        ),
         Line2D([], [], marker="s", ls="-", color="#0969da", label="unimolecular reaction"),
         Line2D([], [], marker="s", ls="-", color="#cf222e", label="bimolecular reaction"),
     ]

@@ -94,7 +94,10 @@ class DemoResult:
 
 
 def demo_network(
-    *, train: bool = False, model: str | os.PathLike[str] | None = None, log: Log | None = None,
+    *,
+    train: bool = False,
+    model: str | os.PathLike[str] | None = None,
+    log: Log | None = None,
     command: str = "nn2crn demo --train",
 ) -> tuple[Network, str]:
     """The demo's network and where it came from: a model file, a freshly trained one, or the shipped one."""
@@ -121,9 +124,15 @@ def simulate_ssa_examples(result: ExperimentResult, *, seed: int = 0) -> tuple[S
     x = result.network.transform(result.dataset.test.x[list(examples)])
     started = time.perf_counter()
     trajectory = simulate_ssa(
-        result.crn, x, volume=SSA_VOLUME, t_end=result.ode.t_end, runs=SSA_RUNS, n_points=251, seed=seed,
+        result.crn,
+        x,
+        volume=SSA_VOLUME,
+        t_end=result.ode.t_end,
+        runs=SSA_RUNS,
+        n_points=251,
+        seed=seed,
         store="outputs",
-    )  # fmt: skip
+    )
     seconds = time.perf_counter() - started
     stable = result.exact_test_outputs[list(examples)]
     final = trajectory.final_outputs
@@ -147,19 +156,28 @@ def write_outputs_csv(result: ExperimentResult, path: Path) -> None:
     names = network.output_names
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow([
-            "index", *network.input_names, "label",
-            *(f"nn_{name}" for name in names), *(f"crn_exact_{name}" for name in names),
-            *(f"crn_ode_t{result.ode.t_end:g}_{name}" for name in names),
-        ])  # fmt: skip
+        writer.writerow(
+            [
+                "index",
+                *network.input_names,
+                "label",
+                *(f"nn_{name}" for name in names),
+                *(f"crn_exact_{name}" for name in names),
+                *(f"crn_ode_t{result.ode.t_end:g}_{name}" for name in names),
+            ]
+        )
         for index in range(split.n_examples):
             ode = result.ode.final_outputs[index] if index < result.n_ode else [""] * len(names)
-            writer.writerow([
-                index, *(repr(float(v)) for v in split.x[index]), names[split.y[index]],
-                *(repr(float(v)) for v in result.nn_test_outputs[index]),
-                *(repr(float(v)) for v in result.exact_test_outputs[index]),
-                *(repr(float(v)) if v != "" else "" for v in ode),
-            ])  # fmt: skip
+            writer.writerow(
+                [
+                    index,
+                    *(repr(float(v)) for v in split.x[index]),
+                    names[split.y[index]],
+                    *(repr(float(v)) for v in result.nn_test_outputs[index]),
+                    *(repr(float(v)) for v in result.exact_test_outputs[index]),
+                    *(repr(float(v)) if v != "" else "" for v in ode),
+                ]
+            )
 
 
 def write_trajectories_csv(trajectory, path: Path) -> None:
@@ -173,7 +191,9 @@ def write_trajectories_csv(trajectory, path: Path) -> None:
                 writer.writerow([example, repr(t), *(f"{v:.9g}" for v in outputs[batch_row, k])])
 
 
-def summary_rows(result: ExperimentResult, ssa: SSAResult | None, folder: Path) -> tuple[tuple[str, str], ...]:
+def summary_rows(
+    result: ExperimentResult, ssa: SSAResult | None, folder: Path
+) -> tuple[tuple[str, str], ...]:
     """The short summary (label, value) shown on the terminal and at the top of the report."""
     eps, settle = median_p95(result.ode.epsilon_times), median_p95(result.ode.argmax_times)
     checks = result.checks["reduced"]
@@ -182,26 +202,43 @@ def summary_rows(result: ExperimentResult, ssa: SSAResult | None, folder: Path) 
         ("network", f"IRIS {result.architecture} {result.weights}: {result.provenance.replace('`', '')}"),
         ("NN accuracy (all 150)", format_percent(result.nn_correct["test"])),
         ("CRN accuracy, exact", format_percent(result.crn_exact_correct["test"])),
-        ("CRN vs NN, exact", f"argmax {result.exact_agreement[0]}/{result.exact_agreement[1]}, "
-                             f"max |Δ| {result.exact_max_abs:.1e}"),
-        ("CRN size", f"compiled {result.crn.n_species} species / {result.crn.n_reactions} reactions; reduced "
-                     f"{result.reduced.n_species} / {result.reduced.n_reactions}"),
-        ("checks", f"feed-forward {'yes' if checks.feed_forward else 'NO'}, "
-                   f"non-competitive {'yes' if checks.non_competitive else 'NO'} (compiled and reduced)"
-                   if all(c.feed_forward and c.non_competitive for c in result.checks.values())
-                   else "FAILED: " + ", ".join(n for n, c in result.checks.items()
-                                               if not (c.feed_forward and c.non_competitive))),
-        (f"ODE at t = {result.ode.t_end:g}", f"accuracy {format_percent(result.ode_correct())}, argmax = NN "
-                                             f"{ode_agree[0]}/{ode_agree[1]}, max |CRN − NN| {result.ode_max_abs():.2g}"),
-        ("settling times", f"stabilization median {format_time(settle[0])}, p95 {format_time(settle[1])}; "
-                           f"ε = {EPSILON} convergence median {format_time(eps[0])}, p95 {format_time(eps[1])}"),
-    ]  # fmt: skip
+        (
+            "CRN vs NN, exact",
+            f"argmax {result.exact_agreement[0]}/{result.exact_agreement[1]}, "
+            f"max |Δ| {result.exact_max_abs:.1e}",
+        ),
+        (
+            "CRN size",
+            f"compiled {result.crn.n_species} species / {result.crn.n_reactions} reactions; reduced "
+            f"{result.reduced.n_species} / {result.reduced.n_reactions}",
+        ),
+        (
+            "checks",
+            f"feed-forward {'yes' if checks.feed_forward else 'NO'}, "
+            f"non-competitive {'yes' if checks.non_competitive else 'NO'} (compiled and reduced)"
+            if all(c.feed_forward and c.non_competitive for c in result.checks.values())
+            else "FAILED: "
+            + ", ".join(n for n, c in result.checks.items() if not (c.feed_forward and c.non_competitive)),
+        ),
+        (
+            f"ODE at t = {result.ode.t_end:g}",
+            f"accuracy {format_percent(result.ode_correct())}, argmax = NN "
+            f"{ode_agree[0]}/{ode_agree[1]}, max |CRN − NN| {result.ode_max_abs():.2g}",
+        ),
+        (
+            "settling times",
+            f"stabilization median {format_time(settle[0])}, p95 {format_time(settle[1])}; "
+            f"ε = {EPSILON} convergence median {format_time(eps[0])}, p95 {format_time(eps[1])}",
+        ),
+    ]
     if ssa is not None:
-        rows.append((
-            f"SSA (V = {ssa.volume:g})",
-            f"{ssa.agreement[1]} runs: argmax = NN {ssa.agreement[0]}/{ssa.agreement[1]}, "
-            f"max |output − stable| {ssa.max_gap:.2g} at t = {result.ode.t_end:g}",
-        ))  # fmt: skip
+        rows.append(
+            (
+                f"SSA (V = {ssa.volume:g})",
+                f"{ssa.agreement[1]} runs: argmax = NN {ssa.agreement[0]}/{ssa.agreement[1]}, "
+                f"max |output − stable| {ssa.max_gap:.2g} at t = {result.ode.t_end:g}",
+            )
+        )
     rows.append(("report", str(folder / "report.html")))
     return tuple(rows)
 
@@ -224,11 +261,18 @@ def _ssa_blocks(result: ExperimentResult, ssa: SSAResult, trajectory, folder: Pa
         stable[:] = result.exact_test_outputs[list(ssa.examples)]
         name = "iris-ssa.png"
         plot_trajectories(
-            trajectory, folder / name, stable=stable, rows=[i * ssa.runs for i in range(len(ssa.examples))],
-            log_time=True, title=f"SSA at V = {ssa.volume:g}: first run of each example (rows = examples "
-            f"{', '.join(map(str, ssa.examples))})", output_labels=result.network.output_names,
-        )  # fmt: skip
-        blocks.append(doc.Figure(name, "Stochastic output trajectories (first run per example), stable values dashed."))
+            trajectory,
+            folder / name,
+            stable=stable,
+            rows=[i * ssa.runs for i in range(len(ssa.examples))],
+            log_time=True,
+            title=f"SSA at V = {ssa.volume:g}: first run of each example (rows = examples "
+            f"{', '.join(map(str, ssa.examples))})",
+            output_labels=result.network.output_names,
+        )
+        blocks.append(
+            doc.Figure(name, "Stochastic output trajectories (first run per example), stable values dashed.")
+        )
     return blocks
 
 
@@ -281,19 +325,30 @@ def run_demo(
     network, provenance = demo_network(train=train, model=model, log=log, command=command)
     experiment = EXPERIMENTS["iris"]
     data = load_experiment_data(experiment, network)
-    result = run_experiment("iris", network, data, t_end=experiment.t_end, ode_examples=data.test.n_examples,
-                            provenance=provenance, log=log)  # fmt: skip
+    result = run_experiment(
+        "iris",
+        network,
+        data,
+        t_end=experiment.t_end,
+        ode_examples=data.test.n_examples,
+        provenance=provenance,
+        log=log,
+    )
     ssa_result = None
     ssa_trajectory = None
     if ssa and result.plot_rows:
         ssa_result, ssa_trajectory = simulate_ssa_examples(result)
         if log is not None:
-            log(f"iris: SSA, {ssa_result.agreement[1]} runs at V = {ssa_result.volume:g} in {ssa_result.seconds:.1f} s")
+            log(
+                f"iris: SSA, {ssa_result.agreement[1]} runs at V = {ssa_result.volume:g} in {ssa_result.seconds:.1f} s"
+            )
     folder_path = Path(output)
     summary = summary_rows(result, ssa_result, folder_path)
     with staged_folder(output, force=force) as folder:
         blocks, links = experiment_blocks(result, folder, graphs=False)
-        write_sbml_skipped = write_sbml_file(result.reduced, folder / "iris-reduced.sbml.xml", "nn2crn_iris_reduced")
+        write_sbml_skipped = write_sbml_file(
+            result.reduced, folder / "iris-reduced.sbml.xml", "nn2crn_iris_reduced"
+        )
         extra_links = [("iris-outputs.csv", "every example: features, label, NN, exact CRN and ODE outputs")]
         write_outputs_csv(result, folder / "iris-outputs.csv")
         if result.ode.trajectory is not None:
@@ -305,35 +360,53 @@ def run_demo(
         record = {"generated_by": f"nn2crn {package_version()}", "command": command, **result_record(result)}
         if ssa_result is not None:
             record["ssa"] = {
-                "examples": list(ssa_result.examples), "volume": ssa_result.volume, "runs": ssa_result.runs,
-                "max_abs_gap_at_t_end": ssa_result.max_gap, "argmax_agreement_with_nn": list(ssa_result.agreement),
-                "events": ssa_result.events, "seconds": round(ssa_result.seconds, 3),
-            }  # fmt: skip
+                "examples": list(ssa_result.examples),
+                "volume": ssa_result.volume,
+                "runs": ssa_result.runs,
+                "max_abs_gap_at_t_end": ssa_result.max_gap,
+                "argmax_agreement_with_nn": list(ssa_result.agreement),
+                "events": ssa_result.events,
+                "seconds": round(ssa_result.seconds, 3),
+            }
         (folder / "summary.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         sections = [
-            doc.Section("What you are looking at", (
-                doc.Paragraph(
-                    "A ReLU network with weights in {−1, +1}, trained on Fisher's IRIS flowers, compiled into a "
-                    "chemical reaction network (CRN) whose stable state is the network's output, whatever the "
-                    "reaction rates (Vasić, Chalk, Khurshid, Soloveichik, ICML 2020). Each value is a pair of "
-                    "species (v = v⁺ − v⁻); a weight is a reaction that copies or swaps the pair; a ReLU is "
-                    "Z⁺ → M + Y⁺, M + Z⁻ → Y⁻. The prediction is the output with the largest Y⁺ − Y⁻."
+            doc.Section(
+                "What you are looking at",
+                (
+                    doc.Paragraph(
+                        "A ReLU network with weights in {−1, +1}, trained on Fisher's IRIS flowers, compiled into a "
+                        "chemical reaction network (CRN) whose stable state is the network's output, whatever the "
+                        "reaction rates (Vasić, Chalk, Khurshid, Soloveichik, ICML 2020). Each value is a pair of "
+                        "species (v = v⁺ − v⁻); a weight is a reaction that copies or swaps the pair; a ReLU is "
+                        "Z⁺ → M + Y⁺, M + Z⁻ → Y⁻. The prediction is the output with the largest Y⁺ − Y⁻."
+                    ),
+                    doc.Table(("", "result"), summary[:-1], caption="Summary"),
                 ),
-                doc.Table(("", "result"), summary[:-1], caption="Summary"),
-            )),  # fmt: skip
+            ),
             doc.Section("The CRN", tuple(crn_graph_blocks(result, folder))),
             doc.Section("Exact evaluation and kinetics", tuple(blocks)),
         ]
         if ssa_result is not None:
-            sections.append(doc.Section("Stochastic kinetics", tuple(_ssa_blocks(result, ssa_result, ssa_trajectory, folder))))
+            sections.append(
+                doc.Section(
+                    "Stochastic kinetics", tuple(_ssa_blocks(result, ssa_result, ssa_trajectory, folder))
+                )
+            )
         sections.append(doc.Section("Files", (doc.Links(tuple(links + extra_links)),)))
-        sections.append(doc.Section("Next steps", (doc.Code(
-            f"nn2crn check {Path(output) / 'iris.crn'}\n"
-            f"nn2crn simulate {Path(output) / 'iris-reduced.crn'} --inputs X.csv --model "
-            f"{Path(output) / 'iris-model.json'} --t-end 50 --plot traj.png\n"
-            "nn2crn reproduce all -o nn2crn-reproduce   # the paper's three experiments\n"
-            "nn2crn depth-study -o nn2crn-depth         # settling time versus depth and width"
-        ),)))  # fmt: skip
+        sections.append(
+            doc.Section(
+                "Next steps",
+                (
+                    doc.Code(
+                        f"nn2crn check {Path(output) / 'iris.crn'}\n"
+                        f"nn2crn simulate {Path(output) / 'iris-reduced.crn'} --inputs X.csv --model "
+                        f"{Path(output) / 'iris-model.json'} --t-end 50 --plot traj.png\n"
+                        "nn2crn reproduce all -o nn2crn-reproduce   # the paper's three experiments\n"
+                        "nn2crn depth-study -o nn2crn-depth         # settling time versus depth and width"
+                    ),
+                ),
+            )
+        )
         sections.append(how_made_section(command, time.perf_counter() - started))
         report = doc.Report(
             "nn2crn demo: an IRIS classifier as a chemical reaction network",

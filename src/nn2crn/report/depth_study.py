@@ -62,7 +62,9 @@ def heart_dataset() -> Dataset:
     ys = np.linspace(-1.3, 1.3, 15)
     grid_x, grid_y = np.meshgrid(xs, ys)
     points = np.column_stack([grid_x.ravel(), grid_y.ravel()])
-    inside = ((points[:, 0] ** 2 + points[:, 1] ** 2 - 1) ** 3 - points[:, 0] ** 2 * points[:, 1] ** 3 < 0).astype(int)
+    inside = (
+        (points[:, 0] ** 2 + points[:, 1] ** 2 - 1) ** 3 - points[:, 0] ** 2 * points[:, 1] ** 3 < 0
+    ).astype(int)
     everything = Split(points, inside)
     return Dataset(
         name="heart",
@@ -113,8 +115,15 @@ class CellResult:
     seconds: float
 
 
-def _cell(family: str, depth: int, width: int, networks: Sequence[Network], inputs: Sequence[np.ndarray],
-          t_end: float, accuracy: float | None = None) -> CellResult:  # fmt: skip
+def _cell(
+    family: str,
+    depth: int,
+    width: int,
+    networks: Sequence[Network],
+    inputs: Sequence[np.ndarray],
+    t_end: float,
+    accuracy: float | None = None,
+) -> CellResult:
     from ..compile import compile_network
     from ..simulate import stable_outputs
     from ..simulate.metrics import convergence_times, summarize
@@ -137,9 +146,23 @@ def _cell(family: str, depth: int, width: int, networks: Sequence[Network], inpu
     s = summarize(np.concatenate(settle))
     e = summarize(np.concatenate(epsilon))
     return CellResult(
-        family, depth, width, len(networks), e["n"], tied, s["mean"], s["median"], s["p95"], s["converged"],
-        e["mean"], e["median"], e["p95"], e["converged"], accuracy, time.perf_counter() - started,
-    )  # fmt: skip
+        family,
+        depth,
+        width,
+        len(networks),
+        e["n"],
+        tied,
+        s["mean"],
+        s["median"],
+        s["p95"],
+        s["converged"],
+        e["mean"],
+        e["median"],
+        e["p95"],
+        e["converged"],
+        accuracy,
+        time.perf_counter() - started,
+    )
 
 
 @dataclass(frozen=True)
@@ -165,16 +188,21 @@ def fit_depth(cells: Sequence[CellResult], family: str, width: int) -> list[Fit]
     fits = []
     for quantity, values in (
         ("mean stabilization", [c.stabilization_mean for c in chosen]),
-        ("log median ε-convergence", [math.log(c.epsilon_median) if 0 < c.epsilon_median < math.inf else math.nan
-                                      for c in chosen]),
-    ):  # fmt: skip
+        (
+            "log median ε-convergence",
+            [math.log(c.epsilon_median) if 0 < c.epsilon_median < math.inf else math.nan for c in chosen],
+        ),
+    ):
         depths = np.array([c.depth for c in chosen], dtype=float)
         y = np.array(values, dtype=float)
         ok = np.isfinite(y)
         if ok.sum() >= 2:
             slope, intercept = np.polyfit(depths[ok], y[ok], 1)
-            fits.append(Fit(family, width, quantity, float(slope), float(intercept),
-                            tuple(int(d) for d in depths[ok])))  # fmt: skip
+            fits.append(
+                Fit(
+                    family, width, quantity, float(slope), float(intercept), tuple(int(d) for d in depths[ok])
+                )
+            )
     return fits
 
 
@@ -199,7 +227,9 @@ def parse_depths(text: str) -> tuple[int, ...]:
             else:
                 values.append(int(piece))
         except ValueError:
-            raise InputDataError(f"--depths: {piece!r} is not a depth or a range; give e.g. 1-5 or 1,2,4") from None
+            raise InputDataError(
+                f"--depths: {piece!r} is not a depth or a range; give e.g. 1-5 or 1,2,4"
+            ) from None
     if not values or any(not 1 <= value <= 10 for value in values):
         raise InputDataError(f"--depths: depths must be between 1 and 10, got {text!r}")
     return tuple(sorted(set(values)))
@@ -210,7 +240,9 @@ def parse_widths(text: str) -> tuple[int, ...]:
     try:
         values = [int(piece) for piece in text.split(",") if piece.strip()]
     except ValueError:
-        raise InputDataError(f"--widths: {text!r} is not a comma-separated list of integers, e.g. 2,4,8,16") from None
+        raise InputDataError(
+            f"--widths: {text!r} is not a comma-separated list of integers, e.g. 2,4,8,16"
+        ) from None
     if not values or any(not 1 <= value <= 64 for value in values):
         raise InputDataError(f"--widths: widths must be between 1 and 64, got {text!r}")
     return tuple(sorted(set(values)))
@@ -274,8 +306,10 @@ def run_depth_study(
             nets = [random_study_network(depth, width, seed, index) for index in range(networks)]
             cell = _cell("random", depth, width, nets, [x] * networks, t_end)
             cells.append(cell)
-            say(f"random width {width} depth {depth}: stabilization mean {cell.stabilization_mean:.3g}, "
-                f"ε-convergence median {format_time(cell.epsilon_median)} ({cell.seconds:.1f} s)")  # fmt: skip
+            say(
+                f"random width {width} depth {depth}: stabilization mean {cell.stabilization_mean:.3g}, "
+                f"ε-convergence median {format_time(cell.epsilon_median)} ({cell.seconds:.1f} s)"
+            )
     if trained is None:
         trained = _torch_available()
         if not trained:
@@ -287,26 +321,46 @@ def run_depth_study(
         for depth in depths:
             result = None
             for restart in range(max(1, restarts)):
-                config = TrainConfig(hidden=(TRAINED_WIDTH,) * depth, weights="ternary", threshold=0.05,
-                                     epochs=epochs, batch_size=16, lr_start=0.01, lr_end=1e-4,
-                                     seed=seed + restart)  # fmt: skip
+                config = TrainConfig(
+                    hidden=(TRAINED_WIDTH,) * depth,
+                    weights="ternary",
+                    threshold=0.05,
+                    epochs=epochs,
+                    batch_size=16,
+                    lr_start=0.01,
+                    lr_end=1e-4,
+                    seed=seed + restart,
+                )
                 candidate = train_network(heart, config)
                 if result is None or candidate.accuracies["test"] > result.accuracies["test"]:
                     result = candidate
             network = result.network
             features = network.transform(heart.test.x)
-            cell = _cell("trained", depth, TRAINED_WIDTH, [network], [features], t_end, result.accuracies["test"])
+            cell = _cell(
+                "trained", depth, TRAINED_WIDTH, [network], [features], t_end, result.accuracies["test"]
+            )
             cells.append(cell)
-            say(f"trained heart width {TRAINED_WIDTH} depth {depth}: accuracy {result.accuracies['test']:.1%}, "
-                f"stabilization mean {cell.stabilization_mean:.3g}")  # fmt: skip
+            say(
+                f"trained heart width {TRAINED_WIDTH} depth {depth}: accuracy {result.accuracies['test']:.1%}, "
+                f"stabilization mean {cell.stabilization_mean:.3g}"
+            )
     fits: list[Fit] = []
     for width in widths:
         fits.extend(fit_depth(cells, "random", width))
     if trained:
         fits.extend(fit_depth(cells, "trained", TRAINED_WIDTH))
-    settings = {"depths": list(depths), "widths": list(widths), "seed": seed, "networks": networks,
-                "inputs": inputs, "t_end": t_end, "epsilon": EPSILON, "trained": bool(trained),
-                "epochs": epochs, "restarts": restarts}  # fmt: skip
+    settings = {
+        "depths": list(depths),
+        "widths": list(widths),
+        "seed": seed,
+        "networks": networks,
+        "inputs": inputs,
+        "t_end": t_end,
+        "epsilon": EPSILON,
+        "trained": bool(trained),
+        "epochs": epochs,
+        "restarts": restarts,
+    }
     return DepthStudyResult(tuple(cells), tuple(fits), settings, tuple(notes), time.perf_counter() - started)
 
 
@@ -325,10 +379,14 @@ def plot_depth_study(result: DepthStudyResult, path: str | os.PathLike[str]) -> 
     if any(c.family == "trained" for c in result.cells):
         series.append(("trained", TRAINED_WIDTH, "black", "--", "s"))
     for family, width, color, style, marker in series:
-        chosen = sorted((c for c in result.cells if c.family == family and c.width == width), key=lambda c: c.depth)
+        chosen = sorted(
+            (c for c in result.cells if c.family == family and c.width == width), key=lambda c: c.depth
+        )
         depths = [c.depth for c in chosen]
         label = f"random, width {width}" if family == "random" else f"trained heart, width {width}"
-        left.plot(depths, [c.stabilization_mean for c in chosen], style, marker=marker, color=color, label=label)
+        left.plot(
+            depths, [c.stabilization_mean for c in chosen], style, marker=marker, color=color, label=label
+        )
         medians = [c.epsilon_median if math.isfinite(c.epsilon_median) else np.nan for c in chosen]
         right.plot(depths, medians, style, marker=marker, color=color, label=label)
     paper = sorted(PAPER_HEART)
@@ -343,24 +401,48 @@ def plot_depth_study(result: DepthStudyResult, path: str | os.PathLike[str]) -> 
     left.set_title("argmax settled (eventual winner stays on top)", fontsize=10)
     right.set_title("every output within ε of its stable value", fontsize=10)
     left.legend(fontsize=8)
-    figure.suptitle(f"Settling time versus depth (mass action, all rates 1, t_end = {result.settings['t_end']:g})")
+    figure.suptitle(
+        f"Settling time versus depth (mass action, all rates 1, t_end = {result.settings['t_end']:g})"
+    )
     figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=120)
     return path
 
 
-TABLE_HEADER = ("family", "width", "depth", "networks × inputs", "tied", "stabilization mean", "median", "p95",
-                "ε-convergence median", "p95", "ε settled", "accuracy")  # fmt: skip
+TABLE_HEADER = (
+    "family",
+    "width",
+    "depth",
+    "networks × inputs",
+    "tied",
+    "stabilization mean",
+    "median",
+    "p95",
+    "ε-convergence median",
+    "p95",
+    "ε settled",
+    "accuracy",
+)
 
 
 def table_rows(result: DepthStudyResult) -> tuple[tuple[str, ...], ...]:
     rows = []
     for c in result.cells:
-        rows.append((
-            c.family, str(c.width), str(c.depth), f"{c.networks} × {c.rows // c.networks}", str(c.tied),
-            format_time(c.stabilization_mean), format_time(c.stabilization_median), format_time(c.stabilization_p95),
-            format_time(c.epsilon_median), format_time(c.epsilon_p95), f"{c.epsilon_settled:.0%}",
-            f"{c.accuracy:.1%}" if c.accuracy is not None else "",
-        ))  # fmt: skip
+        rows.append(
+            (
+                c.family,
+                str(c.width),
+                str(c.depth),
+                f"{c.networks} × {c.rows // c.networks}",
+                str(c.tied),
+                format_time(c.stabilization_mean),
+                format_time(c.stabilization_median),
+                format_time(c.stabilization_p95),
+                format_time(c.epsilon_median),
+                format_time(c.epsilon_p95),
+                f"{c.epsilon_settled:.0%}",
+                f"{c.accuracy:.1%}" if c.accuracy is not None else "",
+            )
+        )
     return tuple(rows)
 
 
@@ -369,7 +451,9 @@ def scaling_sentences(result: DepthStudyResult) -> list[str]:
     lines = []
     keys = sorted({(c.family, c.width) for c in result.cells}, key=lambda k: (k[0] != "random", k[1]))
     for family, width in keys:
-        parts = [f"{f.quantity} {f.describe()}" for f in result.fits if f.family == family and f.width == width]
+        parts = [
+            f"{f.quantity} {f.describe()}" for f in result.fits if f.family == family and f.width == width
+        ]
         if not parts:
             parts = ["too few depths with settled inputs to fit"]
         lines.append(f"{family} networks, width {width}: " + "; ".join(parts) + ".")
@@ -387,10 +471,15 @@ def depth_study_sections(result: DepthStudyResult, folder: Path, command: str) -
     record = {
         "generated_by": f"nn2crn {package_version()}",
         "settings": result.settings,
-        "cells": [{key: (value if not (isinstance(value, float) and not math.isfinite(value)) else None)
-                   for key, value in asdict(cell).items()} for cell in result.cells],
+        "cells": [
+            {
+                key: (value if not (isinstance(value, float) and not math.isfinite(value)) else None)
+                for key, value in asdict(cell).items()
+            }
+            for cell in result.cells
+        ],
         "fits": [asdict(fit) for fit in result.fits],
-    }  # fmt: skip
+    }
     (folder / "depth-study.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     blocks: list[doc.Block] = [
         doc.Paragraph(
@@ -403,26 +492,46 @@ def depth_study_sections(result: DepthStudyResult, folder: Path, command: str) -
             "outputs tie (no unique winner, column 'tied') are left out of the stabilization statistics."
         ),
         *(doc.Note(note) for note in result.notes),
-        doc.Table(TABLE_HEADER, table_rows(result), caption="Settling times per depth and width (inf: not settled by "
-                  "t_end, shown as 'not settled'; means over settled inputs)."),  # fmt: skip
-        doc.Paragraph("Measured scaling (least-squares fits against depth): " + " ".join(scaling_sentences(result))),
+        doc.Table(
+            TABLE_HEADER,
+            table_rows(result),
+            caption="Settling times per depth and width (inf: not settled by "
+            "t_end, shown as 'not settled'; means over settled inputs).",
+        ),
+        doc.Paragraph(
+            "Measured scaling (least-squares fits against depth): " + " ".join(scaling_sentences(result))
+        ),
         doc.Paragraph(
             "The paper (PNAS 2022, heart networks of width 8) reports the mean time until the eventual winner stays "
-            "on top as " + ", ".join(f"{PAPER_HEART[d]} for {d} layer{'s' if d > 1 else ''}" for d in sorted(PAPER_HEART))
+            "on top as "
+            + ", ".join(f"{PAPER_HEART[d]} for {d} layer{'s' if d > 1 else ''}" for d in sorted(PAPER_HEART))
             + ", and the time to 90% production growing about 2.5–3 per layer: settling slows with depth. Compare "
             "the direction and rough size, not the digits: their networks, inputs and thresholds differ from these."
         ),
-    ]  # fmt: skip
+    ]
     if can_plot():
         plot_depth_study(result, folder / "depth-study.png")
-        blocks.append(doc.Figure("depth-study.png", "Settling time versus depth, one line per width (log scale); "
-                                 "grey: the paper's heart networks."))  # fmt: skip
+        blocks.append(
+            doc.Figure(
+                "depth-study.png",
+                "Settling time versus depth, one line per width (log scale); "
+                "grey: the paper's heart networks.",
+            )
+        )
     else:
         blocks.append(doc.Note("Plot skipped: matplotlib is not installed (pip install 'nn2crn[plot]')."))
-    blocks.append(doc.Links((("depth-study.csv", "one row per (family, depth, width)"),
-                             ("depth-study.json", "settings, cells and fits"))))  # fmt: skip
-    return [doc.Section("Settling time versus depth and width", tuple(blocks)),
-            how_made_section(command, result.seconds)]  # fmt: skip
+    blocks.append(
+        doc.Links(
+            (
+                ("depth-study.csv", "one row per (family, depth, width)"),
+                ("depth-study.json", "settings, cells and fits"),
+            )
+        )
+    )
+    return [
+        doc.Section("Settling time versus depth and width", tuple(blocks)),
+        how_made_section(command, result.seconds),
+    ]
 
 
 def write_depth_study(
@@ -433,7 +542,10 @@ def write_depth_study(
 
     with staged_folder(output, force=force) as folder:
         sections = depth_study_sections(result, folder, command or "nn2crn depth-study")
-        report = doc.Report("nn2crn: settling time versus depth and width", tuple(sections),
-                            footer=f"Generated by nn2crn {package_version()}.")  # fmt: skip
+        report = doc.Report(
+            "nn2crn: settling time versus depth and width",
+            tuple(sections),
+            footer=f"Generated by nn2crn {package_version()}.",
+        )
         doc.write_report(report, folder)
     return Path(output)

@@ -355,10 +355,14 @@ def run_experiment(
     difference = np.maximum(np.abs(exact_test - nn_test), np.abs(exact_reduced - nn_test))
     relative = difference / np.maximum(1.0, network.forward_magnitude(x_test))
     agreement = (
-        int(((np.argmax(exact_test, axis=1) == np.argmax(nn_test, axis=1))
-             & (np.argmax(exact_reduced, axis=1) == np.argmax(nn_test, axis=1))).sum()),
+        int(
+            (
+                (np.argmax(exact_test, axis=1) == np.argmax(nn_test, axis=1))
+                & (np.argmax(exact_reduced, axis=1) == np.argmax(nn_test, axis=1))
+            ).sum()
+        ),
         int(x_test.shape[0]),
-    )  # fmt: skip
+    )
     seconds["exact evaluation"] = time.perf_counter() - started
     say(f"{key}: exact evaluation of {x_test.shape[0]} test examples, max |CRN - NN| {difference.max():.2g}")
 
@@ -366,9 +370,14 @@ def run_experiment(
     started = time.perf_counter()
     first_rows = class_examples(dataset.test.y[:n_ode], dataset.n_classes)
     ode = simulate_kinetics(
-        crn, x_test[:n_ode], exact_test[:n_ode], t_end=t_end, label="compiled", keep_rows=first_rows,
+        crn,
+        x_test[:n_ode],
+        exact_test[:n_ode],
+        t_end=t_end,
+        label="compiled",
+        keep_rows=first_rows,
         keep_slowest=True,
-    )  # fmt: skip
+    )
     plot_rows = tuple(int(row) for row in ode.trajectory.input_rows) if ode.trajectory is not None else ()
     ode_reduced = simulate_kinetics(
         reduced, x_test[:n_ode], exact_reduced[:n_ode], t_end=t_end, label="reduced", keep_rows=plot_rows

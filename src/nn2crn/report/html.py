@@ -157,8 +157,12 @@ def column_alignments(header: Sequence[str], rows: Sequence[Sequence[str]]) -> t
     alignments = []
     for index in range(len(header)):
         cells = [str(row[index]).strip() for row in rows if str(row[index]).strip()]
-        numeric = index > 0 and bool(cells) and all(
-            _NUMERIC.match(cell) and sum(character.isalpha() for character in cell) <= 4 for cell in cells
+        numeric = (
+            index > 0
+            and bool(cells)
+            and all(
+                _NUMERIC.match(cell) and sum(character.isalpha() for character in cell) <= 4 for cell in cells
+            )
         )
         alignments.append("right" if numeric else "left")
     return tuple(alignments)
@@ -173,11 +177,15 @@ def _inline_html(text: str) -> str:
 def _data_uri(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in MIME_TYPES:
-        raise InputDataError(f"figure {path}: unsupported image type {suffix!r}; use one of {', '.join(MIME_TYPES)}")
+        raise InputDataError(
+            f"figure {path}: unsupported image type {suffix!r}; use one of {', '.join(MIME_TYPES)}"
+        )
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InputDataError(f"figure {path}: no such file; write the figure before rendering the report") from None
+        raise InputDataError(
+            f"figure {path}: no such file; write the figure before rendering the report"
+        ) from None
     return f"data:{MIME_TYPES[suffix]};base64,{base64.b64encode(data).decode('ascii')}"
 
 
@@ -185,12 +193,17 @@ def _table_html(table: Table) -> str:
     lines = ['<div class="table-wrap"><table>']
     if table.caption:
         lines.append(f"<caption>{_inline_html(table.caption)}</caption>")
-    lines.append("<thead><tr>" + "".join(f"<th>{_inline_html(cell)}</th>" for cell in table.header) + "</tr></thead>")
+    lines.append(
+        "<thead><tr>" + "".join(f"<th>{_inline_html(cell)}</th>" for cell in table.header) + "</tr></thead>"
+    )
     lines.append("<tbody>")
-    classes = [' class="num"' if side == "right" else "" for side in column_alignments(table.header, table.rows)]
+    classes = [
+        ' class="num"' if side == "right" else "" for side in column_alignments(table.header, table.rows)
+    ]
     for row in table.rows:
         lines.append(
-            "<tr>" + "".join(f"<td{css}>{_inline_html(cell)}</td>" for css, cell in zip(classes, row, strict=True))
+            "<tr>"
+            + "".join(f"<td{css}>{_inline_html(cell)}</td>" for css, cell in zip(classes, row, strict=True))
             + "</tr>"
         )
     lines.append("</tbody></table></div>")
@@ -278,7 +291,9 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A GitHub-flavoured Markdown table; numeric columns right-aligned (:func:`column_alignments`)."""
     lines = [
         "| " + " | ".join(_markdown_cell(str(cell)) for cell in header) + " |",
-        "|" + "|".join(":---" if side == "left" else "---:" for side in column_alignments(header, rows)) + "|",
+        "|"
+        + "|".join(":---" if side == "left" else "---:" for side in column_alignments(header, rows))
+        + "|",
     ]
     lines.extend("| " + " | ".join(_markdown_cell(str(cell)) for cell in row) + " |" for row in rows)
     return "\n".join(lines)

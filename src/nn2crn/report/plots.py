@@ -38,7 +38,9 @@ def check_plot_path(path: str | os.PathLike[str]) -> Path:
     return path
 
 
-def _figure(n_panels: int, *, width: float = 6.0, height: float = 3.2, columns: int = 2) -> tuple[Any, list[Any]]:
+def _figure(
+    n_panels: int, *, width: float = 6.0, height: float = 3.2, columns: int = 2
+) -> tuple[Any, list[Any]]:
     from matplotlib.figure import Figure
 
     columns = max(1, min(columns, n_panels))
@@ -193,7 +195,9 @@ def plot_convergence_times(
     positive = finite_all[finite_all > 0]
     log_scale = positive.size > 0 and positive.max() / positive.min() > 100
     if log_scale:
-        low = positive.min() / 2  # rows settled at t = 0 are drawn in the first bin, below every positive time
+        low = (
+            positive.min() / 2
+        )  # rows settled at t = 0 are drawn in the first bin, below every positive time
         high = max(positive.max(), low * 1.01)
         bins = np.geomspace(low, high, 30)
     else:

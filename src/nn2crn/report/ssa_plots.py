@@ -21,22 +21,36 @@ def plot_ssa_study(study: SsaStudy, path: str | os.PathLike[str], *, title: str 
     figure = Figure(figsize=(13.5, 3.6), layout="constrained")
     agree_axis, error_axis, time_axis = figure.subplots(1, 3)
     agree_axis.plot(
-        volumes, [100 * r.agreement for r in study.results], "o-", label=f"argmax = network's, SSA at t = {study.t_end:g}"
+        volumes,
+        [100 * r.agreement for r in study.results],
+        "o-",
+        label=f"argmax = network's, SSA at t = {study.t_end:g}",
     )
     agree_axis.plot(
-        volumes, [100 * r.rounding_agreement for r in study.results], "s--", label="argmax = network's, rounding only"
+        volumes,
+        [100 * r.rounding_agreement for r in study.results],
+        "s--",
+        label="argmax = network's, rounding only",
     )
     if any(not math.isnan(r.accuracy) for r in study.results):
-        agree_axis.plot(volumes, [100 * r.accuracy for r in study.results], "^:", label="accuracy on the labels, SSA")
+        agree_axis.plot(
+            volumes, [100 * r.accuracy for r in study.results], "^:", label="accuracy on the labels, SSA"
+        )
     agree_axis.set_ylabel("runs (%)")
     lowest = min(
-        min(100 * r.agreement, 100 * r.rounding_agreement, 100 * r.accuracy if not math.isnan(r.accuracy) else 100)
+        min(
+            100 * r.agreement,
+            100 * r.rounding_agreement,
+            100 * r.accuracy if not math.isnan(r.accuracy) else 100,
+        )
         for r in study.results
     )
     agree_axis.set_ylim(max(0.0, lowest - 5.0), 101)
     error_axis.plot(volumes, [r.mean_error for r in study.results], "o-", label="mean over runs")
     error_axis.plot(volumes, [r.max_error for r in study.results], "v-", label="max over runs")
-    error_axis.plot(volumes, [r.rounding_max_error for r in study.results], "s--", label="rounding only (max)")
+    error_axis.plot(
+        volumes, [r.rounding_max_error for r in study.results], "s--", label="rounding only (max)"
+    )
     error_axis.set_ylabel("max_k |y_k - y*_k| at t_end")
     error_axis.set_yscale("log")
     medians = [r.leader_time_median for r in study.results]

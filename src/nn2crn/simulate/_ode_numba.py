@@ -20,8 +20,27 @@ _EPS = np.finfo(np.float64).eps
 
 
 @njit(cache=True, error_model="numpy")
-def _rhs(t, u, f, coef, force_group, force_target, group_rate, gexp, rate, react_ptr, react_idx,
-         react_pow, stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v, accumulate):
+def _rhs(
+    t,
+    u,
+    f,
+    coef,
+    force_group,
+    force_target,
+    group_rate,
+    gexp,
+    rate,
+    react_ptr,
+    react_idx,
+    react_pow,
+    stoich_ptr,
+    stoich_idx,
+    stoich_val,
+    rate_law,
+    kappa,
+    v,
+    accumulate,
+):
     """``f = du/dt`` at (t, u), or ``f += du/dt`` when `accumulate`."""
     n_dyn, n_chunk = u.shape
     if not accumulate:
@@ -76,8 +95,22 @@ def _time_derivative(t, ft, coef, force_group, force_target, group_rate, gexp):
 
 
 @njit(cache=True, error_model="numpy")
-def _jacobian(y, jac, rate, react_ptr, react_idx, react_pow, rate_law, kappa, var_slot, var_slot_reaction,
-              var_ptr, var_pos, var_val, dv):
+def _jacobian(
+    y,
+    jac,
+    rate,
+    react_ptr,
+    react_idx,
+    react_pow,
+    rate_law,
+    kappa,
+    var_slot,
+    var_slot_reaction,
+    var_ptr,
+    var_pos,
+    var_val,
+    dv,
+):
     """State-dependent Jacobian entries (the constant ones live in the plan)."""
     n_chunk = y.shape[1]
     for p in range(jac.shape[0]):
@@ -119,8 +152,9 @@ def _jacobian(y, jac, rate, react_ptr, react_idx, react_pow, rate_law, kappa, va
 
 
 @njit(cache=True, error_model="numpy")
-def _factor(a, jac, lu, piv, block_start, inblock_ptr, inblock_row, inblock_col, inblock_var, inblock_const,
-            lu_offset):
+def _factor(
+    a, jac, lu, piv, block_start, inblock_ptr, inblock_row, inblock_col, inblock_var, inblock_const, lu_offset
+):
     """Fill and factor the diagonal blocks of ``a I - J``; False if one is singular."""
     n_chunk = jac.shape[1]
     bad = 0
@@ -202,8 +236,21 @@ def _factor(a, jac, lu, piv, block_start, inblock_ptr, inblock_row, inblock_col,
 
 
 @njit(cache=True, error_model="numpy")
-def _solve(x, jac, lu, piv, block_start, lowerc_ptr, lowerc_col, lowerc_val, lowerv_ptr, lowerv_col,
-           lowerv_idx, lowerv_const, lu_offset):
+def _solve(
+    x,
+    jac,
+    lu,
+    piv,
+    block_start,
+    lowerc_ptr,
+    lowerc_col,
+    lowerc_val,
+    lowerv_ptr,
+    lowerv_col,
+    lowerv_idx,
+    lowerv_const,
+    lu_offset,
+):
     """Overwrite `x` with ``(a I - J)^-1 x`` by forward substitution over the blocks."""
     n_chunk = x.shape[1]
     for b in range(block_start.shape[0] - 1):
@@ -278,12 +325,50 @@ def _write_samples(out, k_out, times, t, h, y, ynew, ks, dense, store_idx, t_sto
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_ptr, react_idx, react_pow,
-                    stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, n_jac_var, var_slot,
-                    var_slot_reaction, var_ptr, var_pos, var_val, block_start, lowerc_ptr, lowerc_col,
-                    lowerc_val, lowerv_ptr, lowerv_col, lowerv_idx, lowerv_const, inblock_ptr, inblock_row,
-                    inblock_col, inblock_var, inblock_const, lu_offset, times, rtol, atol, max_steps,
-                    store_idx, out, stats, tab):
+def integrate_chunk(
+    y,
+    coef,
+    force_group,
+    force_target,
+    group_rate,
+    rate,
+    react_ptr,
+    react_idx,
+    react_pow,
+    stoich_ptr,
+    stoich_idx,
+    stoich_val,
+    rate_law,
+    kappa,
+    n_jac_var,
+    var_slot,
+    var_slot_reaction,
+    var_ptr,
+    var_pos,
+    var_val,
+    block_start,
+    lowerc_ptr,
+    lowerc_col,
+    lowerc_val,
+    lowerv_ptr,
+    lowerv_col,
+    lowerv_idx,
+    lowerv_const,
+    inblock_ptr,
+    inblock_row,
+    inblock_col,
+    inblock_var,
+    inblock_const,
+    lu_offset,
+    times,
+    rtol,
+    atol,
+    max_steps,
+    store_idx,
+    out,
+    stats,
+    tab,
+):
     """Integrate ``y`` (n_dyn, n_chunk), overwritten with the final state, from 0 to ``times[-1]``.
 
     `tab` is :meth:`._ode_rodas.Tableau.packed`. Writes samples of the dynamic
@@ -328,10 +413,34 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
     err_row = np.zeros(n_chunk)
     coupling = np.zeros(n_stages)
     has_time = force_target.shape[0] > 0
-    solve_args = (block_start, lowerc_ptr, lowerc_col, lowerc_val, lowerv_ptr, lowerv_col, lowerv_idx,
-                  lowerv_const, lu_offset)
-    rhs_args = (coef, force_group, force_target, group_rate, gexp, rate, react_ptr, react_idx, react_pow,
-                stoich_ptr, stoich_idx, stoich_val, rate_law, kappa, v)
+    solve_args = (
+        block_start,
+        lowerc_ptr,
+        lowerc_col,
+        lowerc_val,
+        lowerv_ptr,
+        lowerv_col,
+        lowerv_idx,
+        lowerv_const,
+        lu_offset,
+    )
+    rhs_args = (
+        coef,
+        force_group,
+        force_target,
+        group_rate,
+        gexp,
+        rate,
+        react_ptr,
+        react_idx,
+        react_pow,
+        stoich_ptr,
+        stoich_idx,
+        stoich_val,
+        rate_law,
+        kappa,
+        v,
+    )
 
     t = 0.0
     k_out = 0
@@ -384,13 +493,38 @@ def integrate_chunk(y, coef, force_group, force_target, group_rate, rate, react_
         if not fresh:
             _rhs(t, y, f0, *rhs_args, False)
             n_rhs += 1
-        _jacobian(y, jac, rate, react_ptr, react_idx, react_pow, rate_law, kappa, var_slot,
-                  var_slot_reaction, var_ptr, var_pos, var_val, v)
+        _jacobian(
+            y,
+            jac,
+            rate,
+            react_ptr,
+            react_idx,
+            react_pow,
+            rate_law,
+            kappa,
+            var_slot,
+            var_slot_reaction,
+            var_ptr,
+            var_pos,
+            var_val,
+            v,
+        )
         if has_time:
             _time_derivative(t, ft, coef, force_group, force_target, group_rate, gexp)
         fresh = True
-        if not _factor(1.0 / (h * gamma), jac, lu, piv, block_start, inblock_ptr, inblock_row,
-                       inblock_col, inblock_var, inblock_const, lu_offset):
+        if not _factor(
+            1.0 / (h * gamma),
+            jac,
+            lu,
+            piv,
+            block_start,
+            inblock_ptr,
+            inblock_row,
+            inblock_col,
+            inblock_var,
+            inblock_const,
+            lu_offset,
+        ):
             n_rejected += 1
             h *= 0.25
             rejected_before = True

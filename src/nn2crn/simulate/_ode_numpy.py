@@ -235,7 +235,10 @@ def integrate_chunk_numpy(
         if err <= 1.0:
             t_next = t_end if last else t + h
             if k_out < len(times) and times[k_out] <= t_next:
-                rows = [sum(w * k[:, store_idx] for w, k in zip(weights, ks, strict=True)) for weights in tableau.dense]
+                rows = [
+                    sum(w * k[:, store_idx] for w, k in zip(weights, ks, strict=True))
+                    for weights in tableau.dense
+                ]
             while k_out < len(times) and times[k_out] <= t_next:
                 theta = min(1.0, (times[k_out] - t) / h)
                 inner = np.zeros_like(rows[0])
@@ -250,7 +253,11 @@ def integrate_chunk_numpy(
             t = t_next
             accepted += 1
             fresh = False
-            factor = R.FACTOR_MAX if err == 0.0 else min(R.FACTOR_MAX, max(R.FACTOR_MIN, R.SAFETY * err**-exponent))
+            factor = (
+                R.FACTOR_MAX
+                if err == 0.0
+                else min(R.FACTOR_MAX, max(R.FACTOR_MIN, R.SAFETY * err**-exponent))
+            )
             if rejected_before:
                 factor = min(factor, 1.0)
             rejected_before = False

@@ -276,7 +276,9 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
     variable_entry = np.zeros(len(key), dtype=bool)
     variable_entry[recipe_pos[~contribution_constant]] = True
     jac_const = np.zeros(len(key))
-    np.add.at(jac_const, recipe_pos[contribution_constant], np.asarray(contribution_value)[contribution_constant])
+    np.add.at(
+        jac_const, recipe_pos[contribution_constant], np.asarray(contribution_value)[contribution_constant]
+    )
     var_index = np.full(len(key), -1, dtype=np.int64)
     var_index[variable_entry] = np.arange(int(variable_entry.sum()))
     variable_contributions = np.flatnonzero(~contribution_constant)
@@ -353,7 +355,9 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
         var_slot_reaction=_int(slot_reaction[var_slot]) if len(var_slot) else _int([]),
         var_ptr=var_ptr,
         var_pos=_int(var_index[recipe_pos[variable_contributions]]),
-        var_val=np.ascontiguousarray(np.asarray(contribution_stoich, dtype=np.float64)[variable_contributions]),
+        var_val=np.ascontiguousarray(
+            np.asarray(contribution_stoich, dtype=np.float64)[variable_contributions]
+        ),
         lowerc_ptr=_int(np.searchsorted(jac_row[lower_c], np.arange(n_dyn + 1))),
         lowerc_col=_int(jac_col[lower_c]),
         lowerc_val=np.ascontiguousarray(jac_const[lower_c]),

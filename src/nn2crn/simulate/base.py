@@ -58,7 +58,9 @@ class Trajectory:
             object.__setattr__(self, "columns", columns)
             width = columns.shape[0]
         if states.ndim != 3 or states.shape[1] != times.shape[0] or states.shape[2] != width:
-            raise ValueError(f"states must have shape (n_batch, {times.shape[0]}, {width}), got {states.shape}")
+            raise ValueError(
+                f"states must have shape (n_batch, {times.shape[0]}, {width}), got {states.shape}"
+            )
         object.__setattr__(self, "times", times)
         object.__setattr__(self, "states", states)
         object.__setattr__(self, "input_rows", np.asarray(self.input_rows, dtype=np.int64))
@@ -85,4 +87,6 @@ class Trajectory:
     @property
     def final_outputs(self) -> np.ndarray:
         """Output values at the last sample time, shape (n_batch, n_outputs)."""
-        return self.outputs[:, -1, :] if self.columns is not None else self.crn.read_outputs(self.final_states)
+        return (
+            self.outputs[:, -1, :] if self.columns is not None else self.crn.read_outputs(self.final_states)
+        )

@@ -96,10 +96,14 @@ def _mirror_group(crn: CRN, rows: np.ndarray, products: sp.csr_array) -> _Group 
     dense = products.toarray()
     b1 = dense[positive][:, representatives].T  # (k, m): positive rails -> representatives
     b2 = dense[positive][:, partners].T
-    if not (np.array_equal(dense[negative][:, representatives].T, b2)
-            and np.array_equal(dense[negative][:, partners].T, b1)):
+    if not (
+        np.array_equal(dense[negative][:, representatives].T, b2)
+        and np.array_equal(dense[negative][:, partners].T, b1)
+    ):
         return None
-    columns = np.array([[index[reactant_names[k]]] for k in positive] + [[index[reactant_names[k]]] for k in negative])
+    columns = np.array(
+        [[index[reactant_names[k]]] for k in positive] + [[index[reactant_names[k]]] for k in negative]
+    )
     half = len(positive)
     return _Group(
         "mirror",
@@ -199,7 +203,11 @@ def plan_exact(crn: CRN) -> ExactPlan:
     all_powers = crn.reactant_powers.astype(np.float64)
     n_valid = (all_columns >= 0).sum(axis=1)
     single = (n_valid == 1) & (all_powers[:, 0] == 1)
-    pair = (n_valid == 2) & (all_powers[:, :2] == 1).all(axis=1) if all_columns.shape[1] >= 2 else np.zeros(crn.n_reactions, bool)
+    pair = (
+        (n_valid == 2) & (all_powers[:, :2] == 1).all(axis=1)
+        if all_columns.shape[1] >= 2
+        else np.zeros(crn.n_reactions, bool)
+    )
     groups: list[_Group] = []
     for level in range(int(levels_of.max(initial=-1)) + 1):
         on_level = levels_of == level
@@ -215,7 +223,9 @@ def plan_exact(crn: CRN) -> ExactPlan:
                     continue
             width = {"single": 1, "pair": 2}.get(kind, all_columns.shape[1])
             touched, products_t = _product_block(block)
-            groups.append(_Group(kind, all_columns[rows, :width], all_powers[rows, :width], touched, products_t))
+            groups.append(
+                _Group(kind, all_columns[rows, :width], all_powers[rows, :width], touched, products_t)
+            )
     emptied = np.zeros(crn.n_species, dtype=bool)
     for group in groups:
         if group.kind in ("single", "mirror"):

@@ -98,7 +98,9 @@ def _check_positive(name: str, value: object, *, upper: float | None = None) -> 
 def _sample_times(t_end: float, times: object, n_points: object) -> np.ndarray:
     if times is None:
         if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
-            raise SimulationError(f"n_points must be an integer >= 2 (0 and t_end included), got {n_points!r}")
+            raise SimulationError(
+                f"n_points must be an integer >= 2 (0 and t_end included), got {n_points!r}"
+            )
         return np.linspace(0.0, t_end, int(n_points))
     try:
         grid = np.array(times, dtype=np.float64)
@@ -138,7 +140,9 @@ def _chunks(n_rows: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, n_rows)) for start in range(0, n_rows, size)]
 
 
-def _failure(stats: np.ndarray, rows: np.ndarray, rtol: float, atol: float, max_steps: int) -> SimulationError:
+def _failure(
+    stats: np.ndarray, rows: np.ndarray, rtol: float, atol: float, max_steps: int
+) -> SimulationError:
     status, t_fail = int(stats[0]), float(stats[1])
     row = int(rows[int(stats[2])])
     if status == R.STATUS_MAX_STEPS:
@@ -312,20 +316,57 @@ def simulate_ode(
             padded = np.zeros((len(rows), grid.shape[0], store_idx.shape[0]))
             stats = np.zeros(7)
             integrate_chunk(
-                y, coef, plan.force_group, plan.force_target, plan.group_rate, plan.rate, plan.react_ptr,
-                plan.react_idx, plan.react_pow, plan.stoich_ptr, plan.stoich_idx, plan.stoich_val,
-                plan.rate_law, SATURATION_CONSTANT, plan.n_jac_var, plan.var_slot, plan.var_slot_reaction,
-                plan.var_ptr, plan.var_pos, plan.var_val, plan.block_start, plan.lowerc_ptr, plan.lowerc_col,
-                plan.lowerc_val, plan.lowerv_ptr, plan.lowerv_col, plan.lowerv_idx, plan.lowerv_const,
-                plan.inblock_ptr, plan.inblock_row, plan.inblock_col, plan.inblock_var, plan.inblock_const,
-                plan.lu_offset, grid, rtol, atol, int(max_steps), store_idx, padded, stats, table,
-            )  # fmt: skip
+                y,
+                coef,
+                plan.force_group,
+                plan.force_target,
+                plan.group_rate,
+                plan.rate,
+                plan.react_ptr,
+                plan.react_idx,
+                plan.react_pow,
+                plan.stoich_ptr,
+                plan.stoich_idx,
+                plan.stoich_val,
+                plan.rate_law,
+                SATURATION_CONSTANT,
+                plan.n_jac_var,
+                plan.var_slot,
+                plan.var_slot_reaction,
+                plan.var_ptr,
+                plan.var_pos,
+                plan.var_val,
+                plan.block_start,
+                plan.lowerc_ptr,
+                plan.lowerc_col,
+                plan.lowerc_val,
+                plan.lowerv_ptr,
+                plan.lowerv_col,
+                plan.lowerv_idx,
+                plan.lowerv_const,
+                plan.inblock_ptr,
+                plan.inblock_row,
+                plan.inblock_col,
+                plan.inblock_var,
+                plan.inblock_const,
+                plan.lu_offset,
+                grid,
+                rtol,
+                atol,
+                int(max_steps),
+                store_idx,
+                padded,
+                stats,
+                table,
+            )
             stats[2] = min(stats[2], n_rows - 1)  # a padding row repeats the last real row
             return padded[:n_rows], stats
         out = np.zeros((n_rows, grid.shape[0], store_idx.shape[0]))
         y = np.ascontiguousarray(x0[rows][:, plan.dynamic])
         coef = np.ascontiguousarray(coef_all[:, rows].T)
-        stats = integrate_chunk_numpy(kernel, tableau, y, coef, grid, rtol, atol, int(max_steps), store_idx, out)
+        stats = integrate_chunk_numpy(
+            kernel, tableau, y, coef, grid, rtol, atol, int(max_steps), store_idx, out
+        )
         return out, stats
 
     workers = min(threads, len(chunks)) if chosen == "numba" else 1

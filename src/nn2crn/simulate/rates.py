@@ -88,7 +88,9 @@ def _parse_one(spec: str) -> RateSpec:
     usage = f"expected one of {', '.join(RATE_SPEC_FORMS)} (joined with commas to combine)"
     if kind == "random":
         if len(parts) != 4:
-            raise SimulationError(f"rates {spec!r}: a random spec has the form random:SEED:LOW:HIGH, e.g. random:0:0.1:10")
+            raise SimulationError(
+                f"rates {spec!r}: a random spec has the form random:SEED:LOW:HIGH, e.g. random:0:0.1:10"
+            )
         try:
             seed = int(parts[1])
         except ValueError:
@@ -157,7 +159,13 @@ def apply_rates(crn: CRN, spec: str | RateSpec | Sequence[RateSpec]) -> CRN:
     CRNStructureError
         ``scale-relu`` on a CRN without any reaction of two or more reactant molecules.
     """
-    specs = parse_rate_spec(spec) if isinstance(spec, str) else (spec,) if isinstance(spec, RateSpec) else tuple(spec)
+    specs = (
+        parse_rate_spec(spec)
+        if isinstance(spec, str)
+        else (spec,)
+        if isinstance(spec, RateSpec)
+        else tuple(spec)
+    )
     rates = np.array(crn.rates, dtype=np.float64)
     for item in specs:
         if item.kind == "random":
@@ -290,7 +298,9 @@ def rate_robustness(
     """
     if rate_sets < 1:
         raise SimulationError(f"rate_sets must be >= 1, got {rate_sets}")
-    specs = [str(RateSpec("random", seed=seed + r, low=float(low), high=float(high))) for r in range(rate_sets)]
+    specs = [
+        str(RateSpec("random", seed=seed + r, low=float(low), high=float(high))) for r in range(rate_sets)
+    ]
     for spec in specs[:1]:
         parse_rate_spec(spec)  # validates low/high once, with the user-facing message
     stable = _stable(crn, input_values, stable)
@@ -298,7 +308,9 @@ def rate_robustness(
     total = rate_sets + 1
     for index, spec in enumerate(["as given", *specs]):
         network = crn if spec == "as given" else apply_rates(crn, spec)
-        trajectory = _simulate_final(network, input_values, t_end=t_end, rate_law=rate_law, rtol=rtol, atol=atol)
+        trajectory = _simulate_final(
+            network, input_values, t_end=t_end, rate_law=rate_law, rtol=rtol, atol=atol
+        )
         deviation = max_deviation(trajectory, stable)
         agree = argmax_agrees(trajectory, stable)
         rates = network.rates
@@ -355,7 +367,11 @@ class SpeedupResult:
         base = self.rows[0].epsilon["median"] if self.rows else float("nan")
         for row in self.rows:
             median = row.epsilon["median"]
-            speedup = base / median if math.isfinite(base) and math.isfinite(median) and median > 0 else float("nan")
+            speedup = (
+                base / median
+                if math.isfinite(base) and math.isfinite(median) and median > 0
+                else float("nan")
+            )
             lines.append(
                 f"{row.factor:>8g} {median:>13.4g} {row.epsilon['p95']:>10.4g} {row.epsilon['converged']:>10.1%} "
                 f"{row.argmax['median']:>16.4g} {speedup:>8.3g}x"
@@ -421,10 +437,19 @@ def relu_speedup(
     for index, factor in enumerate(factors):
         network = apply_rates(crn, RateSpec("scale-relu", value=factor))
         trajectory = simulate_ode(
-            network, input_values, t_end=t_end, times=times, rate_law=rate_law, rtol=rtol, atol=atol, store="outputs"
+            network,
+            input_values,
+            t_end=t_end,
+            times=times,
+            rate_law=rate_law,
+            rtol=rtol,
+            atol=atol,
+            store="outputs",
         )
         settled = convergence_times(trajectory, stable, epsilon=epsilon)
-        rows.append(SpeedupRow(factor, summarize(settled.epsilon), summarize(settled.argmax), settled.epsilon))
+        rows.append(
+            SpeedupRow(factor, summarize(settled.epsilon), summarize(settled.argmax), settled.epsilon)
+        )
         if progress is not None:
             progress(index + 1, len(factors))
     return SpeedupResult(tuple(rows), float(epsilon), float(t_end))

@@ -108,7 +108,9 @@ def _sample_times(times: object, n_points: int, t_end: float) -> np.ndarray:
         raise SimulationError("times is empty; give at least one sample time in [0, t_end]")
     if not np.isfinite(grid).all() or (grid < 0).any() or (grid > t_end).any():
         bad = grid[~(np.isfinite(grid) & (grid >= 0) & (grid <= t_end))][0]
-        raise SimulationError(f"times: {bad!r} is outside [0, t_end = {t_end:g}]; sample times must lie in it")
+        raise SimulationError(
+            f"times: {bad!r} is outside [0, t_end = {t_end:g}]; sample times must lie in it"
+        )
     if (np.diff(grid) <= 0).any():
         raise SimulationError("times must be strictly increasing")
     if grid[-1] < t_end:
@@ -241,12 +243,19 @@ def _build_structure(crn: CRN) -> tuple:
     orders = np.array([reaction.order for reaction in crn.reactions], dtype=np.float64)
     return (
         orders,
-        react_ptr, react_idx, react_pow,
-        delta_ptr, delta_idx, delta_val,
-        dep_ptr, dep_idx,
-        out_ptr, out_idx, out_val,
+        react_ptr,
+        react_idx,
+        react_pow,
+        delta_ptr,
+        delta_idx,
+        delta_val,
+        dep_ptr,
+        dep_idx,
+        out_ptr,
+        out_idx,
+        out_val,
         out_matrix,
-    )  # fmt: skip
+    )
 
 
 def _plan(crn: CRN, volume: float) -> _Plan:
@@ -355,7 +364,9 @@ def simulate_ssa(
         raise SimulationError(f"max_events must be an integer >= 0 or None, got {max_events!r}")
     else:
         limit = int(max_events)
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1):
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1
+    ):
         raise SimulationError(f"threads must be an integer >= 1 or None, got {threads!r}")
     sample_times = _sample_times(times, n_points, t_end)
     if store == "final" and sample_times.size > 2:
@@ -385,12 +396,35 @@ def simulate_ssa(
         for start in range(0, n_batch, chunk):
             part = slice(start, min(n_batch, start + chunk))
             kernel.run_batch(
-                base, fraction, input_rows[part], rng_states[part], t_end, sample_times, columns, volume,
-                plan.rate, plan.react_ptr, plan.react_idx, plan.react_pow,
-                plan.delta_ptr, plan.delta_idx, plan.delta_val, plan.dep_ptr, plan.dep_idx,
-                plan.out_ptr, plan.out_idx, plan.out_val, plan.out_matrix, limit,
-                records[part], final_counts[part], status[part], events[part], t_last[part], t_leader[part],
-            )  # fmt: skip
+                base,
+                fraction,
+                input_rows[part],
+                rng_states[part],
+                t_end,
+                sample_times,
+                columns,
+                volume,
+                plan.rate,
+                plan.react_ptr,
+                plan.react_idx,
+                plan.react_pow,
+                plan.delta_ptr,
+                plan.delta_idx,
+                plan.delta_val,
+                plan.dep_ptr,
+                plan.dep_idx,
+                plan.out_ptr,
+                plan.out_idx,
+                plan.out_val,
+                plan.out_matrix,
+                limit,
+                records[part],
+                final_counts[part],
+                status[part],
+                events[part],
+                t_last[part],
+                t_leader[part],
+            )
             if progress is not None:
                 progress(part.stop / n_batch)
     elapsed = time.perf_counter() - started
@@ -495,7 +529,9 @@ def final_counts_nc(crn: CRN, input_values: object = None, *, volume: float) -> 
     require_nc_feed_forward(crn, "final_counts_nc")
     zeroth = [str(r) for r in crn.reactions if r.order == 0]
     if zeroth:
-        raise CRNStructureError(f"final_counts_nc: reaction {zeroth[0]!r} has no reactants and never stops firing")
+        raise CRNStructureError(
+            f"final_counts_nc: reaction {zeroth[0]!r} has no reactants and never stops firing"
+        )
     counts, _ = initial_counts(crn, input_values, volume=volume)
     levels = reaction_levels(crn)
     columns, powers = crn.reactant_columns, crn.reactant_powers

@@ -118,10 +118,16 @@ class SsaStudy:
         lines = [header, "|" + "---:|" * (header.count("|") - 1)]
         for r in self.results:
             cells = [
-                f"{r.volume:g}", f"{r.agreement:.1%}", f"{r.mean_error:.3g}", f"{r.max_error:.3g}",
-                f"{r.leader_time_median:.3g}", f"{r.leader_time_p95:.3g}", f"{r.exhausted:.0%}",
-                _percent(r.rounding_agreement), f"{r.rounding_max_error:.3g}",
-            ]  # fmt: skip
+                f"{r.volume:g}",
+                f"{r.agreement:.1%}",
+                f"{r.mean_error:.3g}",
+                f"{r.max_error:.3g}",
+                f"{r.leader_time_median:.3g}",
+                f"{r.leader_time_p95:.3g}",
+                f"{r.exhausted:.0%}",
+                _percent(r.rounding_agreement),
+                f"{r.rounding_max_error:.3g}",
+            ]
             if labelled:
                 cells.append(_percent(r.accuracy))
             lines.append("| " + " | ".join(cells) + " |")
@@ -134,18 +140,33 @@ class SsaStudy:
         labelled = any(not math.isnan(r.accuracy) for r in self.results)
         table = Table(title=title or None)
         for name in (
-            "V", "agrees", "mean err", "max err", "t_lead med", "t_lead p95", "exhausted", "events/run",
-            "rounding: agrees", "rounding: max err",
-        ):  # fmt: skip
+            "V",
+            "agrees",
+            "mean err",
+            "max err",
+            "t_lead med",
+            "t_lead p95",
+            "exhausted",
+            "events/run",
+            "rounding: agrees",
+            "rounding: max err",
+        ):
             table.add_column(name, justify="right")
         if labelled:
             table.add_column("accuracy", justify="right")
         for r in self.results:
             cells = [
-                f"{r.volume:g}", f"{r.agreement:.1%}", f"{r.mean_error:.3g}", f"{r.max_error:.3g}",
-                f"{r.leader_time_median:.3g}", f"{r.leader_time_p95:.3g}", f"{r.exhausted:.0%}",
-                f"{r.events_mean:.3g}", _percent(r.rounding_agreement), f"{r.rounding_max_error:.3g}",
-            ]  # fmt: skip
+                f"{r.volume:g}",
+                f"{r.agreement:.1%}",
+                f"{r.mean_error:.3g}",
+                f"{r.max_error:.3g}",
+                f"{r.leader_time_median:.3g}",
+                f"{r.leader_time_p95:.3g}",
+                f"{r.exhausted:.0%}",
+                f"{r.events_mean:.3g}",
+                _percent(r.rounding_agreement),
+                f"{r.rounding_max_error:.3g}",
+            ]
             if labelled:
                 cells.append(_percent(r.accuracy))
             table.add_row(*cells)
@@ -224,7 +245,9 @@ def ssa_volume_study(
     if not volumes:
         raise SimulationError("volumes: give at least one volume, e.g. 1,10,100,1000")
     if crn.n_outputs == 0:
-        raise SimulationError("the CRN declares no outputs; the study compares outputs with their stable values")
+        raise SimulationError(
+            "the CRN declares no outputs; the study compares outputs with their stable values"
+        )
     stable = stable_outputs(crn, input_values)
     winners = _winner_mask(stable)
     n_rows = stable.shape[0]
@@ -246,9 +269,16 @@ def ssa_volume_study(
                 progress((number + fraction) / len(volumes))
 
         trajectory = simulate_ssa(
-            crn, input_values, volume=volume, t_end=t_end, runs=runs, seed=seed + number, store="final",
-            threads=threads, progress=report if progress is not None else None,
-        )  # fmt: skip
+            crn,
+            input_values,
+            volume=volume,
+            t_end=t_end,
+            runs=runs,
+            seed=seed + number,
+            store="final",
+            threads=threads,
+            progress=report if progress is not None else None,
+        )
         deviation = max_deviation(trajectory, stable)
         chosen = _unique_argmax(trajectory.info["final_counts"] @ _integer_outputs(crn).T)
         agrees = _agrees(chosen, winners[trajectory.input_rows])
