@@ -175,7 +175,6 @@ def ssa_study_command(
 
 def _dataset_inputs(dataset: str, split: str, model: str, crn, quiet: bool):
     """(network inputs, class indices) of a dataset split, through the model's input transform."""
-    import numpy as np
 
     from .._errors import InputDataError
     from ..datasets import load_dataset
@@ -189,15 +188,11 @@ def _dataset_inputs(dataset: str, split: str, model: str, crn, quiet: bool):
             f"dataset {dataset} has {data.n_features} features, {model} takes {network.n_inputs} inputs and "
             f"the CRN declares {crn.n_inputs}; they must agree"
         )
-    parts = [getattr(data, split)] if split != "all" else []
-    for part in [data.train, data.val, data.test] if split == "all" else []:
-        if not any(np.array_equal(part.x, seen.x) for seen in parts):  # e.g. IRIS uses all 150 in every split
-            parts.append(part)
+    examples = data.examples(split)
     if not quiet:
         for note in data.notes:
             echo_err(f"note: {note}")
-    raw = np.concatenate([part.x for part in parts])
-    labels = np.concatenate([part.y for part in parts])
+    raw, labels = examples.x, examples.y
     if tuple(network.output_names) != tuple(data.class_names):
         if not quiet:
             echo_err(
