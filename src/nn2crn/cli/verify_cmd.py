@@ -55,7 +55,9 @@ def verify_command(
     from ..compile.verify import verify_network
     from ..crn import write_crn
     from ..nn import load_network
-    from ._common import parse_floats, read_inputs_csv, refuse_same_file
+    from ._inputs import read_inputs_csv
+    from ._options import parse_floats
+    from ._output import refuse_same_file
 
     if (inputs_path is None) == (dataset is None):
         raise InputDataError("give exactly one of --inputs X.csv or --dataset NAME")
