@@ -93,7 +93,7 @@ def _signal_text(kind: str, signal: Signal) -> str:
 
 
 def _notes(crn: CRN, inputs: np.ndarray | None) -> str:
-    from .. import __version__
+    from .._version import __version__
 
     items = [_signal_text("input", s) for s in crn.inputs] + [_signal_text("output", s) for s in crn.outputs]
     if inputs is not None:

@@ -287,7 +287,7 @@ def _loss_function(torch, kind: str, n_classes: int):
 def _versions(torch) -> dict[str, str]:
     import sklearn
 
-    from .. import __version__
+    from .._version import __version__
 
     return {
         "nn2crn": __version__,
