@@ -20,6 +20,8 @@ from tests.helpers import write_inputs_csv
         ("weights=binary or weights=ternary", "--weights binary or --weights ternary"),
         ("the label column; the weights", "the label column; the weights"),
         ("data_dir=DIR or $NN2CRN_DATA", "--data-dir DIR or $NN2CRN_DATA"),
+        ("pass force=True to overwrite; train=True trains", "pass --force to overwrite; --train trains"),
+        ("retrain=True and my_label=x stay", "retrain=True and my_label=x stay"),
     ],
 )
 def test_parameter_names_become_flags_and_prose_stays(library, cli):

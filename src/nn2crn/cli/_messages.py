@@ -11,15 +11,19 @@ import re
 
 PARAMETER_FLAGS: dict[str, str] = {
     "data_dir": "--data-dir",
+    "force": "--force",
     "label": "--label",
     "shift_inputs": "--shift-inputs",
+    "train": "--train",
     "weights": "--weights",
 }
 """Library parameter name -> the CLI flag that sets it."""
 
-# ``name=VALUE`` for every parameter; a bare name only when it has an underscore,
-# since words like "label" or "weights" also occur in ordinary prose.
-_ASSIGNMENT = re.compile(r"\b(" + "|".join(map(re.escape, PARAMETER_FLAGS)) + r")=")
+# ``name=VALUE`` for every parameter (``name=True`` is a bare switch); a bare name
+# only when it has an underscore, since words like "label" or "train" are also prose.
+_NAMES = "|".join(map(re.escape, PARAMETER_FLAGS))
+_SWITCH = re.compile(r"(?<![-\w])(" + _NAMES + r")=True\b")
+_ASSIGNMENT = re.compile(r"(?<![-\w])(" + _NAMES + r")=")
 _BARE = re.compile(
     r"(?<![-\w])(" + "|".join(re.escape(name) for name in PARAMETER_FLAGS if "_" in name) + r")\b(?!=)"
 )
@@ -28,8 +32,8 @@ _BARE = re.compile(
 def cli_message(message: str) -> str:
     """`message` with library parameter names replaced by CLI flags.
 
-    ``label=COLUMN`` becomes ``--label COLUMN`` and a bare ``shift_inputs``
-    becomes ``--shift-inputs``.
+    ``label=COLUMN`` becomes ``--label COLUMN``, ``force=True`` becomes ``--force``
+    and a bare ``shift_inputs`` becomes ``--shift-inputs``.
 
     Examples
     --------
@@ -38,5 +42,6 @@ def cli_message(message: str) -> str:
     >>> cli_message("below the shift_inputs bound 0")
     'below the --shift-inputs bound 0'
     """
+    message = _SWITCH.sub(lambda match: PARAMETER_FLAGS[match.group(1)], message)
     message = _ASSIGNMENT.sub(lambda match: PARAMETER_FLAGS[match.group(1)] + " ", message)
     return _BARE.sub(lambda match: PARAMETER_FLAGS[match.group(1)], message)
