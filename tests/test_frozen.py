@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import pytest
 
@@ -22,3 +23,11 @@ def test_frozen_list_equals_its_list_and_its_tuple_and_hashes():
     frozen = FrozenList([1, 2])
     assert frozen == [1, 2] and [1, 2] == frozen and frozen == (1, 2) and frozen != [2, 1]
     assert hash(frozen) == hash((1, 2))
+
+
+def test_frozen_values_pickle_and_hash():
+    frozen = freeze_json({"split": "all", "hidden": [4, 2], "nested": {"seed": 1}})
+    assert pickle.loads(pickle.dumps(frozen)) == frozen
+    assert hash(frozen) == hash(freeze_json({"nested": {"seed": 1}, "hidden": [4, 2], "split": "all"}))
+    with pytest.raises(AttributeError, match="read-only"):
+        frozen._items = {}

@@ -1,16 +1,47 @@
 """Read-only JSON-like values, for metadata carried by frozen dataclasses.
 
-`freeze_json` turns mappings into :class:`types.MappingProxyType` and lists into
+`freeze_json` turns mappings into :class:`FrozenMapping` and lists into
 :class:`FrozenList`, recursively, so that a value type's metadata cannot be
 changed in place; `thaw_json` undoes it for :func:`json.dumps`, which then writes
-exactly the JSON the original dicts and lists would have written.
+exactly the JSON the original dicts and lists would have written. Both types
+pickle (unlike :class:`types.MappingProxyType`), so frozen values can travel to
+worker processes, and hash when their contents do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
+from collections.abc import Iterator, Mapping
 from typing import Any
+
+
+class FrozenMapping(Mapping[str, Any]):
+    """A read-only mapping; equal to a dict with the same items."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_items", dict(items))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("FrozenMapping is read-only")
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __repr__(self) -> str:
+        return f"FrozenMapping({self._items!r})"
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, Any]]]:
+        return FrozenMapping, (self._items,)
 
 
 class FrozenList(tuple):
@@ -36,7 +67,7 @@ class FrozenList(tuple):
 def freeze_json(value: Any) -> Any:
     """A read-only copy of a JSON-like value: mappings become read-only, lists :class:`FrozenList`."""
     if isinstance(value, Mapping):
-        return MappingProxyType({key: freeze_json(item) for key, item in value.items()})
+        return FrozenMapping({key: freeze_json(item) for key, item in value.items()})
     if isinstance(value, (list, tuple)):
         return FrozenList(freeze_json(item) for item in value)
     return value

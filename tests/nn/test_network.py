@@ -144,6 +144,9 @@ def test_training_record_is_read_only_and_written_unchanged(tmp_path, rng):
     save_network(network, path)
     assert json.loads(path.read_text())["training"] == record
     assert load_network(path).training == record
+    import pickle
+
+    assert pickle.loads(pickle.dumps(network)).training == record  # e.g. sent to a worker process
 
 
 def test_network_invariants_raise_model_file_errors(rng):

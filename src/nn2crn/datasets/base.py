@@ -80,7 +80,7 @@ class Dataset:
         Where the data comes from (provenance, licence).
     options : Mapping
         The loader options that produced this dataset (recorded in model files);
-        read-only (see :func:`nn2crn._frozen.freeze_json`).
+        read-only and picklable (see :func:`nn2crn._frozen.freeze_json`).
     notes : tuple of str
         Messages worth showing a user, e.g. that a bundled sample is used.
     """
