@@ -472,3 +472,15 @@ def test_empty_batches_and_crns_without_reactions() -> None:
     still = simulate_ssa(inert, volume=3.0, t_end=2.0, runs=2, n_points=3)
     assert np.all(still.states == 1.0) and list(still.info["termination"]) == ["exhausted"] * 2
     assert final_counts_nc(inert, volume=3.0).tolist() == [[3]]
+
+
+def test_the_compiled_kernel_is_compiled_once_for_every_crn_and_setting() -> None:
+    pytest.importorskip("numba")
+    from nn2crn.simulate import _ssa_kernel
+
+    crn = compiled([3, 4, 2], 3)
+    simulate_ssa(crn, inputs_for(crn, 1, 3), volume=5.0, t_end=2.0)
+    simulate_ssa(crn, inputs_for(crn, 9, 3), volume=5.0, t_end=2.0, runs=2, store="outputs", n_threads=1)
+    simulate_ssa(crn, inputs_for(crn, 2, 3), volume=5.0, t_end=math.inf, rounding="stochastic", store="final")
+    simulate_ssa(decay_crn(), volume=1.0, t_end=1.0, max_events=1000, progress=lambda _f: None)
+    assert len(_ssa_kernel.run_batch.signatures) == 1

@@ -95,26 +95,26 @@ def sample_grid(
     if grid.ndim != 1 or grid.shape[0] < 1:
         raise SimulationError(f"times must be a non-empty 1D array, got shape {grid.shape}")
     if not np.isfinite(grid).all():
-        bad = grid[~np.isfinite(grid)][0]
+        bad = float(grid[~np.isfinite(grid)][0])
         raise SimulationError(f"times: {bad!r} is outside [0, t_end = {t_end:g}]; times must be finite")
     if grid[0] < 0:
-        raise SimulationError(f"times must start at >= 0, got times[0] = {grid[0]!r}")
+        raise SimulationError(f"times must start at >= 0, got times[0] = {float(grid[0])!r}")
     steps = np.diff(grid)
     if (steps <= 0).any():
         k = int(np.argmax(steps <= 0))
         raise SimulationError(
-            f"times must be strictly increasing, but times[{k}] = {grid[k]!r} >= times[{k + 1}] = {grid[k + 1]!r}"
+            f"times must be strictly increasing, but times[{k}] = {float(grid[k])!r} >= times[{k + 1}] = {float(grid[k + 1])!r}"
         )
     if math.isfinite(t_end) and abs(grid[-1] - t_end) <= _END_TOLERANCE * t_end:
         grid[-1] = t_end
     elif grid[-1] > t_end:
         raise SimulationError(
-            f"times: {grid[-1]!r} is outside [0, t_end = {t_end:g}]; sample times must lie in it"
+            f"times: {float(grid[-1])!r} is outside [0, t_end = {t_end:g}]; sample times must lie in it"
         )
     elif append_end:
         grid = np.append(grid, t_end)
     else:
-        raise SimulationError(f"times must end at t_end = {t_end!r}, got times[-1] = {grid[-1]!r}")
+        raise SimulationError(f"times must end at t_end = {t_end!r}, got times[-1] = {float(grid[-1])!r}")
     return grid
 
 
