@@ -27,13 +27,13 @@ SINGULAR_FACTOR = 0.25
 EPS = float(np.finfo(np.float64).eps)
 
 try:  # numba is optional (the ``fast`` extra)
-    from numba import njit as _njit
+    import numba as _numba
 except ImportError:  # pragma: no cover - exercised without the extra
-    _njit = None
+    _numba = None  # type: ignore[assignment]
 
 
 def _jit(function):
-    return function if _njit is None else _njit(cache=True, inline="always")(function)
+    return function if _numba is None else _numba.njit(cache=True, inline="always")(function)
 
 
 class StepControl(NamedTuple):

@@ -41,7 +41,7 @@ class Status(enum.IntEnum):
 
     message: str
 
-    def __new__(cls, value: int, message: str) -> Status:
+    def __new__(cls, value: int, message: str = "") -> Status:  # the default only satisfies type checkers
         member = int.__new__(cls, value)
         member._value_ = value
         member.message = message
