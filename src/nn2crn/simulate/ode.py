@@ -62,15 +62,18 @@ import os
 import time as _time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._errors import SimulationError
 from ..crn import CRN
-from ._ode_control import ChunkStats, StepControl
 from ._ode_plan import RATE_LAWS, OdePlan, build_plan
 from ._ode_rodas import TABLEAUS
 from .base import OdeStats, Status, Trajectory, sample_grid
+
+if TYPE_CHECKING:
+    from ._ode_control import ChunkStats, StepControl
 
 STORES = ("all", "outputs")
 BACKENDS = ("auto", "numba", "numpy")
@@ -227,6 +230,8 @@ def simulate_ode(
         raise SimulationError(f"method must be one of {', '.join(TABLEAUS)}, got {method!r}")
     tableau = TABLEAUS[method]
     grid = sample_grid(t_end, times, n_points)
+    from ._ode_control import StepControl  # imports numba when installed
+
     control = StepControl(rtol, atol, int(max_steps), tableau.exponent)
 
     started = _time.perf_counter()
