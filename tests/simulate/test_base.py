@@ -77,3 +77,12 @@ def test_ssa_stats_per_row_arrays_are_read_only():
     with pytest.raises(ValueError, match="read-only"):
         stats.events[0] = 1
     assert trajectory.info["termination"].tolist() == ["exhausted"] * 3
+
+
+def test_importing_the_simulate_package_does_not_import_numba():
+    import subprocess
+    import sys
+
+    script = "import sys, nn2crn.simulate; print('numba' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
