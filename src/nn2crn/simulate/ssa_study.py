@@ -203,7 +203,7 @@ def ssa_volume_study(
     t_end: float = 50.0,
     seed: int = 0,
     labels: object | None = None,
-    threads: int | None = None,
+    n_threads: int | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> SsaStudy:
     """Accuracy of SSA outputs at ``t_end`` against the exact stable outputs, per volume.
@@ -222,8 +222,8 @@ def ssa_volume_study(
         Volume number ``i`` (0-based) uses ``seed + i``.
     labels : array-like of int of shape (n_inputs_rows,), optional
         True class indices (output positions); adds accuracy columns.
-    threads : int, optional
-        Threads of the SSA engine.
+    n_threads : int, optional
+        Threads of the SSA backend.
     progress : callable, optional
         Called with the overall fraction done (0 to 1).
 
@@ -276,7 +276,7 @@ def ssa_volume_study(
             runs=runs,
             seed=seed + number,
             store="final",
-            threads=threads,
+            n_threads=n_threads,
             progress=report if progress is not None else None,
         )
         deviation = max_deviation(trajectory, stable)
