@@ -11,9 +11,8 @@ report all build on its :class:`ExperimentResult`.
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,12 +21,8 @@ from .._errors import InputDataError
 from ..crn import CRN, CheckReport
 from ..datasets.base import Dataset
 from ..nn import Network
-from ..simulate.base import Trajectory
+from .kinetics import KineticsResult, simulate_kinetics
 
-EPSILON = 0.01
-"""Absolute tolerance of the convergence time (the paper's smallest ε)."""
-ODE_CHUNK_ROWS = 256
-"""Rows simulated per ODE call (bounds the memory of the stored trajectories)."""
 DEFAULT_ODE_EXAMPLES = 1000
 """Test examples simulated by ODE: all of IRIS (150), virus (104) and the MNIST sample (1,000)."""
 
@@ -41,161 +36,6 @@ def weight_kind(network: Network) -> str:
         return str(recorded["weights"])
     has_zero = any((layer.weight == 0).any() for layer in network.layers)
     return "ternary" if has_zero else "binary"
-
-
-# ---------------------------------------------------------------------------
-# Kinetics
-
-
-def sample_times(t_end: float, *, n_linear: int = 501, n_log: int = 300, t_first: float = 1e-3) -> np.ndarray:
-    """Sample grid for kinetics: 0, log-spaced from `t_first` and linear up to `t_end`.
-
-    The log part resolves fast early settling; the linear part contains
-    ``t_end / 2`` exactly (for the 1/t check) and resolves the slow tail.
-
-    Returns
-    -------
-    ndarray of shape (n_times,)
-        Strictly increasing, starting at 0 and ending at `t_end`.
-    """
-    grid = np.concatenate([[0.0], np.geomspace(t_first, t_end, n_log), np.linspace(0.0, t_end, n_linear)])
-    grid = np.unique(np.round(grid, 12))
-    grid[-1] = t_end
-    return grid
-
-
-@dataclass(frozen=True, eq=False)
-class KineticsResult:
-    """Mass-action ODE kinetics of one CRN on a batch of examples.
-
-    Attributes
-    ----------
-    label : str
-        ``compiled`` or ``reduced``.
-    t_end : float
-    final_outputs : ndarray of shape (n_batch, n_outputs)
-        Outputs at ``t_end``.
-    half_time_gap : float
-        Largest ``|y(t_end / 2) − y*|`` over the batch and outputs.
-    epsilon_times, argmax_times : ndarray of shape (n_batch,)
-        Settling times: every output within :data:`EPSILON` of its stable value,
-        and the eventual argmax on top (``inf`` if not by ``t_end``).
-    trajectory : Trajectory
-        Outputs over time of the rows kept for plotting (``input_rows`` are
-        indices into the batch).
-    seconds : float
-        Wall time of the simulations.
-    steps : int
-        Accepted solver steps, summed over chunks.
-    """
-
-    label: str
-    t_end: float
-    final_outputs: np.ndarray
-    final_gap: np.ndarray
-    half_time_gap: float
-    epsilon_times: np.ndarray
-    argmax_times: np.ndarray
-    trajectory: Trajectory | None
-    seconds: float
-    steps: int
-
-    @property
-    def max_gap(self) -> float:
-        """Largest ``|y(t_end) − y*|`` over the batch and outputs."""
-        return float(self.final_gap.max(initial=0.0))
-
-
-def simulate_kinetics(
-    crn: CRN,
-    inputs: np.ndarray,
-    stable: np.ndarray,
-    *,
-    t_end: float,
-    label: str,
-    keep_rows: Sequence[int] = (),
-    keep_slowest: bool = False,
-    epsilon: float = EPSILON,
-) -> KineticsResult:
-    """ODE kinetics of `crn` for every row of `inputs`, compared with the exact `stable` outputs.
-
-    Parameters
-    ----------
-    crn : CRN
-    inputs : ndarray of shape (n_batch, n_inputs)
-        Values of the CRN's declared inputs.
-    stable : ndarray of shape (n_batch, n_outputs)
-        Exact stable outputs of those rows.
-    t_end : float
-    label : str
-    keep_rows : sequence of int
-        Rows whose output trajectories are kept (for plots).
-    keep_slowest : bool
-        Also keep the row that stabilizes last (simulated once more on its own).
-    epsilon : float
-
-    Returns
-    -------
-    KineticsResult
-        ``trajectory.input_rows`` are the kept rows, in the order given (the slowest last).
-    """
-    from ..simulate.metrics import convergence_times
-    from ..simulate.ode import simulate_ode
-
-    grid = sample_times(t_end)
-    half = int(np.searchsorted(grid, t_end / 2))
-    n_batch = inputs.shape[0]
-    finals, gaps, half_gaps, eps_times, argmax_times = [], [], [], [], []
-    keep = [int(row) for row in keep_rows]
-    kept: dict[int, np.ndarray] = {}
-    columns = None
-    steps = 0
-    started = time.perf_counter()
-    for start in range(0, n_batch, ODE_CHUNK_ROWS):
-        stop = min(start + ODE_CHUNK_ROWS, n_batch)
-        trajectory = simulate_ode(crn, inputs[start:stop], t_end=t_end, times=grid, store="outputs")
-        columns = trajectory.columns
-        steps += int(trajectory.info["steps"])
-        outputs = trajectory.outputs
-        part_stable = stable[start:stop]
-        finals.append(outputs[:, -1, :])
-        gaps.append(np.abs(outputs[:, -1, :] - part_stable))
-        half_gaps.append(np.abs(outputs[:, half, :] - part_stable).max(initial=0.0))
-        times = convergence_times(trajectory, part_stable, epsilon=epsilon)
-        eps_times.append(times.epsilon)
-        argmax_times.append(times.argmax)
-        for row in keep:
-            if start <= row < stop:
-                kept[row] = trajectory.states[row - start]
-    all_argmax = np.concatenate(argmax_times) if argmax_times else np.zeros(0)
-    if keep_slowest and all_argmax.size:
-        slowest = int(np.argmax(all_argmax))
-        if slowest not in keep:
-            alone = simulate_ode(crn, inputs[slowest : slowest + 1], t_end=t_end, times=grid, store="outputs")
-            kept[slowest] = alone.states[0]
-            keep.append(slowest)
-    seconds = time.perf_counter() - started
-    trajectory = None
-    if keep and columns is not None:
-        states = np.stack([kept[row] for row in keep])
-        trajectory = Trajectory(crn, grid, states, np.array(keep), "ode", columns=columns)
-    n_out = stable.shape[1]
-    return KineticsResult(
-        label=label,
-        t_end=float(t_end),
-        final_outputs=np.concatenate(finals) if finals else np.zeros((0, n_out)),
-        final_gap=np.concatenate(gaps) if gaps else np.zeros((0, n_out)),
-        half_time_gap=float(max(half_gaps, default=0.0)),
-        epsilon_times=np.concatenate(eps_times) if eps_times else np.zeros(0),
-        argmax_times=all_argmax,
-        trajectory=trajectory,
-        seconds=seconds,
-        steps=steps,
-    )
-
-
-# ---------------------------------------------------------------------------
-# One experiment
 
 
 @dataclass(frozen=True, eq=False)
@@ -267,6 +107,37 @@ class ExperimentResult:
         """Largest ``|CRN(t_end) − NN|`` over the simulated examples and outputs."""
         kinetics = kinetics or self.ode
         difference = np.abs(kinetics.final_outputs - self.nn_test_outputs[: self.n_ode])
+        return float(difference.max(initial=0.0))
+
+    @property
+    def nn_test_predictions(self) -> np.ndarray:
+        """The network's class per test example, shape (n_test,)."""
+        return np.argmax(self.nn_test_outputs, axis=1)
+
+    @property
+    def exact_test_predictions(self) -> np.ndarray:
+        """The compiled CRN's exact class per test example, shape (n_test,)."""
+        return np.argmax(self.exact_test_outputs, axis=1)
+
+    @property
+    def exact_test_gaps(self) -> np.ndarray:
+        """Per test example, the largest ``|CRN exact − NN|`` over the outputs, shape (n_test,)."""
+        return np.abs(self.exact_test_outputs - self.nn_test_outputs).max(axis=1, initial=0.0)
+
+    def ode_predictions(self, kinetics: KineticsResult | None = None) -> np.ndarray:
+        """The class at ``t_end`` per simulated example, shape (n_ode,)."""
+        return np.argmax((kinetics or self.ode).final_outputs, axis=1)
+
+    def ode_gaps(self, kinetics: KineticsResult | None = None) -> np.ndarray:
+        """Per simulated example, the largest ``|CRN(t_end) − NN|`` over the outputs, shape (n_ode,)."""
+        kinetics = kinetics or self.ode
+        return np.abs(kinetics.final_outputs - self.nn_test_outputs[: self.n_ode]).max(axis=1, initial=0.0)
+
+    def ode_max_abs_first(self, n: int = 100, kinetics: KineticsResult | None = None) -> float:
+        """Largest ``|CRN(t_end) − NN|`` over the first `n` simulated examples (100: the paper's MNIST sample)."""
+        kinetics = kinetics or self.ode
+        rows = min(n, self.n_ode)
+        difference = np.abs(kinetics.final_outputs[:rows] - self.nn_test_outputs[:rows])
         return float(difference.max(initial=0.0))
 
 
@@ -406,36 +277,3 @@ def run_experiment(
         plot_rows=plot_rows,
         seconds=seconds,
     )
-
-
-# ---------------------------------------------------------------------------
-# Formatting and environment
-
-
-def format_percent(correct: tuple[int, int]) -> str:
-    hits, total = correct
-    return f"{hits / total:.1%} ({hits}/{total})" if total else "-"
-
-
-def format_time(value: float) -> str:
-    """A settling time: 3 significant digits; ``inf`` as ``not settled``."""
-    return f"{value:.3g}" if math.isfinite(value) else "not settled"
-
-
-def median_p95(values: np.ndarray) -> tuple[float, float]:
-    from ..simulate.metrics import summarize
-
-    summary = summarize(values)
-    return summary["median"], summary["p95"]
-
-
-def package_version() -> str:
-    from .. import __version__
-
-    return __version__
-
-
-def can_plot() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("matplotlib") is not None
