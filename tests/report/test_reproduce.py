@@ -97,7 +97,9 @@ def test_existing_folder_is_refused_before_any_work(run_cli, tmp_path, monkeypat
 
 def test_missing_shipped_model_suggests_train(monkeypatch, tmp_path):
     monkeypatch.setattr(paper_module, "shipped_network", lambda experiment: None)
-    with pytest.raises(ModelFileError, match=r"mnist.*'mnist-196-64-10-ternary' is not installed.*--train"):
+    with pytest.raises(
+        ModelFileError, match=r"mnist.*'mnist-196-64-10-ternary' is not installed.*train=True"
+    ):
         reproduce_module.reproduce(["mnist"], tmp_path / "out")
     assert not (tmp_path / "out").exists()
 

@@ -107,7 +107,7 @@ def depth_study_command(
     from ..report.depth_study import write_depth_study
     from ..report.tables import scaling_sentences
     from ..studies.depth import run_depth_study
-    from ._common import echo_err
+    from ._output import echo_err
 
     depth_values, width_values = parse_depths(depths), parse_widths(widths)
     check_output_folder(output, force=force)

@@ -64,7 +64,7 @@ def result_record(result: ExperimentResult) -> dict[str, Any]:
     return {
         "dataset": result.key,
         "dataset_source": result.dataset.source,
-        "dataset_options": result.dataset.options,
+        "dataset_options": dict(result.dataset.options),
         "split_sizes": result.dataset.split_sizes,
         "network": result.architecture,
         "weights": result.weights,

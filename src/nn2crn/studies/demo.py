@@ -91,6 +91,7 @@ def demo_network(
 
 def simulate_ssa_examples(result: ExperimentResult, *, seed: int = 0) -> SSAResult:
     """SSA runs of the compiled CRN for the first plotted examples."""
+    from ..simulate.metrics import argmax_agrees_with
     from ..simulate.ssa import simulate_ssa
 
     examples = tuple(result.plot_rows[:SSA_EXAMPLES])
@@ -109,13 +110,13 @@ def simulate_ssa_examples(result: ExperimentResult, *, seed: int = 0) -> SSAResu
     seconds = time.perf_counter() - started
     stable = result.exact_test_outputs[list(examples)]
     final = trajectory.final_outputs
-    nn_choice = np.argmax(result.nn_test_outputs[list(examples)], axis=1)[trajectory.input_rows]
+    network_outputs = result.nn_test_outputs[list(examples)][trajectory.input_rows]
     ssa = SSAResult(
         examples=examples,
         volume=SSA_VOLUME,
         runs=SSA_RUNS,
         max_gap=float(np.abs(final - stable[trajectory.input_rows]).max(initial=0.0)),
-        agreement=(int((np.argmax(final, axis=1) == nn_choice).sum()), int(final.shape[0])),
+        agreement=(int(argmax_agrees_with(final, network_outputs).sum()), int(final.shape[0])),
         leader_times=np.asarray(trajectory.info["leader_time"], dtype=np.float64),
         events=int(np.sum(trajectory.info["events"])),
         seconds=seconds,
@@ -174,7 +175,7 @@ def run_demo_study(
         The shipped model is missing (without `train`) or the model file is invalid.
     """
     if train and model is not None:
-        raise InputDataError("give either --train or --model, not both")
+        raise InputDataError("give either train=True or model=FILE, not both")
     network, provenance = demo_network(train=train, model=model, log=log, command=command)
     run = EXPERIMENTS["iris"]
     data = load_run_data(run, network)

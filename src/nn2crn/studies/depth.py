@@ -123,7 +123,7 @@ def _cell(
 ) -> CellResult:
     from ..compile import compile_network
     from ..simulate import stable_outputs
-    from ..simulate.metrics import convergence_times, summarize
+    from ..simulate.metrics import convergence_times, summarize, winners
     from ..simulate.ode import simulate_ode
 
     started = time.perf_counter()
@@ -135,8 +135,7 @@ def _cell(
         stable = stable_outputs(crn, x)
         trajectory = simulate_ode(crn, x, t_end=t_end, times=grid, store="outputs")
         times = convergence_times(trajectory, stable, epsilon=EPSILON)
-        ordered = np.sort(stable, axis=1)
-        unique = ordered[:, -1] - ordered[:, -2] > 1e-9 * np.maximum(1.0, np.abs(ordered[:, -1]))
+        unique = winners(stable).sum(axis=1) == 1
         tied += int((~unique).sum())
         settle.append(times.argmax[unique])
         epsilon.append(times.epsilon)

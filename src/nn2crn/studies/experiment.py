@@ -12,7 +12,7 @@ report all build on its :class:`ExperimentResult`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,7 +32,7 @@ Log = Callable[[str], None]
 def weight_kind(network: Network) -> str:
     """``binary`` (all weights ±1) or ``ternary`` (some zero weights), or as recorded in training."""
     recorded = network.training.get("hyperparameters", {})
-    if isinstance(recorded, dict) and recorded.get("weights") in ("binary", "ternary"):
+    if isinstance(recorded, Mapping) and recorded.get("weights") in ("binary", "ternary"):
         return str(recorded["weights"])
     has_zero = any((layer.weight == 0).any() for layer in network.layers)
     return "ternary" if has_zero else "binary"
@@ -81,9 +81,14 @@ class ExperimentResult:
         return int((np.argmax(kinetics.final_outputs, axis=1) == labels).sum()), self.n_ode
 
     def ode_agreement(self, kinetics: KineticsResult | None = None) -> tuple[int, int]:
+        """Simulated examples whose argmax at ``t_end`` is one of the network's winners, and their number."""
+        return int(self._ode_agrees(kinetics).sum()), self.n_ode
+
+    def _ode_agrees(self, kinetics: KineticsResult | None) -> np.ndarray:
+        from ..simulate.metrics import argmax_agrees_with
+
         kinetics = kinetics or self.ode
-        nn = np.argmax(self.nn_test_outputs[: self.n_ode], axis=1)
-        return int((np.argmax(kinetics.final_outputs, axis=1) == nn).sum()), self.n_ode
+        return argmax_agrees_with(kinetics.final_outputs, self.nn_test_outputs[: self.n_ode])
 
     def ode_disagreements(self, kinetics: KineticsResult | None = None) -> list[tuple[int, float, float]]:
         """Simulated examples whose argmax at ``t_end`` is not the network's.
@@ -96,8 +101,7 @@ class ExperimentResult:
             ``margin < 2 gap`` is an example still settling, not a wrong answer.
         """
         kinetics = kinetics or self.ode
-        nn = np.argmax(self.nn_test_outputs[: self.n_ode], axis=1)
-        wrong = np.flatnonzero(np.argmax(kinetics.final_outputs, axis=1) != nn)
+        wrong = np.flatnonzero(~self._ode_agrees(kinetics))
         ordered = np.sort(self.exact_test_outputs[: self.n_ode], axis=1)
         margins = ordered[:, -1] - ordered[:, -2] if ordered.shape[1] > 1 else np.full(self.n_ode, np.inf)
         gaps = kinetics.final_gap.max(axis=1, initial=0.0)
@@ -187,8 +191,7 @@ def run_experiment(
     -------
     ExperimentResult
     """
-    from ..compile import compile_network, reduce_crn
-    from ..crn import check_crn
+    from ..compile import reduce_crn, verify_network
     from ..simulate import stable_outputs
 
     if network.n_inputs != dataset.n_features or network.n_outputs != dataset.n_classes:
@@ -201,10 +204,12 @@ def run_experiment(
     say = log or (lambda message: None)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    crn = compile_network(network)
-    reduced = reduce_crn(crn)
+    # Verification compiles (and reduces) the network and evaluates the test split exactly.
+    compiled = verify_network(network, dataset.test.x)
+    verified_reduced = verify_network(network, dataset.test.x, reduce=True)
+    crn, reduced = compiled.crn, verified_reduced.crn
     fully_reduced = reduce_crn(crn, keep_inputs=False)
-    checks = {"compiled": check_crn(crn), "reduced": check_crn(reduced)}
+    checks = {"compiled": compiled.check, "reduced": verified_reduced.check}
     seconds["compile and reduce"] = time.perf_counter() - started
     say(
         f"{key}: compiled {crn.n_species} species / {crn.n_reactions} reactions, reduced "
@@ -220,22 +225,18 @@ def run_experiment(
         nn_correct[name] = _correct(network.forward(x), split.y)
         crn_correct[name] = _correct(stable_outputs(crn, x), split.y)
     x_test = network.transform(dataset.test.x)
-    nn_test = network.forward(x_test)
-    exact_test = stable_outputs(crn, x_test)
-    exact_reduced = stable_outputs(reduced, x_test)
-    difference = np.maximum(np.abs(exact_test - nn_test), np.abs(exact_reduced - nn_test))
-    relative = difference / np.maximum(1.0, network.forward_magnitude(x_test))
+    nn_test, exact_test, exact_reduced = compiled.expected, compiled.actual, verified_reduced.actual
+    difference = np.maximum(compiled.absolute_errors, verified_reduced.absolute_errors)
+    relative = np.maximum(compiled.relative_errors, verified_reduced.relative_errors)
     agreement = (
-        int(
-            (
-                (np.argmax(exact_test, axis=1) == np.argmax(nn_test, axis=1))
-                & (np.argmax(exact_reduced, axis=1) == np.argmax(nn_test, axis=1))
-            ).sum()
-        ),
+        int((compiled.argmax_agrees & verified_reduced.argmax_agrees).sum()),
         int(x_test.shape[0]),
     )
     seconds["exact evaluation"] = time.perf_counter() - started
-    say(f"{key}: exact evaluation of {x_test.shape[0]} test examples, max |CRN - NN| {difference.max():.2g}")
+    say(
+        f"{key}: exact evaluation of {x_test.shape[0]} test examples, "
+        f"max |CRN - NN| {difference.max(initial=0.0):.2g}"
+    )
 
     n_ode = min(int(ode_examples), x_test.shape[0])
     started = time.perf_counter()

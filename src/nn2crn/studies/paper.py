@@ -8,7 +8,7 @@ through :func:`~nn2crn.studies.experiment.run_experiment` to the paper's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._errors import InputDataError, ModelFileError
@@ -44,7 +44,7 @@ def dataset_options(run: Run, network: Network | None) -> dict[str, object]:
     options = run.loader_options
     if network is not None:
         recorded = network.training.get("dataset", {})
-        if isinstance(recorded, dict) and isinstance(recorded.get("options"), dict):
+        if isinstance(recorded, Mapping) and isinstance(recorded.get("options"), Mapping):
             options = options_from_record(run.dataset, recorded["options"])
     if run.dataset == "mnist":
         options["download"] = False  # the experiments work offline: full files if present, else the sample
@@ -71,7 +71,7 @@ def train_config(run: Run, recorded: Network | None):
     """The :class:`~nn2crn.nn.train.TrainConfig` of the shipped model's record, else the run's."""
     from ..nn.train import TrainConfig
 
-    if recorded is None or not isinstance(recorded.training.get("hyperparameters"), dict):
+    if recorded is None or not isinstance(recorded.training.get("hyperparameters"), Mapping):
         return run.config
     known = set(TrainConfig.__dataclass_fields__) - {"seed", "threads"}
     settings: dict[str, Any] = {
@@ -102,7 +102,7 @@ def experiment_network(
 
             raise ModelFileError(
                 f"{key}: the shipped model {run.name!r} is not installed (shipped: "
-                f"{', '.join(shipped_model_names()) or 'none'}); pass --train to train it first"
+                f"{', '.join(shipped_model_names()) or 'none'}); pass train=True to train it first"
             )
         data = load_run_data(run, shipped)
         return shipped, data, f"shipped model `{run.name}`"
