@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
 from .._errors import ModelFileError
+from .._frozen import FrozenMapping
 from ..datasets.options import option_flags
 from .train import TrainConfig
 
@@ -178,7 +178,7 @@ RUNS: tuple[Run, ...] = (
     ),
 )
 
-EXPERIMENTS: Mapping[str, Run] = MappingProxyType(
+EXPERIMENTS: Mapping[str, Run] = FrozenMapping(
     {run.experiment: run for run in RUNS if run.experiment is not None}
 )
 """The runs of the paper's reproduction table by experiment key, in table order."""

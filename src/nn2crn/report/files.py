@@ -217,7 +217,7 @@ def write_depth_files(result: DepthStudyResult, folder: Path) -> None:
             writer.writerow([getattr(cell, name) for name in fields])
     record = {
         "generated_by": f"nn2crn {package_version()}",
-        "settings": result.settings,
+        "settings": dict(result.settings),
         "cells": [
             {
                 key: (value if not (isinstance(value, float) and not math.isfinite(value)) else None)

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .._errors import InputDataError
+from .._frozen import FrozenMapping
 from ..datasets.base import Dataset, Split
 from ..nn import Layer, Network, random_ternary_network
 from .experiment import Log
@@ -206,7 +207,7 @@ def fit_depth(cells: Sequence[CellResult], family: str, width: int) -> list[Fit]
 class DepthStudyResult:
     cells: tuple[CellResult, ...]
     fits: tuple[Fit, ...]
-    settings: dict[str, Any]
+    settings: Mapping[str, Any]
     notes: tuple[str, ...]
     seconds: float
 
@@ -331,4 +332,6 @@ def run_depth_study(
         "epochs": epochs,
         "restarts": restarts,
     }
-    return DepthStudyResult(tuple(cells), tuple(fits), settings, tuple(notes), time.perf_counter() - started)
+    return DepthStudyResult(
+        tuple(cells), tuple(fits), FrozenMapping(settings), tuple(notes), time.perf_counter() - started
+    )

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .._errors import InputDataError
+from .._frozen import FrozenMapping
 from ..crn import CRN, CheckReport
 from ..datasets.base import Dataset
 from ..nn import Network
@@ -54,9 +55,9 @@ class ExperimentResult:
     crn: CRN
     reduced: CRN
     fully_reduced_reactions: int
-    checks: dict[str, CheckReport]
-    nn_correct: dict[str, tuple[int, int]]
-    crn_exact_correct: dict[str, tuple[int, int]]
+    checks: Mapping[str, CheckReport]
+    nn_correct: Mapping[str, tuple[int, int]]
+    crn_exact_correct: Mapping[str, tuple[int, int]]
     nn_test_outputs: np.ndarray
     exact_test_outputs: np.ndarray
     exact_max_abs: float
@@ -65,7 +66,7 @@ class ExperimentResult:
     ode: KineticsResult
     ode_reduced: KineticsResult
     plot_rows: tuple[int, ...]
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: Mapping[str, float] = FrozenMapping({})
 
     @property
     def architecture(self) -> str:
@@ -191,7 +192,8 @@ def run_experiment(
     -------
     ExperimentResult
     """
-    from ..compile import reduce_crn, verify_network
+    from ..compile import reduce_crn
+    from ..compile.verify import verify_network
     from ..simulate import stable_outputs
 
     if network.n_inputs != dataset.n_features or network.n_outputs != dataset.n_classes:
@@ -265,9 +267,9 @@ def run_experiment(
         crn=crn,
         reduced=reduced,
         fully_reduced_reactions=fully_reduced.n_reactions,
-        checks=checks,
-        nn_correct=nn_correct,
-        crn_exact_correct=crn_correct,
+        checks=FrozenMapping(checks),
+        nn_correct=FrozenMapping(nn_correct),
+        crn_exact_correct=FrozenMapping(crn_correct),
         nn_test_outputs=nn_test,
         exact_test_outputs=exact_test,
         exact_max_abs=float(difference.max(initial=0.0)),
@@ -276,5 +278,5 @@ def run_experiment(
         ode=ode,
         ode_reduced=ode_reduced,
         plot_rows=plot_rows,
-        seconds=seconds,
+        seconds=FrozenMapping(seconds),
     )

@@ -11,12 +11,13 @@ in the rate-specification language of :mod:`nn2crn.simulate.rates`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._errors import SimulationError
+from .._frozen import FrozenMapping
 from ..crn import CRN
 from ..simulate.metrics import argmax_agrees, convergence_times, max_deviation, summarize
 from ..simulate.rates import RateSpec, apply_rates, parse_rate_spec
@@ -171,8 +172,8 @@ class SpeedupRow:
     """
 
     factor: float
-    epsilon: dict[str, float]
-    argmax: dict[str, float]
+    epsilon: Mapping[str, float]
+    argmax: Mapping[str, float]
     epsilon_times: np.ndarray
 
 
@@ -265,7 +266,12 @@ def relu_speedup(
         )
         settled = convergence_times(trajectory, stable, epsilon=epsilon)
         rows.append(
-            SpeedupRow(factor, summarize(settled.epsilon), summarize(settled.argmax), settled.epsilon)
+            SpeedupRow(
+                factor,
+                FrozenMapping(summarize(settled.epsilon)),
+                FrozenMapping(summarize(settled.argmax)),
+                settled.epsilon,
+            )
         )
         if progress is not None:
             progress(index + 1, len(factors))
