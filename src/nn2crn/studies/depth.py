@@ -205,6 +205,8 @@ def fit_depth(cells: Sequence[CellResult], family: str, width: int) -> list[Fit]
 
 @dataclass(frozen=True, eq=False)
 class DepthStudyResult:
+    """What :func:`run_depth_study` returns: one cell per (family, depth, width), the fits, the settings."""
+
     cells: tuple[CellResult, ...]
     fits: tuple[Fit, ...]
     settings: Mapping[str, Any]

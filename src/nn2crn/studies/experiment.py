@@ -70,13 +70,16 @@ class ExperimentResult:
 
     @property
     def architecture(self) -> str:
+        """Layer widths, e.g. ``4-8-3``."""
         return "-".join(map(str, self.network.widths))
 
     @property
     def n_ode(self) -> int:
+        """Number of test examples simulated by ODE (the first ones)."""
         return int(self.ode.final_outputs.shape[0])
 
     def ode_correct(self, kinetics: KineticsResult | None = None) -> tuple[int, int]:
+        """Simulated examples whose argmax at ``t_end`` is the label, and their number."""
         kinetics = kinetics or self.ode
         labels = self.dataset.test.y[: self.n_ode]
         return int((np.argmax(kinetics.final_outputs, axis=1) == labels).sum()), self.n_ode

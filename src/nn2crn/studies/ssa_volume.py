@@ -72,6 +72,7 @@ class VolumeResult:
     seconds: float
 
     def as_row(self) -> tuple[float, ...]:
+        """The values in the order of :data:`STUDY_COLUMNS`."""
         return tuple(getattr(self, name) for name in STUDY_COLUMNS)
 
 
