@@ -187,12 +187,12 @@ def bench(name: str, crn: CRN, inputs: np.ndarray, sample: int, skip_roadrunner:
 
     ours, trajectory = simulate(crn, inputs, n_threads=1)
     parallel, _ = simulate(crn, inputs, n_threads=None)
-    info = trajectory.info
+    stats = trajectory.stats
     print(
-        f"nn2crn simulate_ode ({info['solver']}, {info['backend']}, 1 thread): {ours.wall:.2f} s wall, "
+        f"nn2crn simulate_ode ({stats.solver}, {stats.backend}, 1 thread): {ours.wall:.2f} s wall, "
         f"{ours.cpu:.2f} s CPU for {n} inputs ({ours.wall / n * 1e3:.2f} ms/input; setup "
-        f"{info['seconds_setup']:.3f} s; {info['steps'] / info['chunks']:.0f} steps per chunk of <= 64 rows; "
-        f"{info['n_integrated_species']} integrated + {info['n_closed_form_species']} closed-form species)"
+        f"{stats.seconds_setup:.3f} s; {stats.steps / stats.chunks:.0f} steps per chunk of <= 64 rows; "
+        f"{stats.n_integrated_species} integrated + {stats.n_closed_form_species} closed-form species)"
     )
     print(f"nn2crn simulate_ode, all {os.cpu_count()} CPUs: {parallel.wall:.2f} s wall")
     outputs = trajectory.outputs

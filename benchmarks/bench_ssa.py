@@ -145,18 +145,18 @@ def bench_rebop(case: Case, sparse: bool | None, n_inputs: int) -> tuple[float, 
     return seconds, events, len(counts)
 
 
-def bench_nn2crn(case: Case, *, batched: bool, threads: int) -> tuple[float, int, int]:
-    kwargs = dict(volume=case.volume, t_end=T_END, n_points=N_SAMPLES, threads=threads)
+def bench_nn2crn(case: Case, *, batched: bool, n_threads: int) -> tuple[float, int, int]:
+    kwargs = dict(volume=case.volume, t_end=T_END, n_points=N_SAMPLES, n_threads=n_threads)
     if batched:
         start = time.perf_counter()
         trajectory = simulate_ssa(case.crn, case.inputs, seed=1, **kwargs)
-        return time.perf_counter() - start, int(trajectory.info["events"].sum()), len(case.inputs)
+        return time.perf_counter() - start, int(trajectory.stats.events.sum()), len(case.inputs)
     seconds, events = 0.0, 0
     for index, row in enumerate(case.inputs):
         start = time.perf_counter()
         trajectory = simulate_ssa(case.crn, row[None, :], seed=index + 1, **kwargs)
         seconds += time.perf_counter() - start
-        events += int(trajectory.info["events"].sum())
+        events += int(trajectory.stats.events.sum())
     return seconds, events, len(case.inputs)
 
 
@@ -188,9 +188,9 @@ def main() -> None:
         if not (mnist and args.quick):
             rows["rebop default"] = bench_rebop(case, None, 1 if mnist else len(case.inputs))
         rows["rebop sparse=True"] = bench_rebop(case, True, len(case.inputs))
-        rows["nn2crn per input, 1 thread"] = bench_nn2crn(case, batched=False, threads=1)
-        rows["nn2crn batch, 1 thread"] = bench_nn2crn(case, batched=True, threads=1)
-        rows["nn2crn batch, 2 threads"] = bench_nn2crn(case, batched=True, threads=2)
+        rows["nn2crn per input, 1 thread"] = bench_nn2crn(case, batched=False, n_threads=1)
+        rows["nn2crn batch, 1 thread"] = bench_nn2crn(case, batched=True, n_threads=1)
+        rows["nn2crn batch, 2 threads"] = bench_nn2crn(case, batched=True, n_threads=2)
         best_rebop = max(
             (events / seconds for name, (seconds, events, _) in rows.items() if name.startswith("rebop")),
         )

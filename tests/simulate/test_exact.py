@@ -85,3 +85,42 @@ def test_bad_inputs_are_refused(values, message):
     crn = CRN((Reaction(["xp"], ["y"]),), inputs=(Signal("x", ["xp"]),))
     with pytest.raises(InputDataError, match=message):
         stable_outputs(crn, values)
+
+
+def renamed(crn: CRN, rng: np.random.Generator) -> CRN:
+    """The same CRN with every species renamed to a meaningless name, in a shuffled order."""
+    names = {
+        name: f"s{number}" for name, number in zip(crn.species, rng.permutation(crn.n_species), strict=True)
+    }
+
+    def terms(pairs):
+        return [(names[name], count) for name, count in pairs]
+
+    def signal(s: Signal) -> Signal:
+        return Signal(s.name, terms(s.positive), terms(s.negative))
+
+    return CRN(
+        tuple(Reaction(terms(r.reactants), terms(r.products), r.rate) for r in crn.reactions),
+        {names[name]: amount for name, amount in crn.initial.items()},
+        inputs=tuple(signal(s) for s in crn.inputs),
+        outputs=tuple(signal(s) for s in crn.outputs),
+        species=tuple(names[name] for name in crn.species),
+    )
+
+
+@pytest.mark.parametrize("widths", [(6, 5, 3), (5, 4, 4, 3)])
+def test_dual_rails_come_from_the_declared_signals_not_from_names(rng, widths):
+    from nn2crn.compile import compile_network
+    from nn2crn.nn import random_ternary_network
+
+    crn = compile_network(random_ternary_network(widths, rng=rng))
+    other = renamed(crn, rng)
+    assert not set(crn.species) & set(other.species)
+    plan, other_plan = plan_exact(crn), plan_exact(other)
+    kinds = [group.kind for group in plan.groups]
+    assert "mirror" in kinds  # the output layer's fan-out at least fires as mirrored dual-rail pairs
+    assert [group.kind for group in other_plan.groups] == kinds
+    values = rng.normal(size=(20, widths[0]))
+    np.testing.assert_array_equal(
+        stable_outputs(other, values, plan=other_plan), stable_outputs(crn, values, plan=plan)
+    )

@@ -436,3 +436,22 @@ def test_agrees_with_libroadrunner_on_a_compiled_network(rng):
     expected = np.asarray(runner.simulate(0.0, 30.0, 16))[:, 1:]
     trajectory = simulate_ode(crn, x, t_end=30.0, n_points=16, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(trajectory.states[0], expected, rtol=1e-6, atol=1e-9)
+
+
+def test_the_numba_kernel_is_compiled_once_for_every_crn_and_setting(rng):
+    pytest.importorskip("numba")
+    from nn2crn.simulate._ode_numba import integrate_chunk
+
+    _, crn = small_network_crn(rng)
+    cycle = CRN(
+        (Reaction(["A", "B"], ["C"], 3.0), Reaction(["C"], ["A", "B"], 0.5)),
+        {"A": 1.0, "B": 2.0},
+        outputs=(Signal("c", ["C"]),),
+    )
+    simulate_ode(crn, rng.normal(size=(1, 4)), t_end=5.0, backend="numba")
+    simulate_ode(crn, rng.normal(size=(70, 4)), t_end=5.0, times=[2.0, 5.0], store="outputs", backend="numba")
+    simulate_ode(
+        crn, rng.normal(size=(3, 4)), t_end=5.0, rate_law="saturating", method="rodas4", backend="numba"
+    )
+    simulate_ode(cycle, t_end=5.0, n_threads=1, backend="numba")
+    assert len(integrate_chunk.signatures) == 1

@@ -282,7 +282,7 @@ def test_a_row_depends_only_on_seed_input_row_and_run() -> None:
     crn = compiled([4, 8, 3], 7)
     x = inputs_for(crn, 3, 7)
     big = simulate_ssa(crn, x, volume=25.0, t_end=8.0, runs=4, seed=42)
-    small = simulate_ssa(crn, x[:2], volume=25.0, t_end=8.0, runs=2, seed=42, threads=1)
+    small = simulate_ssa(crn, x[:2], volume=25.0, t_end=8.0, runs=2, seed=42, n_threads=1)
     chunked = simulate_ssa(crn, x, volume=25.0, t_end=8.0, runs=4, seed=42, progress=lambda _f: None)
     again = simulate_ssa(crn, x, volume=25.0, t_end=8.0, runs=4, seed=42)
     keep = (big.input_rows < 2) & (big.info["run"] < 2)
@@ -334,7 +334,7 @@ def test_pure_python_fallback_gives_identical_results(monkeypatch: pytest.Monkey
     python_kernel = _pure_python_kernel()
     monkeypatch.setattr(ssa, "_kernel", lambda: python_kernel)
     slow = simulate_ssa(crn, x, **kwargs)
-    assert slow.info["engine"] == "python" and fast.info["engine"] == "numba"
+    assert slow.stats.backend == "python" and fast.stats.backend == "numba"
     assert np.array_equal(fast.states, slow.states)
     assert np.array_equal(fast.info["events"], slow.info["events"])
     assert np.array_equal(fast.info["leader_time"], slow.info["leader_time"])
@@ -422,7 +422,7 @@ def test_bad_runs(runs: object) -> None:
         ({"t_end": 1.0, "rounding": "up"}, "rounding must be one of"),
         ({"t_end": 1.0, "seed": -1}, "seed must be"),
         ({"t_end": 1.0, "max_events": -1}, "max_events"),
-        ({"t_end": 1.0, "threads": 0}, "threads"),
+        ({"t_end": 1.0, "n_threads": 0}, "n_threads must be an integer >= 1"),
     ],
 )
 def test_bad_settings(kwargs: dict, match: str) -> None:
@@ -472,3 +472,15 @@ def test_empty_batches_and_crns_without_reactions() -> None:
     still = simulate_ssa(inert, volume=3.0, t_end=2.0, runs=2, n_points=3)
     assert np.all(still.states == 1.0) and list(still.info["termination"]) == ["exhausted"] * 2
     assert final_counts_nc(inert, volume=3.0).tolist() == [[3]]
+
+
+def test_the_compiled_kernel_is_compiled_once_for_every_crn_and_setting() -> None:
+    pytest.importorskip("numba")
+    from nn2crn.simulate import _ssa_kernel
+
+    crn = compiled([3, 4, 2], 3)
+    simulate_ssa(crn, inputs_for(crn, 1, 3), volume=5.0, t_end=2.0)
+    simulate_ssa(crn, inputs_for(crn, 9, 3), volume=5.0, t_end=2.0, runs=2, store="outputs", n_threads=1)
+    simulate_ssa(crn, inputs_for(crn, 2, 3), volume=5.0, t_end=math.inf, rounding="stochastic", store="final")
+    simulate_ssa(decay_crn(), volume=1.0, t_end=1.0, max_events=1000, progress=lambda _f: None)
+    assert len(_ssa_kernel.run_batch.signatures) == 1

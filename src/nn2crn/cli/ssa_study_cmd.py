@@ -67,7 +67,10 @@ _volumes_list = positive_floats_option("volumes", "1,10,100,1000")
     help="Random seed; volume number i uses SEED + i.",
 )
 @click.option(
-    "--threads", type=click.IntRange(min=1), help="Threads for the SSA engine (default: all cores)."
+    "--threads",
+    "n_threads",
+    type=click.IntRange(min=1),
+    help="Threads for the SSA backend (default: all cores).",
 )
 @click.option(
     "--plot",
@@ -87,7 +90,7 @@ def ssa_study_command(
     runs: int,
     t_end: float,
     seed: int,
-    threads: int | None,
+    n_threads: int | None,
     plot: str | None,
     output: str | None,
     markdown: bool,
@@ -147,7 +150,7 @@ def ssa_study_command(
             t_end=t_end,
             seed=seed,
             labels=labels,
-            n_threads=threads,
+            n_threads=n_threads,
             progress=progress,
         )
 

@@ -1,6 +1,10 @@
 """Simulation: exact stable states, deterministic ODE kinetics and stochastic SSA."""
 
+from .base import OdeStats as OdeStats
+from .base import SsaStats as SsaStats
+from .base import Status as Status
 from .base import Trajectory as Trajectory
+from .base import sample_grid as sample_grid
 from .exact import ExactPlan as ExactPlan
 from .exact import evaluate_exact as evaluate_exact
 from .exact import plan_exact as plan_exact

@@ -1,10 +1,15 @@
-"""Compiled RODAS4 kernel (numba) for a chunk of batch rows sharing one step size.
+"""Compiled Rosenbrock kernel (numba; RODAS5P or RODAS4, as data) for a chunk of rows sharing one step size.
 
 Arrays are laid out ``(n_dyn, n_chunk)`` so that every inner loop runs over the
 chunk's rows contiguously (SIMD). Linear solves with ``E = I / (h gamma) - J``
 use the block lower-triangular structure from :mod:`._ode_plan`: forward
 substitution over the blocks, with 1x1 and 2x2 blocks inverted in closed form and
 larger blocks LU-factorized with partial pivoting (per row).
+
+The method's coefficients (:class:`._ode_rodas.KernelTableau`), the CRN's index
+arrays (:class:`._ode_plan.KernelPlan`) and the tolerances
+(:class:`._ode_control.StepControl`) arrive as NamedTuples; the step-size
+controller is the one in :mod:`._ode_control`, shared with the numpy backend.
 
 This module imports numba at import time; :mod:`.ode` imports it lazily.
 """
@@ -16,32 +21,28 @@ import math
 import numpy as np
 from numba import njit
 
-_EPS = np.finfo(np.float64).eps
+from ._ode_control import (
+    SINGULAR_FACTOR,
+    ChunkStats,
+    initial_step,
+    next_step,
+    reaches_end,
+    step_collapsed,
+)
+from .base import Status
 
 
 @njit(cache=True, error_model="numpy")
-def _rhs(
-    t,
-    u,
-    f,
-    coef,
-    force_group,
-    force_target,
-    group_rate,
-    gexp,
-    rate,
-    react_ptr,
-    react_idx,
-    react_pow,
-    stoich_ptr,
-    stoich_idx,
-    stoich_val,
-    rate_law,
-    kappa,
-    v,
-    accumulate,
-):
-    """``f = du/dt`` at (t, u), or ``f += du/dt`` when `accumulate`."""
+def _rhs(t, u, f, coef, terms, forcing, gexp, v, accumulate):
+    """``f = du/dt`` at (t, u), or ``f += du/dt`` when `accumulate`.
+
+    `terms` is a :class:`._ode_plan.RateTerms`, `forcing` a :class:`._ode_plan.Forcing`;
+    `gexp` (n_groups,) and `v` (n_chunk,) are scratch.
+    """
+    rate, react_ptr, react_idx, react_pow = terms.rate, terms.react_ptr, terms.react_idx, terms.react_pow
+    stoich_ptr, stoich_idx, stoich_val = terms.stoich_ptr, terms.stoich_idx, terms.stoich_val
+    rate_law, kappa = terms.rate_law, terms.saturation
+    group_rate, force_group, force_target = forcing.group_rate, forcing.group, forcing.target
     n_dyn, n_chunk = u.shape
     if not accumulate:
         for j in range(n_dyn):
@@ -80,7 +81,9 @@ def _rhs(
 
 
 @njit(cache=True, error_model="numpy")
-def _time_derivative(t, ft, coef, force_group, force_target, group_rate, gexp):
+def _time_derivative(t, ft, coef, forcing, gexp):
+    """``ft = df/dt`` of the exponential inflow at `t` (the right-hand side's only explicit time)."""
+    group_rate, force_group, force_target = forcing.group_rate, forcing.group, forcing.target
     n_dyn, n_chunk = ft.shape
     for j in range(n_dyn):
         for c in range(n_chunk):
@@ -95,23 +98,12 @@ def _time_derivative(t, ft, coef, force_group, force_target, group_rate, gexp):
 
 
 @njit(cache=True, error_model="numpy")
-def _jacobian(
-    y,
-    jac,
-    rate,
-    react_ptr,
-    react_idx,
-    react_pow,
-    rate_law,
-    kappa,
-    var_slot,
-    var_slot_reaction,
-    var_ptr,
-    var_pos,
-    var_val,
-    dv,
-):
-    """State-dependent Jacobian entries (the constant ones live in the plan)."""
+def _jacobian(y, jac, terms, jacobian, dv):
+    """State-dependent Jacobian entries (the constant ones live in the plan); `dv` is scratch."""
+    rate, react_ptr, react_idx, react_pow = terms.rate, terms.react_ptr, terms.react_idx, terms.react_pow
+    rate_law, kappa = terms.rate_law, terms.saturation
+    var_slot, var_slot_reaction, var_ptr = jacobian.var_slot, jacobian.var_slot_reaction, jacobian.var_ptr
+    var_pos, var_val = jacobian.var_pos, jacobian.var_val
     n_chunk = y.shape[1]
     for p in range(jac.shape[0]):
         for c in range(n_chunk):
@@ -152,10 +144,11 @@ def _jacobian(
 
 
 @njit(cache=True, error_model="numpy")
-def _factor(
-    a, jac, lu, piv, block_start, inblock_ptr, inblock_row, inblock_col, inblock_var, inblock_const, lu_offset
-):
+def _factor(a, jac, lu, piv, blocks):
     """Fill and factor the diagonal blocks of ``a I - J``; False if one is singular."""
+    block_start, lu_offset = blocks.block_start, blocks.lu_offset
+    inblock_ptr, inblock_row, inblock_col = blocks.inblock_ptr, blocks.inblock_row, blocks.inblock_col
+    inblock_var, inblock_const = blocks.inblock_var, blocks.inblock_const
     n_chunk = jac.shape[1]
     bad = 0
     for b in range(block_start.shape[0] - 1):
@@ -236,22 +229,12 @@ def _factor(
 
 
 @njit(cache=True, error_model="numpy")
-def _solve(
-    x,
-    jac,
-    lu,
-    piv,
-    block_start,
-    lowerc_ptr,
-    lowerc_col,
-    lowerc_val,
-    lowerv_ptr,
-    lowerv_col,
-    lowerv_idx,
-    lowerv_const,
-    lu_offset,
-):
+def _solve(x, jac, lu, piv, blocks):
     """Overwrite `x` with ``(a I - J)^-1 x`` by forward substitution over the blocks."""
+    block_start, lu_offset = blocks.block_start, blocks.lu_offset
+    lowerc_ptr, lowerc_col, lowerc_val = blocks.lowerc_ptr, blocks.lowerc_col, blocks.lowerc_val
+    lowerv_ptr, lowerv_col = blocks.lowerv_ptr, blocks.lowerv_col
+    lowerv_idx, lowerv_const = blocks.lowerv_idx, blocks.lowerv_const
     n_chunk = x.shape[1]
     for b in range(block_start.shape[0] - 1):
         s0 = block_start[b]
@@ -325,79 +308,34 @@ def _write_samples(out, k_out, times, t, h, y, ynew, ks, dense, store_idx, t_sto
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def integrate_chunk(
-    y,
-    coef,
-    force_group,
-    force_target,
-    group_rate,
-    rate,
-    react_ptr,
-    react_idx,
-    react_pow,
-    stoich_ptr,
-    stoich_idx,
-    stoich_val,
-    rate_law,
-    kappa,
-    n_jac_var,
-    var_slot,
-    var_slot_reaction,
-    var_ptr,
-    var_pos,
-    var_val,
-    block_start,
-    lowerc_ptr,
-    lowerc_col,
-    lowerc_val,
-    lowerv_ptr,
-    lowerv_col,
-    lowerv_idx,
-    lowerv_const,
-    inblock_ptr,
-    inblock_row,
-    inblock_col,
-    inblock_var,
-    inblock_const,
-    lu_offset,
-    times,
-    rtol,
-    atol,
-    max_steps,
-    store_idx,
-    out,
-    stats,
-    tab,
-):
+def integrate_chunk(y, coef, times, store_idx, out, plan, tableau, control):
     """Integrate ``y`` (n_dyn, n_chunk), overwritten with the final state, from 0 to ``times[-1]``.
 
-    `tab` is :meth:`._ode_rodas.Tableau.packed`. Writes samples of the dynamic
-    species ``store_idx`` at ``times`` into ``out`` (n_chunk, n_times, n_store).
-    ``stats`` (float64, length 7) receives status, failure time, failing row,
-    accepted steps, rejected steps, right-hand-side evaluations and the largest
-    amount clipped to 0.
+    Parameters
+    ----------
+    y : float64 ndarray of shape (n_dyn, n_chunk)
+    coef : float64 ndarray of shape (n_force, n_chunk)
+        Inflow coefficients of each row (see :class:`._ode_plan.Forcing`).
+    times : float64 ndarray of shape (n_times,)
+    store_idx : int64 ndarray of shape (n_store,)
+        Dynamic species sampled into `out`.
+    out : float64 ndarray of shape (n_chunk, n_times, n_store)
+        Filled with the samples (dense output, clipped at 0).
+    plan : :class:`._ode_plan.KernelPlan`
+    tableau : :class:`._ode_rodas.KernelTableau`
+        The Rosenbrock method (RODAS5P or RODAS4).
+    control : :class:`._ode_control.StepControl`
+
+    Returns
+    -------
+    :class:`._ode_control.ChunkStats`
     """
+    terms, forcing, jacobian, blocks = plan.terms, plan.forcing, plan.jacobian, plan.blocks
+    rtol, atol, max_steps = control.rtol, control.atol, control.max_steps
+    a_mat, c_mat, c_time, d_time, dense = tableau.a, tableau.c_coupling, tableau.c, tableau.d, tableau.dense
+    gamma = tableau.gamma
     n_dyn, n_chunk = y.shape
-    n_stages = int(tab[0])
-    n_dense = int(tab[1])
-    gamma = tab[2]
-    exponent = tab[3]
-    safety = tab[4]
-    factor_min = tab[5]
-    factor_max = tab[6]
-    status_ok = tab[7]
-    status_collapse = tab[8]
-    status_max_steps = tab[9]
-    o = 10
-    a_mat = tab[o : o + n_stages * n_stages].reshape((n_stages, n_stages))
-    o += n_stages * n_stages
-    c_mat = tab[o : o + n_stages * n_stages].reshape((n_stages, n_stages))
-    o += n_stages * n_stages
-    c_time = tab[o : o + n_stages]
-    o += n_stages
-    d_time = tab[o : o + n_stages]
-    o += n_stages
-    dense = tab[o : o + n_dense * n_stages].reshape((n_dense, n_stages))
+    n_stages = c_time.shape[0]
 
     t_end = times[times.shape[0] - 1]
     ynew = np.empty_like(y)
@@ -405,42 +343,14 @@ def integrate_chunk(
     f0 = np.empty_like(y)
     ft = np.zeros_like(y)
     ks = np.empty((n_stages, n_dyn, n_chunk))
-    jac = np.empty((n_jac_var, n_chunk))
-    lu = np.empty((lu_offset[lu_offset.shape[0] - 1], n_chunk))
+    jac = np.empty((jacobian.n_variable, n_chunk))
+    lu = np.empty((blocks.lu_offset[blocks.lu_offset.shape[0] - 1], n_chunk))
     piv = np.zeros((n_dyn, n_chunk), dtype=np.int64)
     v = np.empty(n_chunk)
-    gexp = np.empty(group_rate.shape[0])
+    gexp = np.empty(forcing.group_rate.shape[0])
     err_row = np.zeros(n_chunk)
     coupling = np.zeros(n_stages)
-    has_time = force_target.shape[0] > 0
-    solve_args = (
-        block_start,
-        lowerc_ptr,
-        lowerc_col,
-        lowerc_val,
-        lowerv_ptr,
-        lowerv_col,
-        lowerv_idx,
-        lowerv_const,
-        lu_offset,
-    )
-    rhs_args = (
-        coef,
-        force_group,
-        force_target,
-        group_rate,
-        gexp,
-        rate,
-        react_ptr,
-        react_idx,
-        react_pow,
-        stoich_ptr,
-        stoich_idx,
-        stoich_val,
-        rate_law,
-        kappa,
-        v,
-    )
+    has_time = forcing.target.shape[0] > 0
 
     t = 0.0
     k_out = 0
@@ -450,8 +360,7 @@ def integrate_chunk(
                 out[c, k_out, q] = y[store_idx[q], c]
         k_out += 1
 
-    # Initial step (Hairer & Wanner's simple estimate): 1% of |y| / |f| in the weighted RMS norm.
-    _rhs(t, y, f0, *rhs_args, False)
+    _rhs(t, y, f0, coef, terms, forcing, gexp, v, False)
     n_rhs = 1
     d0 = 0.0
     d1 = 0.0
@@ -464,16 +373,11 @@ def integrate_chunk(
             s1 += (f0[j, c] / scale) ** 2
         d0 = max(d0, math.sqrt(s0 / max(n_dyn, 1)))
         d1 = max(d1, math.sqrt(s1 / max(n_dyn, 1)))
-    if d0 > 1e-5 and d1 > 1e-5:
-        h = 0.01 * d0 / d1
-    else:
-        h = 1e-6
-    h = min(h, t_end)
-    h_floor = 1e-6 * t_end
+    h = initial_step(d0, d1, t_end)
 
     n_accepted = 0
     n_rejected = 0
-    status = status_ok
+    status = Status.T_END
     worst = 0
     rejected_before = False
     fresh = True  # f0 belongs to the current (t, y)
@@ -481,52 +385,25 @@ def integrate_chunk(
     last_stage = n_stages - 1
     while t < t_end:
         if n_accepted + n_rejected >= max_steps:
-            status = status_max_steps
+            status = Status.MAX_STEPS
             break
-        if h <= 10.0 * _EPS * max(abs(t), h_floor):
-            status = status_collapse
+        if step_collapsed(h, t, t_end):
+            status = Status.STEP_COLLAPSE
             break
         last = False
-        if t + h >= t_end * (1.0 - 4.0 * _EPS):
+        if reaches_end(t, h, t_end):
             h = t_end - t
             last = True
         if not fresh:
-            _rhs(t, y, f0, *rhs_args, False)
+            _rhs(t, y, f0, coef, terms, forcing, gexp, v, False)
             n_rhs += 1
-        _jacobian(
-            y,
-            jac,
-            rate,
-            react_ptr,
-            react_idx,
-            react_pow,
-            rate_law,
-            kappa,
-            var_slot,
-            var_slot_reaction,
-            var_ptr,
-            var_pos,
-            var_val,
-            v,
-        )
+        _jacobian(y, jac, terms, jacobian, v)
         if has_time:
-            _time_derivative(t, ft, coef, force_group, force_target, group_rate, gexp)
+            _time_derivative(t, ft, coef, forcing, gexp)
         fresh = True
-        if not _factor(
-            1.0 / (h * gamma),
-            jac,
-            lu,
-            piv,
-            block_start,
-            inblock_ptr,
-            inblock_row,
-            inblock_col,
-            inblock_var,
-            inblock_const,
-            lu_offset,
-        ):
+        if not _factor(1.0 / (h * gamma), jac, lu, piv, blocks):
             n_rejected += 1
-            h *= 0.25
+            h *= SINGULAR_FACTOR
             rejected_before = True
             continue
         for i in range(n_stages):
@@ -551,9 +428,9 @@ def integrate_chunk(
                             kp = ks[p, j, c]
                             u[j, c] += a_ip * kp
                             ks[i, j, c] += c_ip * kp
-                _rhs(t + c_time[i] * h, u, ks[i], *rhs_args, True)
+                _rhs(t + c_time[i] * h, u, ks[i], coef, terms, forcing, gexp, v, True)
                 n_rhs += 1
-            _solve(ks[i], jac, lu, piv, *solve_args)
+            _solve(ks[i], jac, lu, piv, blocks)
         # error estimate: weighted RMS of the last increment per row; the worst row decides
         k = ks[last_stage]
         for c in range(n_chunk):
@@ -574,7 +451,10 @@ def integrate_chunk(
             elif finite and e > err:
                 err = e
                 worst = c
-        if finite and err <= 1.0:
+        if not finite:
+            err = np.inf
+        accepted = err <= 1.0
+        if accepted:
             t_next = t_end if last else t + h
             k_out = _write_samples(out, k_out, times, t, h, y, ynew, ks, dense, store_idx, t_next)
             for j in range(n_dyn):
@@ -588,25 +468,8 @@ def integrate_chunk(
             t = t_next
             n_accepted += 1
             fresh = False
-            if err == 0.0:
-                factor = factor_max
-            else:
-                factor = min(factor_max, max(factor_min, safety * err**-exponent))
-            if rejected_before:
-                factor = min(factor, 1.0)
-            rejected_before = False
-            h *= factor
         else:
             n_rejected += 1
-            rejected_before = True
-            if finite:
-                h *= max(factor_min, safety * err**-exponent)
-            else:
-                h *= factor_min
-    stats[0] = status
-    stats[1] = t
-    stats[2] = worst
-    stats[3] = n_accepted
-    stats[4] = n_rejected
-    stats[5] = n_rhs
-    stats[6] = max_clip
+        h = next_step(h, err, rejected_before, control)
+        rejected_before = not accepted
+    return ChunkStats(status, t, worst, n_accepted, n_rejected, n_rhs, max_clip)

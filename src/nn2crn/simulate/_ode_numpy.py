@@ -1,7 +1,7 @@
-"""Pure numpy/scipy RODAS4 for a chunk of batch rows sharing one step size.
+"""Pure numpy/scipy Rosenbrock solver (RODAS5P or RODAS4) for a chunk of rows sharing one step size.
 
-The same method, step control and dense output as the numba kernel
-(:mod:`._ode_numba`), vectorized over the chunk. Linear solves factor the
+The same method, dense output and step-size controller (:mod:`._ode_control`)
+as the numba kernel (:mod:`._ode_numba`), vectorized over the chunk. Linear solves factor the
 block-diagonal (over rows) matrix ``I / (h gamma) - J`` with SuperLU, so any CRN
 structure works; it is the fallback when numba is not installed, and the path
 for CRNs whose Jacobian has large strongly connected blocks.
@@ -16,9 +16,17 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from . import _ode_rodas as R
+from ._ode_control import (
+    SINGULAR_FACTOR,
+    ChunkStats,
+    StepControl,
+    initial_step,
+    next_step,
+    reaches_end,
+    step_collapsed,
+)
 from ._ode_plan import SATURATION_CONSTANT, OdePlan
-
-_EPS = float(np.finfo(np.float64).eps)
+from .base import Status
 
 
 class NumpyKernel:
@@ -151,26 +159,29 @@ def integrate_chunk_numpy(
     y: np.ndarray,
     coef: np.ndarray,
     times: np.ndarray,
-    rtol: float,
-    atol: float,
-    max_steps: int,
     store_idx: np.ndarray,
     out: np.ndarray,
-) -> np.ndarray:
+    control: StepControl,
+) -> ChunkStats:
     """Numpy twin of :func:`._ode_numba.integrate_chunk` with rows first.
 
     Parameters
     ----------
+    kernel : NumpyKernel
+    tableau : Tableau
     y : ndarray of shape (n_rows, n_dyn), overwritten with the final state
     coef : ndarray of shape (n_rows, n_force)
+    times : ndarray of shape (n_times,)
+    store_idx : int ndarray of shape (n_store,)
     out : ndarray of shape (n_rows, n_times, n_store), filled with samples
+    control : StepControl
 
     Returns
     -------
-    ndarray of shape (7,): status, time, worst row, accepted, rejected, rhs evaluations, max clipped.
+    ChunkStats
     """
     n_rows, n_dyn = y.shape
-    exponent = 1.0 / (tableau.embedded_order + 1)
+    rtol, atol = control.rtol, control.atol
     t_end = float(times[-1])
     t = 0.0
     k_out = 0
@@ -182,22 +193,20 @@ def integrate_chunk_numpy(
     scale = atol + rtol * np.abs(y)
     d0 = float(np.sqrt(np.mean((y / scale) ** 2, axis=1)).max(initial=0.0)) if n_dyn else 0.0
     d1 = float(np.sqrt(np.mean((f0 / scale) ** 2, axis=1)).max(initial=0.0)) if n_dyn else 0.0
-    h = 0.01 * d0 / d1 if d0 > 1e-5 and d1 > 1e-5 else 1e-6
-    h = min(h, t_end)
-    h_floor = 1e-6 * t_end
+    h = initial_step(d0, d1, t_end)
     accepted = rejected = 0
-    status, worst, max_clip = R.STATUS_OK, 0, 0.0
+    status, worst, max_clip = Status.T_END, 0, 0.0
     rejected_before = False
     fresh = True
     while t < t_end:
-        if accepted + rejected >= max_steps:
-            status = R.STATUS_MAX_STEPS
+        if accepted + rejected >= control.max_steps:
+            status = Status.MAX_STEPS
             break
-        if h <= 10.0 * _EPS * max(abs(t), h_floor):
-            status = R.STATUS_STEP_COLLAPSE
+        if step_collapsed(h, t, t_end):
+            status = Status.STEP_COLLAPSE
             break
         last = False
-        if t + h >= t_end * (1.0 - 4.0 * _EPS):
+        if reaches_end(t, h, t_end):
             h, last = t_end - t, True
         if not fresh:
             f0 = kernel.rhs(t, y, coef)
@@ -208,7 +217,7 @@ def integrate_chunk_numpy(
         lu = kernel.factor(1.0 / (h * tableau.gamma), jac)
         if lu is None:
             rejected += 1
-            h *= 0.25
+            h *= SINGULAR_FACTOR
             rejected_before = True
             continue
         ks: list[np.ndarray] = []
@@ -232,7 +241,8 @@ def integrate_chunk_numpy(
         finite = np.isfinite(err_row)
         worst = int(np.flatnonzero(~finite)[0]) if not finite.all() else int(np.argmax(err_row))
         err = float(err_row.max(initial=0.0)) if finite.all() else math.inf
-        if err <= 1.0:
+        step_accepted = err <= 1.0
+        if step_accepted:
             t_next = t_end if last else t + h
             if k_out < len(times) and times[k_out] <= t_next:
                 rows = [
@@ -253,17 +263,8 @@ def integrate_chunk_numpy(
             t = t_next
             accepted += 1
             fresh = False
-            factor = (
-                R.FACTOR_MAX
-                if err == 0.0
-                else min(R.FACTOR_MAX, max(R.FACTOR_MIN, R.SAFETY * err**-exponent))
-            )
-            if rejected_before:
-                factor = min(factor, 1.0)
-            rejected_before = False
-            h *= factor
         else:
             rejected += 1
-            rejected_before = True
-            h *= max(R.FACTOR_MIN, R.SAFETY * err**-exponent) if math.isfinite(err) else R.FACTOR_MIN
-    return np.array([status, t, worst, accepted, rejected, n_rhs, max_clip], dtype=np.float64)
+        h = next_step(h, err, rejected_before, control)
+        rejected_before = not step_accepted
+    return ChunkStats(int(status), t, worst, accepted, rejected, n_rhs, max_clip)

@@ -25,6 +25,7 @@ initial amounts. With all rates equal there is a single group.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,6 +36,67 @@ from ..crn import CRN
 RATE_LAWS = ("mass-action", "saturating")
 SATURATION_CONSTANT = 1.0
 """K in the saturating rate law ``k * prod_i (x_i / (K + x_i)) ** n_i``."""
+
+
+class RateTerms(NamedTuple):
+    """Reactions among the dynamic species (CSR over reactions), for the right-hand side."""
+
+    rate: np.ndarray  # (n_reactions,)
+    react_ptr: np.ndarray  # (n_reactions + 1,)
+    react_idx: np.ndarray  # reactant positions
+    react_pow: np.ndarray  # their stoichiometric counts
+    stoich_ptr: np.ndarray  # (n_reactions + 1,)
+    stoich_idx: np.ndarray  # changed positions
+    stoich_val: np.ndarray  # net changes (float64)
+    rate_law: int  # index into RATE_LAWS
+    saturation: float  # K of the saturating rate law
+
+
+class Forcing(NamedTuple):
+    """Exponential inflow from the closed-form sources: entry e feeds ``target[e]`` at rate group ``group[e]``."""
+
+    group_rate: np.ndarray  # (n_groups,)
+    group: np.ndarray  # (n_force,)
+    target: np.ndarray  # (n_force,)
+
+
+class JacobianTerms(NamedTuple):
+    """State-dependent Jacobian entries: which reactant slots feed which variable entry."""
+
+    n_variable: int
+    var_slot: np.ndarray
+    var_slot_reaction: np.ndarray
+    var_ptr: np.ndarray
+    var_pos: np.ndarray
+    var_val: np.ndarray
+
+
+class BlockSolve(NamedTuple):
+    """Block lower-triangular ``I / (h gamma) - J``: diagonal blocks and the entries left of them."""
+
+    block_start: np.ndarray
+    lowerc_ptr: np.ndarray
+    lowerc_col: np.ndarray
+    lowerc_val: np.ndarray
+    lowerv_ptr: np.ndarray
+    lowerv_col: np.ndarray
+    lowerv_idx: np.ndarray
+    lowerv_const: np.ndarray
+    inblock_ptr: np.ndarray
+    inblock_row: np.ndarray
+    inblock_col: np.ndarray
+    inblock_var: np.ndarray
+    inblock_const: np.ndarray
+    lu_offset: np.ndarray
+
+
+class KernelPlan(NamedTuple):
+    """Everything the numba kernel needs about the CRN, as one argument."""
+
+    terms: RateTerms
+    forcing: Forcing
+    jacobian: JacobianTerms
+    blocks: BlockSolve
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,6 +169,47 @@ class OdePlan:
     @property
     def jac_nnz(self) -> int:
         return int(self.jac_col.shape[0])
+
+    def kernel(self) -> KernelPlan:
+        """The arrays grouped as the numba kernel takes them (always the same numba types)."""
+        return KernelPlan(
+            RateTerms(
+                self.rate,
+                self.react_ptr,
+                self.react_idx,
+                self.react_pow,
+                self.stoich_ptr,
+                self.stoich_idx,
+                self.stoich_val,
+                int(self.rate_law),
+                float(SATURATION_CONSTANT),
+            ),
+            Forcing(self.group_rate, self.force_group, self.force_target),
+            JacobianTerms(
+                int(self.n_jac_var),
+                self.var_slot,
+                self.var_slot_reaction,
+                self.var_ptr,
+                self.var_pos,
+                self.var_val,
+            ),
+            BlockSolve(
+                self.block_start,
+                self.lowerc_ptr,
+                self.lowerc_col,
+                self.lowerc_val,
+                self.lowerv_ptr,
+                self.lowerv_col,
+                self.lowerv_idx,
+                self.lowerv_const,
+                self.inblock_ptr,
+                self.inblock_row,
+                self.inblock_col,
+                self.inblock_var,
+                self.inblock_const,
+                self.lu_offset,
+            ),
+        )
 
 
 def _int(values: object) -> np.ndarray:

@@ -27,16 +27,20 @@ within the Julia Differential Equations package", BIT 2023).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-SAFETY = 0.9
-FACTOR_MIN = 0.2
-FACTOR_MAX = 6.0
 
-STATUS_OK = 0
-STATUS_STEP_COLLAPSE = 1
-STATUS_MAX_STEPS = 2
+class KernelTableau(NamedTuple):
+    """The coefficients of a :class:`Tableau` as the kernels take them (C-ordered float64 arrays)."""
+
+    gamma: float
+    a: np.ndarray  # (s, s)
+    c_coupling: np.ndarray  # (s, s)
+    c: np.ndarray  # (s,)
+    d: np.ndarray  # (s,)
+    dense: np.ndarray  # (m, s)
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,40 +60,26 @@ class Tableau:
     def stages(self) -> int:
         return int(self.c.shape[0])
 
-    def packed(self) -> np.ndarray:
-        """Everything the compiled kernel needs as one float64 array.
+    @property
+    def exponent(self) -> float:
+        """Step-size controller exponent ``1 / (embedded order + 1)``."""
+        return 1.0 / (self.embedded_order + 1)
 
-        Layout: ``[s, m, gamma, exponent, safety, factor_min, factor_max,
-        status_ok, status_collapse, status_max_steps, a (s*s), C (s*s), c (s),
-        d (s), H (m*s)]``. Passing the coefficients as data (not module globals)
-        keeps numba's on-disk cache from ever holding stale ones.
-        """
-        s, m = self.stages, self.dense.shape[0]
-        header = [
-            s,
-            m,
-            self.gamma,
-            1.0 / (self.embedded_order + 1),
-            SAFETY,
-            FACTOR_MIN,
-            FACTOR_MAX,
-            STATUS_OK,
-            STATUS_STEP_COLLAPSE,
-            STATUS_MAX_STEPS,
-        ]
-        return np.concatenate(
-            (
-                np.array(header, dtype=np.float64),
-                self.a.ravel(),
-                self.c_coupling.ravel(),
-                self.c,
-                self.d,
-                self.dense.ravel(),
-            )
+    def kernel(self) -> KernelTableau:
+        """The coefficients as data for the kernels (not module globals, which numba's
+        on-disk cache would freeze)."""
+
+        def array(values: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(values, dtype=np.float64)
+
+        return KernelTableau(
+            float(self.gamma),
+            array(self.a),
+            array(self.c_coupling),
+            array(self.c),
+            array(self.d),
+            array(self.dense),
         )
-
-
-HEADER = 10
 
 
 def _stiffly_accurate(a: np.ndarray, given: int) -> np.ndarray:

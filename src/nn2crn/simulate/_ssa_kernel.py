@@ -25,8 +25,12 @@ Algorithm (per batch row)
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
+
+# An absolute import: the tests also load this file as a module of its own, with numba hidden.
+from nn2crn.simulate.base import Status
 
 try:  # numba is optional (the ``fast`` extra)
     import numba as _numba
@@ -35,15 +39,56 @@ except ImportError:  # pragma: no cover - exercised by a test that hides numba
 
 HAVE_NUMBA = _numba is not None
 
-# Status codes of a batch row.
-T_END = 0
-EXHAUSTED = 1
-MAX_EVENTS = 2
-OVERFLOW = 3
-STATUS_NAMES = ("t_end", "exhausted", "max_events", "overflow")
 
 COUNT_LIMIT = 2**62
 """Largest molecule count allowed; larger counts raise instead of wrapping int64."""
+
+
+class SsaPlan(NamedTuple):
+    """Index arrays of a CRN at one volume (CSR over reactions unless noted), int64 unless noted."""
+
+    rate: np.ndarray  # float64 (n_reactions,): k / V**(order - 1), k V for zeroth order
+    react_ptr: np.ndarray
+    react_idx: np.ndarray
+    react_pow: np.ndarray
+    delta_ptr: np.ndarray  # net change of each reaction
+    delta_idx: np.ndarray
+    delta_val: np.ndarray
+    dep_ptr: np.ndarray  # reactions whose propensity a firing of reaction r changes
+    dep_idx: np.ndarray
+    out_ptr: np.ndarray  # change of the integer output combinations per reaction
+    out_idx: np.ndarray
+    out_val: np.ndarray
+    out_matrix: np.ndarray  # (n_outputs, n_species)
+
+
+class BatchStart(NamedTuple):
+    """Initial state of every batch row."""
+
+    base: np.ndarray  # int64 (n_rows, n_species): rounded counts per input row
+    fraction: np.ndarray  # float64 (n_rows, n_species): probability of one more molecule
+    input_rows: np.ndarray  # int64 (n_batch,): input row of each batch row
+    rng_states: np.ndarray  # uint64 (n_batch, 4): xoshiro256** states, advanced in place
+
+
+class BatchSettings(NamedTuple):
+    t_end: float
+    sample_times: np.ndarray  # float64 (n_times,)
+    columns: np.ndarray  # int64 (n_columns,): species recorded at the sample times
+    volume: float
+    max_events: int
+
+
+class BatchOutput(NamedTuple):
+    """Arrays the kernel fills, one entry per batch row."""
+
+    records: np.ndarray  # float64 (n_batch, n_times, n_columns): amounts count / V
+    final_counts: np.ndarray  # int64 (n_batch, n_species)
+    status: np.ndarray  # int64 (n_batch,): a Status value
+    events: np.ndarray  # int64 (n_batch,)
+    t_last: np.ndarray  # float64 (n_batch,)
+    t_leader: np.ndarray  # float64 (n_batch,)
+
 
 _MASK = (1 << 64) - 1
 _TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
@@ -148,36 +193,20 @@ def _leader(outputs):
 
 
 @_jit()
-def _run_row(
-    counts,
-    state,
-    t_end,
-    sample_times,
-    columns,
-    record,
-    volume,
-    rate,
-    react_ptr,
-    react_idx,
-    react_pow,
-    delta_ptr,
-    delta_idx,
-    delta_val,
-    dep_ptr,
-    dep_idx,
-    out_ptr,
-    out_idx,
-    out_val,
-    outputs,
-    max_events,
-):
+def _run_row(counts, state, record, outputs, plan, settings):
     """Simulate one batch row in place.
 
     Returns ``(status, events, t_last_event, t_leader)``; `counts` ends as the
     final state, `record` (n_times, n_columns) holds amounts (count / V) of the
-    species `columns` at the sample times, `outputs` the final integer output
-    combinations.
+    species ``settings.columns`` at the sample times, `outputs` the final integer
+    output combinations.
     """
+    rate, react_ptr, react_idx, react_pow = plan.rate, plan.react_ptr, plan.react_idx, plan.react_pow
+    delta_ptr, delta_idx, delta_val = plan.delta_ptr, plan.delta_idx, plan.delta_val
+    dep_ptr, dep_idx = plan.dep_ptr, plan.dep_idx
+    out_ptr, out_idx, out_val = plan.out_ptr, plan.out_idx, plan.out_val
+    t_end, sample_times, columns = settings.t_end, settings.sample_times, settings.columns
+    volume, max_events = settings.volume, settings.max_events
     n_reactions = rate.shape[0]
     n_times = sample_times.shape[0]
     n_columns = columns.shape[0]
@@ -197,11 +226,11 @@ def _run_row(
     sample = 0
     leader = _leader(outputs)
     t_leader = 0.0
-    status = T_END
+    status = Status.T_END
     while True:
         total = tree[1]
         if not total > 0.0:
-            status = EXHAUSTED
+            status = Status.EXHAUSTED
             break
         t_next = t - math.log(1.0 - _uniform(state)) / total
         while sample < n_times and sample_times[sample] < t_next:
@@ -209,10 +238,10 @@ def _run_row(
                 record[sample, c] = counts[columns[c]] / volume
             sample += 1
         if t_next > t_end:
-            status = T_END
+            status = Status.T_END
             break
         if events >= max_events:
-            status = MAX_EVENTS
+            status = Status.MAX_EVENTS
             break
         # Select a reaction: descend the tree. Rounding can land on an empty
         # leaf only when the target is within an ulp of the total; draw again.
@@ -239,7 +268,7 @@ def _run_row(
         t_last = t_next
         events += 1
         if overflow:
-            status = OVERFLOW
+            status = Status.OVERFLOW
             break
         # Recompute the dependent leaves, then their ancestors level by level, each once
         # (dep_idx is sorted, so the parents of one level come out sorted too).
@@ -277,70 +306,39 @@ def _run_row(
         for c in range(n_columns):
             record[sample, c] = counts[columns[c]] / volume
         sample += 1
-    return status, events, t_last, t_leader
+    return status.value, events, t_last, t_leader
 
 
 @_jit(parallel=True)
-def run_batch(
-    base,
-    frac,
-    input_rows,
-    states,
-    t_end,
-    sample_times,
-    columns,
-    volume,
-    rate,
-    react_ptr,
-    react_idx,
-    react_pow,
-    delta_ptr,
-    delta_idx,
-    delta_val,
-    dep_ptr,
-    dep_idx,
-    out_ptr,
-    out_idx,
-    out_val,
-    out_matrix,
-    max_events,
-    records,
-    final_counts,
-    status,
-    events,
-    t_last,
-    t_leader,
-):
+def run_batch(start, plan, settings, output):
     """Simulate every batch row; rows are independent and run in parallel.
 
     Parameters
     ----------
-    base : int64 (n_rows, n_species)
-        Rounded-down (or rounded-to-nearest) initial counts per input row.
-    frac : float64 (n_rows, n_species)
-        Fractional parts for stochastic rounding (all 0 for deterministic rounding):
-        a row adds one molecule with probability `frac`, drawn from its own generator.
-    input_rows : int64 (n_batch,)
-    states : uint64 (n_batch, 4)
-        xoshiro256** states, one per batch row (advanced in place).
-    columns : int64 (n_columns,)
-        Species recorded at the sample times.
-    out_matrix : int64 (n_outputs, n_species)
-        Signed output combinations, to initialise the tracked outputs.
-    records, final_counts, status, events, t_last, t_leader
-        Output arrays of shapes (n_batch, n_times, n_columns), (n_batch, n_species)
-        and (n_batch,), filled in place.
+    start : BatchStart
+        Initial counts per input row; a row adds one molecule of a species with
+        probability ``start.fraction`` (stochastic rounding), drawn from its own generator.
+    plan : SsaPlan
+    settings : BatchSettings
+    output : BatchOutput
+        Filled in place.
     """
+    base, fraction, input_rows, rng_states = start.base, start.fraction, start.input_rows, start.rng_states
+    # Output arrays under local names of their own: numba 0.68's parfors lost the writes made
+    # through a tuple attribute inside prange, or into a local named like one of _run_row's.
+    records, final_counts, row_status = output.records, output.final_counts, output.status
+    row_events, row_t_last, row_t_leader = output.events, output.t_last, output.t_leader
+    out_matrix = plan.out_matrix
     n_batch = input_rows.shape[0]
     n_species = base.shape[1]
     n_outputs = out_matrix.shape[0]
     for b in _prange(n_batch):
         row = input_rows[b]
         counts = np.empty(n_species, dtype=np.int64)
-        rng = states[b]
+        rng = rng_states[b]
         for s in range(n_species):
             counts[s] = base[row, s]
-            if frac[row, s] > 0.0 and _uniform(rng) < frac[row, s]:
+            if fraction[row, s] > 0.0 and _uniform(rng) < fraction[row, s]:
                 counts[s] += 1
         outputs = np.zeros(n_outputs, dtype=np.int64)
         for k in range(n_outputs):
@@ -348,32 +346,10 @@ def run_batch(
             for s in range(n_species):
                 value += out_matrix[k, s] * counts[s]
             outputs[k] = value
-        code, fired, last, lead = _run_row(
-            counts,
-            rng,
-            t_end,
-            sample_times,
-            columns,
-            records[b],
-            volume,
-            rate,
-            react_ptr,
-            react_idx,
-            react_pow,
-            delta_ptr,
-            delta_idx,
-            delta_val,
-            dep_ptr,
-            dep_idx,
-            out_ptr,
-            out_idx,
-            out_val,
-            outputs,
-            max_events,
-        )
+        code, fired, last, lead = _run_row(counts, rng, records[b], outputs, plan, settings)
         for s in range(n_species):
             final_counts[b, s] = counts[s]
-        status[b] = code
-        events[b] = fired
-        t_last[b] = last
-        t_leader[b] = lead
+        row_status[b] = code
+        row_events[b] = fired
+        row_t_last[b] = last
+        row_t_leader[b] = lead

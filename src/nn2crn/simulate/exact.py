@@ -63,34 +63,98 @@ def _product_block(products: sp.csr_array) -> tuple[np.ndarray, np.ndarray | sp.
     return touched, (transposed.toarray() if density > _DENSE_THRESHOLD else transposed)
 
 
-def _rail_partner(name: str) -> str | None:
-    if name.endswith("p"):
-        return name[:-1] + "n"
-    if name.endswith("n"):
-        return name[:-1] + "p"
-    return None
+def _rail_partners(crn: CRN) -> np.ndarray:
+    """Partner of each species that is one rail of a dual-rail value, or -1; shape (n_species,).
+
+    The pairs start from the declared signals (``x = xp - xn`` with one species on each
+    side) and spread along the network, by the structure of its reactions and never by
+    species names:
+
+    - fan-out: when unimolecular reactions ``S -> P`` and ``S' -> P'`` consume the two
+      rails of each of several pairs, a product touched by the ``S`` side exactly as
+      another one is touched by the ``S'`` side (and vice versa) is that one's partner;
+    - two-reaction modules such as the ReLU ``zp -> m + hp``, ``m + zn -> hn``: when the
+      consumers of a pair each make one product that the other does not consume, those
+      products are a pair.
+
+    A wrong guess costs only speed: :func:`_mirror_group` verifies the mirror property
+    exactly before using it.
+    """
+    partner = np.full(crn.n_species, -1, dtype=np.int64)
+    index = crn.species_index
+
+    def pair(first: int, second: int) -> bool:
+        if first == second or partner[first] >= 0 or partner[second] >= 0:
+            return False
+        partner[first], partner[second] = second, first
+        return True
+
+    for signal in (*crn.inputs, *crn.outputs):
+        if len(signal.positive) == len(signal.negative) == 1:
+            (positive, count), (negative, other) = signal.positive[0], signal.negative[0]
+            if count == other:
+                pair(index[positive], index[negative])
+    consumer = np.full(crn.n_species, -1, dtype=np.int64)  # the one consumer of an NC CRN's species
+    for r, reaction in enumerate(crn.reactions):
+        for name, _ in reaction.reactants:
+            consumer[index[name]] = r
+    reactants = [{index[name]: count for name, count in r.reactants} for r in crn.reactions]
+    products = [{index[name]: count for name, count in r.products} for r in crn.reactions]
+    changed = True
+    while changed:
+        changed = False
+        pairs = [(s, int(partner[s])) for s in range(crn.n_species) if s < partner[s]]
+        # fan-out: signature of a product = its counts from the first and the second rails
+        first_side: dict[int, list[tuple[int, int]]] = {}
+        second_side: dict[int, list[tuple[int, int]]] = {}
+        for number, (s, t) in enumerate(pairs):
+            r, q = consumer[s], consumer[t]
+            if r < 0 or q < 0 or len(reactants[r]) != 1 or len(reactants[q]) != 1:
+                continue
+            for side, reaction in ((first_side, r), (second_side, q)):
+                for c, count in products[reaction].items():
+                    side.setdefault(c, []).append((number, count))
+        by_signature: dict[tuple, list[int]] = {}
+        for c in sorted(set(first_side) | set(second_side)):
+            if partner[c] < 0:
+                key = (tuple(first_side.get(c, ())), tuple(second_side.get(c, ())))
+                by_signature.setdefault(key, []).append(c)
+        for (first, second), species in by_signature.items():
+            mirrored = by_signature.get((second, first), [])
+            if first < second and len(mirrored) == len(species):
+                for c, d in zip(species, mirrored, strict=True):
+                    changed |= pair(c, d)
+        # two-reaction modules
+        for s, t in pairs:
+            r, q = consumer[s], consumer[t]
+            if r < 0 or q < 0 or r == q:
+                continue
+            only_r = [c for c in products[r] if c not in reactants[q]]
+            only_q = [c for c in products[q] if c not in reactants[r]]
+            if len(only_r) == len(only_q) == 1 and products[r][only_r[0]] == products[q][only_q[0]]:
+                changed |= pair(only_r[0], only_q[0])
+    return partner
 
 
-def _mirror_group(crn: CRN, rows: np.ndarray, products: sp.csr_array) -> _Group | None:
+def _mirror_group(
+    rows: np.ndarray, products: sp.csr_array, reactant_columns: np.ndarray, partner: np.ndarray
+) -> _Group | None:
     """Pair dual-rail fan-outs ``S+ -> P`` and ``S- -> mirror(P)`` if the level is made of them.
 
-    Candidates come from the ``...p``/``...n`` naming; the mirror property itself
-    is verified exactly on the matrices, so any CRN is handled correctly.
+    Candidates come from :func:`_rail_partners`; the mirror property itself is
+    verified exactly on the matrices, so any CRN is handled correctly.
     Then ``P e+ + mirror(P) e-`` costs two half-size products:
     ``(B1 + B2)(e+ + e-)`` and ``(B1 - B2)(e+ - e-)``.
     """
-    species, index = crn.species, crn.species_index
-    reactant_names = [crn.reactions[r].reactants[0][0] for r in rows]
-    position = {name: k for k, name in enumerate(reactant_names)}
-    positive = [k for k, name in enumerate(reactant_names) if name.endswith("p")]
-    negative = [position.get(_rail_partner(reactant_names[k]) or "", -1) for k in positive]
+    reactant = [int(c) for c in reactant_columns]
+    position = {c: k for k, c in enumerate(reactant)}
+    positive = [k for k, c in enumerate(reactant) if c < partner[c]]
+    negative = [position.get(int(partner[reactant[k]]), -1) for k in positive]
     if len(positive) * 2 != len(rows) or min(negative, default=0) < 0:
         return None
     touched = np.unique(products.indices)
-    representatives = [c for c in touched if species[c].endswith("p")]
-    partners = [index.get(_rail_partner(species[c]) or "", -1) for c in representatives]
-    if min(partners, default=0) < 0 or len(set(representatives) | set(partners)) != 2 * len(representatives):
-        return None
+    representatives = [int(c) for c in touched if c < partner[c]]
+    partners = [int(partner[c]) for c in representatives]
     if not set(touched) <= set(representatives) | set(partners):
         return None
     dense = products.toarray()
@@ -101,9 +165,7 @@ def _mirror_group(crn: CRN, rows: np.ndarray, products: sp.csr_array) -> _Group 
         and np.array_equal(dense[negative][:, partners].T, b1)
     ):
         return None
-    columns = np.array(
-        [[index[reactant_names[k]]] for k in positive] + [[index[reactant_names[k]]] for k in negative]
-    )
+    columns = np.array([[reactant[k]] for k in positive] + [[reactant[k]] for k in negative])
     half = len(positive)
     return _Group(
         "mirror",
@@ -208,6 +270,7 @@ def plan_exact(crn: CRN) -> ExactPlan:
         if all_columns.shape[1] >= 2
         else np.zeros(crn.n_reactions, bool)
     )
+    partner = _rail_partners(crn)
     groups: list[_Group] = []
     for level in range(int(levels_of.max(initial=-1)) + 1):
         on_level = levels_of == level
@@ -217,7 +280,7 @@ def plan_exact(crn: CRN) -> ExactPlan:
                 continue
             block = products_all[rows]
             if kind == "single":
-                mirrored = _mirror_group(crn, rows, block)
+                mirrored = _mirror_group(rows, block, all_columns[rows, 0], partner)
                 if mirrored is not None:
                     groups.append(mirrored)
                     continue

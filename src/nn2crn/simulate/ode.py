@@ -36,7 +36,7 @@ Conventions
 - **Non-negativity**: after every accepted step, amounts are projected onto
   ``y >= 0`` (values below 0 are set to 0); interpolated samples are clipped
   the same way. The largest amount clipped is reported as
-  ``info["max_clipped"]`` (round-off sized for well-posed runs).
+  ``Trajectory.stats.max_clipped`` (round-off sized for well-posed runs).
 - **Failures raise**: a step-size collapse (e.g. a finite-time blow-up such as
   ``2 A -> 3 A``), non-finite values or more than `max_steps` step attempts raise
   :class:`~nn2crn.SimulationError` naming the batch row and the time.
@@ -62,15 +62,18 @@ import os
 import time as _time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._errors import SimulationError
 from ..crn import CRN
-from . import _ode_rodas as R
-from ._ode_plan import RATE_LAWS, SATURATION_CONSTANT, OdePlan, build_plan
+from ._ode_plan import RATE_LAWS, OdePlan, build_plan
 from ._ode_rodas import TABLEAUS
-from .base import Trajectory
+from .base import OdeStats, Status, Trajectory, sample_grid
+
+if TYPE_CHECKING:
+    from ._ode_control import ChunkStats, StepControl
 
 STORES = ("all", "outputs")
 BACKENDS = ("auto", "numba", "numpy")
@@ -95,35 +98,6 @@ def _check_positive(name: str, value: object, *, upper: float | None = None) -> 
     return number
 
 
-def _sample_times(t_end: float, times: object, n_points: object) -> np.ndarray:
-    if times is None:
-        if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
-            raise SimulationError(
-                f"n_points must be an integer >= 2 (0 and t_end included), got {n_points!r}"
-            )
-        return np.linspace(0.0, t_end, int(n_points))
-    try:
-        grid = np.array(times, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise SimulationError(f"times must be a 1D array of numbers, got {times!r}") from None
-    if grid.ndim != 1 or grid.shape[0] < 1:
-        raise SimulationError(f"times must be a non-empty 1D array, got shape {grid.shape}")
-    if not np.isfinite(grid).all():
-        raise SimulationError("times must be finite")
-    if grid[0] < 0:
-        raise SimulationError(f"times must start at >= 0, got times[0] = {grid[0]!r}")
-    steps = np.diff(grid)
-    if (steps <= 0).any():
-        k = int(np.argmax(steps <= 0))
-        raise SimulationError(
-            f"times must be strictly increasing, but times[{k}] = {grid[k]!r} >= times[{k + 1}] = {grid[k + 1]!r}"
-        )
-    if abs(grid[-1] - t_end) > 1e-12 * t_end:
-        raise SimulationError(f"times must end at t_end = {t_end!r}, got times[-1] = {grid[-1]!r}")
-    grid[-1] = t_end
-    return grid
-
-
 def _choose_backend(backend: str, plan: OdePlan) -> str:
     if backend not in BACKENDS:
         raise SimulationError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -140,23 +114,17 @@ def _chunks(n_rows: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, n_rows)) for start in range(0, n_rows, size)]
 
 
-def _failure(
-    stats: np.ndarray, rows: np.ndarray, rtol: float, atol: float, max_steps: int
-) -> SimulationError:
-    status, t_fail = int(stats[0]), float(stats[1])
-    row = int(rows[int(stats[2])])
-    if status == R.STATUS_MAX_STEPS:
-        what = (
-            f"more than max_steps = {max_steps} step attempts were needed; raise max_steps, loosen "
-            f"rtol/atol (now {rtol:g}/{atol:g}) or shorten t_end"
-        )
+def _failure(stats: ChunkStats, rows: np.ndarray, control: StepControl) -> SimulationError:
+    status = Status(stats.status)
+    row = int(rows[stats.worst_row])
+    if status == Status.MAX_STEPS:
+        what = f"more than max_steps = {control.max_steps} step attempts were needed; {status.message}"
     else:
-        what = (
-            "the step size collapsed to round-off level; the solution probably blows up in finite time "
-            "(an autocatalytic reaction such as 2 A -> 3 A?) or becomes non-finite; check the CRN and its "
-            f"rate constants, or loosen rtol/atol (now {rtol:g}/{atol:g})"
-        )
-    return SimulationError(f"ODE solver failed on batch row {row} at t = {t_fail:.6g}: {what}")
+        what = status.message
+    return SimulationError(
+        f"ODE solver failed on batch row {row} at t = {stats.t:.6g}: {what} "
+        f"(now rtol/atol = {control.rtol:g}/{control.atol:g})"
+    )
 
 
 def simulate_ode(
@@ -214,11 +182,10 @@ def simulate_ode(
     -------
     Trajectory
         ``states`` of shape (n_batch, n_times, n_species) (or n_columns with
-        ``store="outputs"``), ``method="ode"`` and ``info`` with solver statistics:
-        ``solver``, ``backend``, ``chunks``, ``threads``, ``steps`` / ``rejected_steps`` /
-        ``rhs_evaluations`` (summed over chunks), ``max_clipped``,
-        ``n_integrated_species``, ``n_closed_form_species``, ``largest_block`` and
-        the wall times ``seconds_setup`` and ``seconds_integrate``.
+        ``store="outputs"``), ``method="ode"`` and ``stats`` an :class:`~nn2crn.simulate.base.OdeStats`
+        (solver, backend, chunks, threads, steps, rejected steps and right-hand-side
+        evaluations summed over chunks, the largest amount clipped, the structure of
+        the integrated system and the wall times of setup and integration).
 
     Raises
     ------
@@ -262,7 +229,10 @@ def simulate_ode(
     if method not in TABLEAUS:
         raise SimulationError(f"method must be one of {', '.join(TABLEAUS)}, got {method!r}")
     tableau = TABLEAUS[method]
-    grid = _sample_times(t_end, times, n_points)
+    grid = sample_grid(t_end, times, n_points)
+    from ._ode_control import StepControl  # imports numba when installed
+
+    control = StepControl(rtol, atol, int(max_steps), tableau.exponent)
 
     started = _time.perf_counter()
     x0 = crn.initial_state(input_values)  # validates the inputs
@@ -292,7 +262,7 @@ def simulate_ode(
     coef_all = np.asarray(plan.force_matrix.T @ x0.T)  # (n_force, n_batch)
     built = _time.perf_counter()
 
-    totals = np.zeros(3)
+    steps = rejected_steps = rhs_evaluations = 0
     max_clip = 0.0
     # Rows with similar initial amounts share chunks (and so step sizes) well: about 10% fewer
     # steps than chunking in input order on compiled networks.
@@ -301,73 +271,26 @@ def simulate_ode(
     if chosen == "numba":
         from ._ode_numba import integrate_chunk
 
-        table = tableau.packed()
+        kernel_plan, kernel_tableau = plan.kernel(), tableau.kernel()
     else:
         from ._ode_numpy import NumpyKernel, integrate_chunk_numpy
 
         kernel = NumpyKernel(plan)
 
-    def run_chunk(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def run_chunk(rows: np.ndarray) -> tuple[np.ndarray, ChunkStats]:
         n_rows = len(rows)
         if chosen == "numba":
             rows = np.concatenate((rows, np.full(-n_rows % SIMD_ROWS, rows[-1])))
             y = np.ascontiguousarray(x0[rows][:, plan.dynamic].T)
             coef = np.ascontiguousarray(coef_all[:, rows])
             padded = np.zeros((len(rows), grid.shape[0], store_idx.shape[0]))
-            stats = np.zeros(7)
-            integrate_chunk(
-                y,
-                coef,
-                plan.force_group,
-                plan.force_target,
-                plan.group_rate,
-                plan.rate,
-                plan.react_ptr,
-                plan.react_idx,
-                plan.react_pow,
-                plan.stoich_ptr,
-                plan.stoich_idx,
-                plan.stoich_val,
-                plan.rate_law,
-                SATURATION_CONSTANT,
-                plan.n_jac_var,
-                plan.var_slot,
-                plan.var_slot_reaction,
-                plan.var_ptr,
-                plan.var_pos,
-                plan.var_val,
-                plan.block_start,
-                plan.lowerc_ptr,
-                plan.lowerc_col,
-                plan.lowerc_val,
-                plan.lowerv_ptr,
-                plan.lowerv_col,
-                plan.lowerv_idx,
-                plan.lowerv_const,
-                plan.inblock_ptr,
-                plan.inblock_row,
-                plan.inblock_col,
-                plan.inblock_var,
-                plan.inblock_const,
-                plan.lu_offset,
-                grid,
-                rtol,
-                atol,
-                int(max_steps),
-                store_idx,
-                padded,
-                stats,
-                table,
-            )
-            stats[2] = min(stats[2], n_rows - 1)  # a padding row repeats the last real row
-            return padded[:n_rows], stats
+            stats = integrate_chunk(y, coef, grid, store_idx, padded, kernel_plan, kernel_tableau, control)
+            # a padding row repeats the last real row
+            return padded[:n_rows], stats._replace(worst_row=min(stats.worst_row, n_rows - 1))
         out = np.zeros((n_rows, grid.shape[0], store_idx.shape[0]))
         y = np.ascontiguousarray(x0[rows][:, plan.dynamic])
         coef = np.ascontiguousarray(coef_all[:, rows].T)
-        stats = integrate_chunk_numpy(
-            kernel, tableau, y, coef, grid, rtol, atol, int(max_steps), store_idx, out
-        )
-        return out, stats
+        return out, integrate_chunk_numpy(kernel, tableau, y, coef, grid, store_idx, out, control)
 
     workers = min(threads, len(chunks)) if chosen == "numba" else 1
     executor = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
@@ -378,14 +301,16 @@ def simulate_ode(
         else:  # the numba kernel releases the GIL; results are consumed in chunk order
             results = (future.result() for future in [executor.submit(run_chunk, rows) for rows in chunks])
         for rows, (out, stats) in zip(chunks, results, strict=True):
-            if int(stats[0]) != R.STATUS_OK:
-                raise _failure(stats, rows, rtol, atol, int(max_steps))
+            if Status(stats.status).failed:
+                raise _failure(stats, rows, control)
             if not np.isfinite(out).all():  # pragma: no cover - the error control rejects non-finite steps
                 bad = int(rows[np.argwhere(~np.isfinite(out))[0][0]])
                 raise SimulationError(f"ODE solver produced non-finite amounts on batch row {bad}")
             states[np.ix_(rows, np.arange(grid.shape[0]), dynamic_slots)] = out
-            totals += stats[3:6]
-            max_clip = max(max_clip, float(stats[6]))
+            steps += stats.steps
+            rejected_steps += stats.rejected_steps
+            rhs_evaluations += stats.rhs_evaluations
+            max_clip = max(max_clip, stats.max_clipped)
             done += len(rows)
             if progress is not None:
                 progress(done / n_batch)
@@ -394,30 +319,30 @@ def simulate_ode(
             executor.shutdown(wait=True, cancel_futures=True)
     finished = _time.perf_counter()
 
-    info = {
-        "solver": tableau.name,
-        "backend": chosen,
-        "rate_law": rate_law,
-        "rtol": rtol,
-        "atol": atol,
-        "chunks": len(chunks),
-        "threads": workers,
-        "steps": int(totals[0]),
-        "rejected_steps": int(totals[1]),
-        "rhs_evaluations": int(totals[2]),
-        "max_clipped": max_clip,
-        "n_integrated_species": plan.n_dynamic,
-        "n_closed_form_species": int(plan.sources.shape[0] + plan.constant.shape[0]),
-        "largest_block": plan.max_block,
-        "seconds_setup": built - started,
-        "seconds_integrate": finished - built,
-    }
+    stats = OdeStats(
+        solver=tableau.name,
+        backend=chosen,
+        rate_law=rate_law,
+        rtol=rtol,
+        atol=atol,
+        chunks=len(chunks),
+        n_threads=workers,
+        steps=steps,
+        rejected_steps=rejected_steps,
+        rhs_evaluations=rhs_evaluations,
+        max_clipped=max_clip,
+        n_integrated_species=plan.n_dynamic,
+        n_closed_form_species=int(plan.sources.shape[0] + plan.constant.shape[0]),
+        largest_block=plan.max_block,
+        seconds_setup=built - started,
+        seconds_integrate=finished - built,
+    )
     return Trajectory(
         crn=crn,
         times=grid,
         states=states,
         input_rows=np.arange(n_batch),
         method="ode",
-        info=info,
+        stats=stats,
         columns=None if store == "all" else columns,
     )

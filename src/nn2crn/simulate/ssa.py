@@ -32,7 +32,7 @@ Randomness
     Each batch row (input row ``i``, run ``j``) draws from its own xoshiro256**
     stream seeded by ``numpy.random.SeedSequence(seed, spawn_key=(i, j))``. A row's
     trajectory therefore depends only on ``(seed, i, j)``: not on how many runs
-    or inputs are simulated with it, on the number of threads, or on the engine
+    or inputs are simulated with it, on the number of threads, or on the backend
     (compiled or pure Python).
 """
 
@@ -43,14 +43,13 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._errors import CRNStructureError, SimulationError
 from ..crn import CRN
-from .base import Trajectory
+from .base import SsaStats, Status, Trajectory, sample_grid
 
 ROUNDING_RULES = ("nearest", "stochastic")
 STORE_MODES = ("all", "outputs", "final")
@@ -94,28 +93,6 @@ def _check_t_end(t_end: object) -> float:
     if math.isnan(value) or value <= 0:
         raise SimulationError(f"t_end must be > 0 (or inf to run until no reaction can fire), got {t_end!r}")
     return value
-
-
-def _sample_times(times: object, n_points: int, t_end: float) -> np.ndarray:
-    if times is None:
-        if math.isinf(t_end):
-            return np.array([0.0, math.inf])
-        if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
-            raise SimulationError(f"n_points must be an integer >= 2, got {n_points!r}")
-        return np.linspace(0.0, t_end, int(n_points))
-    grid = np.asarray(times, dtype=np.float64).ravel()
-    if grid.size == 0:
-        raise SimulationError("times is empty; give at least one sample time in [0, t_end]")
-    if not np.isfinite(grid).all() or (grid < 0).any() or (grid > t_end).any():
-        bad = grid[~(np.isfinite(grid) & (grid >= 0) & (grid <= t_end))][0]
-        raise SimulationError(
-            f"times: {bad!r} is outside [0, t_end = {t_end:g}]; sample times must lie in it"
-        )
-    if (np.diff(grid) <= 0).any():
-        raise SimulationError("times must be strictly increasing")
-    if grid[-1] < t_end:
-        grid = np.append(grid, t_end)
-    return grid
 
 
 def _row_states(seed: int | np.random.Generator | None, n_rows: int, runs: int) -> tuple[np.ndarray, int]:
@@ -176,6 +153,8 @@ def initial_counts(
             f"molecules (amount x volume {volume:g}); counts must stay below 2**62 ~ 4.6e18 to fit int64. "
             f"Use a smaller volume or the ODE simulator"
         )
+    # C order whatever the layout of the initial states: the kernel is compiled for one layout only.
+    scaled = np.ascontiguousarray(scaled)
     if rounding == "nearest":
         return np.rint(scaled).astype(np.int64), np.zeros_like(scaled)
     base = np.floor(scaled)
@@ -184,23 +163,6 @@ def initial_counts(
 
 # ---------------------------------------------------------------------------
 # compiled structure of a CRN
-
-
-@dataclass(frozen=True, eq=False)
-class _Plan:
-    rate: np.ndarray  # (n_reactions,) k / V**(order-1)
-    react_ptr: np.ndarray
-    react_idx: np.ndarray
-    react_pow: np.ndarray
-    delta_ptr: np.ndarray
-    delta_idx: np.ndarray
-    delta_val: np.ndarray
-    dep_ptr: np.ndarray
-    dep_idx: np.ndarray
-    out_ptr: np.ndarray
-    out_idx: np.ndarray
-    out_val: np.ndarray
-    out_matrix: np.ndarray  # (n_outputs, n_species) int64
 
 
 def _csr_parts(matrix: sp.csr_array, dtype: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -258,13 +220,14 @@ def _build_structure(crn: CRN) -> tuple:
     )
 
 
-def _plan(crn: CRN, volume: float) -> _Plan:
+def _plan(crn: CRN, volume: float):
+    """The kernel's :class:`._ssa_kernel.SsaPlan` of `crn` at `volume`."""
     orders, *arrays = _structure(crn)
     rate = np.asarray(crn.rates, dtype=np.float64) / volume ** np.maximum(orders - 1.0, 0.0)
     if orders.size and (orders == 0).any():
         # Zeroth-order reactions (-> X) scale with the volume: k V molecules per unit time.
         rate = np.where(orders == 0, np.asarray(crn.rates) * volume, rate)
-    return _Plan(rate, *arrays)
+    return _kernel().SsaPlan(np.ascontiguousarray(rate, dtype=np.float64), *arrays)
 
 
 # ---------------------------------------------------------------------------
@@ -284,7 +247,7 @@ def simulate_ssa(
     max_events: int | None = None,
     store: str = "all",
     rounding: str = "nearest",
-    threads: int | None = None,
+    n_threads: int | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> Trajectory:
     """Exact stochastic trajectories of a CRN (Gillespie's direct method) at volume V.
@@ -320,8 +283,9 @@ def simulate_ssa(
         on big batches.
     rounding : {"nearest", "stochastic"}
         How ``amount * V`` becomes a count (module docstring).
-    threads : int, optional
-        Threads for the compiled engine (default: numba's default, the number of cores).
+    n_threads : int, optional
+        Threads for the compiled backend (default: numba's default, the number of cores).
+        Results do not depend on it.
     progress : callable, optional
         Called with the fraction of batch rows done (0 to 1) after each chunk of rows.
 
@@ -331,12 +295,13 @@ def simulate_ssa(
         ``states`` of shape (n_rows * runs, n_times, n_species) holding ``count / V``
         (n_columns instead of n_species with ``store="outputs"``);
         batch row ``i * runs + j`` is input row ``i``, run ``j`` (``input_rows`` maps
-        it). ``info`` holds, per batch row: ``termination`` ("t_end" or "exhausted"),
-        ``events``, ``t_last_event``, ``leader_time`` (time the unique argmax of the
-        outputs last changed identity, a tie counting as no leader; exact, not on
-        the sample grid), ``run`` and ``final_counts`` (int64, (n_batch, n_species));
-        and ``volume``, ``seed`` (the entropy used), ``rounding``, ``engine``
-        ("numba" or "python"), ``elapsed`` (seconds in the kernel).
+        it). ``stats`` is an :class:`~nn2crn.simulate.base.SsaStats`: per batch row the
+        status ("t_end" or "exhausted" as ``termination``), ``events``,
+        ``t_last_event``, ``leader_time`` (time the unique argmax of the outputs last
+        changed identity, a tie counting as no leader; exact, not on the sample
+        grid), ``run`` and ``final_counts`` (int64, (n_batch, n_species)); and
+        ``volume``, ``seed`` (the entropy used), ``rounding``, ``backend`` ("numba"
+        or "python"), ``seconds`` (in the kernel).
 
     Raises
     ------
@@ -364,11 +329,11 @@ def simulate_ssa(
         raise SimulationError(f"max_events must be an integer >= 0 or None, got {max_events!r}")
     else:
         limit = int(max_events)
-    if threads is not None and (
-        isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1
+    if n_threads is not None and (
+        isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads < 1
     ):
-        raise SimulationError(f"threads must be an integer >= 1 or None, got {threads!r}")
-    sample_times = _sample_times(times, n_points, t_end)
+        raise SimulationError(f"n_threads must be an integer >= 1 or None, got {n_threads!r}")
+    sample_times = sample_grid(t_end, times, n_points, append_end=True)
     if store == "final" and sample_times.size > 2:
         sample_times = sample_times[[0, -1]]
     if store == "outputs":
@@ -383,102 +348,85 @@ def simulate_ssa(
 
     kernel = _kernel()
     n_batch = input_rows.size
-    records = np.zeros((n_batch, sample_times.size, columns.size))
-    final_counts = np.zeros((n_batch, crn.n_species), dtype=np.int64)
-    status = np.zeros(n_batch, dtype=np.int64)
-    events = np.zeros(n_batch, dtype=np.int64)
-    t_last = np.zeros(n_batch)
-    t_leader = np.zeros(n_batch)
+    output = kernel.BatchOutput(
+        records=np.zeros((n_batch, sample_times.size, columns.size)),
+        final_counts=np.zeros((n_batch, crn.n_species), dtype=np.int64),
+        status=np.zeros(n_batch, dtype=np.int64),
+        events=np.zeros(n_batch, dtype=np.int64),
+        t_last=np.zeros(n_batch),
+        t_leader=np.zeros(n_batch),
+    )
+    settings = kernel.BatchSettings(float(t_end), sample_times, columns, float(volume), int(limit))
 
     chunk = max(1, n_batch) if progress is None else max(8, -(-n_batch // 100))
     started = time.perf_counter()
-    with _thread_count(kernel, threads):
+    with _thread_count(kernel, n_threads):
         for start in range(0, n_batch, chunk):
             part = slice(start, min(n_batch, start + chunk))
             kernel.run_batch(
-                base,
-                fraction,
-                input_rows[part],
-                rng_states[part],
-                t_end,
-                sample_times,
-                columns,
-                volume,
-                plan.rate,
-                plan.react_ptr,
-                plan.react_idx,
-                plan.react_pow,
-                plan.delta_ptr,
-                plan.delta_idx,
-                plan.delta_val,
-                plan.dep_ptr,
-                plan.dep_idx,
-                plan.out_ptr,
-                plan.out_idx,
-                plan.out_val,
-                plan.out_matrix,
-                limit,
-                records[part],
-                final_counts[part],
-                status[part],
-                events[part],
-                t_last[part],
-                t_leader[part],
+                kernel.BatchStart(base, fraction, input_rows[part], rng_states[part]),
+                plan,
+                settings,
+                kernel.BatchOutput(*(array[part] for array in output)),
             )
             if progress is not None:
                 progress(part.stop / n_batch)
     elapsed = time.perf_counter() - started
 
-    _raise_on_failure(crn, status, events, t_last, input_rows, runs, final_counts, kernel)
-    info = {
-        "termination": np.array([kernel.STATUS_NAMES[code] for code in status]),
-        "events": events,
-        "t_last_event": t_last,
-        "leader_time": t_leader if crn.n_outputs else np.full(n_batch, np.nan),
-        "run": np.tile(np.arange(runs, dtype=np.int64), n_rows),
-        "final_counts": final_counts,
-        "volume": volume,
-        "seed": entropy,
-        "rounding": rounding,
-        "engine": "numba" if kernel.HAVE_NUMBA else "python",
-        "elapsed": elapsed,
-    }
+    _raise_on_failure(crn, output, input_rows, runs, limit)
+    stats = SsaStats(
+        status=output.status,
+        events=output.events,
+        t_last_event=output.t_last,
+        leader_time=output.t_leader if crn.n_outputs else np.full(n_batch, np.nan),
+        run=np.tile(np.arange(runs, dtype=np.int64), n_rows),
+        final_counts=output.final_counts,
+        volume=volume,
+        seed=entropy,
+        rounding=rounding,
+        backend="numba" if kernel.HAVE_NUMBA else "python",
+        seconds=elapsed,
+    )
     return Trajectory(
-        crn, sample_times, records, input_rows, "ssa", info, columns=columns if store == "outputs" else None
+        crn,
+        sample_times,
+        output.records,
+        input_rows,
+        "ssa",
+        stats,
+        columns=columns if store == "outputs" else None,
     )
 
 
 @contextmanager
-def _thread_count(kernel, threads: int | None) -> Iterator[None]:
-    """Temporarily set numba's thread count (no-op without numba or when `threads` is None)."""
+def _thread_count(kernel, n_threads: int | None) -> Iterator[None]:
+    """Temporarily set numba's thread count (no-op without numba or when `n_threads` is None)."""
     numba = kernel._numba
-    if threads is None or numba is None:
+    if n_threads is None or numba is None:
         yield
         return
     previous = numba.get_num_threads()
-    numba.set_num_threads(min(int(threads), numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(min(int(n_threads), numba.config.NUMBA_NUM_THREADS))
     try:
         yield
     finally:
         numba.set_num_threads(previous)
 
 
-def _raise_on_failure(crn, status, events, t_last, input_rows, runs, final_counts, kernel) -> None:
-    for code, advice in (
-        (kernel.MAX_EVENTS, "raise max_events, lower t_end, or use a smaller volume"),
-        (kernel.OVERFLOW, "the CRN grows without bound; lower t_end or the volume, or set max_events"),
-    ):
-        bad = np.flatnonzero(status == code)
+def _raise_on_failure(crn: CRN, output, input_rows: np.ndarray, runs: int, max_events: int) -> None:
+    """Raise for the first failed batch row, naming its input row, run and time."""
+    for status in (Status.MAX_EVENTS, Status.OVERFLOW):
+        bad = np.flatnonzero(output.status == status)
         if bad.size:
             b = int(bad[0])
-            what = (
-                f"hit max_events = {int(events[b])}"
-                if code == kernel.MAX_EVENTS
-                else f"a count passed 2**62 ({crn.species[int(np.argmax(final_counts[b]))]})"
-            )
+            if status == Status.MAX_EVENTS:
+                what = f"hit max_events = {max_events}"
+            else:
+                species = crn.species[int(np.argmax(output.final_counts[b]))]
+                what = f"a count passed 2**62 ({species})"
             raise SimulationError(
-                f"SSA stopped early in {bad.size} of {status.size} runs: input row {int(input_rows[b])}, "
-                f"run {b % runs} {what} at t = {t_last[b]:.6g}; {advice}"
+                f"SSA stopped early in {bad.size} of {output.status.size} runs: input row {int(input_rows[b])}, "
+                f"run {b % runs} {what} at t = {output.t_last[b]:.6g}; {status.message}"
             )
 
 

@@ -128,7 +128,7 @@ def ssa_volume_study(
     labels : array-like of int of shape (n_inputs_rows,), optional
         True class indices (output positions); adds accuracy columns.
     n_threads : int, optional
-        Threads of the SSA engine.
+        Threads of the SSA backend.
     progress : callable, optional
         Called with the overall fraction done (0 to 1).
 
@@ -181,7 +181,7 @@ def ssa_volume_study(
             runs=runs,
             seed=seed + number,
             store="final",
-            threads=n_threads,
+            n_threads=n_threads,
             progress=report if progress is not None else None,
         )
         deviation = max_deviation(trajectory, stable)
