@@ -1,7 +1,7 @@
 """Training accuracy and speed goals (issue 3: datasets and training).
 
-Trains each shipped model's recipe (``nn2crn.nn.shipped.RECIPES``, the same
-settings as the ``nn2crn train`` commands in ``src/nn2crn/models/README.md``)
+Trains each registered run (``nn2crn.nn.runs.RUNS``, the settings that produced
+the shipped models, as in the ``nn2crn train`` commands of ``src/nn2crn/models/README.md``)
 and compares with:
 
 * the authors' reference result (PAPER.md): IRIS 4-8-3 binary 94.0%, IRIS 4-3-3
@@ -30,13 +30,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _timing import machine_line  # noqa: E402
 from nn2crn.datasets import load_dataset  # noqa: E402
-from nn2crn.nn.shipped import RECIPES, load_shipped_model  # noqa: E402
+from nn2crn.nn import load_shipped_model  # noqa: E402
+from nn2crn.nn.runs import RUNS  # noqa: E402
 from nn2crn.nn.train import TrainConfig, train_network  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="*", default=None, help="recipe names to run")
+    parser.add_argument("--only", nargs="*", default=None, help="run (model) names to train")
     args = parser.parse_args()
 
     import torch
@@ -46,21 +47,21 @@ def main() -> None:
         f"{'model':26s} {'split':5s} {'accuracy':>17s} {'goal':>6s} {'authors':>30s} "
         f"{'time':>8s} {'goal':>6s} {'ratio':>6s}  same as shipped"
     )
-    for recipe in RECIPES:
-        if args.only and recipe.name not in args.only:
+    for run in RUNS:
+        if args.only and run.name not in args.only:
             continue
         start = time.perf_counter()
-        dataset = load_dataset(recipe.dataset, **recipe.dataset_options)
-        result = train_network(dataset, recipe.config)
+        dataset = load_dataset(run.dataset, **run.loader_options)
+        result = train_network(dataset, run.config)
         seconds = time.perf_counter() - start
-        correct, total = result.counts[recipe.goal_split]
+        correct, total = result.counts[run.goal_split]
         accuracy = correct / total
-        same = result.network == load_shipped_model(recipe.name)
-        verdict = "ok" if accuracy >= recipe.goal else "BELOW GOAL"
+        same = result.network == load_shipped_model(run.name)
+        verdict = "ok" if accuracy >= run.goal else "BELOW GOAL"
         print(
-            f"{recipe.name:26s} {recipe.goal_split:5s} {correct:>5d}/{total:<5d}{accuracy:6.1%} "
-            f"{recipe.goal:>6.0%} {recipe.reference:>30s} {seconds:7.1f}s {recipe.seconds_goal:5.0f}s "
-            f"{seconds / recipe.seconds_goal:6.2f}  {same}  {verdict}"
+            f"{run.name:26s} {run.goal_split:5s} {correct:>5d}/{total:<5d}{accuracy:6.1%} "
+            f"{run.goal:>6.0%} {run.paper_nn.split(' (')[0]:>30s} {seconds:7.1f}s {run.seconds_goal:5.0f}s "
+            f"{seconds / run.seconds_goal:6.2f}  {same}  {verdict}"
         )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(

@@ -43,8 +43,6 @@ TERMINAL = ("rich",)
 TERMINAL_EXCEPTIONS = {
     # the download bar of an opt-in network fetch (download_mnist(progress=True))
     "datasets.mnist",
-    # SsaStudy.as_rich(); the study's rendering moves to report/ with the studies package
-    "simulate.ssa_study",
 }
 
 ROOT_NAMES = ("__version__",)

@@ -115,3 +115,34 @@ def test_train_without_torch_says_how_to_install_it(run_cli, tmp_path, monkeypat
     assert code == 2
     assert "pip install 'nn2crn[train]'" in err
     assert not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.torch
+def test_train_recipe_regenerates_the_shipped_model(run_cli, tmp_path):
+    pytest.importorskip("torch")
+    from nn2crn.nn import load_shipped_model
+
+    output = tmp_path / "iris.json"
+    code, _, err = run_cli("train", "--recipe", "iris-4-8-3-binary", "-q", "-o", output)
+    assert code == 0, err
+    assert load_network(output) == load_shipped_model("iris-4-8-3-binary")
+    assert "4-8-3 binary, best epoch 348 of 1000" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--recipe", "iris-4-8-3-binary", "--epochs", "3"),
+            "--epochs: --recipe iris-4-8-3-binary sets every",
+        ),
+        (("virus", "--recipe", "iris-4-8-3-binary"), "--recipe iris-4-8-3-binary trains on iris, not virus"),
+        (("--recipe", "iris"), "no run named 'iris'; the registered runs are iris-4-8-3-binary"),
+        ((), "give a DATASET (iris, virus, mnist or FILE.csv) or --recipe MODEL"),
+    ],
+)
+def test_train_recipe_refuses_conflicting_arguments(run_cli, tmp_path, args, message):
+    code, _, err = run_cli("train", *args, "-o", tmp_path / "m.json")
+    assert code == 2
+    assert message in err
+    assert not (tmp_path / "m.json").exists()

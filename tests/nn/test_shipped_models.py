@@ -11,7 +11,7 @@ from nn2crn import ModelFileError
 from nn2crn.compile import compile_network
 from nn2crn.datasets import load_dataset
 from nn2crn.nn import load_network, load_shipped_model, shipped_model_names, shipped_model_path
-from nn2crn.nn.shipped import RECIPES
+from nn2crn.nn.runs import RUNS
 from nn2crn.simulate import stable_outputs
 
 EXPECTED = {
@@ -81,7 +81,7 @@ def test_unknown_shipped_model_lists_the_names():
         shipped_model_path("iris")
 
 
-@pytest.mark.parametrize("recipe", RECIPES, ids=[recipe.name for recipe in RECIPES])
+@pytest.mark.parametrize("recipe", RUNS, ids=[recipe.name for recipe in RUNS])
 def test_shipped_model_was_made_by_its_recipe_and_the_readme_says_how(recipe):
     from dataclasses import asdict
 

@@ -129,7 +129,7 @@ def test_existing_folder_is_refused_and_left_untouched(tmp_path):
     folder = tmp_path / "out"
     folder.mkdir()
     (folder / "mine.txt").write_text("keep me")
-    with pytest.raises(InputDataError, match=r"out: the output folder already exists; pass --force"):
+    with pytest.raises(InputDataError, match=r"out: the output folder already exists; pass force=True"):
         run_demo(folder, model=tmp_path / "not-read.json")
     assert [p.name for p in folder.iterdir()] == ["mine.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left behind

@@ -1,4 +1,4 @@
-"""`nn2crn reproduce`: the table, its files and report, model selection and the output-folder rules."""
+"""`nn2crn reproduce`: the table, its files and report, and the output-folder rules."""
 
 from __future__ import annotations
 
@@ -8,20 +8,15 @@ import json
 import numpy as np
 import pytest
 
-from nn2crn import InputDataError, ModelFileError
+from nn2crn import ModelFileError
 from nn2crn.datasets import load_dataset
-from nn2crn.nn import InputTransform, Network, random_ternary_network
+from nn2crn.nn import random_ternary_network
 from nn2crn.report import reproduce as reproduce_module
-from nn2crn.report.reproduce import EXPERIMENTS, TABLE_HEADER, experiment_network, resolve_keys, train_config
+from nn2crn.report.tables import REPRODUCTION_HEADER as TABLE_HEADER
+from nn2crn.studies import paper as paper_module
+from tests.studies.test_paper import iris_network
 
 pytest.importorskip("matplotlib")
-
-
-def iris_network(training: dict | None = None) -> Network:
-    iris = load_dataset("iris")
-    random = random_ternary_network((4, 8, 3), rng=np.random.default_rng(5), binary=True)
-    transform = InputTransform(iris.x_train.mean(axis=0), iris.x_train.std(axis=0))
-    return Network(random.layers, iris.feature_names, iris.class_names, transform, training or {})
 
 
 @pytest.fixture
@@ -30,7 +25,7 @@ def fake_shipped(monkeypatch):
     network = iris_network(
         {"hyperparameters": {"weights": "binary"}, "dataset": {"name": "iris", "options": {"split": "all"}}}
     )
-    monkeypatch.setattr(reproduce_module, "shipped_network", lambda experiment: network)
+    monkeypatch.setattr(paper_module, "shipped_network", lambda experiment: network)
     return network
 
 
@@ -92,7 +87,7 @@ def test_existing_folder_is_refused_before_any_work(run_cli, tmp_path, monkeypat
     def must_not_run(experiment):
         raise AssertionError("loaded a model although the folder exists")
 
-    monkeypatch.setattr(reproduce_module, "shipped_network", must_not_run)
+    monkeypatch.setattr(paper_module, "shipped_network", must_not_run)
     (tmp_path / "rep").mkdir()
     code, stdout, stderr = run_cli("reproduce", "iris", "-o", tmp_path / "rep")
     assert code == 2
@@ -101,78 +96,12 @@ def test_existing_folder_is_refused_before_any_work(run_cli, tmp_path, monkeypat
 
 
 def test_missing_shipped_model_suggests_train(monkeypatch, tmp_path):
-    monkeypatch.setattr(reproduce_module, "shipped_network", lambda experiment: None)
-    with pytest.raises(ModelFileError, match=r"mnist.*'mnist-196-64-10-ternary' is not installed.*--train"):
+    monkeypatch.setattr(paper_module, "shipped_network", lambda experiment: None)
+    with pytest.raises(
+        ModelFileError, match=r"mnist.*'mnist-196-64-10-ternary' is not installed.*train=True"
+    ):
         reproduce_module.reproduce(["mnist"], tmp_path / "out")
     assert not (tmp_path / "out").exists()
-
-
-def test_resolve_keys():
-    assert resolve_keys(["all"]) == ("iris", "virus", "mnist")
-    assert resolve_keys([]) == ("iris", "virus", "mnist")
-    assert resolve_keys(["mnist", "iris", "iris"]) == ("iris", "mnist")
-    with pytest.raises(InputDataError, match="unknown experiment 'cifar'"):
-        resolve_keys(["cifar"])
-
-
-def test_train_config_uses_the_shipped_record_else_the_paper_settings():
-    recorded = iris_network(
-        {
-            "hyperparameters": {
-                "hidden": [5],
-                "weights": "ternary",
-                "threshold": 0.2,
-                "epochs": 7,
-                "batch_size": 9,
-                "lr_start": 0.02,
-                "lr_end": 0.001,
-                "dropout_input": 0.1,
-                "loss": "hinge",
-            },
-            "seed": 42,
-        }
-    )
-    config = train_config(EXPERIMENTS["iris"], recorded)
-    assert (config.hidden, config.weights, config.threshold, config.epochs, config.seed) == (
-        (5,),
-        "ternary",
-        0.2,
-        7,
-        42,
-    )
-    assert config.dropout_input == 0.1
-    default = train_config(EXPERIMENTS["virus"], None)
-    assert (default.hidden, default.weights, default.epochs, default.lr_start, default.lr_end) == (
-        (8,),
-        "ternary",
-        500,
-        0.01,
-        3e-5,
-    )
-
-
-@pytest.mark.torch
-def test_train_flag_trains_with_the_recorded_settings(monkeypatch):
-    pytest.importorskip("torch")
-    recorded = iris_network(
-        {
-            "hyperparameters": {
-                "hidden": [5],
-                "weights": "ternary",
-                "threshold": 0.15,
-                "epochs": 3,
-                "batch_size": 32,
-            },
-            "dataset": {"name": "iris", "options": {"split": "stratified", "split_seed": 1}},
-            "seed": 4,
-        }
-    )
-    monkeypatch.setattr(reproduce_module, "shipped_network", lambda experiment: recorded)
-    network, data, provenance = experiment_network(EXPERIMENTS["iris"], train=True)
-    assert network.widths == (4, 5, 3)
-    assert network.training["seed"] == 4 and network.training["hyperparameters"]["epochs"] == 3
-    assert data.split_sizes == {"train": 90, "val": 30, "test": 30}
-    assert "recorded settings" in provenance
 
 
 def test_real_shipped_iris_model(tmp_path):
@@ -190,25 +119,11 @@ def test_real_shipped_iris_model(tmp_path):
     assert ("argmax differs from the network's" in text) == bool(disagreements)
 
 
-def test_recorded_dataset_options_map_onto_the_loader():
-    mnist = EXPERIMENTS["mnist"]
-    network = iris_network(
-        {"dataset": {"name": "mnist", "options": {"source": "sample", "image_size": 28, "x": 1}}}
-    )
-    assert reproduce_module._dataset_options(mnist, network) == {
-        "source": "sample",
-        "downscale_to_14": False,
-        "download": False,
-    }
-    assert reproduce_module._dataset_options(mnist, None) == {"source": "auto", "download": False}
-    assert reproduce_module._dataset_options(EXPERIMENTS["iris"], None) == {"split": "all"}
-
-
 def test_big_crns_are_not_drawn_and_the_report_says_so(tmp_path):
     from nn2crn.datasets.base import Dataset, Split
     from nn2crn.report import html as doc
-    from nn2crn.report.experiment import run_experiment
-    from nn2crn.report.reproduce import crn_graph_blocks
+    from nn2crn.report.sections import crn_graph_blocks
+    from nn2crn.studies.experiment import run_experiment
 
     rng = np.random.default_rng(0)
     split = Split(rng.uniform(0, 1, (20, 30)), rng.integers(0, 2, 20))

@@ -13,6 +13,7 @@ PARAMETER_FLAGS: dict[str, str] = {
     "data_dir": "--data-dir",
     "force": "--force",
     "label": "--label",
+    "model": "--model",
     "shift_inputs": "--shift-inputs",
     "train": "--train",
     "weights": "--weights",

@@ -4,7 +4,42 @@ from __future__ import annotations
 
 import click
 
+from .._errors import InputDataError
+
 DEFAULT_OUTPUT = "nn2crn-depth"
+
+
+def parse_depths(text: str) -> tuple[int, ...]:
+    """``"1-5"`` or ``"1,2,4"`` → depths (1 to 10)."""
+    values: list[int] = []
+    for piece in text.split(","):
+        piece = piece.strip()
+        try:
+            if "-" in piece:
+                low, high = (int(part) for part in piece.split("-", 1))
+                values.extend(range(low, high + 1))
+            else:
+                values.append(int(piece))
+        except ValueError:
+            raise InputDataError(
+                f"--depths: {piece!r} is not a depth or a range; give e.g. 1-5 or 1,2,4"
+            ) from None
+    if not values or any(not 1 <= value <= 10 for value in values):
+        raise InputDataError(f"--depths: depths must be between 1 and 10, got {text!r}")
+    return tuple(sorted(set(values)))
+
+
+def parse_widths(text: str) -> tuple[int, ...]:
+    """``"2,4,8,16"`` → widths (1 to 64)."""
+    try:
+        values = [int(piece) for piece in text.split(",") if piece.strip()]
+    except ValueError:
+        raise InputDataError(
+            f"--widths: {text!r} is not a comma-separated list of integers, e.g. 2,4,8,16"
+        ) from None
+    if not values or any(not 1 <= value <= 64 for value in values):
+        raise InputDataError(f"--widths: widths must be between 1 and 64, got {text!r}")
+    return tuple(sorted(set(values)))
 
 
 @click.command("depth-study")
@@ -69,13 +104,9 @@ def depth_study_command(
     import shlex
 
     from ..report._folder import check_output_folder
-    from ..report.depth_study import (
-        parse_depths,
-        parse_widths,
-        run_depth_study,
-        scaling_sentences,
-        write_depth_study,
-    )
+    from ..report.depth_study import write_depth_study
+    from ..report.tables import scaling_sentences
+    from ..studies.depth import run_depth_study
     from ._output import echo_err
 
     depth_values, width_values = parse_depths(depths), parse_widths(widths)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..report.experiment import DEFAULT_ODE_EXAMPLES
+from ..studies.experiment import DEFAULT_ODE_EXAMPLES
 
 CHOICES = ("iris", "virus", "mnist", "all")
 DEFAULT_OUTPUT = "nn2crn-reproduce"

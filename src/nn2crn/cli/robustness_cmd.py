@@ -130,8 +130,10 @@ def robustness_command(
       nn2crn robustness iris.crn --inputs x.csv --rate-sets 20 --low 0.1 --high 10 --plot rob.png
     """
     from ..crn import read_crn
+    from ..report.tables import robustness_text, speedup_text
     from ..simulate import stable_outputs
-    from ..simulate.rates import rate_robustness, relu_reactions, relu_speedup
+    from ..simulate.rates import relu_reactions
+    from ..studies.robustness import rate_robustness, relu_speedup
     from ._inputs import load_crn_inputs
     from ._output import echo_err, refuse_same_file, show_progress
 
@@ -178,7 +180,7 @@ def robustness_command(
             stable=stable,
             progress=progress,
         )
-    click.echo(result.format_table())
+    click.echo(robustness_text(result))
     speedup = None
     if not no_speedup:
         if not relu_reactions(crn).any():
@@ -198,7 +200,7 @@ def robustness_command(
                     progress=progress,
                 )
             click.echo()
-            click.echo(speedup.format_table())
+            click.echo(speedup_text(speedup))
     if plot is not None:
         from ..report.plots import plot_rate_robustness
 

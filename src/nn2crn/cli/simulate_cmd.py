@@ -208,7 +208,7 @@ def simulate_command(
             + (" (input row i, run j is batch row i * runs + j)" if method == "ssa" else "")
         )
     if log_time:
-        from ..simulate.rates import sample_times
+        from ..studies.robustness import sample_times
 
         times = sample_times(t_end, points)
     else:

@@ -115,8 +115,9 @@ def ssa_study_command(
     """
     from .._errors import InputDataError
     from ..crn import read_crn
-    from ..report.ssa_plots import plot_ssa_study
-    from ..simulate.ssa_study import STUDY_COLUMNS, ssa_volume_study
+    from ..report.plots import plot_ssa_study
+    from ..report.tables import ssa_study_caption, ssa_study_markdown, ssa_study_rich_table
+    from ..studies.ssa_volume import STUDY_COLUMNS, ssa_volume_study
     from ._inputs import load_crn_inputs
     from ._output import echo_err, refuse_same_file, show_progress, write_csv
 
@@ -158,12 +159,12 @@ def ssa_study_command(
     from rich.console import Console
 
     if markdown:
-        click.echo(study.format_markdown())
-        click.echo(f"\n{study.caption()}.")
+        click.echo(ssa_study_markdown(study))
+        click.echo(f"\n{ssa_study_caption(study)}.")
     else:
         console = Console(width=None if sys.stdout.isatty() else 160)
-        console.print(study.rich_table(title=f"{crn_file}: accuracy versus volume (exact SSA)"))
-        console.print(study.caption(), style="dim")
+        console.print(ssa_study_rich_table(study, title=f"{crn_file}: accuracy versus volume (exact SSA)"))
+        console.print(ssa_study_caption(study), style="dim")
     if output is not None:
         write_csv(output, STUDY_COLUMNS, ([_cell(v) for v in row] for row in study.rows()))
     if plot is not None:

@@ -4,33 +4,77 @@ from __future__ import annotations
 
 import click
 
-# CLI flag -> (loader option, datasets that accept it)
-DATASET_FLAGS = {
-    "--split": ("split", ("iris", "csv")),
-    "--label": ("label", ("csv",)),
-    "--data-dir": ("data_dir", ("mnist", "virus")),
-    "--mnist-source": ("source", ("mnist",)),
-    "--image-size": ("downscale_to_14", ("mnist",)),
-    "--no-download": ("download", ("mnist",)),
-}
+# Hyperparameter flags that --recipe sets, by their click parameter name.
+RECIPE_SETTINGS = (
+    "hidden",
+    "weights",
+    "threshold",
+    "epochs",
+    "batch_size",
+    "lr_start",
+    "lr_end",
+    "seed",
+    "dropout_input",
+    "dropout_hidden",
+    "loss",
+    "glorot_lr",
+    "split",
+    "label",
+    "data_dir",
+    "mnist_source",
+    "image_size",
+    "no_download",
+)
 
 
 def _dataset_options(kind: str, given: dict[str, object]) -> dict[str, object]:
+    """Loader options from the dataset flags given on the command line (flag -> value)."""
     from .._errors import DatasetError
+    from ..datasets.options import option_for_flag
 
     options: dict[str, object] = {}
     for flag, value in given.items():
-        option, accepted_by = DATASET_FLAGS[flag]
-        if kind not in accepted_by:
+        option = option_for_flag(flag)
+        if kind not in option.datasets:
             raise DatasetError(
-                f"{flag} does not apply to the {kind} dataset; it is for {', '.join(accepted_by)}"
+                f"{flag} does not apply to the {kind} dataset; it is for {', '.join(option.datasets)}"
             )
-        options[option] = value
+        options[option.name] = value
     return options
 
 
+def _recipe_settings(recipe: str, dataset: str | None):
+    """(dataset, loader options, TrainConfig) of the registered run `recipe`; refuses other training flags."""
+    from .._errors import InputDataError
+    from ..nn.runs import run_named
+
+    context = click.get_current_context()
+    given = [
+        name
+        for name in RECIPE_SETTINGS
+        if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+    ]
+    if given:
+        flag = "--" + given[0].replace("_", "-")
+        raise InputDataError(
+            f"{flag}: --recipe {recipe} sets every training setting; drop {flag}, or drop --recipe"
+        )
+    run = run_named(recipe)
+    if dataset is not None and dataset != run.dataset:
+        raise InputDataError(
+            f"--recipe {recipe} trains on {run.dataset}, not {dataset}; drop DATASET or give {run.dataset}"
+        )
+    return run.dataset, run.loader_options, run.config
+
+
 @click.command("train")
-@click.argument("dataset")
+@click.argument("dataset", required=False)
+@click.option(
+    "--recipe",
+    metavar="MODEL",
+    help="Train with the registered settings of a shipped model (e.g. iris-4-8-3-binary); "
+    "the dataset and every training setting come from the recipe.",
+)
 @click.option(
     "--hidden",
     type=click.IntRange(min=1),
@@ -102,7 +146,8 @@ def _dataset_options(kind: str, given: dict[str, object]) -> dict[str, object]:
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no result table.")
 def train_command(
-    dataset: str,
+    dataset: str | None,
+    recipe: str | None,
     hidden: tuple[int, ...],
     weights: str,
     threshold: float,
@@ -128,7 +173,8 @@ def train_command(
     """Train a binary/ternary-weight ReLU network on DATASET and save it as a model JSON.
 
     DATASET is iris, virus, mnist or a CSV file (with --label COLUMN); see
-    `nn2crn datasets`. Training is BinaryConnect: clipped real shadow weights,
+    `nn2crn datasets`. --recipe MODEL instead retrains a shipped model with the
+    settings that produced it. Training is BinaryConnect: clipped real shadow weights,
     quantized forward pass, straight-through gradients, Adam with exponentially
     decaying learning rate; the best validation epoch is kept. Needs the
     `train` extra (PyTorch).
@@ -138,6 +184,7 @@ def train_command(
       nn2crn train iris --hidden 8 --weights binary -o iris.json
       nn2crn train virus --hidden 8 --weights ternary --epochs 200 -o virus.json
       nn2crn train my.csv --label species --hidden 6 -o my.json
+      nn2crn train --recipe iris-4-8-3-binary -o iris.json
     """
     from pathlib import Path
 
@@ -149,6 +196,64 @@ def train_command(
     if Path(output).is_dir():
         raise InputDataError(f"{output}: is a directory; give a file name for the model JSON")
 
+    from ..datasets import load_dataset
+    from ..nn.train import TrainConfig, train_network
+
+    progress = show_progress(quiet)
+    if recipe is not None:
+        dataset, options, config = _recipe_settings(recipe, dataset)
+        if dataset == "mnist":
+            options["progress"] = progress
+        data = load_dataset(dataset, **options)
+    else:
+        if dataset is None:
+            raise InputDataError("give a DATASET (iris, virus, mnist or FILE.csv) or --recipe MODEL")
+        data = _load_flagged_dataset(
+            dataset, split, label, data_dir, mnist_source, image_size, no_download, progress
+        )
+        config = TrainConfig(
+            hidden=hidden or (8,),
+            weights=weights,
+            threshold=threshold,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr_start=lr_start,
+            lr_end=lr_end,
+            seed=seed,
+            dropout_input=dropout_input,
+            dropout_hidden=dropout_hidden,
+            loss=loss,
+            glorot_lr=glorot_lr,
+        )
+    for note in data.notes:
+        echo_err(note)
+
+    widths = "-".join(str(width) for width in (data.n_features, *config.hidden, data.n_classes))
+    if progress:
+        result = _train_with_progress(data, config, f"{data.name} {widths} {config.weights}")
+    else:
+        result = train_network(data, config)
+    _write_model(result.network, output)
+    if not quiet:
+        _print_summary(result, data)
+    echo_err(
+        f"wrote {output}: {widths} {config.weights}, best epoch {result.best_epoch + 1} of {config.epochs}, "
+        f"trained in {result.seconds:.1f} s"
+    )
+
+
+def _load_flagged_dataset(
+    dataset: str,
+    split: str | None,
+    label: str | None,
+    data_dir: str | None,
+    mnist_source: str | None,
+    image_size: str | None,
+    no_download: bool,
+    progress: bool,
+):
+    """The dataset named on the command line, with the loader options of its dataset flags."""
+    from .._errors import InputDataError
     from ..datasets import load_dataset
     from ..datasets.registry import LOADERS
 
@@ -167,7 +272,6 @@ def train_command(
     if no_download:
         given["--no-download"] = False
     options = _dataset_options(kind, given)
-    progress = show_progress(quiet)
     if kind == "mnist":
         options["progress"] = progress
     if kind == "csv" and dataset not in LOADERS:
@@ -178,38 +282,7 @@ def train_command(
             )
         options["path"] = dataset
         dataset = "csv"
-    data = load_dataset(dataset, **options)
-    for note in data.notes:
-        echo_err(note)
-
-    from ..nn.train import TrainConfig, train_network
-
-    config = TrainConfig(
-        hidden=hidden or (8,),
-        weights=weights,
-        threshold=threshold,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr_start=lr_start,
-        lr_end=lr_end,
-        seed=seed,
-        dropout_input=dropout_input,
-        dropout_hidden=dropout_hidden,
-        loss=loss,
-        glorot_lr=glorot_lr,
-    )
-    widths = "-".join(str(width) for width in (data.n_features, *config.hidden, data.n_classes))
-    if progress:
-        result = _train_with_progress(data, config, f"{data.name} {widths} {weights}")
-    else:
-        result = train_network(data, config)
-    _write_model(result.network, output)
-    if not quiet:
-        _print_summary(result, data)
-    echo_err(
-        f"wrote {output}: {widths} {weights}, best epoch {result.best_epoch + 1} of {epochs}, "
-        f"trained in {result.seconds:.1f} s"
-    )
+    return load_dataset(dataset, **options)
 
 
 def _train_with_progress(data, config, description: str):

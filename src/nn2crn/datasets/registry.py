@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from .base import Dataset
 from .csv_file import load_csv
 from .iris import load_iris
 from .mnist import load_mnist
+from .options import check_options
 from .virus import load_virus
 
 
@@ -114,15 +114,7 @@ def load_dataset(name: str, **options: object) -> Dataset:
             f"unknown dataset {name!r}; choose one of {', '.join(LOADERS)} or give a CSV file "
             f"(path ending in .csv) with a label column{hint}"
         )
-    loader = LOADERS[name]
-    accepted = [
-        parameter.name
-        for parameter in inspect.signature(loader).parameters.values()
-        if parameter.kind is inspect.Parameter.KEYWORD_ONLY or parameter.name == "path"
-    ]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise DatasetError(f"{name}: unknown option {unknown[0]!r}; {name} accepts {', '.join(accepted)}")
+    check_options(name, options)
     if name == "csv" and "path" not in options:
         raise DatasetError("csv: give the file, e.g. load_dataset('data.csv', label='species')")
-    return loader(**options)
+    return LOADERS[name](**options)

@@ -27,7 +27,7 @@ def check_output_folder(folder: str | os.PathLike[str], *, force: bool) -> Path:
         raise InputDataError(f"{folder}: is a file, not a folder; choose another output folder with -o")
     if folder.exists() and not force:
         raise InputDataError(
-            f"{folder}: the output folder already exists; pass --force to overwrite the report files in it, "
+            f"{folder}: the output folder already exists; pass force=True to overwrite the report files in it, "
             f"or choose another folder with -o"
         )
     return folder

@@ -7,6 +7,7 @@ follows the path's suffix (``.png``, ``.svg`` or ``.pdf``).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,6 +16,9 @@ from typing import Any
 import numpy as np
 
 from .._errors import InputDataError
+from ..studies.depth import PAPER_HEART_MIDPOINTS, TRAINED_WIDTH, DepthStudyResult
+from ..studies.kinetics import EPSILON
+from ..studies.ssa_volume import SsaStudy
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
@@ -322,3 +326,115 @@ def plot_rate_robustness(
         cdf_axis.grid(alpha=0.3)
     figure.suptitle(title or "Rate robustness")
     return _save(figure, path)
+
+
+def can_plot() -> bool:
+    """Whether matplotlib is installed (the reports skip their figures, with a note, without it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def plot_depth_study(result: DepthStudyResult, path: str | os.PathLike[str]) -> Path:
+    """Mean stabilization and median ε-convergence time versus depth, one line per width (log y axis)."""
+    from matplotlib.figure import Figure
+
+    path = check_plot_path(path)
+    figure = Figure(figsize=(11.0, 4.2), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    widths = sorted({c.width for c in result.cells if c.family == "random"})
+    palette = _colors(max(len(widths), 1))
+    series = [("random", width, color, "-", "o") for width, color in zip(widths, palette, strict=True)]
+    if any(c.family == "trained" for c in result.cells):
+        series.append(("trained", TRAINED_WIDTH, "black", "--", "s"))
+    for family, width, color, style, marker in series:
+        chosen = sorted(
+            (c for c in result.cells if c.family == family and c.width == width), key=lambda c: c.depth
+        )
+        depths = [c.depth for c in chosen]
+        label = f"random, width {width}" if family == "random" else f"trained heart, width {width}"
+        left.plot(
+            depths, [c.stabilization_mean for c in chosen], style, marker=marker, color=color, label=label
+        )
+        medians = [c.epsilon_median if math.isfinite(c.epsilon_median) else np.nan for c in chosen]
+        right.plot(depths, medians, style, marker=marker, color=color, label=label)
+    paper = sorted(PAPER_HEART_MIDPOINTS)
+    paper_values = [PAPER_HEART_MIDPOINTS[depth] for depth in paper]
+    left.plot(paper, paper_values, ":", marker="x", color="grey", label="paper, heart width 8 (mid-range)")
+    for axis, what in ((left, "mean stabilization time"), (right, f"median ε = {EPSILON} convergence time")):
+        axis.set_yscale("log")
+        axis.set_xlabel("hidden layers")
+        axis.set_ylabel(what)
+        axis.set_xticks(sorted({c.depth for c in result.cells}))
+        axis.grid(alpha=0.3)
+    left.set_title("argmax settled (eventual winner stays on top)", fontsize=10)
+    right.set_title("every output within ε of its stable value", fontsize=10)
+    left.legend(fontsize=8)
+    figure.suptitle(
+        f"Settling time versus depth (mass action, all rates 1, t_end = {result.settings['t_end']:g})"
+    )
+    figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=120)
+    return path
+
+
+def plot_ssa_study(study: SsaStudy, path: str | os.PathLike[str], *, title: str = "") -> None:
+    """Three panels against V (log axis): argmax agreement, output error, leader time.
+
+    The file format follows the suffix (.png, .svg or .pdf). matplotlib is imported here.
+    """
+    path = check_plot_path(path)
+    from matplotlib.figure import Figure
+
+    volumes = [r.volume for r in study.results]
+    figure = Figure(figsize=(13.5, 3.6), layout="constrained")
+    agree_axis, error_axis, time_axis = figure.subplots(1, 3)
+    agree_axis.plot(
+        volumes,
+        [100 * r.agreement for r in study.results],
+        "o-",
+        label=f"argmax = network's, SSA at t = {study.t_end:g}",
+    )
+    agree_axis.plot(
+        volumes,
+        [100 * r.rounding_agreement for r in study.results],
+        "s--",
+        label="argmax = network's, rounding only",
+    )
+    if any(not math.isnan(r.accuracy) for r in study.results):
+        agree_axis.plot(
+            volumes, [100 * r.accuracy for r in study.results], "^:", label="accuracy on the labels, SSA"
+        )
+    agree_axis.set_ylabel("runs (%)")
+    lowest = min(
+        min(
+            100 * r.agreement,
+            100 * r.rounding_agreement,
+            100 * r.accuracy if not math.isnan(r.accuracy) else 100,
+        )
+        for r in study.results
+    )
+    agree_axis.set_ylim(max(0.0, lowest - 5.0), 101)
+    error_axis.plot(volumes, [r.mean_error for r in study.results], "o-", label="mean over runs")
+    error_axis.plot(volumes, [r.max_error for r in study.results], "v-", label="max over runs")
+    error_axis.plot(
+        volumes, [r.rounding_max_error for r in study.results], "s--", label="rounding only (max)"
+    )
+    error_axis.set_ylabel("max_k |y_k - y*_k| at t_end")
+    error_axis.set_yscale("log")
+    medians = [r.leader_time_median for r in study.results]
+    p95 = [r.leader_time_p95 for r in study.results]
+    time_axis.plot(volumes, _finite(medians), "o-", label="median")
+    time_axis.plot(volumes, _finite(p95), "v--", label="95th percentile")
+    time_axis.set_ylabel("time the final argmax took the lead")
+    for axis in (agree_axis, error_axis, time_axis):
+        axis.set_xscale("log")
+        axis.set_xlabel("volume V (molecules per unit amount)")
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize="small", loc="best")
+    if title:
+        figure.suptitle(title)
+    figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=120)
+
+
+def _finite(values: list[float]) -> list[float]:
+    return [v if math.isfinite(v) else math.nan for v in values]

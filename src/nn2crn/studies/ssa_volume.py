@@ -32,7 +32,7 @@ import numpy as np
 
 from .._errors import InputDataError, SimulationError
 from ..crn import CRN
-from .metrics import chosen_agrees, max_deviation, summarize, unique_argmax, winners
+from ..simulate.metrics import chosen_agrees, max_deviation, summarize, unique_argmax, winners
 
 STUDY_COLUMNS = (
     "volume",
@@ -72,6 +72,7 @@ class VolumeResult:
     seconds: float
 
     def as_row(self) -> tuple[float, ...]:
+        """The values in the order of :data:`STUDY_COLUMNS`."""
         return tuple(getattr(self, name) for name in STUDY_COLUMNS)
 
 
@@ -93,105 +94,9 @@ class SsaStudy:
     seed: int
     network_accuracy: float = math.nan
 
-    def format_table(self) -> str:
-        """A plain-text table, one line per volume."""
-        header = (
-            f"{'V':>8} {'agree':>7} {'mean |dy|':>10} {'max |dy|':>9} {'t_lead med':>10} {'t_lead p95':>10} "
-            f"{'exhausted':>9} {'rounding: agree':>15} {'max |dy|':>9}"
-        )
-        lines = [header]
-        for r in self.results:
-            lines.append(
-                f"{r.volume:>8g} {r.agreement:>7.1%} {r.mean_error:>10.3g} {r.max_error:>9.3g} "
-                f"{r.leader_time_median:>10.3g} {r.leader_time_p95:>10.3g} {r.exhausted:>9.0%} "
-                f"{r.rounding_agreement:>15.1%} {r.rounding_max_error:>9.3g}"
-            )
-        return "\n".join(lines)
-
-    def format_markdown(self) -> str:
-        """A GitHub-flavoured Markdown table, one line per volume (for READMEs and reports)."""
-        labelled = any(not math.isnan(r.accuracy) for r in self.results)
-        header = (
-            "| V | argmax agrees | mean err | max err | t_lead median | t_lead p95 | exhausted "
-            "| rounding only: agrees | rounding only: max err |" + (" accuracy |" if labelled else "")
-        )
-        lines = [header, "|" + "---:|" * (header.count("|") - 1)]
-        for r in self.results:
-            cells = [
-                f"{r.volume:g}",
-                f"{r.agreement:.1%}",
-                f"{r.mean_error:.3g}",
-                f"{r.max_error:.3g}",
-                f"{r.leader_time_median:.3g}",
-                f"{r.leader_time_p95:.3g}",
-                f"{r.exhausted:.0%}",
-                _percent(r.rounding_agreement),
-                f"{r.rounding_max_error:.3g}",
-            ]
-            if labelled:
-                cells.append(_percent(r.accuracy))
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines)
-
-    def rich_table(self, title: str = "") -> object:
-        """The table as a :class:`rich.table.Table` (rich is imported here)."""
-        from rich.table import Table
-
-        labelled = any(not math.isnan(r.accuracy) for r in self.results)
-        table = Table(title=title or None)
-        for name in (
-            "V",
-            "agrees",
-            "mean err",
-            "max err",
-            "t_lead med",
-            "t_lead p95",
-            "exhausted",
-            "events/run",
-            "rounding: agrees",
-            "rounding: max err",
-        ):
-            table.add_column(name, justify="right")
-        if labelled:
-            table.add_column("accuracy", justify="right")
-        for r in self.results:
-            cells = [
-                f"{r.volume:g}",
-                f"{r.agreement:.1%}",
-                f"{r.mean_error:.3g}",
-                f"{r.max_error:.3g}",
-                f"{r.leader_time_median:.3g}",
-                f"{r.leader_time_p95:.3g}",
-                f"{r.exhausted:.0%}",
-                f"{r.events_mean:.3g}",
-                _percent(r.rounding_agreement),
-                f"{r.rounding_max_error:.3g}",
-            ]
-            if labelled:
-                cells.append(_percent(r.accuracy))
-            table.add_row(*cells)
-        return table
-
-    def caption(self) -> str:
-        """What the columns mean, in one paragraph."""
-        first = self.results[0] if self.results else None
-        text = (
-            f"{first.inputs if first else 0} inputs x {first.runs if first else 0} runs per volume, t_end = "
-            f"{self.t_end:g}, seed {self.seed}. agrees: unique argmax at t_end = the network's; err: "
-            f"max_k |y_k - y*_k| at t_end against the exact stable outputs y*; t_lead: time the final argmax "
-            f"took the lead for good; rounding: the exact final state at this V (unlimited time)"
-        )
-        if not math.isnan(self.network_accuracy):
-            text += f"; network accuracy on the labels {self.network_accuracy:.1%}"
-        return text
-
     def rows(self) -> list[tuple[float, ...]]:
         """Values in the order of :data:`STUDY_COLUMNS`, one tuple per volume."""
         return [r.as_row() for r in self.results]
-
-
-def _percent(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.1%}"
 
 
 def ssa_volume_study(
@@ -238,8 +143,8 @@ def ssa_volume_study(
     SimulationError
         Bad volumes, runs or t_end.
     """
-    from .exact import stable_outputs
-    from .ssa import final_counts_nc, simulate_ssa
+    from ..simulate.exact import stable_outputs
+    from ..simulate.ssa import final_counts_nc, simulate_ssa
 
     volumes = [float(v) for v in volumes]
     if not volumes:

@@ -11,10 +11,11 @@ from nn2crn._errors import CRNStructureError, InputDataError, SimulationError
 from nn2crn.compile import compile_network
 from nn2crn.crn import CRN, Reaction, Signal
 from nn2crn.nn.network import random_ternary_network
-from nn2crn.report.ssa_plots import plot_ssa_study
+from nn2crn.report.plots import plot_ssa_study
+from nn2crn.report.tables import ssa_study_caption, ssa_study_text
 from nn2crn.simulate.exact import stable_outputs
 from nn2crn.simulate.ssa import final_counts_nc
-from nn2crn.simulate.ssa_study import STUDY_COLUMNS, ssa_volume_study
+from nn2crn.studies.ssa_volume import STUDY_COLUMNS, ssa_volume_study
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +55,8 @@ def test_finite_t_end_and_labels(network_and_inputs) -> None:
     assert result.exhausted < 1.0  # t_end = 0.5 is too short to finish
     assert result.max_error >= result.rounding_max_error - 1e-12 or result.agreement < 1.0
     assert len(study.rows()) == 1 and len(study.rows()[0]) == len(STUDY_COLUMNS)
-    assert "V" in study.format_table().splitlines()[0]
-    assert "network accuracy on the labels 91.7%" in study.caption()
+    assert "V" in ssa_study_text(study).splitlines()[0]
+    assert "network accuracy on the labels 91.7%" in ssa_study_caption(study)
 
 
 def test_seeds_make_the_study_reproducible(network_and_inputs) -> None:
