@@ -29,6 +29,13 @@ def _dataset_options(kind: str, given: dict[str, object]) -> dict[str, object]:
     return options
 
 
+def _weights_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    kind, _, levels = value.partition(":")
+    if value in ("binary", "ternary") or (kind == "int" and levels.isdigit() and int(levels) >= 1):
+        return value
+    raise click.BadParameter(f"{value!r}: expected binary, ternary or int:K with K >= 1, e.g. int:3")
+
+
 @click.command("train")
 @click.argument("dataset")
 @click.option(
@@ -38,7 +45,24 @@ def _dataset_options(kind: str, given: dict[str, object]) -> dict[str, object]:
     metavar="WIDTH",
     help="Width of a hidden ReLU layer; repeat for more layers.  [default: 8]",
 )
-@click.option("--weights", type=click.Choice(["binary", "ternary"]), default="binary", show_default=True)
+@click.option(
+    "--weights",
+    metavar="binary|ternary|int:K",
+    callback=_weights_option,
+    default="binary",
+    show_default=True,
+    help="Weight levels: {-1, +1}, {-1, 0, +1}, or k/K for k in -K..K (compiles to coefficients up to K).",
+)
+@click.option(
+    "--conv",
+    type=click.IntRange(min=1),
+    multiple=True,
+    metavar="CHANNELS",
+    help="Add a conv KxK -> ReLU -> maxpool block with this many channels before the dense layers "
+    "(square images); repeat for more.",
+)
+@click.option("--kernel", type=click.IntRange(min=1), default=3, show_default=True, help="Convolution kernel size.")
+@click.option("--pool", type=click.IntRange(min=1), default=2, show_default=True, help="Max-pool size after each conv.")
 @click.option(
     "--threshold",
     type=click.FloatRange(0, 1, max_open=True),
@@ -105,6 +129,9 @@ def train_command(
     dataset: str,
     hidden: tuple[int, ...],
     weights: str,
+    conv: tuple[int, ...],
+    kernel: int,
+    pool: int,
     threshold: float,
     epochs: int,
     batch_size: int,
@@ -185,8 +212,11 @@ def train_command(
     from ..nn.train import TrainConfig, train_network
 
     config = TrainConfig(
-        hidden=hidden or (8,),
+        hidden=hidden or (() if conv else (8,)),
         weights=weights,
+        conv=conv,
+        kernel=kernel,
+        pool=pool,
         threshold=threshold,
         epochs=epochs,
         batch_size=batch_size,
@@ -198,7 +228,8 @@ def train_command(
         loss=loss,
         glorot_lr=glorot_lr,
     )
-    widths = "-".join(str(width) for width in (data.n_features, *config.hidden, data.n_classes))
+    blocks = [f"conv{width}x{kernel}-pool{pool}" for width in conv]
+    widths = "-".join(str(width) for width in (data.n_features, *blocks, *config.hidden, data.n_classes))
     if progress:
         result = _train_with_progress(data, config, f"{data.name} {widths} {weights}")
     else:
@@ -268,13 +299,16 @@ def _print_summary(result, data) -> None:
         accuracy = f"{correct / total:.1%}" if total else "-"
         table.add_row(name, str(total), str(correct), accuracy)
     weights = Table(title="weights")
-    for column in ("layer", "shape", "-1", "0", "+1"):
+    for column in ("layer", "shape", "< 0", "0", "> 0"):
         weights.add_column(column, justify="right")
     totals = [0, 0, 0]
     for index, layer in enumerate(result.network.layers):
-        counts = [int((layer.weight == value).sum()) for value in (-1, 0, 1)]
+        if not hasattr(layer, "weight"):
+            continue
+        signs = (layer.weight > 0).astype(int) - (layer.weight < 0).astype(int)
+        counts = [int((signs == value).sum()) for value in (-1, 0, 1)]
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
-        weights.add_row(str(index), f"{layer.n_out}x{layer.n_in}", *map(str, counts))
+        weights.add_row(str(index), "x".join(map(str, layer.weight.shape)), *map(str, counts))
     weights.add_row("all", "", *map(str, totals))
     console = Console(highlight=False)
     console.print(table)

@@ -77,7 +77,12 @@ class Activation:
             return self.kind == other and self.kind in ("relu", "linear", "abs")
         if not isinstance(other, Activation):
             return NotImplemented
-        return (self.kind, self.alpha, self.low, self.high) == (other.kind, other.alpha, other.low, other.high)
+        return (self.kind, self.alpha, self.low, self.high) == (
+            other.kind,
+            other.alpha,
+            other.low,
+            other.high,
+        )
 
     def __hash__(self) -> int:
         return hash((self.kind, self.alpha, self.low, self.high))
