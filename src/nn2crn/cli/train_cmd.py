@@ -61,8 +61,12 @@ def _weights_option(ctx: click.Context, param: click.Parameter, value: str) -> s
     help="Add a conv KxK -> ReLU -> maxpool block with this many channels before the dense layers "
     "(square images); repeat for more.",
 )
-@click.option("--kernel", type=click.IntRange(min=1), default=3, show_default=True, help="Convolution kernel size.")
-@click.option("--pool", type=click.IntRange(min=1), default=2, show_default=True, help="Max-pool size after each conv.")
+@click.option(
+    "--kernel", type=click.IntRange(min=1), default=3, show_default=True, help="Convolution kernel size."
+)
+@click.option(
+    "--pool", type=click.IntRange(min=1), default=2, show_default=True, help="Max-pool size after each conv."
+)
 @click.option(
     "--threshold",
     type=click.FloatRange(0, 1, max_open=True),

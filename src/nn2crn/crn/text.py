@@ -247,7 +247,9 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
                         name_token.column,
                     )
                 signal_lines[key] = line_number
-                (inputs if kind == "input" else outputs).append(Signal(name_token.text, positive, negative, scale))
+                (inputs if kind == "input" else outputs).append(
+                    Signal(name_token.text, positive, negative, scale)
+                )
                 continue
             if len(statement.tokens) >= 2 and statement.tokens[1].kind == "initial":
                 name_token = statement.expect("name", None, "a species name")

@@ -860,9 +860,16 @@ def load_network(path: str | os.PathLike[str]) -> Network:
     return network_from_dict(data, source=str(path))
 
 
+def refuse_special_file(path: Path) -> None:
+    """Outputs replace regular files only: never a device, a folder or a symlink."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise ModelFileError(f"{path}: is not a regular file; give a new file name for the output")
+
+
 def save_network(network: Network, path: str | os.PathLike[str]) -> None:
     """Write `network` as a model JSON file."""
     path = Path(path)
+    refuse_special_file(path)
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(json.dumps(network_to_dict(network), indent=1) + "\n", encoding="utf-8")
     os.replace(temporary, path)

@@ -299,7 +299,19 @@ def _build_module_model(torch, n_inputs: int, n_outputs: int, config: TrainConfi
             modules.append(torch.nn.Dropout(config.dropout_hidden))
         n_features = width
     modules.append(dense(n_features, n_outputs))
+    # Quantized weights make logits of order sqrt(fan_in) or more, which saturates the loss.
+    # A fixed positive factor on the logits does not change the argmax, and is left out
+    # of the exported network.
+    modules.append(_LogitScale(torch, 1.0 / math.sqrt(n_features)))
     return torch.nn.Sequential(*modules), input_shape
+
+
+def _LogitScale(torch, factor: float):  # noqa: N802 - builds a module class lazily (torch is optional)
+    class LogitScale(torch.nn.Module):
+        def forward(self, x):
+            return x * factor
+
+    return LogitScale()
 
 
 def _train_modules(torch, model, config: TrainConfig, data, loss_function, callback):
@@ -536,7 +548,7 @@ def train_network(
     if config.uses_modules:
         from .torch import from_torch
 
-        network = from_torch(model, input_shape=input_shape)
+        network = from_torch(model[:-1], input_shape=input_shape)
         network = Network(
             network.layers, dataset.feature_names, dataset.class_names, transform, {}, network.input_shape
         )
