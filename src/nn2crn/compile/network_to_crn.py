@@ -479,11 +479,12 @@ def compile_network(
     builder.species.extend(
         name for node in sources for name in (node.positive, node.negative) if name is not None
     )
-    n_layers = len(network.layers)
+    # Trailing flatten layers change nothing: the last real layer writes the y species.
+    last_real = max((i for i, layer in enumerate(network.layers) if not isinstance(layer, Flatten)), default=-1)
     scale = Fraction(1)
     for index, layer in enumerate(network.layers):
         number = index + 1
-        last = index == n_layers - 1
+        last = index == last_real
         input_shape, output_shape = network.shapes[index], network.shapes[index + 1]
         names = _element_names(output_shape)
         out_names = [f"y{k}" for k in range(len(names))] if last else [f"h{number}_{name}" for name in names]
@@ -514,7 +515,7 @@ def compile_network(
         sources, scale = _activate(
             builder, activation, index, names, out_names, integer, scaled_bias, sources, scale, limits
         )
-    # A flatten as the last layer leaves its inputs as the outputs.
+    # A network of flatten layers only has its inputs as outputs.
     outputs = tuple(
         Signal(f"y{k}", ((node.positive, 1),), ((node.negative, 1),) if node.negative else (), float(scale))
         for k, node in enumerate(sources)
