@@ -41,6 +41,23 @@ def _is_small_rational(values: np.ndarray) -> tuple[bool, float]:
     return True, 0.0
 
 
+def _snap_to_rationals(values: np.ndarray) -> np.ndarray:
+    """Weights stored as float32 (as ONNX usually does) become the p/q (q <= 1024) they round from.
+
+    float32(2/3) is not the float64 2/3 the compiler recognizes; a value is
+    replaced only when p/q rounds to exactly the same float32.
+    """
+    from fractions import Fraction
+
+    unique, inverse = np.unique(values, return_inverse=True)
+    snapped = unique.copy()
+    for index, value in enumerate(unique.tolist()):
+        fraction = float(Fraction(value).limit_denominator(MAX_DENOMINATOR))
+        if np.float32(fraction) == np.float32(value) and float(np.float32(value)) == value:
+            snapped[index] = fraction
+    return snapped[inverse.ravel()].reshape(values.shape)
+
+
 class _Reader:
     def __init__(self, model: Any, source: str) -> None:
         onnx, numpy_helper = _onnx()
@@ -298,6 +315,16 @@ def network_from_onnx(model: Any, *, source: str = "onnx model", require_rationa
         )
     if not layers:
         raise ModelFileError(f"{source}: the graph has no layers")
+    for index, layer in enumerate(layers):
+        if isinstance(layer, (Layer, Conv2d)):
+            fields = {
+                "weight": _snap_to_rationals(layer.weight),
+                "bias": layer.bias,
+                "activation": layer.activation,
+            }
+            if isinstance(layer, Conv2d):
+                fields.update(stride=layer.stride, padding=layer.padding)
+            layers[index] = type(layer)(**fields)
     if require_rational:
         for layer, node in zip(layers, producers, strict=True):
             if isinstance(layer, (Layer, Conv2d)):
