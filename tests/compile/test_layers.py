@@ -100,9 +100,7 @@ def test_numpy_forward_pass_matches_torch():
     with torch.no_grad():
         t = torch.from_numpy(x)
         t = torch.relu(
-            torch.nn.functional.conv2d(
-                t, torch.tensor(conv.weight), torch.tensor(conv.bias), (2, 1), (1, 1)
-            )
+            torch.nn.functional.conv2d(t, torch.tensor(conv.weight), torch.tensor(conv.bias), (2, 1), (1, 1))
         )
         t = torch.nn.functional.max_pool2d(t, (2, 2), (1, 2), (1, 0))
         t = torch.nn.functional.avg_pool2d(t, (2, 2), (1, 1), (1, 1)).flatten(1)

@@ -480,7 +480,9 @@ def compile_network(
         name for node in sources for name in (node.positive, node.negative) if name is not None
     )
     # Trailing flatten layers change nothing: the last real layer writes the y species.
-    last_real = max((i for i, layer in enumerate(network.layers) if not isinstance(layer, Flatten)), default=-1)
+    last_real = max(
+        (i for i, layer in enumerate(network.layers) if not isinstance(layer, Flatten)), default=-1
+    )
     scale = Fraction(1)
     for index, layer in enumerate(network.layers):
         number = index + 1

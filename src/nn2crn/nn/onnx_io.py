@@ -289,7 +289,12 @@ def network_from_onnx(model: Any, *, source: str = "onnx model", require_rationa
                 raise reader.fail(node, "only axis=1 is supported")
             if op == "Reshape":
                 target = reader.constant(node, node.input[1], "shape").astype(np.int64)
-                if not layers and len(shape) == 1 and len(target) == 4 and int(np.prod(target[1:])) == shape[0]:
+                if (
+                    not layers
+                    and len(shape) == 1
+                    and len(target) == 4
+                    and int(np.prod(target[1:])) == shape[0]
+                ):
                     # Flat inputs reshaped to images (as export-onnx writes): the inputs stay flat.
                     input_shape = shape = tuple(int(size) for size in target[1:])
                     current = output
