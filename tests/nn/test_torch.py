@@ -84,6 +84,12 @@ def test_from_torch_computes_the_module_and_compiles_exactly():
         np.testing.assert_allclose(back(torch.from_numpy(x)).numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
+def test_nn2crn_torch_is_the_public_name():
+    import nn2crn.torch
+
+    assert nn2crn.torch.from_torch is from_torch and nn2crn.torch.TernaryLinear is TernaryLinear
+
+
 def test_from_torch_reads_an_mlp_state_dict():
     mlp = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).double()
     network = from_torch(mlp.state_dict())

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._errors import CompileError
 from ..nn import Network
-from ..nn.network import Activation, Conv2d, Layer
+from ..nn.network import Activation, AnyLayer, Conv2d, Layer
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def quantize_network(network: Network, denominator: int) -> Quantization:
         or not 1 <= denominator <= 1024
     ):
         raise CompileError(f"denominator: expected an integer from 1 to 1024, got {denominator!r}")
-    layers = []
+    layers: list[AnyLayer] = []
     n_weights = n_changed = 0
     max_error = 0.0
     for layer in network.layers:
