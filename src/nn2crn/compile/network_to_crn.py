@@ -344,8 +344,8 @@ def _activate(
     outputs = [builder.node(name) for name in out_names]
     if kind == "leaky_relu":
         # q h = p z + (q - p) ReLU(z): the scale grows by q.
-        assert alpha is not None  # for the type checker; set above for leaky_relu
-        p, q = alpha.numerator, alpha.denominator
+        slope = _activation_fraction(activation, index)
+        p, q = slope.numerator, slope.denominator
         limits.check(index, "leaky_relu coefficient", np.array([p, q - p]), scale * q)
         for z, ((a, _),), h in zip(z_nodes, parts, outputs, strict=True):
             builder.connect(z, a, 1.0)
