@@ -291,6 +291,7 @@ def _write_model(network, output: str) -> None:
 
 
 def _print_summary(result, data) -> None:
+    import numpy as np
     from rich.console import Console
     from rich.table import Table
 
@@ -303,14 +304,15 @@ def _print_summary(result, data) -> None:
         accuracy = f"{correct / total:.1%}" if total else "-"
         table.add_row(name, str(total), str(correct), accuracy)
     weights = Table(title="weights")
-    for column in ("layer", "shape", "< 0", "0", "> 0"):
+    weighted = [layer for layer in result.network.layers if hasattr(layer, "weight")]
+    ternary = all(set(np.unique(layer.weight).tolist()) <= {-1.0, 0.0, 1.0} for layer in weighted)
+    for column in ("layer", "shape", *(("-1", "0", "+1") if ternary else ("< 0", "0", "> 0"))):
         weights.add_column(column, justify="right")
     totals = [0, 0, 0]
     for index, layer in enumerate(result.network.layers):
         if not hasattr(layer, "weight"):
             continue
-        signs = (layer.weight > 0).astype(int) - (layer.weight < 0).astype(int)
-        counts = [int((signs == value).sum()) for value in (-1, 0, 1)]
+        counts = [int((np.sign(layer.weight) == value).sum()) for value in (-1, 0, 1)]
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         weights.add_row(str(index), "x".join(map(str, layer.weight.shape)), *map(str, counts))
     weights.add_row("all", "", *map(str, totals))
