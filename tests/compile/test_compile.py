@@ -105,12 +105,16 @@ def test_zero_weight_sources_get_no_reaction():
     assert_close_relative(stable_outputs(crn, [[3.0, -2.0]]), [[-2.0]])
 
 
-def test_non_ternary_weight_is_refused_with_its_position():
+def test_non_rational_weight_is_refused_with_its_position():
     layers = (
         Layer(np.ones((3, 2)), np.zeros(3)),
-        Layer(np.array([[1.0, 0.5, -1.0]]), np.zeros(1), "linear"),
+        Layer(np.array([[1.0, 0.123456789, -1.0]]), np.zeros(1), "linear"),
     )
-    with pytest.raises(CompileError, match=r"layers\[1\]\.weight\[0\]\[1\] = 0\.5"):
+    with pytest.raises(
+        CompileError,
+        match=r"layers\[1\]\.weight\[0\]\[1\] = 0\.123456789 is not a rational with a denominator <= 1024; "
+        r"quantize .* \(1 such weights in this layer\)",
+    ):
         compile_network(Network(layers))
 
 

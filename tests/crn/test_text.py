@@ -167,3 +167,25 @@ def test_nuskell_style_rates_and_numbers_are_parsed_by_crnverifier():
     parsed, species = crnverifier.parse_crn_string(format_crn(crn, plain=True))
     assert [float(r[2][0]) for r in parsed] == [2.5e-07, 1e16]
     assert float(species["A"][1]) == 0.1
+
+
+def test_output_scale_is_written_read_and_divides_the_value():
+    crn = parse_crn("input x = xp - xn\noutput y = yp - yn [scale = 12]\nxp -> 6 yp\nxn -> 6 yn\n")
+    assert crn.outputs[0].scale == 12.0
+    assert "output y = yp - yn [scale = 12]" in format_crn(crn)
+    assert parse_crn(format_crn(crn)).outputs == crn.outputs
+    np.testing.assert_allclose(crn.read_outputs(np.array([[0, 0, 18.0, 6.0]])), [[1.0]])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("output y = yp [scale = 0]", r"<string>:1:24: scale must be > 0, found 0"),
+        ("output y = yp [k = 2]", r"<string>:1:16: expected 'scale' inside \[ \], found 'k'"),
+        ("input x = xp [scale = 2]", r"<string>:1:15: only outputs carry a scale"),
+        ("output y = yp [scale = 2", r"<string>:1:25: expected '\]' to close the scale"),
+    ],
+)
+def test_bad_output_scales_are_pinned(text, message):
+    with pytest.raises(CRNFormatError, match=message):
+        parse_crn(text)

@@ -80,7 +80,7 @@ def mutate(path: str, value):
     ("path", "value", "message"),
     [
         ("format", "other", 'format: expected "nn2crn.network"'),
-        ("version", 2, "version: unsupported version 2"),
+        ("version", 3, "version: unsupported version 3"),
         ("layers", [], "layers: expected a non-empty list"),
         ("layers.1.weight", [[1, 0, -1, 1]], r"layers\[1\]\.weight: row 0 has 4 entries, expected 3"),
         ("layers.0.weight.2", [1], r"layers\[0\]\.weight: row 2 has 1 entries, expected 2"),

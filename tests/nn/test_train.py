@@ -107,8 +107,10 @@ def test_learning_rate_decays_exponentially_from_start_to_end():
 def test_config_rejects_bad_values():
     with pytest.raises(ValueError, match="hidden widths must be >= 1"):
         TrainConfig(hidden=(0,))
-    with pytest.raises(ValueError, match="weights must be one of"):
+    with pytest.raises(ValueError, match="weights must be binary, ternary or int:K"):
         TrainConfig(weights="real")
+    with pytest.raises(ValueError, match=r"weights must be binary, ternary or int:K \(K >= 1\), got 'int:0'"):
+        TrainConfig(weights="int:0")
     with pytest.raises(ValueError, match="dropout"):
         TrainConfig(dropout_input=1.0)
 

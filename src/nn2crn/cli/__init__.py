@@ -73,6 +73,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "depth_study_command",
         "Settling time versus network depth and width.",
     ),
+    "import-onnx": ("nn2crn.cli.import_onnx", "import_onnx_command", "Convert an ONNX model to model JSON."),
+    "export-onnx": ("nn2crn.cli.export_onnx_cmd", "export_onnx_command", "Write a model JSON as ONNX."),
 }
 
 

@@ -11,8 +11,10 @@ import re
 
 PARAMETER_FLAGS: dict[str, str] = {
     "data_dir": "--data-dir",
+    "denominator": "--denominator",
     "force": "--force",
     "label": "--label",
+    "max_range": "--max-range",
     "model": "--model",
     "shift_inputs": "--shift-inputs",
     "train": "--train",

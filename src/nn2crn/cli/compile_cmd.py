@@ -24,15 +24,47 @@ import click
     "inputs become single-rail x - LOW and the shift is folded into the first bias.",
 )
 @click.option("--plain", is_flag=True, help="Omit input/output lines (crnverifier/Nuskell-compatible).")
+@click.option(
+    "--denominator",
+    type=click.IntRange(1, 1024),
+    default=None,
+    help="Quantize float weights to the nearest k/D first, and report the accuracy this loses "
+    "(on the test split of the dataset in the model's training record).",
+)
+@click.option(
+    "--quantized-model",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="With --denominator: also write the quantized model JSON here (to verify against).",
+)
+@click.option(
+    "--max-range",
+    type=click.FloatRange(min=1),
+    default=1e6,
+    show_default=True,
+    help="Refuse scaled biases, coefficients or output scales larger than this.",
+)
 def compile_command(
-    model: str, output: str | None, reduce_: bool, keep_inputs: bool, shift_inputs: str | None, plain: bool
+    model: str,
+    output: str | None,
+    reduce_: bool,
+    keep_inputs: bool,
+    shift_inputs: str | None,
+    plain: bool,
+    denominator: int | None,
+    quantized_model: str | None,
+    max_range: float,
 ) -> None:
-    """Compile MODEL (a network JSON with weights in {-1, 0, +1}) into a CRN.
+    """Compile MODEL (a network JSON with integer or rational weights) into a CRN.
+
+    Rational weights are scaled to integers layer by layer; the outputs'
+    [scale = C] records the product, so eval and verify report true values.
 
     \b
     Example:
       nn2crn compile iris.json -o iris.crn
       nn2crn compile iris.json --reduce -o iris-reduced.crn
+      nn2crn compile float.json --denominator 4 --quantized-model q.json -o q.crn
     """
     from ..compile import compile_network, reduce_crn
     from ..crn import check_crn, format_crn
@@ -41,9 +73,14 @@ def compile_command(
     from ._output import atomic_write, echo_err, refuse_same_file
 
     refuse_same_file(output, model)
+    refuse_same_file(quantized_model, model)
     network = load_network(model)
+    if quantized_model is not None and denominator is None:
+        raise click.UsageError("--quantized-model needs --denominator")
+    if denominator is not None:
+        network = _quantize(network, denominator, quantized_model)
     shift = parse_floats(shift_inputs, "--shift-inputs") if shift_inputs is not None else None
-    crn = compile_network(network, shift_inputs=shift)
+    crn = compile_network(network, shift_inputs=shift, max_range=max_range)
     compiled_size = (crn.n_species, crn.n_reactions)
     if reduce_:
         crn = reduce_crn(crn, keep_inputs=keep_inputs)
@@ -66,3 +103,33 @@ def compile_command(
             f"{report.product_terms} product terms, largest coefficient {report.max_coefficient})"
         )
     echo_err(f"wrote {output or 'stdout'}: {message}")
+
+
+def _quantize(network, denominator: int, quantized_model: str | None):
+    from ..compile import accuracy_loss, quantize_network
+    from ..nn import save_network
+    from ._common import echo_err
+
+    result = quantize_network(network, denominator)
+    echo_err(
+        f"quantized to k/{denominator}: {result.n_changed} of {result.n_weights} weights changed, "
+        f"largest change {result.max_weight_error:.3g}"
+    )
+    dataset = network.training.get("dataset")
+    if isinstance(dataset, dict) and isinstance(dataset.get("name"), str):
+        from ..datasets import load_dataset
+
+        options = dict(dataset.get("options") or {})
+        data = load_dataset(dataset["name"], **options)
+        loss = accuracy_loss(network, result.network, data.test.x, data.test.y)
+        echo_err(
+            f"accuracy on the {loss.n_examples} test examples of {dataset['name']}: "
+            f"{loss.accuracy_before:.2%} -> {loss.accuracy_after:.2%} (lost {loss.lost:.2%}), "
+            f"largest output change {loss.max_output_change:.3g}"
+        )
+    else:
+        echo_err("accuracy loss not measured: the model's training record names no dataset")
+    if quantized_model is not None:
+        save_network(result.network, quantized_model)
+        echo_err(f"wrote {quantized_model}")
+    return result.network

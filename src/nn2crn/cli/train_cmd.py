@@ -8,6 +8,9 @@ import click
 RECIPE_SETTINGS = (
     "hidden",
     "weights",
+    "conv",
+    "kernel",
+    "pool",
     "threshold",
     "epochs",
     "batch_size",
@@ -67,6 +70,13 @@ def _recipe_settings(recipe: str, dataset: str | None):
     return run.dataset, run.loader_options, run.config
 
 
+def _weights_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    kind, _, levels = value.partition(":")
+    if value in ("binary", "ternary") or (kind == "int" and levels.isdigit() and int(levels) >= 1):
+        return value
+    raise click.BadParameter(f"{value!r}: expected binary, ternary or int:K with K >= 1, e.g. int:3")
+
+
 @click.command("train")
 @click.argument("dataset", required=False)
 @click.option(
@@ -82,7 +92,28 @@ def _recipe_settings(recipe: str, dataset: str | None):
     metavar="WIDTH",
     help="Width of a hidden ReLU layer; repeat for more layers.  [default: 8]",
 )
-@click.option("--weights", type=click.Choice(["binary", "ternary"]), default="binary", show_default=True)
+@click.option(
+    "--weights",
+    metavar="binary|ternary|int:K",
+    callback=_weights_option,
+    default="binary",
+    show_default=True,
+    help="Weight levels: {-1, +1}, {-1, 0, +1}, or k/K for k in -K..K (compiles to coefficients up to K).",
+)
+@click.option(
+    "--conv",
+    type=click.IntRange(min=1),
+    multiple=True,
+    metavar="CHANNELS",
+    help="Add a conv KxK -> ReLU -> maxpool block with this many channels before the dense layers "
+    "(square images); repeat for more.",
+)
+@click.option(
+    "--kernel", type=click.IntRange(min=1), default=3, show_default=True, help="Convolution kernel size."
+)
+@click.option(
+    "--pool", type=click.IntRange(min=1), default=2, show_default=True, help="Max-pool size after each conv."
+)
 @click.option(
     "--threshold",
     type=click.FloatRange(0, 1, max_open=True),
@@ -150,6 +181,9 @@ def train_command(
     recipe: str | None,
     hidden: tuple[int, ...],
     weights: str,
+    conv: tuple[int, ...],
+    kernel: int,
+    pool: int,
     threshold: float,
     epochs: int,
     batch_size: int,
@@ -212,8 +246,11 @@ def train_command(
             dataset, split, label, data_dir, mnist_source, image_size, no_download, progress
         )
         config = TrainConfig(
-            hidden=hidden or (8,),
+            hidden=hidden or (() if conv else (8,)),
             weights=weights,
+            conv=conv,
+            kernel=kernel,
+            pool=pool,
             threshold=threshold,
             epochs=epochs,
             batch_size=batch_size,
@@ -228,7 +265,8 @@ def train_command(
     for note in data.notes:
         echo_err(note)
 
-    widths = "-".join(str(width) for width in (data.n_features, *config.hidden, data.n_classes))
+    blocks = [f"conv{width}x{config.kernel}-pool{config.pool}" for width in config.conv]
+    widths = "-".join(str(width) for width in (data.n_features, *blocks, *config.hidden, data.n_classes))
     if progress:
         result = _train_with_progress(data, config, f"{data.name} {widths} {config.weights}")
     else:
@@ -329,6 +367,7 @@ def _write_model(network, output: str) -> None:
 
 
 def _print_summary(result, data) -> None:
+    import numpy as np
     from rich.console import Console
     from rich.table import Table
 
@@ -341,13 +380,17 @@ def _print_summary(result, data) -> None:
         accuracy = f"{correct / total:.1%}" if total else "-"
         table.add_row(name, str(total), str(correct), accuracy)
     weights = Table(title="weights")
-    for column in ("layer", "shape", "-1", "0", "+1"):
+    weighted = [layer for layer in result.network.layers if hasattr(layer, "weight")]
+    ternary = all(set(np.unique(layer.weight).tolist()) <= {-1.0, 0.0, 1.0} for layer in weighted)
+    for column in ("layer", "shape", *(("-1", "0", "+1") if ternary else ("< 0", "0", "> 0"))):
         weights.add_column(column, justify="right")
     totals = [0, 0, 0]
     for index, layer in enumerate(result.network.layers):
-        counts = [int((layer.weight == value).sum()) for value in (-1, 0, 1)]
+        if not hasattr(layer, "weight"):
+            continue
+        counts = [int((np.sign(layer.weight) == value).sum()) for value in (-1, 0, 1)]
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
-        weights.add_row(str(index), f"{layer.n_out}x{layer.n_in}", *map(str, counts))
+        weights.add_row(str(index), "x".join(map(str, layer.weight.shape)), *map(str, counts))
     weights.add_row("all", "", *map(str, totals))
     console = Console(highlight=False)
     console.print(table)

@@ -98,11 +98,16 @@ class Signal:
     An input with an empty negative side is single-rail and accepts only values ≥ 0.
     Loading a value v ≥ 0 adds v × count to each species of `positive`; v < 0 adds
     −v × count to each species of `negative`.
+
+    An output may carry a `scale` > 0: the species then hold ``scale`` times the
+    value, ``value = (sum(positive) - sum(negative)) / scale``. Networks with
+    rational weights compile to integer stoichiometry this way.
     """
 
     name: str
     positive: Terms
     negative: Terms = ()
+    scale: float = 1.0
 
     def __post_init__(self) -> None:
         if not is_identifier(self.name):
@@ -111,6 +116,10 @@ class Signal:
         object.__setattr__(self, "negative", make_terms(self.negative, f"signal {self.name}"))
         if not self.positive:
             raise CRNStructureError(f"signal {self.name}: the positive side needs at least one species")
+        scale = float(self.scale)
+        if not (math.isfinite(scale) and scale > 0):
+            raise CRNStructureError(f"signal {self.name}: scale must be finite and > 0, got {self.scale!r}")
+        object.__setattr__(self, "scale", scale)
 
     @property
     def dual_rail(self) -> bool:
@@ -337,8 +346,12 @@ class CRN:
 
     @cached_property
     def output_matrix(self) -> np.ndarray:
-        """Dense (n_outputs, n_species): output values are ``state @ output_matrix.T``."""
+        """Dense (n_outputs, n_species): output values are ``state @ output_matrix.T``.
+
+        Rows are divided by the outputs' scales, so they give the true values.
+        """
         matrix = self._signal_matrix(self.outputs, "positive") - self._signal_matrix(self.outputs, "negative")
+        matrix /= np.array([signal.scale for signal in self.outputs])[:, None]
         matrix.setflags(write=False)
         return matrix
 
@@ -475,7 +488,7 @@ class CRN:
         )
 
     def read_outputs(self, states: np.ndarray) -> np.ndarray:
-        """Output values ``positive - negative`` for states of shape (..., n_species) → (..., n_outputs)."""
+        """Output values ``(positive - negative) / scale`` for states (..., n_species) → (..., n_outputs)."""
         return np.asarray(states) @ self.output_matrix.T
 
     # -- equality ----------------------------------------------------------------

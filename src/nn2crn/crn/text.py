@@ -7,6 +7,7 @@ Reactions follow the Nuskell/crnverifier syntax::
     A @initial 1.25
     input x0 = x0p - x0n
     output y0 = (y0p + y0q) - y0n
+    output y1 = y1p - y1n [scale = 12]     # the species hold 12 x the value
 
 Every syntax error raises :class:`CRNFormatError` with ``file:line:col``, the
 line and a caret under the offending token.
@@ -224,7 +225,21 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
                 if statement.at("op", "-"):
                     statement.next()
                     negative = _parse_signal_side(statement)
-                statement.expect("end", None, "'-' followed by the negative side, or the end of the line")
+                scale = 1.0
+                if statement.at("op", "["):
+                    statement.next()
+                    key = statement.expect("name", "scale", "'scale' inside [ ]")
+                    if kind != "output":
+                        statement.error("only outputs carry a scale", key.column)
+                    statement.expect("op", "=", "'=' after scale")
+                    value_token = statement.peek()
+                    scale = statement.number("a scale (a positive number)")
+                    if not (math.isfinite(scale) and scale > 0):
+                        statement.error(f"scale must be > 0, found {value_token.text}", value_token.column)
+                    statement.expect("op", "]", "']' to close the scale")
+                statement.expect(
+                    "end", None, "'-' followed by the negative side, '[scale = N]', or the end of the line"
+                )
                 key = (kind, name_token.text)
                 if key in signal_lines:
                     statement.error(
@@ -232,7 +247,9 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
                         name_token.column,
                     )
                 signal_lines[key] = line_number
-                (inputs if kind == "input" else outputs).append(Signal(name_token.text, positive, negative))
+                (inputs if kind == "input" else outputs).append(
+                    Signal(name_token.text, positive, negative, scale)
+                )
                 continue
             if len(statement.tokens) >= 2 and statement.tokens[1].kind == "initial":
                 name_token = statement.expect("name", None, "a species name")
@@ -305,6 +322,8 @@ def _format_signal(kind: str, signal: Signal) -> str:
     text = f"{kind} {signal.name} = {_format_side(signal.positive)}"
     if signal.negative:
         text += f" - {_format_side(signal.negative)}"
+    if signal.scale != 1.0:
+        text += f" [scale = {format_number(signal.scale)}]"
     return text
 
 

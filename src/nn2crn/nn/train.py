@@ -38,7 +38,7 @@ from .._errors import DatasetError, ModelFileError, NN2CRNError
 from ..datasets.base import Dataset
 from .network import InputTransform, Layer, Network
 
-WEIGHT_KINDS = ("binary", "ternary")
+WEIGHT_KINDS = ("binary", "ternary", "int:K")
 LOSSES = ("hinge", "xent")
 
 
@@ -54,7 +54,14 @@ class TrainConfig:
     ----------
     hidden : tuple of int
         Widths of the hidden ReLU layers, e.g. ``(8,)`` for 4-8-3 on IRIS.
-    weights : {"binary", "ternary"}
+    weights : {"binary", "ternary", "int:K"}
+        ``int:K``: weights k/K, k in -K..K, which compile to coefficients up to K.
+    conv : tuple of int
+        Output channels of convolution blocks (conv `kernel` x `kernel`, zero
+        padding to keep the size, ReLU, max-pool `pool`) before the dense
+        layers, on square single-channel images. Empty for an MLP.
+    kernel, pool : int
+        Convolution kernel and max-pool sizes of the `conv` blocks.
     threshold : float
         Ternarization threshold on the shadow weights (ignored for binary).
     epochs, batch_size : int
@@ -85,14 +92,22 @@ class TrainConfig:
     loss: str = "hinge"
     glorot_lr: bool = True
     threads: int = 1
+    conv: tuple[int, ...] = ()
+    kernel: int = 3
+    pool: int = 2
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(width) for width in self.hidden))
+        object.__setattr__(self, "conv", tuple(int(width) for width in self.conv))
         problems = []
+        if any(width < 1 for width in self.conv) or self.kernel < 1 or self.pool < 1:
+            problems.append(
+                f"conv channels, kernel and pool must be >= 1, got {self.conv}, {self.kernel}, {self.pool}"
+            )
         if any(width < 1 for width in self.hidden):
             problems.append(f"hidden widths must be >= 1, got {self.hidden}")
-        if self.weights not in WEIGHT_KINDS:
-            problems.append(f"weights must be one of {WEIGHT_KINDS}, got {self.weights!r}")
+        if self.weights not in ("binary", "ternary") and self.levels is None:
+            problems.append(f"weights must be binary, ternary or int:K (K >= 1), got {self.weights!r}")
         if not 0 <= self.threshold < 1:
             problems.append(f"threshold must be in [0, 1), got {self.threshold}")
         if self.epochs < 1 or self.batch_size < 1 or self.threads < 1:
@@ -105,6 +120,19 @@ class TrainConfig:
             problems.append(f"loss must be one of {LOSSES}, got {self.loss!r}")
         if problems:
             raise ModelFileError("; ".join(problems))
+
+    @property
+    def levels(self) -> int | None:
+        """K of ``int:K`` weights, else None."""
+        kind, _, count = self.weights.partition(":")
+        if kind == "int" and count.isdigit() and int(count) >= 1:
+            return int(count)
+        return None
+
+    @property
+    def uses_modules(self) -> bool:
+        """Trained as an ``nn2crn.torch`` module stack (CNNs and int:K), not the flat BinaryConnect MLP."""
+        return bool(self.conv) or self.levels is not None
 
     def learning_rate(self, epoch: int) -> float:
         """Learning rate of `epoch` (0-based): ``lr_start * (lr_end / lr_start) ** (epoch / (epochs - 1))``."""
@@ -175,22 +203,9 @@ def _build_model(torch, n_inputs: int, n_outputs: int, config: TrainConfig, gene
     (layer by layer: weight, then bias), so that one vectorized Adam step updates
     everything; per-layer views give the weights.
     """
+    from .torch import ternarize
+
     threshold = config.threshold if config.weights == "ternary" else None
-
-    class Quantize(torch.autograd.Function):
-        """sign(w) (+1 at 0), or 0 where |w| < threshold; the backward pass is the identity (STE)."""
-
-        @staticmethod
-        def forward(ctx, weight):
-            ones = torch.ones_like(weight)
-            quantized = torch.where(weight >= 0, ones, -ones)
-            if threshold is not None:
-                quantized = torch.where(weight.abs() < threshold, torch.zeros_like(weight), quantized)
-            return quantized
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            return grad_output
 
     class BinaryConnectMLP(torch.nn.Module):
         def __init__(self) -> None:
@@ -229,7 +244,7 @@ def _build_model(torch, n_inputs: int, n_outputs: int, config: TrainConfig, gene
             return self.theta[start:stop]
 
         def quantized_weight(self, index: int):
-            return Quantize.apply(self.shadow_weight(index))
+            return ternarize(self.shadow_weight(index), threshold)
 
         def forward(self, x):
             if self.training and config.dropout_input:
@@ -243,6 +258,124 @@ def _build_model(torch, n_inputs: int, n_outputs: int, config: TrainConfig, gene
             return x
 
     return BinaryConnectMLP()
+
+
+def _build_module_model(torch, n_inputs: int, n_outputs: int, config: TrainConfig):
+    """CNN or int:K MLP from the ``nn2crn.torch`` modules; returns (model, input_shape)."""
+    from .torch import IntConv2d, IntLinear, TernaryConv2d, TernaryLinear
+
+    threshold = config.threshold if config.weights == "ternary" else None
+
+    def dense(n_in: int, n_out: int):
+        if config.levels is not None:
+            return IntLinear(n_in, n_out, levels=config.levels)
+        return TernaryLinear(n_in, n_out, threshold=threshold)
+
+    def conv(n_in: int, n_out: int):
+        padding = config.kernel // 2
+        if config.levels is not None:
+            return IntConv2d(n_in, n_out, config.kernel, levels=config.levels, padding=padding)
+        return TernaryConv2d(n_in, n_out, config.kernel, threshold=threshold, padding=padding)
+
+    modules: list = []
+    input_shape: tuple[int, ...] = (n_inputs,)
+    if config.conv:
+        side = math.isqrt(n_inputs)
+        if side * side != n_inputs:
+            raise DatasetError(f"conv layers need square images, but there are {n_inputs} features")
+        input_shape = (1, side, side)
+        modules.append(torch.nn.Unflatten(1, input_shape))
+        channels = 1
+        for width in config.conv:
+            modules += [conv(channels, width), torch.nn.ReLU(), torch.nn.MaxPool2d(config.pool)]
+            channels, side = width, side // config.pool
+        modules.append(torch.nn.Flatten())
+        n_features = channels * side * side
+    else:
+        n_features = n_inputs
+    for width in config.hidden:
+        modules += [dense(n_features, width), torch.nn.ReLU()]
+        if config.dropout_hidden:
+            modules.append(torch.nn.Dropout(config.dropout_hidden))
+        n_features = width
+    modules.append(dense(n_features, n_outputs))
+    # Quantized weights make logits of order sqrt(fan_in) or more, which saturates the loss.
+    # A fixed positive factor on the logits does not change the argmax, and is left out
+    # of the exported network.
+    modules.append(_LogitScale(torch, 1.0 / math.sqrt(n_features)))
+    return torch.nn.Sequential(*modules), input_shape
+
+
+def _LogitScale(torch, factor: float):  # noqa: N802 - builds a module class lazily (torch is optional)
+    class LogitScale(torch.nn.Module):
+        def forward(self, x):
+            return x * factor
+
+    return LogitScale()
+
+
+def _train_modules(torch, model, config: TrainConfig, data, loss_function, callback):
+    """Adam on the shadow weights (Glorot-scaled rates), clipping after each step; best epoch by validation."""
+    from .torch import _Quantized, clip_shadow_weights
+
+    x_train, y_train, x_val, y_val = data
+    groups = []
+    for module in model.modules():
+        if isinstance(module, _Quantized):
+            weight = module.weight
+            fan_out = weight.shape[0] * int(np.prod(weight.shape[2:]))
+            fan_in = int(np.prod(weight.shape[1:]))
+            scale = 1.0 / math.sqrt(1.5 / (fan_in + fan_out)) if config.glorot_lr else 1.0
+            groups.append({"params": [weight], "scale": scale})
+            if module.bias is not None:
+                groups.append({"params": [module.bias], "scale": 1.0})
+    optimizer = torch.optim.Adam(groups, lr=config.lr_start)
+    generator = torch.Generator().manual_seed(config.seed)
+    history: list[EpochRecord] = []
+    best_key = None
+    best_state = {key: value.clone() for key, value in model.state_dict().items()}
+    best_epoch = 0
+    n_train = len(y_train)
+
+    def accuracy_and_outputs(x, y):
+        outputs = torch.cat([model(x[first : first + 2048]) for first in range(0, len(x), 2048)])
+        return float((outputs.argmax(1) == y).double().mean()), outputs
+
+    for epoch in range(config.epochs):
+        rate = config.learning_rate(epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = rate * group["scale"]
+        model.train()
+        order = torch.randperm(n_train, generator=generator)
+        total = 0.0
+        for first in range(0, n_train, config.batch_size):
+            batch = order[first : first + config.batch_size]
+            inputs = x_train[batch]
+            if config.dropout_input:
+                inputs = torch.nn.functional.dropout(inputs, config.dropout_input)
+            loss = loss_function(model(inputs), y_train[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            clip_shadow_weights(model)
+            total += float(loss.detach()) * len(batch)
+        model.eval()
+        with torch.no_grad():
+            train_accuracy, _ = accuracy_and_outputs(x_train, y_train)
+            val_accuracy, val_outputs = accuracy_and_outputs(x_val, y_val)
+            val_loss = float(loss_function(val_outputs, y_val))
+        key = (val_accuracy, train_accuracy, -val_loss)
+        is_best = best_key is None or key > best_key
+        if is_best:
+            best_key, best_epoch = key, epoch
+            best_state = {name: value.clone() for name, value in model.state_dict().items()}
+        record = EpochRecord(epoch, total / n_train, train_accuracy, val_accuracy, val_loss, rate, is_best)
+        history.append(record)
+        if callback is not None:
+            callback(record)
+    model.load_state_dict(best_state)
+    model.eval()
+    return history, best_epoch
 
 
 class _Adam:
@@ -299,9 +432,12 @@ def _versions(torch) -> dict[str, str]:
 
 
 def weight_counts(network: Network) -> dict[str, int]:
-    """How many weights of `network` are -1, 0 and +1: ``{"-1": n, "0": n, "+1": n}``."""
-    weights = np.concatenate([layer.weight.ravel() for layer in network.layers])
-    return {"-1": int((weights == -1).sum()), "0": int((weights == 0).sum()), "+1": int((weights == 1).sum())}
+    """How many weights of `network` take each value: ``{"-1": n, "0": n, "+1": n}`` for ternary ones."""
+    weights = np.concatenate([layer.weight.ravel() for layer in network.layers if hasattr(layer, "weight")])
+    values, counts = np.unique(weights, return_counts=True)
+    return {
+        (f"{value:+g}" if value else "0"): int(count) for value, count in zip(values, counts, strict=True)
+    }
 
 
 def train_network(
@@ -341,6 +477,12 @@ def train_network(
 
     scaler = StandardScaler().fit(dataset.x_train)
     transform = InputTransform(scaler.mean_, scaler.scale_)
+    if config.conv:
+        # One mean and scale for all pixels: a convolution sees the same units everywhere.
+        pixels = dataset.x_train
+        transform = InputTransform(
+            np.full(dataset.n_features, pixels.mean()), np.full(dataset.n_features, pixels.std() or 1.0)
+        )
     tensors = {
         name: (torch.tensor(transform.apply(split.x)), torch.tensor(split.y))
         for name, split in dataset.splits().items()
@@ -360,52 +502,68 @@ def train_network(
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             generator = torch.Generator().manual_seed(config.seed)
-            model = _build_model(torch, dataset.n_features, dataset.n_classes, config, generator)
-            optimizer = _Adam(torch, model)
-            best_key: tuple[float, float, float] | None = None
-            best_theta = model.theta.detach().clone()
-            best_epoch = 0
-            for epoch in range(config.epochs):
-                rate = config.learning_rate(epoch)
-                model.train()
-                order = torch.randperm(n_train, generator=generator)
-                total = torch.zeros((), dtype=torch.float64)
-                for first in range(0, n_train, config.batch_size):
-                    batch = order[first : first + config.batch_size]
-                    loss = loss_function(model(x_train[batch]), y_train[batch])
-                    loss.backward()
-                    optimizer.step(rate)
-                    total += loss.detach() * len(batch)
-                model.eval()
-                with torch.no_grad():
-                    train_accuracy = float((model(x_train).argmax(1) == y_train).double().mean())
-                    val_outputs = model(x_val)
-                    val_accuracy = float((val_outputs.argmax(1) == y_val).double().mean())
-                    val_loss = float(loss_function(val_outputs, y_val))
-                key = (val_accuracy, train_accuracy, -val_loss)
-                is_best = best_key is None or key > best_key
-                if is_best:
-                    best_key, best_epoch = key, epoch
-                    best_theta = model.theta.detach().clone()
-                record = EpochRecord(
-                    epoch, float(total) / n_train, train_accuracy, val_accuracy, val_loss, rate, is_best
-                )
-                history.append(record)
-                if callback is not None:
-                    callback(record)
+            if config.uses_modules:
+                # float32: convolutions train about twice as fast, and the exported network
+                # (quantized weights, float32 biases) is exact in float64 all the same.
+                model, input_shape = _build_module_model(torch, dataset.n_features, dataset.n_classes, config)
+                data = (x_train.float(), y_train, x_val.float(), y_val)
+                history, best_epoch = _train_modules(torch, model, config, data, loss_function, callback)
+            else:
+                model = _build_model(torch, dataset.n_features, dataset.n_classes, config, generator)
+                optimizer = _Adam(torch, model)
+                best_key: tuple[float, float, float] | None = None
+                best_theta = model.theta.detach().clone()
+                best_epoch = 0
+                for epoch in range(config.epochs):
+                    rate = config.learning_rate(epoch)
+                    model.train()
+                    order = torch.randperm(n_train, generator=generator)
+                    total = torch.zeros((), dtype=torch.float64)
+                    for first in range(0, n_train, config.batch_size):
+                        batch = order[first : first + config.batch_size]
+                        loss = loss_function(model(x_train[batch]), y_train[batch])
+                        loss.backward()
+                        optimizer.step(rate)
+                        total += loss.detach() * len(batch)
+                    model.eval()
+                    with torch.no_grad():
+                        train_accuracy = float((model(x_train).argmax(1) == y_train).double().mean())
+                        val_outputs = model(x_val)
+                        val_accuracy = float((val_outputs.argmax(1) == y_val).double().mean())
+                        val_loss = float(loss_function(val_outputs, y_val))
+                    key = (val_accuracy, train_accuracy, -val_loss)
+                    is_best = best_key is None or key > best_key
+                    if is_best:
+                        best_key, best_epoch = key, epoch
+                        best_theta = model.theta.detach().clone()
+                    record = EpochRecord(
+                        epoch, float(total) / n_train, train_accuracy, val_accuracy, val_loss, rate, is_best
+                    )
+                    history.append(record)
+                    if callback is not None:
+                        callback(record)
     finally:
         torch.set_num_threads(saved_threads)
     seconds = time.perf_counter() - start
-    with torch.no_grad():
-        model.theta.copy_(best_theta)
-    model.eval()
+    if config.uses_modules:
+        from .torch import from_torch
 
-    layers = []
-    with torch.no_grad():
-        for index in range(model.n_layers):
-            activation = "linear" if index == model.n_layers - 1 else "relu"
-            layers.append(Layer(model.quantized_weight(index).numpy(), model.bias(index).numpy(), activation))
-    network = Network(tuple(layers), dataset.feature_names, dataset.class_names, transform)
+        network = from_torch(model[:-1], input_shape=input_shape)
+        network = Network(
+            network.layers, dataset.feature_names, dataset.class_names, transform, {}, network.input_shape
+        )
+    else:
+        with torch.no_grad():
+            model.theta.copy_(best_theta)
+        model.eval()
+        layers = []
+        with torch.no_grad():
+            for index in range(model.n_layers):
+                activation = "linear" if index == model.n_layers - 1 else "relu"
+                layers.append(
+                    Layer(model.quantized_weight(index).numpy(), model.bias(index).numpy(), activation)
+                )
+        network = Network(tuple(layers), dataset.feature_names, dataset.class_names, transform)
     counts = {}
     for name, split in dataset.splits().items():
         correct = int((network.predict(split.x) == split.y).sum()) if split.n_examples else 0
@@ -431,9 +589,16 @@ def train_network(
         "versions": _versions(torch),
     }
     record["hyperparameters"]["hidden"] = list(config.hidden)
+    if config.conv:
+        record["hyperparameters"]["conv"] = list(config.conv)
+    else:
+        for key in ("conv", "kernel", "pool"):
+            del record["hyperparameters"][key]
     if config.weights == "binary":
         del record["hyperparameters"]["threshold"]
     if extra_record:
         record.update(extra_record)
-    network = Network(network.layers, network.input_names, network.output_names, transform, record)
+    network = Network(
+        network.layers, network.input_names, network.output_names, transform, record, network.input_shape
+    )
     return TrainResult(network, model, tuple(history), best_epoch, accuracies, seconds, counts)

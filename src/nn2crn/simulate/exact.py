@@ -264,7 +264,10 @@ def plan_exact(crn: CRN) -> ExactPlan:
     all_columns = crn.reactant_columns
     all_powers = crn.reactant_powers.astype(np.float64)
     n_valid = (all_columns >= 0).sum(axis=1)
-    single = (n_valid == 1) & (all_powers[:, 0] == 1)
+    # A CRN without reactions (e.g. a network that only flattens) has no reactant columns.
+    single = (
+        (n_valid == 1) & (all_powers[:, 0] == 1) if all_columns.shape[1] else np.zeros(crn.n_reactions, bool)
+    )
     pair = (
         (n_valid == 2) & (all_powers[:, :2] == 1).all(axis=1)
         if all_columns.shape[1] >= 2
