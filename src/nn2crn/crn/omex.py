@@ -306,7 +306,9 @@ def write_omex(
         f"t = {t_end!r}. Outputs are dual-rail differences of species amounts."
     )
     creator = libcombine.VCard()
-    creator.setOrganization(f"nn2crn {__version__}")
+    creator.setFamilyName("nn2crn")
+    creator.setGivenName(__version__)
+    creator.setOrganization("nn2crn (https://pypi.org/project/nn2crn)")
     description.addCreator(creator)
     now = libcombine.OmexDescription.getCurrentDateAndTime()
     description.setCreated(now)
@@ -316,6 +318,10 @@ def write_omex(
     path = Path(path)
     if not path.parent.is_dir():
         raise InputDataError(f"{path}: folder {path.parent} does not exist; create it first")
+    if path.exists() and not path.is_file():
+        raise InputDataError(
+            f"{path}: not a regular file (a folder or a device); give a file name for the archive"
+        )
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         if not archive.writeToFile(str(temporary)):
