@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from _timing import machine_line, time_side_by_side
 
 MODELS = {"iris": "iris-4-3-3-ternary", "virus": "virus-10-8-4-ternary"}

@@ -51,8 +51,13 @@ class _Context:
     def refuse(self, element: Any, what: str, fix: str) -> CRNFormatError:
         """An error naming the SBML element, its id and its line."""
         name = element.getElementName()
-        identifier = element.getId() if element.isSetId() else ""
-        label = f"<{name}>" + (f" id {identifier!r}" if identifier else "")
+        if isinstance(element, self.libsbml.Rule):
+            label = f"<{name}> for {element.getVariable()!r}"
+        elif isinstance(element, self.libsbml.InitialAssignment):
+            label = f"<{name}> for {element.getSymbol()!r}"
+        else:
+            identifier = element.getId() if element.isSetId() else ""
+            label = f"<{name}>" + (f" id {identifier!r}" if identifier else "")
         return CRNFormatError(
             f"SBML {label}: {what}; {fix}", source=self.source, line=element.getLine() or None
         )
