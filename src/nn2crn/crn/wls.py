@@ -13,7 +13,7 @@ module reads define one or more functions of the inputs::
       rxn[a + b, c + 2 d, 1], rxn[0, a, 0.5], conc[b, 0.57]
     };
 
-Statements are separated by ``;``. A statement is ``Needs["..."]`` (ignored),
+Statements are separated by ``;`` or end with their line. A statement is ``Needs["..."]`` (ignored),
 ``NAME[ARG_, ...] := {...}`` or ``NAME = {...}`` / ``NAME := {...}`` (no inputs).
 A side of a reaction is ``0`` (nothing) or terms joined by ``+``, a term being
 ``[COUNT] NAME`` or ``COUNT * NAME`` with a positive integer COUNT. Numbers are
@@ -24,7 +24,8 @@ into S. Rails are named by the suffixes ``Spos``/``Sneg``: arguments loading
 ``xSpos`` and ``xSneg`` become the dual-rail input ``x``; an argument loading
 other species becomes a single-rail input named after the argument (without a
 trailing ``Initial``). The outputs are the ``ySpos``/``ySneg`` pairs that some
-reaction produces and no reaction consumes, declared as outputs ``y``.
+reaction produces and no reaction consumes, declared as outputs ``y`` in natural
+name order (``y2`` before ``y10``).
 
 The file is tokenized and parsed, never evaluated; anything outside this subset
 is refused with ``file:line:col``.
@@ -188,7 +189,9 @@ class _Parser:
                         line=function.line,
                     )
                 functions.append(function)
-            if not self.at("end"):
+            # As in Mathematica, a complete statement also ends at the end of its line.
+            previous = self.tokens[self.index - 1]
+            if not self.at("end") and not self.at("op", ";") and self.peek().line == previous.line:
                 self.expect("op", ";", "';' between statements")
         return functions
 
@@ -202,6 +205,12 @@ class _Parser:
         arguments: list[_Token] = []
         if self.at("op", "["):
             self.next()
+            if not (self.at("pattern") or self.at("op", "]")):
+                raise self.fail(
+                    f"{head.text}[...] is not a definition; only NAME[ARG_, ...] := {{ ... }} and "
+                    "NAME = { ... } are read (the file is parsed, never run)",
+                    head,
+                )
             while not self.at("op", "]"):
                 arguments.append(self.expect("pattern", None, "a pattern argument such as x0SposInitial_"))
                 if not self.at("op", "]"):
@@ -341,6 +350,8 @@ class _Parser:
             self.expect("op", "]", f"']' closing {keyword.text}")
             if not self.at("op", "}"):
                 self.expect("op", ",", "',' or '}'")
+                if self.at("op", "}"):
+                    raise self.fail("expected rxn[...], revrxn[...] or conc[...], found '}'", self.peek())
         self.next()
         for token, name in zip(arguments, names, strict=True):
             if not loads[name]:
@@ -407,7 +418,13 @@ def _assemble(
         if base in outputs or positive in consumed or negative in consumed:
             continue
         outputs[base] = Signal(base, (positive,), (negative,))
-    return CRN(tuple(reactions), initial, tuple(inputs), tuple(outputs.values()))
+    ordered = sorted(outputs.values(), key=lambda signal: _natural_key(signal.name))
+    return CRN(tuple(reactions), initial, tuple(inputs), tuple(ordered))
+
+
+def _natural_key(name: str) -> list[int | str]:
+    """``y2`` before ``y10``: digit runs compare as numbers."""
+    return [int(piece) if piece.isdigit() else piece for piece in re.split(r"([0-9]+)", name)]
 
 
 def parse_wls_functions(text: str, source: str = "<string>") -> tuple[WLSFunction, ...]:
@@ -534,6 +551,8 @@ def _wls_number(value: float) -> str:
     text = repr(value)
     if "e" in text:
         mantissa, exponent = text.split("e")
+        # "1.*^-7" is a machine real in Mathematica; "1*^-7" would be an exact rational.
+        mantissa = mantissa if "." in mantissa else mantissa + "."
         return f"{mantissa}*^{int(exponent)}"
     return text
 
