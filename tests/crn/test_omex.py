@@ -39,6 +39,7 @@ def run_in_tellurium(path) -> dict[str, np.ndarray]:
     return {key: np.asarray(value) for key, value in result["dataGenerators"].items()}
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_tellurium_runs_the_archive_and_matches_simulate_ode_for_every_row(crn, rows, tmp_path):
     path = tmp_path / "run.omex"

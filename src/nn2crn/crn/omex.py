@@ -52,8 +52,8 @@ SBML_LANGUAGE = "urn:sedml:language:sbml.level-3.version-2"
 
 def _libraries() -> tuple[Any, Any]:
     try:
-        import libcombine
-        import libsedml
+        import libcombine  # type: ignore[import-untyped]
+        import libsedml  # type: ignore[import-untyped]
     except ImportError:
         raise SBMLExportError(
             "OMEX export needs python-libsedml and python-libcombine, which are not installed; install "

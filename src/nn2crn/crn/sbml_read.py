@@ -216,7 +216,8 @@ def _mass_action_term(
 ) -> tuple[float, int, dict[str, int]]:
     """(product of constants, compartment power, {species: power}) of one mass-action product."""
     libsbml = context.libsbml
-    constant, compartment_power, powers = 1.0, 0, {}
+    constant, compartment_power = 1.0, 0
+    powers: dict[str, int] = {}
     law_text = libsbml.formulaToL3String(node)
     for factor in _factors(context, node, reaction):
         kind = factor.getType()
@@ -400,9 +401,9 @@ def _apply_annotation(
         ) from None
     exact_reactions = []
     for reaction, reaction_id in zip(reactions, reaction_ids, strict=True):
-        exact = rates.get(reaction_id)
-        if exact is not None and _same(reaction.rate, exact):
-            reaction = Reaction(reaction.reactants, reaction.products, exact)
+        exact_rate = rates.get(reaction_id)
+        if exact_rate is not None and _same(reaction.rate, exact_rate):
+            reaction = Reaction(reaction.reactants, reaction.products, exact_rate)
         exact_reactions.append(reaction)
     # Loaded input values are already in the initial amounts, so inputs are not declared again.
     inputs = () if loaded else tuple(signals["input"])

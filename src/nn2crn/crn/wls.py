@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 from .._errors import CRNFormatError, CRNStructureError
 from .._validation import read_text_file
-from .crn import CRN, Reaction, Signal, Terms
+from .crn import CRN, Reaction, Signal, Terms, make_terms
 
 POSITIVE_SUFFIX = "Spos"
 NEGATIVE_SUFFIX = "Sneg"
@@ -394,14 +394,14 @@ def _assemble(
     inputs = []
     for base, entry in sides.items():
         if "single" in entry:
-            inputs.append(Signal(base, tuple(entry["single"])))
+            inputs.append(Signal(base, make_terms(entry["single"])))
         elif "positive" not in entry:
             raise CRNStructureError(
                 f"input {base!r} has only a negative rail ({base}{NEGATIVE_SUFFIX}); load "
                 f"{base}{POSITIVE_SUFFIX} too"
             )
         else:
-            inputs.append(Signal(base, tuple(entry["positive"]), tuple(entry.get("negative", ()))))
+            inputs.append(Signal(base, make_terms(entry["positive"]), make_terms(entry.get("negative", []))))
     consumed = {name for reaction in reactions for name, _ in reaction.reactants}
     produced: dict[str, None] = {}
     for reaction in reactions:
@@ -417,7 +417,7 @@ def _assemble(
         positive, negative = base + POSITIVE_SUFFIX, base + NEGATIVE_SUFFIX
         if base in outputs or positive in consumed or negative in consumed:
             continue
-        outputs[base] = Signal(base, (positive,), (negative,))
+        outputs[base] = Signal(base, ((positive, 1),), ((negative, 1),))
     ordered = sorted(outputs.values(), key=lambda signal: _natural_key(signal.name))
     return CRN(tuple(reactions), initial, tuple(inputs), tuple(ordered))
 
