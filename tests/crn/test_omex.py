@@ -56,6 +56,20 @@ def test_tellurium_runs_the_archive_and_matches_simulate_ode_for_every_row(crn, 
     assert len({tuple(row) for row in np.round(expected.final_outputs, 6)}) == rows.shape[0]
 
 
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_tellurium_runs_the_ssa_archive_with_gillespie(tmp_path):
+    # Every molecule of x converts to 2 y by t = 60 (probability of a survivor < 1e-20).
+    crn = CRN(
+        (Reaction(["xp"], [("yp", 2)], 1.0),), inputs=(Signal("x", ("xp",)),), outputs=(Signal("y", ("yp",)),)
+    )
+    path = tmp_path / "ssa.omex"
+    write_omex(crn, path, np.array([[3.0], [7.0]]), t_end=60.0, n_points=4, method="ssa", seed=3)
+    generators = run_in_tellurium(path)
+    np.testing.assert_array_equal(generators["output_y"][-1], [6.0, 14.0])
+    assert np.all(np.diff(generators["output_y"], axis=0) >= 0)
+
+
 def sedml_document(text: str):
     document = libsedml.readSedMLFromString(text)
     assert document.getNumErrors(libsedml.LIBSEDML_SEV_ERROR) == 0
