@@ -201,3 +201,14 @@ def test_broken_files_are_refused_with_the_file_name(tmp_path):
     )
     with pytest.raises(CRNFormatError, match="(no <model>|not a valid SBML)"):
         read_sbml(tmp_path / "empty.xml")
+
+
+def test_reading_works_once_libcombine_and_libsedml_are_loaded():
+    # Loading them (as OMEX export does) breaks libSBML's ASTNode.getType() in this process.
+    pytest.importorskip("libcombine")
+    pytest.importorskip("libsedml")
+    xml = antimony_sbml(
+        "J0: 2 A -> B; k * A^2 - kr * B; J1: B -> A; k * pow(B, 1); k = 1; kr = 2; A = 1; B = 0"
+    )
+    assert [str(r) for r in parse_sbml(xml).reactions] == ["2 A -> B", "B -> 2 A [k = 2.0]", "B -> A"]
+    assert parse_sbml(to_sbml(ODD)) == ODD

@@ -195,10 +195,16 @@ def _stoichiometry(context: _Context, reference: Any, reaction: Any) -> tuple[st
     return reference.getSpecies(), int(value)
 
 
+def _is_operator(node: Any, character: str) -> bool:
+    # Node kinds are told apart by their operator character, not getType(): once another SWIG
+    # module bundling libSBML (libsedml, roadrunner) is loaded, getType() may return an
+    # unusable proxy instead of the enum value.
+    return bool(node.isOperator()) and node.getCharacter() == character
+
+
 def _factors(context: _Context, node: Any, reaction: Any) -> list[Any]:
     """Flatten a product (``times``, possibly nested) into its factors."""
-    libsbml = context.libsbml
-    if node.getType() == libsbml.AST_TIMES:
+    if _is_operator(node, "*"):
         factors = []
         for index in range(node.getNumChildren()):
             factors.extend(_factors(context, node.getChild(index), reaction))
@@ -220,22 +226,22 @@ def _mass_action_term(
     powers: dict[str, int] = {}
     law_text = libsbml.formulaToL3String(node)
     for factor in _factors(context, node, reaction):
-        kind = factor.getType()
-        if kind in (libsbml.AST_INTEGER, libsbml.AST_REAL, libsbml.AST_REAL_E, libsbml.AST_RATIONAL):
+        if factor.isNumber():
             constant *= factor.getValue()
             continue
         base, power = factor, 1
-        if kind == libsbml.AST_POWER or kind == libsbml.AST_FUNCTION_POWER:
+        # A MathML <power/> may show up as a function "power" (see _is_operator).
+        if _is_operator(factor, "^") or (factor.isFunction() and factor.getName() in ("pow", "power")):
             base, exponent = factor.getChild(0), factor.getChild(1)
             value = exponent.getValue() if exponent.isNumber() else float("nan")
-            if base.getType() != libsbml.AST_NAME or not (float(value).is_integer() and value >= 1):
+            if not base.isName() or not (float(value).is_integer() and value >= 1):
                 raise context.refuse(
                     reaction,
                     f"kinetic law {law_text!r} is not mass action (power {libsbml.formulaToL3String(factor)!r})",
                     "write k * A * B^2 with integer powers of the reactants",
                 )
             power = int(value)
-        if base.getType() != libsbml.AST_NAME:
+        if not base.isName():
             raise context.refuse(
                 reaction,
                 f"kinetic law {law_text!r} is not mass action",
@@ -260,11 +266,10 @@ def _mass_action_term(
 
 def _law_terms(context: _Context, reaction: Any) -> list[Any]:
     """The law's products: one, or two for ``forward - backward``."""
-    libsbml = context.libsbml
     if not reaction.isSetKineticLaw() or reaction.getKineticLaw().getMath() is None:
         raise context.refuse(reaction, "the reaction has no kinetic law", "give a mass-action law k * A * B")
     math_node = reaction.getKineticLaw().getMath()
-    if math_node.getType() == libsbml.AST_MINUS and math_node.getNumChildren() == 2:
+    if _is_operator(math_node, "-") and math_node.getNumChildren() == 2:
         return [math_node.getChild(0), math_node.getChild(1)]
     return [math_node]
 
