@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=21)
     parser.add_argument("--rtol", type=float, default=1e-10)
     parser.add_argument("--atol", type=float, default=1e-12)
+    parser.add_argument("--models", default="iris,virus", help="comma-separated: iris, virus")
+    parser.add_argument("--no-timing", action="store_true", help="agreement only")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument(
         "--timing-rows", type=int, default=20, help="rows of the timing runs (tellurium is slow)"
@@ -55,7 +57,8 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="nn2crn-omex-"))
     print(machine_line())
-    for dataset, model in MODELS.items():
+    for dataset in args.models.split(","):
+        model = MODELS[dataset]
         network = load_network(str(shipped_model_path(model)))
         crn = compile_network(network)
         x = network.transform(load_dataset(dataset).test.x)
@@ -83,6 +86,8 @@ def main() -> None:
             f"{int((got.argmax(1) == expected.argmax(1)).sum())}/{x.shape[0]} rows"
         )
 
+        if args.no_timing:
+            continue
         # Time on the first rows only: tellurium takes about a second of CPU per row.
         x = x[: args.timing_rows]
         archive = folder / f"{dataset}-timing.omex"
