@@ -107,3 +107,63 @@ def test_rates_option_sets_the_rate_parameters(run_cli, files):
     np.testing.assert_allclose(got, expected, rtol=1e-14)
     code, _, stderr = run_cli("export", crn_path, "--rates", "random:2:10:0.1")
     assert code == 2 and "LOW = 10 is greater than HIGH = 0.1" in stderr
+
+
+def test_omex_archive_of_every_row(run_cli, files, tmp_path):
+    pytest.importorskip("libsedml")
+    libcombine = pytest.importorskip("libcombine")
+    import libsedml
+
+    crn, crn_path, inputs, x = files
+    out = tmp_path / "run.omex"
+    code, stdout, stderr = run_cli(
+        "export", crn_path, "--to", "omex", "--inputs", inputs, "--t-end", 40, "--points", 5, "-o", out
+    )
+    assert code == 0, stderr
+    assert stdout == "" and "COMBINE archive" in stderr and "2 input rows" in stderr
+    archive = libcombine.CombineArchive()
+    assert archive.initializeFromArchive(str(out))
+    document = libsedml.readSedMLFromString(archive.extractEntryToString("simulation.sedml"))
+    archive.cleanUp()
+    assert document.getSimulation(0).getOutputEndTime() == 40.0
+    assert document.getSimulation(0).getNumberOfSteps() == 4
+    ranges = {r.getId(): list(r.getValues()) for r in document.getTask("rows").getListOfRanges()}
+    assert ranges["row"] == [0.0, 1.0]
+    code, _, stderr = run_cli(
+        "export",
+        crn_path,
+        "--to",
+        "omex",
+        "--inputs",
+        inputs,
+        "--inputs-row",
+        1,
+        "--method",
+        "ssa",
+        "-o",
+        out,
+    )
+    assert code == 0, stderr
+    assert "1 input rows, ssa" in stderr
+
+
+def test_omex_needs_an_output_file_and_input_rows(run_cli, files):
+    _, crn_path, inputs, _ = files
+    code, _, stderr = run_cli("export", crn_path, "--to", "omex", "--inputs", inputs)
+    assert code == 2 and "a COMBINE archive is binary; give -o run.omex" in stderr
+    code, _, stderr = run_cli("export", crn_path, "--to", "omex", "-o", "run.omex")
+    assert code == 2 and "give their rows with --inputs X.csv" in stderr
+
+
+def test_wls_export_with_a_loaded_row_has_no_arguments(run_cli, files):
+    from nn2crn.crn.wls import parse_wls
+
+    crn, crn_path, inputs, x = files
+    code, stdout, stderr = run_cli("export", crn_path, "--to", "wls", "--function", "net", "--inputs", inputs)
+    assert code == 0, stderr
+    assert "\nnet = {" in stdout and "input row 0" in stdout
+    loaded = parse_wls(stdout)
+    assert loaded.n_inputs == 0
+    np.testing.assert_allclose(stable_outputs(loaded), stable_outputs(crn, x[:1]), rtol=1e-12)
+    code, _, stderr = run_cli("export", crn_path, "--to", "wls", "--function", "Sin_x")
+    assert code == 2 and "function name 'Sin_x' must be a Mathematica symbol" in stderr

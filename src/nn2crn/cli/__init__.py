@@ -58,6 +58,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "export_command",
         "Export a CRN as SBML (or .crn with an input row loaded).",
     ),
+    "import": (
+        "nn2crn.cli.import_cmd",
+        "import_command",
+        "Read an SBML or CRNSimulator model as a .crn file.",
+    ),
     "demo": (
         "nn2crn.cli.demo_cmd",
         "demo_command",

@@ -1,12 +1,12 @@
-"""``nn2crn export``: a CRN as SBML, or as .crn text with an input row loaded."""
+"""``nn2crn export``: a CRN as SBML, a COMBINE archive, CRNSimulator or .crn text."""
 
 from __future__ import annotations
 
 import click
 
-from ._options import check_rates
+from ._options import check_positive, check_rates, check_rtol
 
-FORMATS = ("sbml", "crn", "crn-plain")
+FORMATS = ("sbml", "omex", "wls", "crn", "crn-plain")
 
 
 @click.command("export")
@@ -17,8 +17,9 @@ FORMATS = ("sbml", "crn", "crn-plain")
     type=click.Choice(FORMATS),
     default="sbml",
     show_default=True,
-    help="sbml: SBML Level 3 with mass-action kinetics; crn: nn2crn's .crn text; "
-    "crn-plain: reactions and @initial lines only (crnverifier/Nuskell).",
+    help="sbml: SBML Level 3 with mass-action kinetics; omex: COMBINE archive of SBML + SED-ML "
+    "running every --inputs row (tellurium, any SED-ML tool); wls: CRNSimulator file for Mathematica; "
+    "crn: nn2crn's .crn text; crn-plain: reactions and @initial lines only (crnverifier/Nuskell).",
 )
 @click.option(
     "--inputs",
@@ -44,6 +45,46 @@ FORMATS = ("sbml", "crn", "crn-plain")
     "(as for simulate).",
 )
 @click.option("--model-id", default="nn2crn_model", show_default=True, help="SBML model id.")
+@click.option(
+    "--t-end",
+    type=float,
+    default=200.0,
+    show_default=True,
+    callback=check_positive,
+    help="omex: end of the SED-ML time course.",
+)
+@click.option(
+    "--points", type=click.IntRange(min=2), default=101, show_default=True, help="omex: output time points."
+)
+@click.option(
+    "--method",
+    type=click.Choice(["ode", "ssa"]),
+    default="ode",
+    show_default=True,
+    help="omex: CVODE (KISAO:0000019) or Gillespie's direct method (KISAO:0000029).",
+)
+@click.option(
+    "--rtol",
+    type=float,
+    default=1e-6,
+    show_default=True,
+    callback=check_rtol,
+    help="omex: ODE relative tolerance.",
+)
+@click.option(
+    "--atol",
+    type=float,
+    default=1e-9,
+    show_default=True,
+    callback=check_positive,
+    help="omex: ODE absolute tolerance.",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), help="omex --method ssa: random seed for the SED-ML tool."
+)
+@click.option(
+    "--function", "function", default="crn", show_default=True, help="wls: name of the Mathematica function."
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: stdout).")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def export_command(
@@ -54,6 +95,13 @@ def export_command(
     model: str | None,
     rates_spec: str | None,
     model_id: str,
+    t_end: float,
+    points: int,
+    method: str,
+    rtol: float,
+    atol: float,
+    seed: int | None,
+    function: str,
     output: str | None,
     quiet: bool,
 ) -> None:
@@ -66,9 +114,18 @@ def export_command(
     that one input on its own. Without --inputs only the fixed @initial amounts
     are set (every input 0) and .crn keeps its input declarations.
 
+    omex writes a COMBINE archive (-o needed): SBML L3V2 and a SED-ML L1V4
+    repeated task that runs every row of --inputs (or only --inputs-row)
+    to --t-end and reports the outputs as dual-rail differences.
+
+    wls writes a CRNSimulator file defining FUNCTION[xSposInitial_, ...] := {...}
+    (with --inputs, the row is loaded and the function takes no arguments).
+
     \b
     Examples:
       nn2crn export iris.crn --to sbml -o iris.xml
+      nn2crn export iris.crn --to omex --inputs x.csv --t-end 100 -o run.omex
+      nn2crn export iris.crn --to wls --function iris -o iris.wls
       nn2crn export iris.crn --to sbml --inputs x.csv --inputs-row 3 -o iris-row3.xml
       nn2crn export iris.crn --to crn-plain --inputs x.csv -o iris-row0.crn
     """
@@ -87,16 +144,48 @@ def export_command(
         from ..simulate.rates import apply_rates
 
         crn = apply_rates(crn, rates_spec)
-    values = None
+    values = table = None
     if inputs_path is not None:
         table = load_crn_inputs(inputs_path, crn, model).values
-        row = 0 if row is None else row
-        if row >= table.shape[0]:
+        if row is not None and row >= table.shape[0]:
             raise InputDataError(
                 f"--inputs-row {row}: {inputs_path} has {table.shape[0]} data rows (0..{table.shape[0] - 1})"
             )
-        values = table[row]
+        if row is not None:
+            table = table[row : row + 1]
+        row = 0 if row is None else row
+        values = table[0]
 
+    if target == "omex":
+        from ..crn.omex import write_omex
+
+        if output is None or output == "-":
+            raise click.BadParameter("a COMBINE archive is binary; give -o run.omex", param_hint="--output")
+        if crn.inputs and table is None:
+            raise click.BadParameter(
+                f"the CRN declares inputs ({', '.join(crn.input_names[:5])}); give their rows with --inputs X.csv",
+                param_hint="--inputs",
+            )
+        write_omex(
+            crn,
+            output,
+            table if crn.inputs else None,
+            t_end=t_end,
+            n_points=points,
+            method=method,
+            rtol=rtol,
+            atol=atol,
+            seed=seed,
+            model_id=model_id,
+            source_name=crn_file,
+        )
+        if not quiet:
+            n_rows = 1 if table is None or not crn.inputs else table.shape[0]
+            echo_err(
+                f"wrote {output}: COMBINE archive, {crn.n_species} species, {crn.n_reactions} reactions, "
+                f"{n_rows} input rows, {method} to t = {t_end!r}"
+            )
+        return
     if target == "sbml":
         from ..crn.sbml import to_sbml
 
@@ -116,7 +205,12 @@ def export_command(
             header += f" with input row {row} of {inputs_path} loaded: " + ", ".join(
                 f"{name} = {value!r}" for name, value in zip(names, values.tolist(), strict=True)
             )
-        text = format_crn(crn, plain=target == "crn-plain", header=header)
+        if target == "wls":
+            from ..crn.wls import format_wls
+
+            text = format_wls(crn, function, header=header)
+        else:
+            text = format_crn(crn, plain=target == "crn-plain", header=header)
 
     if output is None or output == "-":
         click.echo(text, nl=not text.endswith("\n"))

@@ -17,7 +17,11 @@ The model mirrors nn2crn's deterministic kinetics exactly:
   convention nn2crn uses;
 - initial amounts from the CRN's fixed ``@initial`` amounts plus one row of
   input values loaded through the declared inputs;
-- the declared inputs and outputs, and the input values used, in the model's notes.
+- the declared inputs and outputs, and the input values used, in the model's notes;
+- an ``nn2crn`` annotation on the model (namespace :data:`ANNOTATION_NS`) with the
+  declared signals, the input values loaded, and every rate constant and initial
+  amount at full precision, so :func:`nn2crn.crn.sbml_read.read_sbml` gives back
+  an equal CRN.
 
 Any id that would collide with a species name gets underscores appended.
 libSBML writes numbers with 15 significant digits, so amounts and rate
@@ -39,6 +43,10 @@ from .crn import CRN, Signal, format_terms
 
 SBML_LEVEL = 3
 SBML_VERSION = 1
+SBML_VERSIONS = (1, 2)
+"""Level 3 versions :func:`to_sbml` writes (a COMBINE archive uses Version 2)."""
+ANNOTATION_NS = "https://nn2crn.invalid/sbml-annotation/v1"
+"""XML namespace of the annotation that keeps signals and full-precision numbers."""
 
 
 def _libsbml() -> Any:
@@ -114,6 +122,30 @@ def _notes(crn: CRN, inputs: np.ndarray | None) -> str:
     )
 
 
+def _annotation(crn: CRN, amounts: np.ndarray, inputs: np.ndarray | None, reaction_ids: list[str]) -> str:
+    """Signals and numbers that SBML's 15-digit output would lose, as nn2crn's own XML."""
+
+    def terms(side: tuple[tuple[str, int], ...]) -> str:
+        return escape(format_terms(side), quote=True)
+
+    items = []
+    for kind, signals in (("input", crn.inputs), ("output", crn.outputs)):
+        for signal in signals:
+            items.append(
+                f'<nn2crn:{kind} name="{signal.name}" positive="{terms(signal.positive)}" '
+                f'negative="{terms(signal.negative)}"/>'
+            )
+    if inputs is not None:
+        values = " ".join(repr(float(value)) for value in inputs)
+        items.append(f'<nn2crn:loaded values="{values}"/>')
+    for name, amount in zip(crn.species, amounts.tolist(), strict=True):
+        if amount:
+            items.append(f'<nn2crn:amount species="{name}" value="{amount!r}"/>')
+    for reaction_id, reaction in zip(reaction_ids, crn.reactions, strict=True):
+        items.append(f'<nn2crn:rate reaction="{reaction_id}" value="{reaction.rate!r}"/>')
+    return f'<nn2crn:crn xmlns:nn2crn="{ANNOTATION_NS}">{"".join(items)}</nn2crn:crn>'
+
+
 def _rate_units(libsbml: Any, model: Any, order: int, cache: dict[int, str], taken: set[str]) -> str:
     if order in cache:
         return cache[order]
@@ -159,9 +191,14 @@ def _kinetic_math(libsbml: Any, factors: list[tuple[str, int]]) -> Any:
 
 
 def to_sbml(
-    crn: CRN, input_values: object = None, *, model_id: str = "nn2crn_model", check: bool = True
+    crn: CRN,
+    input_values: object = None,
+    *,
+    model_id: str = "nn2crn_model",
+    check: bool = True,
+    version: int = SBML_VERSION,
 ) -> str:
-    """The CRN as an SBML Level 3 Version 1 document with mass-action kinetics.
+    """The CRN as an SBML Level 3 document with mass-action kinetics.
 
     Parameters
     ----------
@@ -173,6 +210,8 @@ def to_sbml(
         The SBML model id.
     check : bool, default True
         Run libSBML's full consistency check and raise on any error.
+    version : {1, 2}
+        SBML Level 3 version.
 
     Returns
     -------
@@ -192,9 +231,11 @@ def to_sbml(
     """
     if not is_identifier(model_id):
         raise InputDataError(f"SBML model id {model_id!r} must match [A-Za-z_][A-Za-z0-9_]*")
+    if version not in SBML_VERSIONS:
+        raise InputDataError(f"SBML Level 3 version must be one of {SBML_VERSIONS}, got {version!r}")
     amounts, inputs = _initial_amounts(crn, input_values)
     libsbml = _libsbml()
-    document = libsbml.SBMLDocument(SBML_LEVEL, SBML_VERSION)
+    document = libsbml.SBMLDocument(SBML_LEVEL, version)
     model = document.createModel()
     taken = set(crn.species)
     compartment_id = _fresh("cell", taken)
@@ -205,6 +246,11 @@ def to_sbml(
     model.setExtentUnits("mole")
     model.setVolumeUnits("litre")
     _check(libsbml, model.setNotes(_notes(crn, inputs)), "set the model notes")
+    _check(
+        libsbml,
+        model.setAnnotation(_annotation(crn, amounts, inputs, reaction_ids)),
+        "set the model annotation",
+    )
 
     compartment = model.createCompartment()
     compartment.setId(compartment_id)
@@ -237,7 +283,9 @@ def to_sbml(
             f"{format_terms(reaction.reactants) or '0'} -> {format_terms(reaction.products) or '0'}"
         )
         sbml_reaction.setReversible(False)
-        sbml_reaction.setFast(False)
+        if version == 1:
+            # The `fast` attribute is required in L3V1 and removed in L3V2.
+            sbml_reaction.setFast(False)
         for name, count in reaction.reactants:
             reference = sbml_reaction.createReactant()
             reference.setSpecies(name)
@@ -299,4 +347,4 @@ def sbml_rate_parameters(crn: CRN) -> tuple[str, ...]:
     return tuple(_reaction_ids(crn, taken)[0])
 
 
-__all__ = ["SBMLExportError", "sbml_rate_parameters", "to_sbml", "write_sbml"]
+__all__ = ["ANNOTATION_NS", "SBMLExportError", "sbml_rate_parameters", "to_sbml", "write_sbml"]
