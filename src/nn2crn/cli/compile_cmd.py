@@ -108,7 +108,7 @@ def compile_command(
 def _quantize(network, denominator: int, quantized_model: str | None):
     from ..compile import accuracy_loss, quantize_network
     from ..nn import save_network
-    from ._common import echo_err
+    from ._output import echo_err
 
     result = quantize_network(network, denominator)
     echo_err(

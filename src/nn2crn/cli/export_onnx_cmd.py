@@ -21,7 +21,7 @@ def export_onnx_command(model: str, output: str, force: bool) -> None:
     from .._errors import InputDataError
     from ..nn import load_network
     from ..nn.onnx_io import write_onnx
-    from ._common import echo_err, refuse_same_file
+    from ._output import echo_err, refuse_same_file
 
     refuse_same_file(output, model)
     if Path(output).exists() and not force:

@@ -88,7 +88,7 @@ def import_command(model_file: str, function: str | None, output: str | None, qu
     """
     from .._errors import CRNFormatError
     from ..crn import format_crn
-    from ._common import atomic_write, echo_err, refuse_same_file
+    from ._output import atomic_write, echo_err, refuse_same_file
 
     suffix = os.path.splitext(model_file)[1].lower()
     if suffix not in READERS:

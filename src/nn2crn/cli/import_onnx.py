@@ -19,7 +19,7 @@ def import_onnx(path: str, output: str, *, float_weights: bool = False, force: b
     from .._errors import InputDataError
     from ..nn import save_network
     from ..nn.onnx_io import read_onnx
-    from ._common import refuse_same_file
+    from ._output import refuse_same_file
 
     refuse_same_file(output, path)
     if Path(output).exists() and not force:
@@ -46,6 +46,6 @@ def import_onnx_command(model: str, output: str, float_weights: bool, force: boo
     Example:
       nn2crn import-onnx cnn.onnx -o cnn.json && nn2crn compile cnn.json -o cnn.crn
     """
-    from ._common import echo_err
+    from ._output import echo_err
 
     echo_err(import_onnx(model, output, float_weights=float_weights, force=force))
