@@ -88,6 +88,7 @@ def compile_network(
     low = _shift_vector(shift_inputs, network.n_inputs)
     reactions: list[Reaction] = []
     initial: dict[str, float] = {}
+    sources: Sequence[tuple[str, str | None]]  # no negative source species for shifted inputs
 
     if low is None:
         sources = [(f"x{i}p", f"x{i}n") for i in range(network.n_inputs)]

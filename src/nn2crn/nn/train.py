@@ -36,7 +36,7 @@ import numpy as np
 
 from .._errors import DatasetError, ModelFileError, NN2CRNError
 from ..datasets.base import Dataset
-from .network import InputTransform, Layer, Network
+from .network import Activation, InputTransform, Layer, Network
 
 WEIGHT_KINDS = ("binary", "ternary")
 LOSSES = ("hinge", "xent")
@@ -387,12 +387,12 @@ def train_network(
                 if is_best:
                     best_key, best_epoch = key, epoch
                     best_theta = model.theta.detach().clone()
-                record = EpochRecord(
+                epoch_record = EpochRecord(
                     epoch, float(total) / n_train, train_accuracy, val_accuracy, val_loss, rate, is_best
                 )
-                history.append(record)
+                history.append(epoch_record)
                 if callback is not None:
-                    callback(record)
+                    callback(epoch_record)
     finally:
         torch.set_num_threads(saved_threads)
     seconds = time.perf_counter() - start
@@ -403,7 +403,7 @@ def train_network(
     layers = []
     with torch.no_grad():
         for index in range(model.n_layers):
-            activation = "linear" if index == model.n_layers - 1 else "relu"
+            activation: Activation = "linear" if index == model.n_layers - 1 else "relu"
             layers.append(Layer(model.quantized_weight(index).numpy(), model.bias(index).numpy(), activation))
     network = Network(tuple(layers), dataset.feature_names, dataset.class_names, transform)
     counts = {}
