@@ -18,6 +18,7 @@ class FrozenMapping(Mapping[str, Any]):
     """A read-only mapping; equal to a dict with the same items."""
 
     __slots__ = ("_items",)
+    _items: dict[str, Any]
 
     def __init__(self, items: Mapping[str, Any]) -> None:
         object.__setattr__(self, "_items", dict(items))

@@ -85,3 +85,18 @@ def test_scale_relu_needs_a_bimolecular_reaction():
     crn = CRN((Reaction(["A"], ["B"]),))
     with pytest.raises(CRNStructureError, match="no reaction with two or more reactant molecules"):
         apply_rates(crn, "scale-relu:10")
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        (
+            RateSpec("random", seed=1, low=0.5),
+            r"rates random:1:0.5:\?: a random spec needs seed, low and high",
+        ),
+        (RateSpec("constant"), r"rates constant:\?: a constant spec needs a value; set value="),
+    ],
+)
+def test_hand_built_spec_missing_a_field_says_which(spec, match):
+    with pytest.raises(SimulationError, match=match):
+        apply_rates(small_network(), spec)

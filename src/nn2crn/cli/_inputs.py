@@ -18,6 +18,7 @@ from .._validation import read_text_file
 
 if TYPE_CHECKING:
     from ..crn import CRN
+    from ..nn import Network
 
 LABEL_COLUMN = "label"
 
@@ -120,7 +121,7 @@ class CRNInputs:
 
     values: np.ndarray  # (n_batch, crn.n_inputs)
     labels: tuple[str, ...] | None
-    network: object | None  # nn2crn.nn.Network when --model was given
+    network: Network | None  # when --model was given
 
 
 def load_crn_inputs(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import cast
 
 import click
 
@@ -235,7 +236,7 @@ def simulate_command(
             trajectory = simulate_ssa(
                 crn,
                 values,
-                volume=volume,
+                volume=cast(float, volume),  # given with --method ssa (checked above)
                 t_end=t_end,
                 runs=runs,
                 times=times,

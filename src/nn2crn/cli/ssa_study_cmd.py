@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import click
 
 from ._options import check_positive, positive_floats_option
 from ._output import progress_bar
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _volumes_list = positive_floats_option("volumes", "1,10,100,1000")
 
@@ -139,7 +144,8 @@ def ssa_study_command(
         values = table.values
         labels = _label_indices(table.labels, table.network, crn, quiet)
     else:
-        values, labels = _dataset_inputs(dataset, split, model, crn, quiet)
+        # --dataset and --model are given here (checked above).
+        values, labels = _dataset_inputs(cast(str, dataset), split, cast(str, model), crn, quiet)
 
     with progress_bar(show_progress(quiet), f"ssa-study {crn_file}") as progress:
         study = ssa_volume_study(
@@ -197,6 +203,7 @@ def _dataset_inputs(dataset: str, split: str, model: str, crn, quiet: bool):
     if not quiet:
         for note in data.notes:
             echo_err(f"note: {note}")
+    labels: np.ndarray | None
     raw, labels = examples.x, examples.y
     if tuple(network.output_names) != tuple(data.class_names):
         if not quiet:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import click
 
 
@@ -76,7 +78,7 @@ def verify_command(
     else:
         from ..datasets import load_dataset
 
-        data = load_dataset(dataset)
+        data = load_dataset(cast(str, dataset))  # exactly one of the two is given (checked above)
         if data.n_features != network.n_inputs:
             raise InputDataError(
                 f"dataset {dataset} has {data.n_features} features but {model} takes {network.n_inputs} inputs"

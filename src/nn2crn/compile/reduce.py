@@ -129,7 +129,7 @@ def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
     new_products.sort_indices()
     counts_all = new_products.data.astype(np.int64)
     reactions = []
-    for row, number in enumerate(kept):
+    for row, number in enumerate(kept.tolist()):
         start, stop = new_products.indptr[row], new_products.indptr[row + 1]
         names = names_of[new_products.indices[start:stop]].tolist()
         products = tuple(zip(names, counts_all[start:stop].tolist(), strict=True))

@@ -20,6 +20,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn, cast
 
 from .._errors import CRNFormatError, CRNStructureError
 from .._validation import read_text_file
@@ -60,12 +61,14 @@ class _Statement:
             if match is None:
                 self.error(f"unexpected character {text[position]!r}", offset + position + 1)
             if match.lastgroup != "space":
-                self.tokens.append(_Token(match.lastgroup, match.group(), offset + position + 1))
+                # Every alternative of _TOKEN is a named group, so a match always names one.
+                kind = cast(str, match.lastgroup)
+                self.tokens.append(_Token(kind, match.group(), offset + position + 1))
             position = match.end()
         self.tokens.append(_Token("end", "", offset + len(text.rstrip()) + 1))
         self.index = 0
 
-    def error(self, message: str, column: int) -> None:
+    def error(self, message: str, column: int) -> NoReturn:
         raise CRNFormatError(
             message,
             source=self.source,
@@ -248,7 +251,7 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
                     )
                 signal_lines[key] = line_number
                 (inputs if kind == "input" else outputs).append(
-                    Signal(name_token.text, positive, negative, scale)
+                    Signal(name_token.text, tuple(positive), tuple(negative), scale)
                 )
                 continue
             if len(statement.tokens) >= 2 and statement.tokens[1].kind == "initial":

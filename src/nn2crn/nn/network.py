@@ -909,6 +909,6 @@ def random_ternary_network(
                 p=[(1 - zero_fraction) / 2, zero_fraction, (1 - zero_fraction) / 2],
             )
         bias = rng.normal(0.0, bias_scale, size=shape[0])
-        activation = "linear" if index == len(widths) - 2 else "relu"
+        activation: Activation = "linear" if index == len(widths) - 2 else "relu"
         layers.append(Layer(weight, bias, activation))
     return Network(tuple(layers))

@@ -194,8 +194,8 @@ def plot_crn_graph(
         s=150,
         c=species_colors,
         zorder=3,
-        edgecolors=np.where(has_initial, "black", "white"),
-        linewidths=np.where(has_initial, 1.6, 0.8),
+        edgecolors=np.where(has_initial, "black", "white").tolist(),
+        linewidths=np.where(has_initial, 1.6, 0.8).tolist(),
     )
     if crn.n_reactions:
         axis.scatter(x[n_species:], y[n_species:], s=36, marker="s", c=reaction_colors, zorder=3)

@@ -330,7 +330,13 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
         block_start = np.zeros(1, dtype=np.int64)
     block_of = np.repeat(np.arange(len(block_start) - 1), np.diff(block_start))
 
-    # Reaction CSR arrays in solver positions.
+    # Reaction CSR arrays in solver positions (built as lists, then frozen into arrays).
+    react_ptr: list[int] | np.ndarray
+    react_idx: list[int] | np.ndarray
+    react_pow: list[int] | np.ndarray
+    stoich_ptr: list[int] | np.ndarray
+    stoich_idx: list[int] | np.ndarray
+    stoich_val: list[float] | np.ndarray
     react_ptr, react_idx, react_pow = [0], [], []
     stoich_ptr, stoich_idx, stoich_val = [0], [], []
     for r in dyn_reactions:
@@ -347,6 +353,7 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
     stoich_val = np.ascontiguousarray(stoich_val, dtype=np.float64)
 
     # Jacobian CSR pattern: J[j, i] for i a reactant and j a changed species of one reaction.
+    rows: list[int]
     rows, cols = [], []
     for index in range(len(dyn_reactions)):
         slots = react_idx[react_ptr[index] : react_ptr[index + 1]]
@@ -367,6 +374,7 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
         single = np.flatnonzero(n_slots_of == 1)
         single = single[react_pow[react_ptr[single]] == 1]
         slot_constant[react_ptr[single]] = True
+    contribution_constant: list[bool] | np.ndarray
     contribution_constant, contribution_value, contribution_slot, contribution_stoich = [], [], [], []
     for index in range(len(dyn_reactions)):
         for q in range(react_ptr[index], react_ptr[index + 1]):

@@ -14,12 +14,16 @@ import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..crn import CRN
 from ..crn.checks import reaction_levels, require_nc_feed_forward
+
+if TYPE_CHECKING:
+    from threadpoolctl import ThreadpoolController
 
 # Denser product blocks than this use a dense matrix product (BLAS); sparser ones stay sparse.
 _DENSE_THRESHOLD = 0.05
@@ -208,6 +212,9 @@ class ExactPlan:
         for group in self.groups:
             columns, powers = group.reactant_columns, group.reactant_powers
             if group.kind == "mirror":
+                # The planner sets all three for every mirror group (an internal invariant).
+                assert group.mirror_reactants is not None and group.mirror_matrices is not None
+                assert group.mirror_rows is not None
                 positive_rows, negative_rows = group.mirror_reactants
                 positive, negative = amounts[positive_rows], amounts[negative_rows]
                 total = group.mirror_matrices[0] @ (positive + negative)
@@ -321,7 +328,7 @@ def _single_threaded_blas() -> contextlib.AbstractContextManager:
 
 
 @functools.cache
-def _blas_controller() -> object | None:
+def _blas_controller() -> ThreadpoolController | None:
     # Inspecting the loaded libraries takes about a millisecond: do it once.
     try:
         from threadpoolctl import ThreadpoolController

@@ -58,8 +58,13 @@ class RateSpec:
 
     def __str__(self) -> str:
         if self.kind == "random":
-            return f"random:{self.seed}:{format_number(self.low)}:{format_number(self.high)}"
-        return f"{self.kind}:{format_number(self.value)}"
+            return f"random:{self.seed}:{_format_field(self.low)}:{_format_field(self.high)}"
+        return f"{self.kind}:{_format_field(self.value)}"
+
+
+def _format_field(value: float | None) -> str:
+    # A RateSpec built by hand may lack a field; its text must still print (for error messages).
+    return "?" if value is None else format_number(value)
 
 
 def format_number(value: float) -> str:
@@ -165,9 +170,11 @@ def apply_rates(crn: CRN, spec: str | RateSpec | Sequence[RateSpec]) -> CRN:
     rates = np.array(crn.rates, dtype=np.float64)
     for item in specs:
         if item.kind == "random":
+            if item.seed is None or item.low is None or item.high is None:
+                raise SimulationError(f"rates {item}: a random spec needs seed, low and high; set all three")
             rates = random_rates(crn, seed=item.seed, low=item.low, high=item.high)
         elif item.kind == "constant":
-            rates = np.full(crn.n_reactions, item.value)
+            rates = np.full(crn.n_reactions, _spec_value(item))
         elif item.kind == "scale-relu":
             mask = relu_reactions(crn)
             if not mask.any():
@@ -175,7 +182,13 @@ def apply_rates(crn: CRN, spec: str | RateSpec | Sequence[RateSpec]) -> CRN:
                     f"rates {item}: this CRN has no reaction with two or more reactant molecules "
                     f"(no ReLU annihilation reaction) to scale"
                 )
-            rates = np.where(mask, rates * item.value, rates)
+            rates = np.where(mask, rates * _spec_value(item), rates)
         else:
             raise SimulationError(f"rates: unknown rate specification kind {item.kind!r}")
     return crn.with_rates(rates)
+
+
+def _spec_value(item: RateSpec) -> float:
+    if item.value is None:
+        raise SimulationError(f"rates {item}: a {item.kind} spec needs a value; set value=")
+    return item.value
