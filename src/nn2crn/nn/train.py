@@ -36,7 +36,7 @@ import numpy as np
 
 from .._errors import DatasetError, ModelFileError, NN2CRNError
 from ..datasets.base import Dataset
-from .network import Activation, InputTransform, Layer, Network
+from .network import InputTransform, Layer, Network
 
 WEIGHT_KINDS = ("binary", "ternary", "int:K")
 LOSSES = ("hinge", "xent")
