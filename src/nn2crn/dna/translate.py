@@ -140,7 +140,7 @@ class _Builder:
         self.fuels: list[DSDComplex] = []
         self.modules: list[Module] = []
         self.names: set[str] = set()
-        self.shared: dict[int, list[str]] = {index: [] for index in range(len(crn.reactions))}
+        self.module_fuels: list[str] = []
         self.species_names = set(crn.species)
         consumed = {name for r in crn.reactions for name, _ in r.reactants}
         loaded = {name for s in crn.inputs for name, _ in (*s.positive, *s.negative)}
@@ -186,16 +186,17 @@ class _Builder:
         # gates consume the species: peppercorn (rightly) refuses two names for one complex.
         for existing in self.fuels:
             if existing.kernel == kernel:
-                self.shared[reaction].append(existing.name)
+                self.module_fuels.append(existing.name)
                 return existing.name
         self.fuels.append(DSDComplex(self._claim(name), kernel, "fuel", kind, "", reaction))
+        self.module_fuels.append(name)
         return name
 
     # -- modules ---------------------------------------------------------------------
     def add_module(self, index: int, reaction: Reaction) -> None:
         tag = f"r{index + 1}"
         order = list(_binding(reaction))
-        first_fuel = len(self.fuels)
+        self.module_fuels = []
         if not order:
             source = f"src_{tag}"
             self._domain(f"h_{source}", self.lengths.long, "history")
@@ -214,8 +215,7 @@ class _Builder:
             self._ssw_module(tag, index, order, products)
         else:
             self._qsw_module(tag, index, order, products)
-        fuels = (*self.shared[index], *(c.name for c in self.fuels[first_fuel:]))
-        self.modules.append(Module(index, reaction, fuels, tuple(name for _, name, _ in products)))
+        self.modules.append(Module(index, reaction, tuple(self.module_fuels), tuple(name for _, name, _ in products)))
 
     def _ssw_module(self, tag: str, index: int, order: list[str], products: list[tuple[str, str, str]]) -> None:
         rec = {species: self._recognition(species) for species in {*order, *(p[0] for p in products)}}
