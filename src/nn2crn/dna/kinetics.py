@@ -85,10 +85,8 @@ def build_kinetics(
     concentrations = Concentrations() if concentrations is None else concentrations
     loaded = load_concentrations(system, input_values, concentrations)
     reactions: list[Reaction] = []
-    for index, result, names in module_condensed(system, cache):
+    for index, result, names, fuel_names in module_condensed(system, cache):
         module = system.modules[index]
-        (canonical_module,) = result.system.modules
-        fuel_names = dict(zip(canonical_module.fuels, module.fuels, strict=True))
         roles = {r.name: r for r in result.enumeration.resting}
 
         def real(name: str) -> str:

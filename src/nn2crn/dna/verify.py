@@ -25,15 +25,14 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 
 from ..crn import CRN, Reaction
 from .._errors import DNADesignError
 from .enumerate import Condensed, Enumeration, enumerate_system
-from .system import DomainLengths, DSDSystem
-from .translate import translate
+from .system import Domain, DSDComplex, DSDSystem, Module
 
 DEFAULT_WHOLE_LIMIT = 50
 
@@ -119,39 +118,99 @@ class ShapeCache:
     results: dict[tuple, ShapeResult] = field(default_factory=dict)
 
 
-def canonical_reactions(reactions: Iterable[Reaction]) -> tuple[tuple[Reaction, ...], dict[str, str]]:
-    """Rename species to S0, S1, … in order of appearance; returns (reactions, canonical → real)."""
-    names: dict[str, str] = {}
-    renamed = []
-    for reaction in reactions:
-        for name, _ in (*reaction.reactants, *reaction.products):
-            names.setdefault(name, f"S{len(names)}")
-        renamed.append(
-            Reaction._trusted(
-                tuple((names[n], c) for n, c in reaction.reactants),
-                tuple((names[n], c) for n, c in reaction.products),
-                1.0,
+def extract_shape(system: DSDSystem, indices: Sequence[int]) -> tuple[DSDSystem, dict[str, str], dict[str, str]]:
+    """The modules `indices` of `system` as a stand-alone system with canonical names.
+
+    Species become S0, S1, … in order of appearance (reactants in binding order,
+    then products), domains d0, d1, … in order of appearance in the complexes
+    (reactant signals, then each module's fuels and product signals), complexes
+    S<k>, F<n> and S<k>_p<n>. Two modules that differ only in names give equal
+    systems, so the result's ``.pil`` text is the shape's cache key. The fuels are
+    the system's own (a broken gate stays broken).
+
+    Returns
+    -------
+    (DSDSystem, canonical species -> real, canonical fuel name -> real)
+    """
+    modules = [system.modules[i] for i in indices]
+    species: dict[str, str] = {}
+    for m in modules:
+        for name in (*m.binding_order, *m.product_species):
+            species.setdefault(name, f"S{len(species)}")
+    domains: dict[str, str] = {}
+    lengths = system.domain_length
+
+    def rename_kernel(kernel: str) -> str:
+        tokens = []
+        for token in kernel.split():
+            if token in ("+", ")"):
+                tokens.append(token)
+                continue
+            base = token.rstrip("(*")
+            domains.setdefault(base, f"d{len(domains)}")
+            tokens.append(domains[base] + token[len(base):])
+        return " ".join(tokens)
+
+    complexes: list[DSDComplex] = []
+    fuel_names: dict[str, str] = {}
+    consumed = dict.fromkeys(name for m in modules for name in m.binding_order)
+    for name in consumed:
+        signal = system.complex(system.input_signal(name))
+        complexes.append(DSDComplex(species[name], rename_kernel(signal.kernel), "signal", "input", species[name]))
+    new_modules = []
+    for position, m in enumerate(modules):
+        for fuel in m.fuels:
+            if fuel not in fuel_names:
+                original = system.complex(fuel)
+                fuel_names[fuel] = f"F{len(fuel_names)}"
+                complexes.append(
+                    DSDComplex(fuel_names[fuel], rename_kernel(original.kernel), "fuel", original.kind, "", position)
+                )
+        products = []
+        for name in m.products:
+            original = system.complex(name)
+            products.append(f"{species[original.species]}_p{len(complexes)}")
+            complexes.append(
+                DSDComplex(products[-1], rename_kernel(original.kernel), "signal", "product", species[original.species], position)
             )
+        reaction = Reaction._trusted(
+            tuple((species[n], c) for n, c in m.reaction.reactants),
+            tuple((species[n], c) for n, c in m.reaction.products),
+            1.0,
         )
-    return tuple(renamed), {canon: real for real, canon in names.items()}
+        new_modules.append(Module(position, reaction, tuple(fuel_names[f] for f in m.fuels), tuple(products)))
+    crn = CRN(tuple(m.reaction for m in new_modules), species=tuple(species.values()))
+    shape = DSDSystem(
+        system.scheme,
+        system.lengths,
+        crn,
+        tuple(Domain(canon, lengths[real], "") for real, canon in domains.items()),
+        tuple(complexes),
+        tuple(new_modules),
+    )
+    return shape, {canon: real for real, canon in species.items()}, {canon: real for real, canon in fuel_names.items()}
 
 
-def _shape_text(reactions: tuple[Reaction, ...]) -> str:
+def _shape_text(reactions: Iterable[Reaction]) -> str:
     return "; ".join(str(r) for r in reactions)
 
 
-def check_shape(
-    reactions: tuple[Reaction, ...], scheme: str, lengths: DomainLengths, cache: ShapeCache, kind: str
-) -> tuple[ShapeResult, bool]:
-    """Enumerate and verify canonical `reactions` (cached); returns (result, was cached)."""
-    key = (scheme, lengths, kind, tuple((r.reactants, r.products) for r in reactions))
+def check_shape(shape: DSDSystem, cache: ShapeCache, kind: str) -> tuple[ShapeResult, bool]:
+    """Enumerate and verify a canonical system from :func:`extract_shape` (cached); returns (result, cached)."""
+    key = (
+        kind,
+        shape.scheme,
+        shape.lengths,
+        tuple((d.name, d.length) for d in shape.domains),
+        tuple((c.name, c.kernel, c.role, c.species, c.reaction) for c in shape.complexes),
+        tuple((m.reaction.reactants, m.reaction.products) for m in shape.modules),
+    )
     if key in cache.results:
         return cache.results[key], True
     started = time.perf_counter()
-    system = translate(CRN(reactions), scheme, lengths, reorder=False)
-    enumeration = enumerate_system(system)
-    verdict, offending = _judge(system, enumeration, kind)
-    result = ShapeResult(verdict, time.perf_counter() - started, enumeration, system, offending)
+    enumeration = enumerate_system(shape)
+    verdict, offending = _judge(shape, enumeration, kind)
+    result = ShapeResult(verdict, time.perf_counter() - started, enumeration, shape, offending)
     cache.results[key] = result
     return result, False
 
@@ -296,13 +355,13 @@ def verify_system(
     total = len(jobs) + int(whole)
     checks = []
     for done, (kind, indices) in enumerate(jobs, start=1):
-        canonical, _ = canonical_reactions(modules[i].reaction for i in indices)
-        result, cached = check_shape(canonical, system.scheme, system.lengths, cache, kind)
+        shape, _, _ = extract_shape(system, indices)
+        result, cached = check_shape(shape, cache, kind)
         checks.append(
             Check(
                 kind,
                 indices,
-                _shape_text(canonical),
+                _shape_text(m.reaction for m in shape.modules),
                 result.verdict,
                 0.0 if cached else result.seconds,
                 cached,
@@ -343,14 +402,16 @@ def _whole_check(system: DSDSystem) -> Check:
     )
 
 
-def module_condensed(system: DSDSystem, cache: ShapeCache | None = None) -> tuple[tuple[int, ShapeResult, dict[str, str]], ...]:
-    """Per module: (index, its shape's result, canonical species → real species)."""
+def module_condensed(
+    system: DSDSystem, cache: ShapeCache | None = None
+) -> tuple[tuple[int, ShapeResult, dict[str, str], dict[str, str]], ...]:
+    """Per module: (index, its shape's result, canonical → real species, canonical → real fuels)."""
     cache = ShapeCache() if cache is None else cache
     out = []
     for module in system.modules:
-        canonical, names = canonical_reactions([module.reaction])
-        result, _ = check_shape(canonical, system.scheme, system.lengths, cache, "module")
-        out.append((module.index, result, names))
+        shape, species, fuels = extract_shape(system, (module.index,))
+        result, _ = check_shape(shape, cache, "module")
+        out.append((module.index, result, species, fuels))
     return tuple(out)
 
 
@@ -361,7 +422,7 @@ __all__ = [
     "ShapeResult",
     "Verdict",
     "VerificationReport",
-    "canonical_reactions",
+    "extract_shape",
     "implementation_crn",
     "interacting_pairs",
     "module_condensed",
