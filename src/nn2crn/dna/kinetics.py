@@ -188,7 +188,7 @@ def simulate_dna(
         from ..simulate.ode import simulate_ode
 
         trajectory = simulate_ode(
-            kinetics.crn, values, t_end=t_end_s, n_points=n_points, rtol=1e-6, atol=1e-6, store="outputs",
+            kinetics.crn, values, t_end=t_end_s, n_points=n_points, rtol=1e-5, atol=1e-4, store="outputs",
             progress=progress, max_steps=1_000_000,
         )
     elif method == "ssa":
