@@ -27,18 +27,24 @@ def _design_options(function: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Length of the toehold a gate exposes (SSW s1; default --toehold). 4 slows reactions ~30x.",
         ),
+        click.option(
+            "--reorder/--no-reorder",
+            default=True,
+            show_default=True,
+            help="Order bimolecular reactants against remote-toehold crosstalk (fact sheet pitfall 7).",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
     return function
 
 
-def _translate(crn_file: str, scheme: str, toehold: int, long_: int, gate_toehold: int | None):
+def _translate(crn_file: str, scheme: str, toehold: int, long_: int, gate_toehold: int | None, reorder: bool):
     from ..crn import read_crn
     from ..dna import DomainLengths, translate
 
     lengths = DomainLengths(toehold, long_, toehold if gate_toehold is None else gate_toehold)
-    return translate(read_crn(crn_file), scheme, lengths)
+    return translate(read_crn(crn_file), scheme, lengths, reorder=reorder)
 
 
 def _input_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -115,6 +121,7 @@ def compile_command(
     toehold: int,
     long_: int,
     gate_toehold: int | None,
+    reorder: bool,
     inputs_path: str | None,
     model: str | None,
     dataset: str | None,
@@ -136,7 +143,7 @@ def compile_command(
 
     refuse_same_file(output, crn_file, inputs_path, model)
     refuse_same_file(strands_path, crn_file, inputs_path, model)
-    system = _translate(crn_file, scheme, toehold, long_, gate_toehold)
+    system = _translate(crn_file, scheme, toehold, long_, gate_toehold, reorder)
     values, _ = _rows(system.crn, inputs_path, model, dataset, split)
     if values is not None and not 0 <= row < values.shape[0]:
         raise InputDataError(f"--row {row}: the inputs have {values.shape[0]} rows (0..{values.shape[0] - 1})")
@@ -166,11 +173,13 @@ def compile_command(
 
 @dna_command.command("cost")
 @_design_options
-def cost_command(crn_file: str, scheme: str, toehold: int, long_: int, gate_toehold: int | None) -> None:
+def cost_command(
+    crn_file: str, scheme: str, toehold: int, long_: int, gate_toehold: int | None, reorder: bool
+) -> None:
     """Distinct strands, complexes and nucleotides per reaction kind and layer."""
     from ..dna.cost import dna_cost
 
-    click.echo(dna_cost(_translate(crn_file, scheme, toehold, long_, gate_toehold)).format())
+    click.echo(dna_cost(_translate(crn_file, scheme, toehold, long_, gate_toehold, reorder)).format())
 
 
 @dna_command.command("verify")
@@ -186,6 +195,7 @@ def verify_command(
     toehold: int,
     long_: int,
     gate_toehold: int | None,
+    reorder: bool,
     pairs: bool,
     whole_limit: int,
     quiet: bool,
@@ -194,7 +204,7 @@ def verify_command(
     from ..dna.verify import verify_system
     from ._common import echo_err, show_progress
 
-    system = _translate(crn_file, scheme, toehold, long_, gate_toehold)
+    system = _translate(crn_file, scheme, toehold, long_, gate_toehold, reorder)
     bar_state: dict[str, Any] = {}
 
     def progress(done: int, total: int) -> None:
@@ -246,6 +256,7 @@ def simulate_command(
     toehold: int,
     long_: int,
     gate_toehold: int | None,
+    reorder: bool,
     inputs_path: str | None,
     model: str | None,
     dataset: str | None,
@@ -274,7 +285,7 @@ def simulate_command(
     from ._common import echo_err, format_float, refuse_same_file, show_progress, write_csv
 
     refuse_same_file(output, crn_file, inputs_path, model)
-    system = _translate(crn_file, scheme, toehold, long_, gate_toehold)
+    system = _translate(crn_file, scheme, toehold, long_, gate_toehold, reorder)
     values, network = _rows(system.crn, inputs_path, model, dataset, split)
     if values is None:
         if system.crn.inputs:
