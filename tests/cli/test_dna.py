@@ -23,15 +23,36 @@ def test_compile_writes_pil_and_strands(run_cli, relu_file, tmp_path):
     inputs.write_text("z\n1.5\n-0.5\n")
     pil, strands = tmp_path / "relu.pil", tmp_path / "strands.csv"
     code, out, err = run_cli(
-        "dna", "compile", relu_file, "--inputs", inputs, "--row", "1", "-o", pil, "--strands", strands,
-        "--sequences", "random", "--seed", "4",
+        "dna",
+        "compile",
+        relu_file,
+        "--inputs",
+        inputs,
+        "--row",
+        "1",
+        "-o",
+        pil,
+        "--strands",
+        strands,
+        "--sequences",
+        "random",
+        "--seed",
+        "4",
     )
     assert code == 0, err
     text = pil.read_text()
     assert "Zn = h_Zn a_Zn b_Zn c_Zn @initial 5 nM" in text  # row 1: z = -0.5 -> Zn = 0.5 units
     assert "@constant 150 nM" in text  # 10 x the largest signal over the rows (Zp = 15 nM in row 0)
     rows = list(csv.DictReader(strands.read_text().splitlines()))
-    assert list(rows[0]) == ["name", "role", "species", "domains", "length_nt", "concentration_nM", "sequence"]
+    assert list(rows[0]) == [
+        "name",
+        "role",
+        "species",
+        "domains",
+        "length_nt",
+        "concentration_nM",
+        "sequence",
+    ]
     assert {r["role"] for r in rows} == {"signal", "fuel"}
     assert all(len(r["sequence"]) == int(r["length_nt"]) for r in rows)
     assert "5 fuel complexes" in err
@@ -58,7 +79,9 @@ def test_simulate_reports_outputs_over_time(run_cli, relu_file, tmp_path):
     inputs = tmp_path / "x.csv"
     inputs.write_text("z\n1\n-1\n")
     output = tmp_path / "out.csv"
-    code, _, err = run_cli("dna", "simulate", relu_file, "--inputs", inputs, "--hours", "1", "--points", "3", "-o", output)
+    code, _, err = run_cli(
+        "dna", "simulate", relu_file, "--inputs", inputs, "--hours", "1", "--points", "3", "-o", output
+    )
     assert code == 0, err
     rows = list(csv.DictReader(output.read_text().splitlines()))
     assert [r["time_min"] for r in rows[:3]] == ["0.0", "30.0", "60.0"]
@@ -69,7 +92,10 @@ def test_simulate_reports_outputs_over_time(run_cli, relu_file, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--scheme", "cardelli2013"), "error: unknown DNA scheme 'cardelli2013'; choose one of ssw2010, qsw2011"),
+        (
+            ("--scheme", "cardelli2013"),
+            "error: unknown DNA scheme 'cardelli2013'; choose one of ssw2010, qsw2011",
+        ),
         (("--toehold", "9"), "error: toehold = 9 nt breaks the release rule"),
     ],
 )

@@ -37,7 +37,9 @@ def test_ssw_signals_have_history_first_and_variants_per_product():
     system = translate(parse_crn(RELU))
     assert system.complex("Zp").kernel == "h_Zp a_Zp b_Zp c_Zp"
     assert system.species_signals["M"] == ("M", "M_r1_1")
-    assert system.complex("T_r1").kernel == "h_M_r1_1( a_M( b_M c_M + h_Yp_r1_2( a_Yp( b_Yp c_Yp + ) ) ) ) c_Zp*"
+    assert (
+        system.complex("T_r1").kernel == "h_M_r1_1( a_M( b_M c_M + h_Yp_r1_2( a_Yp( b_Yp c_Yp + ) ) ) ) c_Zp*"
+    )
     assert [c.name for c in system.fuels] == ["G_r1", "T_r1", "L_r2", "B_r2", "T_r2"]
 
 
@@ -56,12 +58,27 @@ def test_gate_toehold_shortens_only_the_input_toehold():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: translate(parse_crn("A + B + C -> D")), r"reaction 1 \(A \+ B \+ C -> D\) has 3 reactant molecules"),
-        (lambda: translate(parse_crn("2 A + B -> D")), r"has 3 reactant molecules; the DNA schemes implement at most 2"),
-        (lambda: translate(parse_crn("A -> B"), "cardelli2013"), r"unknown DNA scheme 'cardelli2013'; choose one of ssw2010, qsw2011"),
-        (lambda: DomainLengths(toehold=8), r"toehold = 8 nt breaks the release rule toehold <= release cutoff \(7 nt\) < long"),
+        (
+            lambda: translate(parse_crn("A + B + C -> D")),
+            r"reaction 1 \(A \+ B \+ C -> D\) has 3 reactant molecules",
+        ),
+        (
+            lambda: translate(parse_crn("2 A + B -> D")),
+            r"has 3 reactant molecules; the DNA schemes implement at most 2",
+        ),
+        (
+            lambda: translate(parse_crn("A -> B"), "cardelli2013"),
+            r"unknown DNA scheme 'cardelli2013'; choose one of ssw2010, qsw2011",
+        ),
+        (
+            lambda: DomainLengths(toehold=8),
+            r"toehold = 8 nt breaks the release rule toehold <= release cutoff \(7 nt\) < long",
+        ),
         (lambda: DomainLengths(long=7), r"long = 7 nt breaks the release rule .* at least 8 nt"),
-        (lambda: translate(parse_crn("A -> B"), "qsw2011", DomainLengths(gate_toehold=4)), r"one universal toehold"),
+        (
+            lambda: translate(parse_crn("A -> B"), "qsw2011", DomainLengths(gate_toehold=4)),
+            r"one universal toehold",
+        ),
         (lambda: translate(parse_crn("A -> G_r1")), r"generated DNA name 'G_r1' collides"),
         (lambda: Concentrations(unit_nM=0), r"unit_nM must be a finite number > 0, got 0"),
     ],

@@ -152,7 +152,9 @@ def small_nc_crns(draw) -> CRN:
     for _ in range(draw(st.integers(1, 2))):
         reactants = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True))
         products = draw(
-            st.lists(st.sampled_from([p for p in pool if p not in reactants]), min_size=0, max_size=4, unique=True)
+            st.lists(
+                st.sampled_from([p for p in pool if p not in reactants]), min_size=0, max_size=4, unique=True
+            )
         )
         reactions.append(Reaction(reactants, products))
     return CRN(tuple(reactions))

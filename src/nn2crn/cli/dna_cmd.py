@@ -20,7 +20,9 @@ def _design_options(function: Callable[..., Any]) -> Callable[..., Any]:
             help="ssw2010 (Soloveichik, Seelig & Winfree 2010) or qsw2011 (Qian, Soloveichik & Winfree 2011).",
         ),
         click.option("--toehold", type=int, default=6, show_default=True, help="Toehold length, nt."),
-        click.option("--long", "long_", type=int, default=15, show_default=True, help="Long-domain length, nt."),
+        click.option(
+            "--long", "long_", type=int, default=15, show_default=True, help="Long-domain length, nt."
+        ),
         click.option(
             "--gate-toehold",
             type=int,
@@ -49,13 +51,32 @@ def _translate(crn_file: str, scheme: str, toehold: int, long_: int, gate_toehol
 
 def _input_options(function: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--inputs", "inputs_path", type=click.Path(dir_okay=False), help="CSV of input rows (as for eval)."),
-        click.option("--model", type=click.Path(dir_okay=False), help="Model JSON: --inputs rows or --dataset rows are raw features."),
+        click.option(
+            "--inputs",
+            "inputs_path",
+            type=click.Path(dir_okay=False),
+            help="CSV of input rows (as for eval).",
+        ),
+        click.option(
+            "--model",
+            type=click.Path(dir_okay=False),
+            help="Model JSON: --inputs rows or --dataset rows are raw features.",
+        ),
         click.option("--dataset", help="Take input rows from this dataset (needs --model), e.g. iris."),
         click.option("--split", default="test", show_default=True, help="Dataset split for --dataset."),
-        click.option("--unit-nm", type=float, default=10.0, show_default=True, help="Concentration of one CRN unit, nM."),
         click.option(
-            "--fuel-excess", type=float, default=10.0, show_default=True, help="Fuels at this many times the largest signal."
+            "--unit-nm",
+            type=float,
+            default=10.0,
+            show_default=True,
+            help="Concentration of one CRN unit, nM.",
+        ),
+        click.option(
+            "--fuel-excess",
+            type=float,
+            default=10.0,
+            show_default=True,
+            help="Fuels at this many times the largest signal.",
         ),
     ]
     for option in reversed(options):
@@ -105,9 +126,13 @@ def dna_command() -> None:
 @dna_command.command("compile")
 @_design_options
 @_input_options
-@click.option("--row", type=int, default=0, show_default=True, help="0-based row of the inputs written as @initial.")
+@click.option(
+    "--row", type=int, default=0, show_default=True, help="0-based row of the inputs written as @initial."
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help=".pil output (default: stdout).")
-@click.option("--strands", "strands_path", type=click.Path(dir_okay=False), help="Also write the strand list CSV here.")
+@click.option(
+    "--strands", "strands_path", type=click.Path(dir_okay=False), help="Also write the strand list CSV here."
+)
 @click.option(
     "--sequences",
     metavar="random|FILE",
@@ -146,7 +171,9 @@ def compile_command(
     system = _translate(crn_file, scheme, toehold, long_, gate_toehold, reorder)
     values, _ = _rows(system.crn, inputs_path, model, dataset, split)
     if values is not None and not 0 <= row < values.shape[0]:
-        raise InputDataError(f"--row {row}: the inputs have {values.shape[0]} rows (0..{values.shape[0] - 1})")
+        raise InputDataError(
+            f"--row {row}: the inputs have {values.shape[0]} rows (0..{values.shape[0] - 1})"
+        )
     loaded = load_concentrations(system, values, Concentrations(unit_nm, fuel_excess))
     text = format_pil(system, loaded, row if values is not None else 0)
     if output is None or output == "-":
@@ -161,7 +188,9 @@ def compile_command(
         elif sequences is not None:
             chosen = read_sequences(sequences, system)
         with atomic_write(strands_path) as handle:
-            handle.write(format_strands(strand_rows(system, loaded, row if values is not None else 0), chosen))
+            handle.write(
+                format_strands(strand_rows(system, loaded, row if values is not None else 0), chosen)
+            )
     elif sequences is not None:
         raise InputDataError("--sequences needs --strands FILE (sequences go in the strand list)")
     if not quiet:
@@ -184,9 +213,15 @@ def cost_command(
 
 @dna_command.command("verify")
 @_design_options
-@click.option("--pairs/--no-pairs", default=True, show_default=True, help="Check pairs of modules sharing a species.")
 @click.option(
-    "--whole-limit", type=int, default=50, show_default=True, help="Enumerate the whole system up to this many reactions."
+    "--pairs/--no-pairs", default=True, show_default=True, help="Check pairs of modules sharing a species."
+)
+@click.option(
+    "--whole-limit",
+    type=int,
+    default=50,
+    show_default=True,
+    help="Enumerate the whole system up to this many reactions.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def verify_command(
@@ -209,7 +244,9 @@ def verify_command(
 
     def progress(done: int, total: int) -> None:
         if "bar" not in bar_state:
-            bar_state["bar"] = click.progressbar(length=total, label="verifying", file=click.get_text_stream("stderr"))
+            bar_state["bar"] = click.progressbar(
+                length=total, label="verifying", file=click.get_text_stream("stderr")
+            )
             bar_state["bar"].__enter__()
         bar_state["bar"].update(1)
 
@@ -218,7 +255,9 @@ def verify_command(
     )
     if "bar" in bar_state:
         bar_state["bar"].__exit__(None, None, None)
-    click.echo(f"{'check':<8}{'reactions':<14}{'verdict':<24}{'complexes':>10}{'condensed':>10}{'seconds':>9}  shape")
+    click.echo(
+        f"{'check':<8}{'reactions':<14}{'verdict':<24}{'complexes':>10}{'condensed':>10}{'seconds':>9}  shape"
+    )
     for check in report.checks:
         where = ",".join(f"r{i + 1}" for i in check.reactions) if check.kind != "system" else "all"
         seconds = "cached" if check.cached else f"{check.seconds:.2f}"
@@ -246,9 +285,13 @@ def verify_command(
 @click.option("--points", type=int, default=13, show_default=True, help="Sample times from 0 to --hours.")
 @click.option("--method", type=click.Choice(("ode", "ssa")), default="ode", show_default=True)
 @click.option("--volume-fl", type=float, default=1.0, show_default=True, help="SSA volume, femtolitres.")
-@click.option("--leak", type=float, default=0.0, show_default=True, help="Fuel-fuel leak rate constant, /M/s.")
+@click.option(
+    "--leak", type=float, default=0.0, show_default=True, help="Fuel-fuel leak rate constant, /M/s."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="SSA seed.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="CSV of outputs over time (default: stdout).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="CSV of outputs over time (default: stdout)."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def simulate_command(
     crn_file: str,
@@ -289,14 +332,18 @@ def simulate_command(
     values, network = _rows(system.crn, inputs_path, model, dataset, split)
     if values is None:
         if system.crn.inputs:
-            raise InputDataError("this CRN declares inputs; give --inputs X.csv or --dataset NAME --model M.json")
+            raise InputDataError(
+                "this CRN declares inputs; give --inputs X.csv or --dataset NAME --model M.json"
+            )
         values = np.zeros((1, 0))
     if not hours > 0:
         raise InputDataError(f"--hours must be > 0, got {hours}")
     kinetics = build_kinetics(system, values, Concentrations(unit_nm, fuel_excess), leak=leak)
-    with click.progressbar(
-        length=1000, label="simulating", file=click.get_text_stream("stderr")
-    ) if show_progress(quiet) else _Null() as bar:
+    with (
+        click.progressbar(length=1000, label="simulating", file=click.get_text_stream("stderr"))
+        if show_progress(quiet)
+        else _Null() as bar
+    ):
         done = [0]
 
         def progress(fraction: float) -> None:
@@ -306,8 +353,14 @@ def simulate_command(
                 done[0] += step
 
         trajectory = simulate_dna(
-            kinetics, values, t_end_s=hours * 3600.0, n_points=points, method=method, volume_fl=volume_fl,
-            seed=seed, progress=progress,
+            kinetics,
+            values,
+            t_end_s=hours * 3600.0,
+            n_points=points,
+            method=method,
+            volume_fl=volume_fl,
+            seed=seed,
+            progress=progress,
         )
     names = system.crn.output_names
     rows_per_input = trajectory.outputs.shape[0] // values.shape[0]
@@ -315,8 +368,13 @@ def simulate_command(
         output,
         ("row", "time_s", "time_min", "time_h", *names),
         (
-            (batch // rows_per_input, format_float(t), format_float(t / 60), format_float(t / 3600),
-             *map(format_float, trajectory.outputs[batch, k]))
+            (
+                batch // rows_per_input,
+                format_float(t),
+                format_float(t / 60),
+                format_float(t / 3600),
+                *map(format_float, trajectory.outputs[batch, k]),
+            )
             for batch in range(trajectory.outputs.shape[0])
             for k, t in enumerate(trajectory.times_s)
         ),
@@ -332,7 +390,9 @@ def simulate_command(
         predicted = trajectory.outputs.argmax(axis=2)  # (n_batch, n_times)
         for k, t in enumerate(trajectory.times_s):
             agree = int((predicted[:, k] == np.repeat(reference, rows_per_input)).sum())
-            echo_err(f"  t = {t / 60:8.1f} min ({t / 3600:5.2f} h): argmax agrees with the network on {agree}/{predicted.shape[0]}")
+            echo_err(
+                f"  t = {t / 60:8.1f} min ({t / 3600:5.2f} h): argmax agrees with the network on {agree}/{predicted.shape[0]}"
+            )
 
 
 class _Null:

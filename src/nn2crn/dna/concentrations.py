@@ -35,8 +35,10 @@ class Concentrations:
     def __post_init__(self) -> None:
         for name in ("unit_nM", "fuel_excess"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                math.isfinite(value) and value > 0
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not (math.isfinite(value) and value > 0)
             ):
                 raise DNADesignError(f"{name} must be a finite number > 0, got {value!r}")
         object.__setattr__(self, "unit_nM", float(self.unit_nM))
@@ -89,7 +91,9 @@ def load_concentrations(
     concentrations = Concentrations() if concentrations is None else concentrations
     crn = system.crn
     if input_values is None:
-        state = crn.initial_vector[None, :] if not crn.inputs else crn.initial_state(np.zeros((1, crn.n_inputs)))
+        state = (
+            crn.initial_vector[None, :] if not crn.inputs else crn.initial_state(np.zeros((1, crn.n_inputs)))
+        )
     else:
         state = crn.initial_state(input_values)
     signal_nM = np.asarray(state, dtype=np.float64) * concentrations.unit_nM

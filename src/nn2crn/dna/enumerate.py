@@ -99,7 +99,11 @@ def enumerate_system(system: DSDSystem, start_signals: Iterable[str] | None = No
     from peppercornenumerator.input import read_pil
     from peppercornenumerator.objects import clear_memory
 
-    starts = set(s.name for s in system.signals if s.kind == "input") if start_signals is None else set(start_signals)
+    starts = (
+        set(s.name for s in system.signals if s.kind == "input")
+        if start_signals is None
+        else set(start_signals)
+    )
     loaded = load_concentrations(system, None, Concentrations(1.0, 100.0))
     text = format_pil(system, loaded)
     # format_pil writes the row's inputs; here the chosen starting signals are at 1 nM instead.
@@ -154,7 +158,9 @@ def enumerate_system(system: DSDSystem, start_signals: Iterable[str] | None = No
         logger.removeHandler(collector)
         enumerator = complexes = detailed = named = initial = None  # type: ignore[assignment]
         clear_memory()
-    return Enumeration(resting, reactions, n_complexes, tuple(collector.messages), time.perf_counter() - started)
+    return Enumeration(
+        resting, reactions, n_complexes, tuple(collector.messages), time.perf_counter() - started
+    )
 
 
 def _classify(system: DSDSystem, macrostates: Iterable) -> Iterable[Resting]:

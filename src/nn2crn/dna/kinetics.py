@@ -80,7 +80,11 @@ def build_kinetics(
     -------
     DNAKinetics
     """
-    if isinstance(leak, bool) or not isinstance(leak, (int, float)) or not (math.isfinite(leak) and leak >= 0):
+    if (
+        isinstance(leak, bool)
+        or not isinstance(leak, (int, float))
+        or not (math.isfinite(leak) and leak >= 0)
+    ):
         raise DNADesignError(f"leak must be a finite rate constant >= 0 /M/s, got {leak!r}")
     concentrations = Concentrations() if concentrations is None else concentrations
     loaded = load_concentrations(system, input_values, concentrations)
@@ -88,18 +92,20 @@ def build_kinetics(
     for index, result, names, fuel_names in module_condensed(system, cache):
         module = system.modules[index]
         roles = {r.name: r for r in result.enumeration.resting}
-
-        def real(name: str) -> str:
-            role = roles[name]
-            if role.role == "fuel":
-                return fuel_names[name]
-            if role.role == "signal":
-                return names[role.species]
-            return f"x{index + 1}_{name}"
+        real = {
+            name: fuel_names[name]
+            if role.role == "fuel"
+            else names[role.species]
+            if role.role == "signal"
+            else f"x{index + 1}_{name}"
+            for name, role in roles.items()
+        }
 
         for condensed in result.enumeration.reactions:
             rate = condensed.rate * NANO ** (len(condensed.reactants) - 1)
-            reactions.append(Reaction([real(n) for n in condensed.reactants], [real(n) for n in condensed.products], rate))
+            reactions.append(
+                Reaction([real[n] for n in condensed.reactants], [real[n] for n in condensed.products], rate)
+            )
         if leak > 0 and len(module.fuels) >= 2 and module.product_species:
             gate = next(name for name in module.fuels if system.complex(name).kind == "gate")
             partner_kind = "translator" if system.scheme == "ssw2010" else "lock"
@@ -188,8 +194,15 @@ def simulate_dna(
         from ..simulate.ode import simulate_ode
 
         trajectory = simulate_ode(
-            kinetics.crn, values, t_end=t_end_s, n_points=n_points, rtol=1e-5, atol=1e-4, store="outputs",
-            progress=progress, max_steps=1_000_000,
+            kinetics.crn,
+            values,
+            t_end=t_end_s,
+            n_points=n_points,
+            rtol=1e-5,
+            atol=1e-4,
+            store="outputs",
+            progress=progress,
+            max_steps=1_000_000,
         )
     elif method == "ssa":
         from ..simulate.ssa import simulate_ssa
@@ -197,8 +210,15 @@ def simulate_dna(
         # volume in the CRN's units: molecules per nM in volume_fl femtolitres.
         molecules_per_nM = 6.02214076e23 * 1e-9 * volume_fl * 1e-15
         trajectory = simulate_ssa(
-            kinetics.crn, values, t_end=t_end_s, volume=molecules_per_nM, runs=runs, n_points=n_points,
-            seed=seed, store="outputs", progress=progress,
+            kinetics.crn,
+            values,
+            t_end=t_end_s,
+            volume=molecules_per_nM,
+            runs=runs,
+            n_points=n_points,
+            seed=seed,
+            store="outputs",
+            progress=progress,
         )
     else:
         raise DNADesignError(f"unknown simulation method {method!r}; choose ode or ssa")

@@ -164,14 +164,19 @@ def dna_section_data(
 ) -> DNASectionData:
     """Cost tables, verification verdicts and (with inputs) the fuel × leak agreement sweep."""
     forms = {"compiled": compiled, "reduced": reduced}
-    costs = tuple((form, scheme, dna_cost(translate(crn, scheme))) for form, crn in forms.items() for scheme in schemes)
+    costs = tuple(
+        (form, scheme, dna_cost(translate(crn, scheme))) for form, crn in forms.items() for scheme in schemes
+    )
     caches = {scheme: ShapeCache() for scheme in schemes}
     verification = tuple(
         (
             form,
             scheme,
             verify_system(
-                translate(forms[form], scheme), pairs=pairs, whole_limit=whole_limit, cache=caches.setdefault(scheme, ShapeCache())
+                translate(forms[form], scheme),
+                pairs=pairs,
+                whole_limit=whole_limit,
+                cache=caches.setdefault(scheme, ShapeCache()),
             ),
         )
         for form, scheme in verify

@@ -9,9 +9,9 @@ the notation peppercorn's ``.pil`` reader accepts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 from .._errors import DNADesignError
 from ..crn import CRN, Reaction

@@ -24,8 +24,8 @@ unpaired history domain.
 
 from __future__ import annotations
 
-from ..crn import CRN, Reaction
 from .._errors import DNADesignError
+from ..crn import CRN, Reaction
 from .system import SCHEMES, Domain, DomainLengths, DSDComplex, DSDSystem, Module
 
 MAX_REACTANTS = 2
@@ -215,9 +215,13 @@ class _Builder:
             self._ssw_module(tag, index, order, products)
         else:
             self._qsw_module(tag, index, order, products)
-        self.modules.append(Module(index, reaction, tuple(self.module_fuels), tuple(name for _, name, _ in products)))
+        self.modules.append(
+            Module(index, reaction, tuple(self.module_fuels), tuple(name for _, name, _ in products))
+        )
 
-    def _ssw_module(self, tag: str, index: int, order: list[str], products: list[tuple[str, str, str]]) -> None:
+    def _ssw_module(
+        self, tag: str, index: int, order: list[str], products: list[tuple[str, str, str]]
+    ) -> None:
         rec = {species: self._recognition(species) for species in {*order, *(p[0] for p in products)}}
         overhang = " ".join(f"{history} {rec[species][0]}" for species, _, history in products)
         last = rec[order[-1]]
@@ -237,10 +241,14 @@ class _Builder:
             )
             self._fuel(f"T_{tag}", f"{held}{') ' * (2 * len(products))}{last[2]}*", "translator", index)
 
-    def _qsw_module(self, tag: str, index: int, order: list[str], products: list[tuple[str, str, str]]) -> None:
+    def _qsw_module(
+        self, tag: str, index: int, order: list[str], products: list[tuple[str, str, str]]
+    ) -> None:
         lock_f = self._domain(f"f_{tag}", self.lengths.long, "lock")
         lock_g = self._domain(f"g_{tag}", self.lengths.long, "lock")
-        recognition = {species: self._recognition(species)[1] for species in {*order, *(p[0] for p in products)}}
+        recognition = {
+            species: self._recognition(species)[1] for species in {*order, *(p[0] for p in products)}
+        }
         covers = "".join(f"{recognition[species]}( t( + " for species in order)
         releases = "".join(f"{history}( t( {recognition[species]} + " for species, _, history in products)
         opened = 2 * len(order) + 3 + 2 * len(products)

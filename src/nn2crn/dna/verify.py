@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 
-from ..crn import CRN, Reaction
 from .._errors import DNADesignError
+from ..crn import CRN, Reaction
 from .enumerate import Condensed, Enumeration, enumerate_system
 from .system import Domain, DSDComplex, DSDSystem, Module
 
@@ -43,7 +43,9 @@ class Verdict(enum.Enum):
     CORRECT = "correct: the implementation CRN is a CRN bisimulation of the formal reactions"
     NOT_BISIMILAR = "WRONG: no CRN bisimulation (the offending implementation reactions are listed)"
     CROSSTALK = "WRONG: complexes of the two modules react with each other"
-    ENUMERATION_INCOMPLETE = "WRONG: peppercorn dropped reactions (max complex size); raise it or split the reaction"
+    ENUMERATION_INCOMPLETE = (
+        "WRONG: peppercorn dropped reactions (max complex size); raise it or split the reaction"
+    )
 
     @property
     def ok(self) -> bool:
@@ -118,7 +120,9 @@ class ShapeCache:
     results: dict[tuple, ShapeResult] = field(default_factory=dict)
 
 
-def extract_shape(system: DSDSystem, indices: Sequence[int]) -> tuple[DSDSystem, dict[str, str], dict[str, str]]:
+def extract_shape(
+    system: DSDSystem, indices: Sequence[int]
+) -> tuple[DSDSystem, dict[str, str], dict[str, str]]:
     """The modules `indices` of `system` as a stand-alone system with canonical names.
 
     Species become S0, S1, … in order of appearance (reactants in binding order,
@@ -148,7 +152,7 @@ def extract_shape(system: DSDSystem, indices: Sequence[int]) -> tuple[DSDSystem,
                 continue
             base = token.rstrip("(*")
             domains.setdefault(base, f"d{len(domains)}")
-            tokens.append(domains[base] + token[len(base):])
+            tokens.append(domains[base] + token[len(base) :])
         return " ".join(tokens)
 
     complexes: list[DSDComplex] = []
@@ -156,7 +160,9 @@ def extract_shape(system: DSDSystem, indices: Sequence[int]) -> tuple[DSDSystem,
     consumed = dict.fromkeys(name for m in modules for name in m.binding_order)
     for name in consumed:
         signal = system.complex(system.input_signal(name))
-        complexes.append(DSDComplex(species[name], rename_kernel(signal.kernel), "signal", "input", species[name]))
+        complexes.append(
+            DSDComplex(species[name], rename_kernel(signal.kernel), "signal", "input", species[name])
+        )
     new_modules = []
     for position, m in enumerate(modules):
         for fuel in m.fuels:
@@ -164,14 +170,23 @@ def extract_shape(system: DSDSystem, indices: Sequence[int]) -> tuple[DSDSystem,
                 original = system.complex(fuel)
                 fuel_names[fuel] = f"F{len(fuel_names)}"
                 complexes.append(
-                    DSDComplex(fuel_names[fuel], rename_kernel(original.kernel), "fuel", original.kind, "", position)
+                    DSDComplex(
+                        fuel_names[fuel], rename_kernel(original.kernel), "fuel", original.kind, "", position
+                    )
                 )
         products = []
         for name in m.products:
             original = system.complex(name)
             products.append(f"{species[original.species]}_p{len(complexes)}")
             complexes.append(
-                DSDComplex(products[-1], rename_kernel(original.kernel), "signal", "product", species[original.species], position)
+                DSDComplex(
+                    products[-1],
+                    rename_kernel(original.kernel),
+                    "signal",
+                    "product",
+                    species[original.species],
+                    position,
+                )
             )
         reaction = Reaction._trusted(
             tuple((species[n], c) for n, c in m.reaction.reactants),
@@ -188,7 +203,11 @@ def extract_shape(system: DSDSystem, indices: Sequence[int]) -> tuple[DSDSystem,
         tuple(complexes),
         tuple(new_modules),
     )
-    return shape, {canon: real for real, canon in species.items()}, {canon: real for real, canon in fuel_names.items()}
+    return (
+        shape,
+        {canon: real for real, canon in species.items()},
+        {canon: real for real, canon in fuel_names.items()},
+    )
 
 
 def _shape_text(reactions: Iterable[Reaction]) -> str:
@@ -215,7 +234,9 @@ def check_shape(shape: DSDSystem, cache: ShapeCache, kind: str) -> tuple[ShapeRe
     return result, False
 
 
-def implementation_crn(system: DSDSystem, enumeration: Enumeration) -> tuple[list[list[list[str]]], dict[str, list[str]]]:
+def implementation_crn(
+    system: DSDSystem, enumeration: Enumeration
+) -> tuple[list[list[list[str]]], dict[str, list[str]]]:
     """Fuel- and waste-free implementation CRN and the signal interpretation (fact sheet §4)."""
     from crnverifier.utils import assign_crn_species
 
@@ -260,7 +281,9 @@ def _judge(system: DSDSystem, enumeration: Enumeration, kind: str) -> tuple[Verd
     formal = _formal(m.reaction for m in system.modules)
     icrn, interpretation = implementation_crn(system, enumeration)
     formals = set(system.crn.species)
-    correct, _ = crn_bisimulation_test(formal, icrn, formals, interpretation=interpretation, permissive="graphsearch")
+    correct, _ = crn_bisimulation_test(
+        formal, icrn, formals, interpretation=interpretation, permissive="graphsearch"
+    )
     if kind == "pair":
         cross = _cross_reactions(system, enumeration)
         if not correct:
@@ -386,8 +409,17 @@ def _whole_check(system: DSDSystem) -> Check:
     try:
         enumeration = enumerate_system(system)
     except DNADesignError as error:
-        return Check("system", tuple(range(len(system.modules))), "whole system", Verdict.ENUMERATION_INCOMPLETE,
-                     time.perf_counter() - started, False, 0, 0, (str(error),))
+        return Check(
+            "system",
+            tuple(range(len(system.modules))),
+            "whole system",
+            Verdict.ENUMERATION_INCOMPLETE,
+            time.perf_counter() - started,
+            False,
+            0,
+            0,
+            (str(error),),
+        )
     verdict, offending = _judge(system, enumeration, "system")
     return Check(
         "system",

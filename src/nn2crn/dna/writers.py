@@ -86,7 +86,14 @@ def strand_rows(system: DSDSystem, loaded: LoadedConcentrations, row: int = 0) -
     for c in system.signals:
         (domains,) = c.strands
         rows.append(
-            StrandRow(c.name, "signal", c.species, domains, sum(lengths[d] for d in domains), amounts.get(c.name, 0.0))
+            StrandRow(
+                c.name,
+                "signal",
+                c.species,
+                domains,
+                sum(lengths[d] for d in domains),
+                amounts.get(c.name, 0.0),
+            )
         )
     fuel_rows: dict[tuple[str, ...], StrandRow] = {}
     for c in system.fuels:
@@ -137,9 +144,7 @@ def random_sequences(system: DSDSystem, seed: int | np.random.Generator | None =
     """
     rng = np.random.default_rng(seed)
     alphabet = np.array(list("ACT"))
-    return MappingProxyType(
-        {d.name: "".join(rng.choice(alphabet, size=d.length)) for d in system.domains}
-    )
+    return MappingProxyType({d.name: "".join(rng.choice(alphabet, size=d.length)) for d in system.domains})
 
 
 def read_sequences(path: str | os.PathLike[str], system: DSDSystem) -> Mapping[str, str]:
@@ -162,7 +167,9 @@ def read_sequences(path: str | os.PathLike[str], system: DSDSystem) -> Mapping[s
             raise DNADesignError(f"{path}:{line}: expected 2 fields (domain,sequence), got {len(fields)}")
         name, sequence = fields[0].strip(), fields[1].strip().upper()
         if name not in lengths:
-            raise DNADesignError(f"{path}:{line}: unknown domain {name!r}; the system's domains are in the .pil")
+            raise DNADesignError(
+                f"{path}:{line}: unknown domain {name!r}; the system's domains are in the .pil"
+            )
         if set(sequence) - set(BASES) or len(sequence) != lengths[name]:
             raise DNADesignError(
                 f"{path}:{line}: domain {name} needs {lengths[name]} bases from ACGT, got {sequence!r}"
