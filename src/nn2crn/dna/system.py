@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 
 from .._errors import DNADesignError
@@ -187,18 +188,24 @@ class DSDSystem:
             mapping[c.species].append(c.name)
         return MappingProxyType({name: tuple(names) for name, names in mapping.items()})
 
+    @cached_property
+    def _by_name(self) -> Mapping[str, DSDComplex]:
+        return MappingProxyType({c.name: c for c in self.complexes})
+
+    @cached_property
+    def _inputs(self) -> Mapping[str, str]:
+        return MappingProxyType({c.species: c.name for c in self.signals if c.kind == "input"})
+
     def complex(self, name: str) -> DSDComplex:
-        for c in self.complexes:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+        """The complex called `name` (KeyError if none)."""
+        return self._by_name[name]
 
     def input_signal(self, species: str) -> str:
         """Name of the input (base-history) signal of `species`."""
-        for c in self.signals:
-            if c.species == species and c.kind == "input":
-                return c.name
-        raise DNADesignError(f"species {species!r} has no input signal strand in this DSD system")
+        try:
+            return self._inputs[species]
+        except KeyError:
+            raise DNADesignError(f"species {species!r} has no input signal strand in this DSD system") from None
 
 
 def parse_kernel(kernel: str) -> tuple[tuple[str, ...], ...]:

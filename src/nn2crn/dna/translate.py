@@ -141,6 +141,7 @@ class _Builder:
         self.modules: list[Module] = []
         self.names: set[str] = set()
         self.module_fuels: list[str] = []
+        self.fuel_by_kernel: dict[str, str] = {}
         self.species_names = set(crn.species)
         consumed = {name for r in crn.reactions for name, _ in r.reactants}
         loaded = {name for s in crn.inputs for name, _ in (*s.positive, *s.negative)}
@@ -184,11 +185,12 @@ class _Builder:
     def _fuel(self, name: str, kernel: str, kind: str, reaction: int) -> str:
         # QSW's reverse fuel of a species (its cover strand) is one complex however many
         # gates consume the species: peppercorn (rightly) refuses two names for one complex.
-        for existing in self.fuels:
-            if existing.kernel == kernel:
-                self.module_fuels.append(existing.name)
-                return existing.name
+        existing = self.fuel_by_kernel.get(kernel)
+        if existing is not None:
+            self.module_fuels.append(existing)
+            return existing
         self.fuels.append(DSDComplex(self._claim(name), kernel, "fuel", kind, "", reaction))
+        self.fuel_by_kernel[kernel] = name
         self.module_fuels.append(name)
         return name
 
