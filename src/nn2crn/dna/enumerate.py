@@ -95,9 +95,9 @@ def enumerate_system(system: DSDSystem, start_signals: Iterable[str] | None = No
     DNADesignError
         peppercorn gives up (more than 5000 complexes or 10000 reactions).
     """
-    from peppercornenumerator import Enumerator, PolymerizationError
-    from peppercornenumerator.input import read_pil
-    from peppercornenumerator.objects import clear_memory
+    from peppercornenumerator import Enumerator, PolymerizationError  # type: ignore[import-untyped]
+    from peppercornenumerator.input import read_pil  # type: ignore[import-untyped]
+    from peppercornenumerator.objects import clear_memory  # type: ignore[import-untyped]
 
     starts = (
         set(s.name for s in system.signals if s.kind == "input")

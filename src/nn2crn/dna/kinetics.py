@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._errors import DNADesignError
-from ..crn import CRN, Reaction
+from ..crn import CRN, Reaction, make_terms
 from .concentrations import Concentrations, load_concentrations
 from .system import DSDSystem
 from .verify import ShapeCache, module_condensed
@@ -104,14 +104,22 @@ def build_kinetics(
         for condensed in result.enumeration.reactions:
             rate = condensed.rate * NANO ** (len(condensed.reactants) - 1)
             reactions.append(
-                Reaction([real[n] for n in condensed.reactants], [real[n] for n in condensed.products], rate)
+                Reaction(
+                    make_terms([real[n] for n in condensed.reactants]),
+                    make_terms([real[n] for n in condensed.products]),
+                    rate,
+                )
             )
         if leak > 0 and len(module.fuels) >= 2 and module.product_species:
             gate = next(name for name in module.fuels if system.complex(name).kind == "gate")
             partner_kind = "translator" if system.scheme == "ssw2010" else "lock"
             partner = next(name for name in module.fuels if system.complex(name).kind == partner_kind)
             reactions.append(
-                Reaction([gate, partner], [*module.product_species, f"leak{index + 1}"], leak * NANO)
+                Reaction(
+                    make_terms([gate, partner]),
+                    make_terms([*module.product_species, f"leak{index + 1}"]),
+                    leak * NANO,
+                )
             )
     initial = {c.name: loaded.fuel_nM for c in system.fuels}
     for species, amount in system.crn.initial.items():

@@ -205,7 +205,9 @@ class DSDSystem:
         try:
             return self._inputs[species]
         except KeyError:
-            raise DNADesignError(f"species {species!r} has no input signal strand in this DSD system") from None
+            raise DNADesignError(
+                f"species {species!r} has no input signal strand in this DSD system"
+            ) from None
 
 
 def parse_kernel(kernel: str) -> tuple[tuple[str, ...], ...]:

@@ -238,7 +238,7 @@ def implementation_crn(
     system: DSDSystem, enumeration: Enumeration
 ) -> tuple[list[list[list[str]]], dict[str, list[str]]]:
     """Fuel- and waste-free implementation CRN and the signal interpretation (fact sheet §4)."""
-    from crnverifier.utils import assign_crn_species
+    from crnverifier.utils import assign_crn_species  # type: ignore[import-untyped]
 
     fuels = {r.name for r in enumeration.resting if r.role == "fuel"}
     interpretation = {r.name: [r.species] for r in enumeration.resting if r.role == "signal"}
@@ -274,7 +274,7 @@ def _format(reaction: list[list[str]]) -> str:
 
 
 def _judge(system: DSDSystem, enumeration: Enumeration, kind: str) -> tuple[Verdict, tuple[str, ...]]:
-    from crnverifier import crn_bisimulation_test
+    from crnverifier import crn_bisimulation_test  # type: ignore[import-untyped]
 
     if enumeration.warnings:
         return Verdict.ENUMERATION_INCOMPLETE, enumeration.warnings
