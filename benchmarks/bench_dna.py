@@ -51,7 +51,7 @@ def main() -> None:
             [
                 sys.executable,
                 "-m",
-                "nn2crn",
+                "nn2crn.cli",
                 "dna",
                 "verify",
                 str(path),
