@@ -20,6 +20,7 @@ from ._errors import CompileError as CompileError
 from ._errors import CRNFormatError as CRNFormatError
 from ._errors import CRNStructureError as CRNStructureError
 from ._errors import DatasetError as DatasetError
+from ._errors import DNADesignError as DNADesignError
 from ._errors import InputDataError as InputDataError
 from ._errors import ModelFileError as ModelFileError
 from ._errors import NN2CRNError as NN2CRNError

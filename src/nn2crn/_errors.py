@@ -80,3 +80,7 @@ class InputDataError(NN2CRNError):
 
 class SBMLExportError(NN2CRNError):
     """SBML export is unavailable (libsbml missing) or produced an invalid document."""
+
+
+class DNADesignError(NN2CRNError):
+    """A CRN cannot be translated into a DNA strand-displacement system with the given options."""

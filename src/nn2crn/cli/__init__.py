@@ -73,6 +73,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "reproduce_command",
         "Reproduce the paper's experiments as one table.",
     ),
+    "dna": (
+        "nn2crn.cli.dna_cmd",
+        "dna_command",
+        "DNA strand-displacement design: compile, cost, verify, simulate.",
+    ),
     "depth-study": (
         "nn2crn.cli.depth_study_cmd",
         "depth_study_command",

@@ -1,0 +1,86 @@
+"""The report's "DNA implementation" section, rendered from :class:`nn2crn.dna.studies.DNASectionData`."""
+
+from __future__ import annotations
+
+from ..dna.studies import DNASectionData
+from .html import Note, Paragraph, Section, Table
+
+
+def _hours(value: float) -> str:
+    return "never" if value == float("inf") else f"{value:.2f} h"
+
+
+def dna_section(data: DNASectionData) -> Section:
+    """Cost table, verification verdicts and the fuel × leak agreement sweep as one section."""
+    blocks: list = [
+        Paragraph(
+            f"DNA strand-displacement implementation of `{data.model}`: cost of the compiled and reduced "
+            "CRN under both schemes, peppercorn + crnverifier verdicts, and DNA-level ODE agreement with "
+            "the network (one CRN unit = 10 nM)."
+        ),
+        Table(
+            ("CRN", "scheme", "reactions", "complexes", "strands", "nt", "longest nt"),
+            tuple(
+                (
+                    form,
+                    scheme,
+                    *(
+                        str(v)
+                        for v in (
+                            c.total.n_reactions,
+                            c.total.complexes,
+                            c.total.strands,
+                            c.total.nucleotides,
+                            c.total.longest_nt,
+                        )
+                    ),
+                )
+                for form, scheme, c in data.costs
+            ),
+            caption="DNA cost (fuels and signals, each distinct strand once)",
+        ),
+        Table(
+            ("CRN", "scheme", "modules", "pairs", "whole", "verdict", "seconds"),
+            tuple(
+                (
+                    form,
+                    scheme,
+                    str(r.count("module")),
+                    str(r.count("pair")),
+                    str(r.count("system")),
+                    "correct" if r.ok else "FAILED",
+                    f"{r.seconds:.1f}",
+                )
+                for form, scheme, r in data.verification
+            ),
+            caption="Verification (module shapes, interacting pairs, whole system)",
+        ),
+    ]
+    if data.sweep:
+        times = data.sweep[0].times_h
+        picks = [k for k, t in enumerate(times) if k in (1, len(times) // 4, len(times) // 2, len(times) - 1)]
+        blocks.append(
+            Table(
+                (
+                    "fuel ×",
+                    "leak /M/s",
+                    *(f"agree @ {times[k]:.2f} h" for k in picks),
+                    "decision (median)",
+                    "max |error|",
+                ),
+                tuple(
+                    (
+                        f"{r.fuel_excess:g}",
+                        f"{r.leak:g}",
+                        *(f"{r.agreement[k]}/{r.n_rows}" for k in picks),
+                        _hours(r.decision_h_median),
+                        f"{r.max_error:.3f}",
+                    )
+                    for r in data.sweep
+                ),
+                caption="DNA-level argmax agreement with the network over time, by fuel excess and leak",
+            )
+        )
+    else:
+        blocks.append(Note("DNA-level kinetics were not run for this model."))
+    return Section("DNA implementation", tuple(blocks))

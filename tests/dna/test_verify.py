@@ -1,0 +1,168 @@
+"""Verification: the shared hand-verified examples, negative controls, random NC CRNs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nn2crn.crn import CRN, Reaction, parse_crn
+from nn2crn.dna import translate
+from nn2crn.dna.enumerate import enumerate_system
+from nn2crn.dna.system import parse_kernel
+from nn2crn.dna.verify import Verdict, verify_system
+
+pytest.importorskip("peppercornenumerator")
+pytest.importorskip("crnverifier")
+
+DATA = Path(__file__).parent / "data"
+
+
+def example_to_ours(domain: str) -> str:
+    """Our domain name -> the hand-written examples' name (a_X -> x1, h_Y_r1_2 -> hY_r1, s_X -> x)."""
+    if match := re.fullmatch(r"([abc])_(\w+)", domain):
+        return match[2].lower() + "123"["abc".index(match[1])]
+    if match := re.fullmatch(r"s_(\w+)", domain):
+        return match[1].lower()
+    if match := re.fullmatch(r"h_(\w+?)_(r\d+)_\d+", domain):
+        return f"h{match[1]}_{match[2]}"
+    if match := re.fullmatch(r"h_(\w+)", domain):
+        return f"h{match[1]}"
+    return domain
+
+
+def descriptor(kernel: str, rename=lambda d: d) -> tuple:
+    """Complex identity up to strand rotation: its strands and its paired domains."""
+    spaced = kernel.replace("(", "( ").replace(")", " )").replace("+", " + ")
+    tokens = [t for t in spaced.split()]
+    renamed = " ".join(t if t in "+)" else rename(t.rstrip("(*")) + t[len(t.rstrip("(*")) :] for t in tokens)
+    paired = sorted(t[:-1].rstrip("*") for t in renamed.split() if t.endswith("("))
+    return tuple(sorted(parse_kernel(renamed))), tuple(paired)
+
+
+def condensed_of_file(path: Path) -> set:
+    from peppercornenumerator import Enumerator
+    from peppercornenumerator.input import read_pil
+    from peppercornenumerator.objects import clear_memory
+
+    clear_memory()
+    complexes, detailed = read_pil(str(path), is_file=True)
+    named = list(complexes.values())
+    enum = Enumerator([c for c in named if c.concentration[1] != 0], detailed, named_complexes=named)
+    enum.release_cutoff, enum.max_complex_size, enum.reject_remote = 7, 10, False
+    enum.enumerate()
+    enum.condense()
+    out = set()
+    for r in enum.condensed_reactions:
+        k, units = r.rate_constant
+        k *= 1e9 if units == "/nM/s" else 1.0
+        out.add(
+            (
+                tuple(sorted(descriptor(m.representative.kernel_string) for m in r.reactants)),
+                tuple(sorted(descriptor(m.representative.kernel_string) for m in r.products)),
+                float(f"{k:.4g}"),
+            )
+        )
+    del enum, complexes, detailed, named
+    clear_memory()
+    return out
+
+
+def condensed_of_ours(text: str, scheme: str) -> set:
+    crn = parse_crn(text)
+    system = translate(crn, scheme)
+    # Start, like the file, from the species given initial amounts only.
+    enumeration = enumerate_system(system, start_signals=crn.initial)
+    kernels = {r.name: r.kernel for r in enumeration.resting}
+    return {
+        (
+            tuple(sorted(descriptor(kernels[n], example_to_ours) for n in r.reactants)),
+            tuple(sorted(descriptor(kernels[n], example_to_ours) for n in r.products)),
+            float(f"{r.rate:.4g}"),
+        )
+        for r in enumeration.reactions
+    }
+
+
+@pytest.mark.parametrize(
+    ("pil", "crn_text", "scheme"),
+    [
+        ("ssw2010_X_to_YZ.pil", "X -> Y + Z\nX @initial 1", "ssw2010"),
+        ("ssw2010_XY_to_Z.pil", "X + Y -> Z\nX @initial 1\nY @initial 1", "ssw2010"),
+        ("ssw2010_relu.pil", "Zp -> M + Yp\nM + Zn -> Yn\nZp @initial 1\nZn @initial 1", "ssw2010"),
+        # Written X + Y: the translator must reorder it to Y + X (pitfall 7), as the file does.
+        ("ssw2010_shared_input_reordered.pil", "X -> Y\nX + Y -> Z\nX @initial 1\nY @initial 1", "ssw2010"),
+        ("qsw2011_XY_to_Z.pil", "X + Y -> Z\nX @initial 1\nY @initial 1", "qsw2011"),
+    ],
+)
+def test_same_condensed_reactions_as_the_hand_verified_examples(pil, crn_text, scheme):
+    ours = condensed_of_ours(crn_text, scheme)
+    theirs = condensed_of_file(DATA / pil)
+    assert ours == theirs
+
+
+def test_remote_toehold_fanout_fails_without_reordering():
+    system = translate(parse_crn("X -> Y\nX + Y -> Z"), reorder=False)
+    report = verify_system(system, whole_limit=0)
+    pair = next(c for c in report.checks if c.kind == "pair")
+    assert not report.ok and not pair.verdict.ok
+    assert all(c.verdict.ok for c in report.checks if c.kind == "module")
+    assert pair.offending  # the spurious reactions are shown
+
+
+def break_fuel(system, name, kernel):
+    complexes = tuple(replace(c, kernel=kernel) if c.name == name else c for c in system.complexes)
+    return replace(system, complexes=complexes)
+
+
+@pytest.mark.parametrize(
+    ("name", "kernel"),
+    [
+        # Fact sheet pitfall 4: the second reactant's toehold is not covered by the backward strand.
+        ("L_r1", "b_X( c_X( + b_Y( c_Y( h_Z_r1_1 a_Z + ) ) a_Y* ) ) a_X*"),
+        # Pitfall 4: the translator also binds z2, so the product is never released.
+        ("T_r1", "h_Z_r1_1( a_Z( b_Z( c_Z + ) ) ) c_Y*"),
+    ],
+)
+def test_broken_gates_fail_verification(name, kernel):
+    system = translate(parse_crn("X + Y -> Z"))
+    assert verify_system(system, whole_limit=0).ok
+    report = verify_system(break_fuel(system, name, kernel), whole_limit=0)
+    assert not report.ok
+    assert report.checks[0].verdict is Verdict.NOT_BISIMILAR
+    assert report.checks[0].offending
+
+
+def test_shapes_are_cached_across_modules():
+    crn = parse_crn("A -> B + C\nD -> E + F\nG + B -> H\nI + E -> J")
+    report = verify_system(translate(crn), pairs=False, whole_limit=0)
+    assert report.ok and report.n_shapes == 2
+    assert [c.cached for c in report.checks] == [False, True, False, True]
+
+
+@st.composite
+def small_nc_crns(draw) -> CRN:
+    """1-2 reactions over a few species: uni/bimolecular, 0-4 products, fan-outs and ReLU-like pairs."""
+    pool = ["A", "B", "C", "D", "E", "F"]
+    reactions = []
+    for _ in range(draw(st.integers(1, 2))):
+        reactants = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True))
+        products = draw(
+            st.lists(
+                st.sampled_from([p for p in pool if p not in reactants]), min_size=0, max_size=4, unique=True
+            )
+        )
+        reactions.append(Reaction(reactants, products))
+    return CRN(tuple(reactions))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scheme", ["ssw2010", "qsw2011"])
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(crn=small_nc_crns())
+def test_random_small_crns_verify(scheme, crn):
+    assert verify_system(translate(crn, scheme), whole_limit=0).ok

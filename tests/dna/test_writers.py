@@ -1,0 +1,27 @@
+"""The .pil writer is read by peppercorn itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from nn2crn.crn import parse_crn
+from nn2crn.dna import format_pil, load_concentrations, translate
+
+pytest.importorskip("peppercornenumerator")
+
+
+@pytest.mark.parametrize("scheme", ["ssw2010", "qsw2011"])
+def test_peppercorn_reads_the_pil(scheme):
+    from peppercornenumerator.input import read_pil
+    from peppercornenumerator.objects import clear_memory
+
+    system = translate(parse_crn("Zp -> M + Yp\nM + Zn -> Yn\nZp @initial 1\nZn @initial 0.5"), scheme)
+    clear_memory()
+    complexes, _ = read_pil(format_pil(system, load_concentrations(system)))
+    assert set(complexes) == {c.name for c in system.complexes}
+    assert complexes["Zp"].concentration == ("initial", 10.0, "nM")
+    assert complexes["Zn"].concentration == ("initial", 5.0, "nM")
+    assert complexes["G_r1"].concentration == ("constant", 100.0, "nM")
+    assert complexes["M_r1_1"].concentration[1] == 0
+    del complexes
+    clear_memory()

@@ -1,0 +1,29 @@
+"""The DNA section renders the study data into report blocks."""
+
+from __future__ import annotations
+
+import pytest
+
+from nn2crn.crn import parse_crn
+from nn2crn.report.dna_section import dna_section
+from nn2crn.report.html import Note, Table
+
+pytest.importorskip("peppercornenumerator")
+
+
+def test_dna_section_tables_without_kinetics():
+    from nn2crn.dna.studies import dna_section_data
+
+    crn = parse_crn("Zp -> M + Yp\nM + Zn -> Yn")
+    data = dna_section_data("relu", crn, crn, verify=(("compiled", "ssw2010"),), whole_limit=0)
+    section = dna_section(data)
+    tables = [b for b in section.blocks if isinstance(b, Table)]
+    assert section.title == "DNA implementation"
+    assert [row[:2] for row in tables[0].rows] == [
+        ("compiled", "ssw2010"),
+        ("compiled", "qsw2011"),
+        ("reduced", "ssw2010"),
+        ("reduced", "qsw2011"),
+    ]
+    assert tables[1].rows == (("compiled", "ssw2010", "2", "1", "0", "correct", tables[1].rows[0][-1]),)
+    assert isinstance(section.blocks[-1], Note)
