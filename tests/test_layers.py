@@ -22,6 +22,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "base": frozenset({"base"}),
     "datasets": frozenset({"base", "datasets"}),
     "nn": frozenset({"base", "datasets", "nn"}),
+    # nn2crn.torch: the public name of nn.torch (the quantized PyTorch modules)
+    "torch": frozenset({"base", "nn", "torch"}),
     "crn": frozenset({"base", "crn"}),
     "simulate": frozenset({"base", "crn", "simulate"}),
     # compile produces a CRN and verifies it with the exact evaluator (compile.verify)

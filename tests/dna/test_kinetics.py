@@ -6,7 +6,8 @@ import pytest
 
 from nn2crn.crn import parse_crn
 from nn2crn.dna import Concentrations, translate
-from nn2crn.dna.kinetics import build_kinetics, simulate_dna
+from nn2crn.dna.kinetics import build_kinetics
+from nn2crn.studies.dna import simulate_dna
 
 pytest.importorskip("peppercornenumerator")
 

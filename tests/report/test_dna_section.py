@@ -12,7 +12,7 @@ pytest.importorskip("peppercornenumerator")
 
 
 def test_dna_section_tables_without_kinetics():
-    from nn2crn.dna.studies import dna_section_data
+    from nn2crn.studies.dna import dna_section_data
 
     crn = parse_crn("Zp -> M + Yp\nM + Zn -> Yn")
     data = dna_section_data("relu", crn, crn, verify=(("compiled", "ssw2010"),), whole_limit=0)

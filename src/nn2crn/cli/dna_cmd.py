@@ -324,7 +324,8 @@ def simulate_command(
 
     from .._errors import InputDataError
     from ..dna import Concentrations
-    from ..dna.kinetics import build_kinetics, simulate_dna
+    from ..dna.kinetics import build_kinetics
+    from ..studies.dna import simulate_dna
     from ._common import echo_err, format_float, refuse_same_file, show_progress, write_csv
 
     refuse_same_file(output, crn_file, inputs_path, model)

@@ -1,8 +1,8 @@
-"""The report's "DNA implementation" section, rendered from :class:`nn2crn.dna.studies.DNASectionData`."""
+"""The report's "DNA implementation" section, rendered from :class:`nn2crn.studies.dna.DNASectionData`."""
 
 from __future__ import annotations
 
-from ..dna.studies import DNASectionData
+from ..studies.dna import DNASectionData
 from .html import Note, Paragraph, Section, Table
 
 

@@ -1,7 +1,8 @@
-"""DNA-level studies returning frozen results: agreement over time, fuel × leak sweeps, report data.
+"""DNA-level studies returning frozen results: simulating the condensed DSD CRN, agreement
+over time, fuel × leak sweeps and the data of the report's "DNA implementation" section.
 
-These are the computations behind the report's "DNA implementation" section; the
-renderer lives in the report stage.
+The DSD system and its condensed CRN come from :mod:`nn2crn.dna`; simulating them is a
+study, since it needs the simulate stage. The renderer lives in the report stage.
 """
 
 from __future__ import annotations
@@ -12,16 +13,118 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._errors import DNADesignError
 from ..crn import CRN
-from .concentrations import Concentrations
-from .cost import DNACost, dna_cost
-from .kinetics import build_kinetics, simulate_dna
-from .system import DomainLengths
-from .translate import translate
-from .verify import ShapeCache, VerificationReport, verify_system
+from ..dna.concentrations import Concentrations
+from ..dna.cost import DNACost, dna_cost
+from ..dna.kinetics import DNAKinetics, build_kinetics
+from ..dna.system import DomainLengths
+from ..dna.translate import translate
+from ..dna.verify import ShapeCache, VerificationReport, verify_system
 
 DEFAULT_FUELS = (2.0, 10.0, 100.0)
 DEFAULT_LEAKS = (0.0, 1.0, 10.0)
+
+
+@dataclass(frozen=True)
+class DNATrajectory:
+    """Formal outputs read from a DNA-level simulation.
+
+    Attributes
+    ----------
+    times_s : ndarray of shape (n_times,)
+    outputs : ndarray of shape (n_batch, n_times, n_outputs)
+        Dual-rail differences (sum over history variants) divided by the unit, i.e.
+        in formal units comparable with the network's outputs.
+    method : str
+        ``ode`` or ``ssa``.
+    """
+
+    times_s: np.ndarray
+    outputs: np.ndarray
+    method: str
+
+    @property
+    def times_h(self) -> np.ndarray:
+        return self.times_s / 3600.0
+
+
+def simulate_dna(
+    kinetics: DNAKinetics,
+    input_values: object,
+    *,
+    t_end_s: float,
+    n_points: int = 61,
+    method: str = "ode",
+    volume_fl: float = 1.0,
+    runs: int = 1,
+    seed: int = 0,
+    progress=None,
+) -> DNATrajectory:
+    """Simulate the condensed DSD CRN for a batch of formal input rows.
+
+    Parameters
+    ----------
+    kinetics : DNAKinetics
+    input_values : array-like of shape (n_batch, n_inputs)
+        Formal input values (multiplied by the unit here).
+    t_end_s : float
+        Final time in seconds.
+    n_points : int
+    method : {"ode", "ssa"}
+        The batched ODE solver, or exact SSA at molecule counts for `volume_fl`
+        femtolitres (1 nM in 1 fL is 0.602 molecules).
+    volume_fl, runs, seed
+        SSA only.
+
+    Returns
+    -------
+    DNATrajectory
+    """
+    values = np.asarray(input_values, dtype=np.float64) * kinetics.unit_nM
+    if method == "ode":
+        from ..simulate.ode import simulate_ode
+
+        trajectory = simulate_ode(
+            kinetics.crn,
+            values,
+            t_end=t_end_s,
+            n_points=n_points,
+            rtol=1e-5,
+            atol=1e-4,
+            store="outputs",
+            progress=progress,
+            max_steps=1_000_000,
+        )
+    elif method == "ssa":
+        from ..simulate.ssa import simulate_ssa
+
+        # volume in the CRN's units: molecules per nM in volume_fl femtolitres.
+        molecules_per_nM = 6.02214076e23 * 1e-9 * volume_fl * 1e-15
+        trajectory = simulate_ssa(
+            kinetics.crn,
+            values,
+            t_end=t_end_s,
+            volume=molecules_per_nM,
+            runs=runs,
+            n_points=n_points,
+            seed=seed,
+            store="outputs",
+            progress=progress,
+        )
+    else:
+        raise DNADesignError(f"unknown simulation method {method!r}; choose ode or ssa")
+    outputs = kinetics.crn.read_outputs(_full_states(kinetics.crn, trajectory)) / kinetics.unit_nM
+    return DNATrajectory(np.asarray(trajectory.times), outputs, method)
+
+
+def _full_states(crn: CRN, trajectory) -> np.ndarray:
+    states = np.asarray(trajectory.states)
+    if trajectory.columns is None:
+        return states
+    full = np.zeros((*states.shape[:-1], crn.n_species))
+    full[..., np.asarray(trajectory.columns)] = states
+    return full
 
 
 @dataclass(frozen=True)
