@@ -48,7 +48,11 @@ def nn2crn(*args: str) -> subprocess.Popen:
     """The CLI in a fresh process (its own process, so a signal reaches it alone)."""
     env = {**os.environ, "PYTHONPATH": SRC}
     return subprocess.Popen(
-        [sys.executable, "-m", "nn2crn.cli", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "nn2crn.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

@@ -87,7 +87,9 @@ def test_ssa_sweep_on_two_workers_equals_one_process(tmp_path, cluster, referenc
     outcome = run_sweep(spec, tmp_path / "results", scheduler=cluster.scheduler_address)
     assert outcome.n_run == outcome.n_tasks == in_process.n_tasks
     assert read_results(tmp_path / "results").equals(expected)
-    assert (tmp_path / "results" / "summary.csv").read_text() == (in_process.folder / "summary.csv").read_text()
+    assert (tmp_path / "results" / "summary.csv").read_text() == (
+        in_process.folder / "summary.csv"
+    ).read_text()
 
 
 def test_results_do_not_depend_on_the_chunking(tmp_path, reference):

@@ -48,17 +48,38 @@ def test_points_are_the_grid_product_with_defaults(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("volume = [10, 100]", "volme = [10, 100]"), r"spec\.toml: grid\.volme: unknown key; the parameters of the ssa study are volume, seed"),
+        (
+            ("volume = [10, 100]", "volme = [10, 100]"),
+            r"spec\.toml: grid\.volme: unknown key; the parameters of the ssa study are volume, seed",
+        ),
         (('seed = "0..2"', 'seed = "5..2"'), r"grid\.seed: bad range '5\.\.2': 2 < 5, so it is empty"),
-        (('seed = "0..2"', 'seed = "0..x"'), r"grid\.seed: bad range '0\.\.x'; a range is \"A\.\.B\" with integers"),
-        (("volume = [10, 100]", "volume = [10, -1]"), r"grid\.volume\[1\]: volume must be a finite number > 0, got -1"),
+        (
+            ('seed = "0..2"', 'seed = "0..x"'),
+            r"grid\.seed: bad range '0\.\.x'; a range is \"A\.\.B\" with integers",
+        ),
+        (
+            ("volume = [10, 100]", "volume = [10, -1]"),
+            r"grid\.volume\[1\]: volume must be a finite number > 0, got -1",
+        ),
         (("volume = [10, 100]", "volume = []"), r"grid\.volume: empty list"),
-        (('shipped = "iris-4-8-3-binary"', 'file = "missing.json"'), r"model\.file: no such file 'missing\.json' \(looked for .*missing\.json; relative paths start at the spec's folder\)"),
-        (('study = "ssa"', 'study = "dna"'), r"sweep\.study: unknown study 'dna'; choose one of ssa, ode, robustness, train"),
+        (
+            ('shipped = "iris-4-8-3-binary"', 'file = "missing.json"'),
+            r"model\.file: no such file 'missing\.json' \(looked for .*missing\.json; relative paths start at the spec's folder\)",
+        ),
+        (
+            ('study = "ssa"', 'study = "dna"'),
+            r"sweep\.study: unknown study 'dna'; choose one of ssa, ode, robustness, train",
+        ),
         (("chunk = 10", "chunk = 0"), r"sweep\.chunk: expected an integer >= 1, got 0"),
         (("t_end = 20", "t_end = 20\nvolume = 5"), r"fixed\.volume: is also in \[grid\]"),
-        (('dataset = "iris"', 'dataset = "irs"'), r"inputs\.dataset: unknown dataset 'irs'; choose one of iris, virus, mnist or a FILE\.csv"),
-        (("[fixed]", "[fixd]"), r"spec\.toml: fixd: unknown key; the sections are sweep, model, inputs, grid, fixed"),
+        (
+            ('dataset = "iris"', 'dataset = "irs"'),
+            r"inputs\.dataset: unknown dataset 'irs'; choose one of iris, virus, mnist or a FILE\.csv",
+        ),
+        (
+            ("[fixed]", "[fixd]"),
+            r"spec\.toml: fixd: unknown key; the sections are sweep, model, inputs, grid, fixed",
+        ),
         (("volume = [10, 100]\n", ""), r"grid\.volume: missing; the ssa study needs volume"),
     ],
 )
@@ -84,7 +105,9 @@ def test_train_spec_rejects_a_model(tmp_path):
 
 def test_train_widths_are_validated(tmp_path):
     text = '[sweep]\nstudy = "train"\n[inputs]\ndataset = "iris"\n[grid]\nhidden = [4, [8, 0]]\n'
-    with pytest.raises(SweepSpecError, match=r"grid\.hidden\[1\]: hidden must be a width >= 1 or a list of widths"):
+    with pytest.raises(
+        SweepSpecError, match=r"grid\.hidden\[1\]: hidden must be a width >= 1 or a list of widths"
+    ):
         load_spec(write(tmp_path, text))
     spec = load_spec(write(tmp_path, text.replace("[8, 0]", "[8, 2]")))
     assert [dict(p)["hidden"] for p in spec.points()] == [(4,), (8, 2)]
@@ -92,5 +115,7 @@ def test_train_widths_are_validated(tmp_path):
 
 def test_rate_specs_are_checked(tmp_path):
     text = GOOD.replace("t_end = 20", 't_end = 20\nrates = "random:0:10:1"')
-    with pytest.raises(SweepSpecError, match=r"fixed\.rates: rates 'random:0:10:1': LOW = 10 is greater than HIGH = 1"):
+    with pytest.raises(
+        SweepSpecError, match=r"fixed\.rates: rates 'random:0:10:1': LOW = 10 is greater than HIGH = 1"
+    ):
         load_spec(write(tmp_path, text))

@@ -73,7 +73,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "depth_study_command",
         "Settling time versus network depth and width.",
     ),
-    "sweep": ("nn2crn.cli.sweep_cmd", "sweep_command", "Run a sweep spec on Dask, resumably (needs nn2crn[sweep])."),
+    "sweep": (
+        "nn2crn.cli.sweep_cmd",
+        "sweep_command",
+        "Run a sweep spec on Dask, resumably (needs nn2crn[sweep]).",
+    ),
     "sweep-report": ("nn2crn.cli.sweep_cmd", "sweep_report_command", "Plots and tables of a finished sweep."),
 }
 

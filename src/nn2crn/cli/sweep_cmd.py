@@ -51,7 +51,9 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     type=click.Path(file_okay=False),
     help="Results folder; running the same command again resumes the sweep in it.",
 )
-@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run on this Dask scheduler instead of a LocalCluster.")
+@click.option(
+    "--scheduler", metavar="tcp://HOST:PORT", help="Run on this Dask scheduler instead of a LocalCluster."
+)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -138,9 +140,13 @@ def _require_extra(in_process: bool) -> None:
 
     from .._errors import NN2CRNError
 
-    missing = [name for name in ("pyarrow", *(() if in_process else ("distributed",))) if find_spec(name) is None]
+    missing = [
+        name for name in ("pyarrow", *(() if in_process else ("distributed",))) if find_spec(name) is None
+    ]
     if missing:
-        raise NN2CRNError(f"nn2crn sweep needs {', '.join(missing)}; install them with pip install 'nn2crn[sweep]'")
+        raise NN2CRNError(
+            f"nn2crn sweep needs {', '.join(missing)}; install them with pip install 'nn2crn[sweep]'"
+        )
 
 
 @click.command("sweep-report")
@@ -151,7 +157,9 @@ def _require_extra(in_process: bool) -> None:
     type=click.Path(file_okay=False),
     help="Report folder (must not exist, unless --force).  [default: RESULTS/report]",
 )
-@click.option("--force", is_flag=True, help="Write into an existing report folder, replacing its report files.")
+@click.option(
+    "--force", is_flag=True, help="Write into an existing report folder, replacing its report files."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No message.")
 def sweep_report_command(results: str, output: str | None, force: bool, quiet: bool) -> None:
     """Plots and tables of a finished sweep: report.html and report.md.
@@ -178,7 +186,9 @@ def sweep_report_command(results: str, output: str | None, force: bool, quiet: b
     read_record(results)
     target = Path(output) if output is not None else Path(results) / "report"
     check_output_folder(target, force=force)
-    command = shlex.join(["nn2crn", "sweep-report", results, *(["-o", output] if output else []), *(["--force"] * force)])
+    command = shlex.join(
+        ["nn2crn", "sweep-report", results, *(["-o", output] if output else []), *(["--force"] * force)]
+    )
     with staged_folder(target, force=force) as staging:
         report = build_sweep_report(results, staging, command=command)
         write_report(report, staging)

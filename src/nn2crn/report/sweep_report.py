@@ -44,7 +44,9 @@ def summary_table(summary: SweepSummary, caption: str) -> doc.Table:
     return doc.Table(summary.header, rows, caption)
 
 
-def _series(summary: SweepSummary, x: str, replicate: str, varying: Sequence[str]) -> dict[tuple, dict[float, list[int]]]:
+def _series(
+    summary: SweepSummary, x: str, replicate: str, varying: Sequence[str]
+) -> dict[tuple, dict[float, list[int]]]:
     """Row indices grouped by the other varying parameters, then by `x` (replicates pooled)."""
     columns = {name: summary.column(name) for name in summary.header}
     others = [name for name in varying if name not in (x, replicate)]
@@ -73,7 +75,14 @@ def plot_volume(summary: SweepSummary, varying: Sequence[str], path: Path) -> Pa
             means = [100 * float(np.mean(group)) for group in values]
             spreads = [100 * float(np.std(group)) if len(group) > 1 else 0.0 for group in values]
             label = "answer = network's" if name == "agreement" else "answer = label (accuracy)"
-            axis.errorbar(volumes, means, yerr=spreads, fmt=marker, capsize=3, label=label + (f" ({suffix})" if suffix else ""))
+            axis.errorbar(
+                volumes,
+                means,
+                yerr=spreads,
+                fmt=marker,
+                capsize=3,
+                label=label + (f" ({suffix})" if suffix else ""),
+            )
     axis.set_xscale("log")
     axis.set_xlabel("volume V (molecules per unit amount)")
     axis.set_ylabel("input rows (%)")
@@ -97,8 +106,14 @@ def plot_settling(results: Any, group: str, label: str, path: Path) -> Path:
     axis.boxplot([d if d.size else [np.nan] for d in data], positions=positions, showfliers=True)
     for position, key, d in zip(positions, keys, data, strict=True):
         total = int((values == key).sum())
-        axis.annotate(f"{d.size}/{total} settled", (position, 1.0), xycoords=("data", "axes fraction"),
-                      ha="center", va="bottom", fontsize=7)
+        axis.annotate(
+            f"{d.size}/{total} settled",
+            (position, 1.0),
+            xycoords=("data", "axes fraction"),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+        )
     axis.set_xticks(positions, [_format(key) for key in keys], rotation=30 if len(keys) > 6 else 0)
     axis.set_yscale("log")
     axis.set_xlabel(label)
@@ -164,40 +179,60 @@ def build_sweep_report(results_folder: str | os.PathLike[str], staging: Path, *,
         figure = _figure(study, summary, results, varying, staging)
         if figure is not None:
             blocks.append(figure)
-    blocks.append(summary_table(summary, f"one line per parameter point; {results.num_rows} result rows in all"))
+    blocks.append(
+        summary_table(summary, f"one line per parameter point; {results.num_rows} result rows in all")
+    )
     if study == "train" and summary.rows:
-        front = pareto_front(summary.column("n_reactions").astype(float), summary.column("accuracy_test").astype(float))
+        front = pareto_front(
+            summary.column("n_reactions").astype(float), summary.column("accuracy_test").astype(float)
+        )
         blocks.append(
-            doc.Table(summary.header, tuple(tuple(_format(v) for v in summary.rows[i]) for i in front),
-                      "Pareto front: no smaller circuit is as accurate on the test split")
+            doc.Table(
+                summary.header,
+                tuple(tuple(_format(v) for v in summary.rows[i]) for i in front),
+                "Pareto front: no smaller circuit is as accurate on the test split",
+            )
         )
     sections = (
         doc.Section("Results", tuple(blocks)),
         doc.Section(
             "Spec",
             (
-                doc.Paragraph(f"Study `{study}`, spec seed {record['seed']}, swept: {', '.join(varying) or 'nothing'}."),
+                doc.Paragraph(
+                    f"Study `{study}`, spec seed {record['seed']}, swept: {', '.join(varying) or 'nothing'}."
+                ),
                 doc.Code(record.get("spec_text", "")),
             ),
         ),
         doc.Section(
             "How this report was made",
-            (doc.Code(command), doc.Paragraph(f"Took {time.perf_counter() - started:.1f} s, nn2crn {package_version()}.")),
+            (
+                doc.Code(command),
+                doc.Paragraph(f"Took {time.perf_counter() - started:.1f} s, nn2crn {package_version()}."),
+            ),
         ),
     )
     return doc.Report(f"Sweep {record['name']}: {study} study", sections, subtitle=str(folder))
 
 
-def _figure(study: str, summary: SweepSummary, results: Any, varying: list[str], staging: Path) -> doc.Figure | None:
+def _figure(
+    study: str, summary: SweepSummary, results: Any, varying: list[str], staging: Path
+) -> doc.Figure | None:
     if study == "ssa" and "volume" in varying:
         plot_volume(summary, varying, staging / "volume.png")
-        replicates = "mean ± one standard deviation over the seed replicates" if "seed" in varying else "one replicate"
-        return doc.Figure("volume.png", f"Agreement with the network and accuracy against volume; {replicates}")
+        replicates = (
+            "mean ± one standard deviation over the seed replicates" if "seed" in varying else "one replicate"
+        )
+        return doc.Figure(
+            "volume.png", f"Agreement with the network and accuracy against volume; {replicates}"
+        )
     if study == "robustness":
         spread = np.asarray(results.column("spread").to_numpy(), dtype=float)
         if np.unique(spread).size > 1 or "rate_seed" in varying:
             plot_settling(results, "spread", "rate-set spread (high / low)", staging / "settling.png")
-            return doc.Figure("settling.png", "Epsilon settling times against the spread of the random rate sets")
+            return doc.Figure(
+                "settling.png", "Epsilon settling times against the spread of the random rate sets"
+            )
     if study == "ode":
         plot_settling(results, "rates", "rate specification", staging / "settling.png")
         return doc.Figure("settling.png", "Epsilon settling times per rate specification")

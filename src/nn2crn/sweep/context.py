@@ -84,7 +84,9 @@ def load_context(spec: SweepSpec) -> SweepContext:
 
     model = spec.model
     if model is None:
-        raise SweepSpecError(f"{spec.path}: [model]: missing section; the {spec.study} study needs a model or CRN")
+        raise SweepSpecError(
+            f"{spec.path}: [model]: missing section; the {spec.study} study needs a model or CRN"
+        )
     network = None
     try:
         if model.shipped is not None:
@@ -98,7 +100,9 @@ def load_context(spec: SweepSpec) -> SweepContext:
     except NN2CRNError as error:
         raise SweepSpecError(f"{spec.path}: model.crn: {error}") from None
     if crn.n_outputs == 0:
-        raise SweepSpecError(f"{spec.path}: model.crn: the CRN declares no outputs; a sweep compares its outputs")
+        raise SweepSpecError(
+            f"{spec.path}: model.crn: the CRN declares no outputs; a sweep compares its outputs"
+        )
     dataset = _load_dataset(spec)
     raw, labels = _split_rows(dataset, spec.inputs.split)
     if spec.inputs.limit is not None:

@@ -141,7 +141,9 @@ def read_part(folder: Path, key: str) -> Any:
     try:
         return pq.read_table(path)
     except (OSError, pa.ArrowException) as error:
-        raise InputDataError(f"{path}: unreadable part ({error}); delete it and run the sweep again") from None
+        raise InputDataError(
+            f"{path}: unreadable part ({error}); delete it and run the sweep again"
+        ) from None
 
 
 def part_metadata(folder: Path, key: str) -> dict[str, str]:

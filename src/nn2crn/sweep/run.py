@@ -68,7 +68,11 @@ class Task:
 def plan_tasks(spec: SweepSpec, n_rows: int) -> tuple[Task, ...]:
     """Every task of the sweep, in order: points in grid order, then chunks of ``spec.chunk`` rows."""
     chunked = spec.study_info.input_kind == "crn"
-    ranges = [(start, min(n_rows, start + spec.chunk)) for start in range(0, n_rows, spec.chunk)] if chunked else [(0, 0)]
+    ranges = (
+        [(start, min(n_rows, start + spec.chunk)) for start in range(0, n_rows, spec.chunk)]
+        if chunked
+        else [(0, 0)]
+    )
     tasks = []
     for point in spec.points():
         for start, stop in ranges:
@@ -218,7 +222,14 @@ def run_sweep(
     summary = summarize_results(table, spec.study, [p.name for p in spec.study_info.parameters])
     summary.write_csv(folder / "summary.csv")
     return SweepOutcome(
-        folder, len(tasks), skipped, len(pending), summary, time.perf_counter() - started, task_seconds, dashboard
+        folder,
+        len(tasks),
+        skipped,
+        len(pending),
+        summary,
+        time.perf_counter() - started,
+        task_seconds,
+        dashboard,
     )
 
 
@@ -260,7 +271,9 @@ def _run_on_dask(
         with Client(cluster if cluster is not None else scheduler, set_as_default=False) as client:
             # Submitted, not scattered: the scheduler keeps the context in the task graph,
             # so it is recomputed if the workers holding it die.
-            shared = client.submit(_identity, context, pure=False, key=f"nn2crn-context-{context.fingerprint[:16]}")
+            shared = client.submit(
+                _identity, context, pure=False, key=f"nn2crn-context-{context.fingerprint[:16]}"
+            )
             futures = client.map(
                 execute_task,
                 pending,

@@ -196,7 +196,12 @@ def parse_spec(data: Mapping[str, object], path: Path) -> SweepSpec:
     grid = []
     for key, raw in grid_table.items():
         values = _grid_values(fail, raw, f"grid.{key}")
-        grid.append((key, tuple(by_name[key].check(value, f"grid.{key}[{i}]", fail) for i, value in enumerate(values))))
+        grid.append(
+            (
+                key,
+                tuple(by_name[key].check(value, f"grid.{key}[{i}]", fail) for i, value in enumerate(values)),
+            )
+        )
         if len(set(map(repr, grid[-1][1]))) != len(grid[-1][1]):
             fail(f"grid.{key}", "a value is repeated; every grid value must differ")
     fixed = []
@@ -237,7 +242,9 @@ class _Failer:
         raise SweepSpecError(where + message)
 
 
-def _check_keys(fail: _Failer, table: Mapping[str, object], allowed: tuple[str, ...], prefix: str, what: str) -> None:
+def _check_keys(
+    fail: _Failer, table: Mapping[str, object], allowed: tuple[str, ...], prefix: str, what: str
+) -> None:
     for key in table:
         if key not in allowed:
             fail(f"{prefix}{key}", f"unknown key; the {what} are {', '.join(allowed)}")
@@ -266,7 +273,10 @@ def _existing_file(fail: _Failer, value: object, key: str, folder: Path, hint: s
     file = Path(value)  # type: ignore[arg-type]
     resolved = file if file.is_absolute() else folder / file
     if not resolved.is_file():
-        fail(key, f"no such file {value!r} (looked for {resolved}; relative paths start at the spec's folder); {hint}")
+        fail(
+            key,
+            f"no such file {value!r} (looked for {resolved}; relative paths start at the spec's folder); {hint}",
+        )
     return resolved
 
 
@@ -286,7 +296,10 @@ def _model(fail: _Failer, data: Mapping[str, object], study: Study, folder: Path
         from ..nn import shipped_model_names
 
         if not isinstance(shipped, str) or shipped.removesuffix(".json") not in shipped_model_names():
-            fail("model.shipped", f"no shipped model {shipped!r}; choose one of {', '.join(shipped_model_names())}")
+            fail(
+                "model.shipped",
+                f"no shipped model {shipped!r}; choose one of {', '.join(shipped_model_names())}",
+            )
         shipped = shipped.removesuffix(".json")  # type: ignore[union-attr]
     file = table.get("file")
     file = _existing_file(fail, file, "model.file", folder, "give a model JSON") if file is not None else None
@@ -317,7 +330,9 @@ def _inputs(fail: _Failer, data: Mapping[str, object], study: Study, folder: Pat
     if split not in SPLITS:
         fail("inputs.split", f"expected one of {', '.join(SPLITS)}, got {split!r}")
     if study.input_kind == "dataset" and "split" in table:
-        fail("inputs.split", f"the {study.name} study uses every split (train, val, test); remove inputs.split")
+        fail(
+            "inputs.split", f"the {study.name} study uses every split (train, val, test); remove inputs.split"
+        )
     options = table.get("options", {})
     if not isinstance(options, dict):
         fail("inputs.options", f"expected a table of loader options, got {options!r}")
@@ -346,14 +361,17 @@ def _grid_values(fail: _Failer, raw: object, key: str) -> list[object]:
     if isinstance(raw, str) and ".." in raw:
         match = _RANGE.match(raw)
         if match is None:
-            fail(key, f"bad range {raw!r}; a range is \"A..B\" with integers A <= B, e.g. \"0..9\"")
+            fail(key, f'bad range {raw!r}; a range is "A..B" with integers A <= B, e.g. "0..9"')
         start, stop = int(match.group(1)), int(match.group(2))  # type: ignore[union-attr]
         if stop < start:
-            fail(key, f"bad range {raw!r}: {stop} < {start}, so it is empty; write \"{stop}..{start}\"")
+            fail(key, f'bad range {raw!r}: {stop} < {start}, so it is empty; write "{stop}..{start}"')
         if stop - start >= 1_000_000:
             fail(key, f"bad range {raw!r}: over a million values")
         return list(range(start, stop + 1))
-    fail(key, f"expected a list of values or an integer range \"A..B\", got {raw!r}; a single value goes in [fixed]")
+    fail(
+        key,
+        f'expected a list of values or an integer range "A..B", got {raw!r}; a single value goes in [fixed]',
+    )
     return []
 
 

@@ -111,7 +111,9 @@ def summarize_results(table: Any, study: str, parameters: Sequence[str]) -> Swee
     SweepSummary
         Parameter columns first, then ``n`` and the study's statistics.
     """
-    data = {name: np.asarray(table.column(name).to_numpy(zero_copy_only=False)) for name in table.column_names}
+    data = {
+        name: np.asarray(table.column(name).to_numpy(zero_copy_only=False)) for name in table.column_names
+    }
     parameters = [name for name in parameters if name in data]
     if study == "train":
         header = tuple(name for name in table.column_names if name != "model_json")

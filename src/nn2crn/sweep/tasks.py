@@ -92,7 +92,10 @@ class Parameter:
             from ..simulate.rates import parse_rate_spec
 
             if not isinstance(value, str):
-                fail(key, f"{self.name} must be a rate specification string, e.g. \"random:0:0.1:10\", got {value!r}")
+                fail(
+                    key,
+                    f'{self.name} must be a rate specification string, e.g. "random:0:0.1:10", got {value!r}',
+                )
             if value != "as given":
                 try:
                     parse_rate_spec(value)  # type: ignore[arg-type]
@@ -106,7 +109,10 @@ class Parameter:
                 and widths
                 and all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in widths)
             ):
-                fail(key, f"{self.name} must be a width >= 1 or a list of widths, e.g. 8 or [16, 8], got {value!r}")
+                fail(
+                    key,
+                    f"{self.name} must be a width >= 1 or a list of widths, e.g. 8 or [16, 8], got {value!r}",
+                )
             return tuple(widths)  # type: ignore[arg-type]
         raise ValueError(f"unknown parameter kind {self.kind!r}")
 
@@ -138,7 +144,9 @@ class Streams:
 
     def seed(self, *key: int) -> int:
         """A 64-bit integer seed for the sub-stream `key` (e.g. an input row)."""
-        state = np.random.SeedSequence(self.spec_seed, spawn_key=(*self.point, *key)).generate_state(2, np.uint32)
+        state = np.random.SeedSequence(self.spec_seed, spawn_key=(*self.point, *key)).generate_state(
+            2, np.uint32
+        )
         return int(state[0]) | (int(state[1]) << 32)
 
     def small_seed(self, *key: int) -> int:
@@ -187,7 +195,9 @@ def _crn_for(context: SweepContext, rates: str) -> Any:
     return context.crn if rates == "as given" else apply_rates(context.crn, rates)
 
 
-def _labels_and_answer(context: SweepContext, rows: np.ndarray, answer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _labels_and_answer(
+    context: SweepContext, rows: np.ndarray, answer: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(label, correct) per result row; label -1 and correct False without labels."""
     if context.labels is None:
         return np.full(rows.size, -1, dtype=np.int64), np.zeros(rows.size, dtype=bool)
@@ -296,7 +306,9 @@ def ode_task(context: SweepContext, point: Mapping[str, Any], rows: np.ndarray, 
     return _ode_columns(context, _crn_for(context, point["rates"]), point, rows)
 
 
-def robustness_task(context: SweepContext, point: Mapping[str, Any], rows: np.ndarray, streams: Streams) -> Columns:
+def robustness_task(
+    context: SweepContext, point: Mapping[str, Any], rows: np.ndarray, streams: Streams
+) -> Columns:
     """ODE kinetics under one random rate set, log-uniform in [low, high]; one row per input row.
 
     The rate set's seed comes from the point's stream (the same for every chunk of the
@@ -312,7 +324,9 @@ def robustness_task(context: SweepContext, point: Mapping[str, Any], rows: np.nd
     return columns
 
 
-def train_task(context: SweepContext, point: Mapping[str, Any], rows: np.ndarray, streams: Streams) -> Columns:
+def train_task(
+    context: SweepContext, point: Mapping[str, Any], rows: np.ndarray, streams: Streams
+) -> Columns:
     """Train one network (BinaryConnect) and compile it; one result row.
 
     Columns: ``train_seed`` (the seed given to the trainer: ``nn2crn train --seed``
@@ -378,7 +392,9 @@ STUDIES: dict[str, Study] = {
             Parameter("volume", "positive", "molecules per unit amount, V"),
             _REPLICATE,
             Parameter("runs", "count", "SSA runs per input row in one task", 1),
-            Parameter("t_end", "positive", "compare the outputs with the exact stable outputs at this time", 50.0),
+            Parameter(
+                "t_end", "positive", "compare the outputs with the exact stable outputs at this time", 50.0
+            ),
             _RATES,
         ),
         "crn",
