@@ -256,7 +256,9 @@ def _run_on_dask(
 ) -> str | None:
     import logging
 
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, KilledWorker, LocalCluster, as_completed
+
+    from .._errors import InputDataError
 
     cluster = None
     if scheduler is None:
@@ -268,7 +270,14 @@ def _run_on_dask(
             silence_logs=logging.ERROR,
         )
     try:
-        with Client(cluster if cluster is not None else scheduler, set_as_default=False) as client:
+        try:
+            client = Client(cluster if cluster is not None else scheduler, set_as_default=False)
+        except OSError as error:
+            raise InputDataError(
+                f"--scheduler {scheduler}: cannot connect ({error}); check the address (tcp://HOST:PORT) "
+                f"and that the scheduler is running"
+            ) from None
+        with client:
             # Submitted, not scattered: the scheduler keeps the context in the task graph,
             # so it is recomputed if the workers holding it die.
             shared = client.submit(
@@ -294,6 +303,11 @@ def _run_on_dask(
                     table, seconds = future.result()
                 except NN2CRNError as error:
                     raise SweepTaskError(f"task {task.describe()}: {error}") from None
+                except KilledWorker:
+                    raise SweepTaskError(
+                        f"task {task.describe()}: its worker died every time it ran it (out of memory?); "
+                        f"give the workers more memory (docs/sweep.md) or use smaller chunks (sweep.chunk)"
+                    ) from None
                 finish(task, table, seconds)
                 future.release()
             return dashboard

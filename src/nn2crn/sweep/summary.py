@@ -9,7 +9,7 @@ falling on an unsettled row is honestly ``inf``):
   ``leader_time_p95``, ``exhausted``, ``events_mean``;
 - ``ode`` and ``robustness``: ``n``, ``agreement``, ``accuracy``, ``max_error``,
   ``epsilon_time_median``, ``epsilon_time_p95``, ``epsilon_settled``, ``argmax_time_median``,
-  ``argmax_time_p95`` (and ``spread`` for robustness);
+  ``argmax_time_p95``;
 - ``train``: every point's single row without the model file.
 """
 
