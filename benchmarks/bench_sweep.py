@@ -12,8 +12,9 @@ merged results, and the two results tables must be identical.
 
 Overhead per task = (workers x parallel wall time - sum of the tasks' own compute
 times) / tasks: everything that is not a task computing (scheduling, transfers,
-writing parts, idle workers at the end), charged per task, as a fraction of the mean
-task time.
+writing parts, idle workers at the end, loading the context and merging), charged per
+task, as a fraction of the mean task time. A second figure first subtracts what the
+one-process run spends outside its tasks (context, parts, merge), leaving scheduling.
 
 Printed twice: in-process (a warmed LocalCluster started before the clock runs; the
 anchor after a warm-up task), and from the user's point of view (``nn2crn sweep ...
@@ -104,6 +105,10 @@ def in_process_figures(folder: Path, spec_path: Path, workers: int) -> None:
     n = parallel.n_run
     mean_task = parallel.task_seconds / n
     overhead = (workers * parallel.seconds - parallel.task_seconds) / n
+    # What the one-process run spends outside its tasks (loading the context, writing the
+    # parts, merging) is not scheduling; the second figure leaves it out.
+    fixed = serial.seconds - serial.task_seconds
+    scheduling = (workers * (parallel.seconds - fixed) - parallel.task_seconds) / n
     print(
         f"in-process: {n} tasks, mean task {mean_task:.3f} s on the workers, {serial.task_seconds / n:.3f} s here"
     )

@@ -150,3 +150,55 @@ def test_a_killed_worker_changes_nothing(tmp_path, cluster):
     assert "pid" in killed, "no worker was killed"
     assert killed["parts_before"] < outcome.n_tasks, "the worker was killed after the sweep had finished"
     assert read_results(results).equals(read_results(tmp_path / "reference"))
+
+
+ROBUSTNESS_SPEC = """
+[sweep]
+study = "robustness"
+seed = 4
+chunk = {chunk}
+
+[model]
+shipped = "iris-4-3-3-ternary"
+
+[inputs]
+dataset = "iris"
+limit = 12
+
+[grid]
+rate_seed = "0..1"
+high = [2, 100]
+
+[fixed]
+low = 0.5
+t_end = 100
+n_points = 41
+"""
+
+
+def test_robustness_sweep_reproducible_rate_sets(tmp_path):
+    from nn2crn.compile import compile_network
+    from nn2crn.nn import load_shipped_model
+    from nn2crn.simulate import stable_outputs
+    from nn2crn.simulate.metrics import max_deviation
+    from nn2crn.simulate.ode import simulate_ode
+    from nn2crn.simulate.rates import apply_rates
+
+    coarse = load_spec(write_spec(tmp_path, "coarse", ROBUSTNESS_SPEC.format(chunk=12)))
+    fine = load_spec(write_spec(tmp_path, "fine", ROBUSTNESS_SPEC.format(chunk=5)))
+    assert run_sweep(coarse, tmp_path / "coarse", in_process=True).n_tasks == 4
+    assert run_sweep(fine, tmp_path / "fine", in_process=True).n_tasks == 12
+    table = read_results(tmp_path / "coarse")
+    assert table.equals(read_results(tmp_path / "fine"))
+    columns = table.to_pydict()
+    assert sorted(set(columns["spread"])) == [4.0, 200.0]
+    assert len(set(columns["rates"])) == 4  # one rate set per point, shared by its chunks
+    # the rates column reproduces a row with the library directly
+    network = load_shipped_model("iris-4-3-3-ternary")
+    from nn2crn.datasets import load_dataset
+
+    x = network.transform(load_dataset("iris").test.x[:12])
+    crn = apply_rates(compile_network(network), columns["rates"][0])
+    trajectory = simulate_ode(crn, x[:1], t_end=100, n_points=2, store="outputs", n_threads=1)
+    direct = max_deviation(trajectory, stable_outputs(crn, x[:1]))[0]
+    assert direct == pytest.approx(columns["max_error"][0], rel=1e-3, abs=1e-6)
