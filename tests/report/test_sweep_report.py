@@ -25,7 +25,7 @@ def test_robustness_report_draws_settling_times_against_spread(tmp_path):
     spec = tmp_path / "rob.toml"
     spec.write_text(
         '[sweep]\nstudy = "robustness"\n[model]\nshipped = "iris-4-3-3-ternary"\n[inputs]\ndataset = "iris"\n'
-        'limit = 6\n[grid]\nrate_seed = "0..1"\nhigh = [2, 50]\n[fixed]\nt_end = 60\nn_points = 31\n',
+        'limit = 4\n[grid]\nrate_seed = "0..1"\nhigh = [2, 10]\n[fixed]\nt_end = 30\nn_points = 21\n',
         encoding="utf-8",
     )
     run_sweep(load_spec(spec), tmp_path / "results", in_process=True)

@@ -163,16 +163,16 @@ shipped = "iris-4-3-3-ternary"
 
 [inputs]
 dataset = "iris"
-limit = 12
+limit = 8
 
 [grid]
 rate_seed = "0..1"
-high = [2, 100]
+high = [2, 20]
 
 [fixed]
 low = 0.5
-t_end = 100
-n_points = 41
+t_end = 50
+n_points = 21
 """
 
 
@@ -184,21 +184,25 @@ def test_robustness_sweep_reproducible_rate_sets(tmp_path):
     from nn2crn.simulate.ode import simulate_ode
     from nn2crn.simulate.rates import apply_rates
 
-    coarse = load_spec(write_spec(tmp_path, "coarse", ROBUSTNESS_SPEC.format(chunk=12)))
-    fine = load_spec(write_spec(tmp_path, "fine", ROBUSTNESS_SPEC.format(chunk=5)))
+    coarse = load_spec(write_spec(tmp_path, "coarse", ROBUSTNESS_SPEC.format(chunk=8)))
+    fine = load_spec(write_spec(tmp_path, "fine", ROBUSTNESS_SPEC.format(chunk=3)))
     assert run_sweep(coarse, tmp_path / "coarse", in_process=True).n_tasks == 4
     assert run_sweep(fine, tmp_path / "fine", in_process=True).n_tasks == 12
-    table = read_results(tmp_path / "coarse")
-    assert table.equals(read_results(tmp_path / "fine"))
-    columns = table.to_pydict()
-    assert sorted(set(columns["spread"])) == [4.0, 200.0]
+    columns = read_results(tmp_path / "coarse").to_pydict()
+    other = read_results(tmp_path / "fine").to_pydict()
+    # The batch ODE solver shares one step size per block of rows, so another chunking
+    # changes the results within the solver's tolerance (not bit for bit, unlike the SSA).
+    for name in ("row", "rate_seed", "high", "rates", "agrees", "answer"):
+        assert columns[name] == other[name]
+    assert np.allclose(columns["max_error"], other["max_error"], rtol=1e-3, atol=1e-6)
+    assert sorted(set(columns["spread"])) == [4.0, 40.0]
     assert len(set(columns["rates"])) == 4  # one rate set per point, shared by its chunks
     # the rates column reproduces a row with the library directly
     network = load_shipped_model("iris-4-3-3-ternary")
     from nn2crn.datasets import load_dataset
 
-    x = network.transform(load_dataset("iris").test.x[:12])
+    x = network.transform(load_dataset("iris").test.x[:8])
     crn = apply_rates(compile_network(network), columns["rates"][0])
-    trajectory = simulate_ode(crn, x[:1], t_end=100, n_points=2, store="outputs", n_threads=1)
+    trajectory = simulate_ode(crn, x[:1], t_end=50, n_points=2, store="outputs", n_threads=1)
     direct = max_deviation(trajectory, stable_outputs(crn, x[:1]))[0]
     assert direct == pytest.approx(columns["max_error"][0], rel=1e-3, abs=1e-6)
