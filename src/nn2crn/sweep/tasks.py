@@ -11,6 +11,8 @@ from ``numpy.random.SeedSequence(spec seed, spawn_key=(*point key, row))``, wher
 the point key is a digest of the point's parameter values. So a result row depends
 only on the spec seed, its parameter values and its input row: not on the number
 of workers, the chunk size, the grid's other values or the order of completion.
+(The ODE studies' rows agree across chunk sizes to the solver tolerance only: the
+batch ODE solver shares one step size per block of rows.)
 
 Every task runs single-threaded (one task per core is the sweep's parallelism).
 Heavy imports (torch, scipy solvers) happen inside the functions.
