@@ -73,7 +73,7 @@ def plan_tasks(spec: SweepSpec, n_rows: int) -> tuple[Task, ...]:
         if chunked
         else [(0, 0)]
     )
-    tasks = []
+    tasks: list[Task] = []
     for point in spec.points():
         for start, stop in ranges:
             text = json.dumps([spec.study, [[n, column_value(v)] for n, v in point], start, stop])

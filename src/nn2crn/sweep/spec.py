@@ -36,6 +36,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from .._errors import NN2CRNError
 from .tasks import STUDIES, Parameter, Study, study_names
@@ -237,7 +238,7 @@ class _Failer:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def __call__(self, key: str, message: str) -> None:
+    def __call__(self, key: str, message: str) -> NoReturn:
         where = f"{self.path}: {key}: " if key else f"{self.path}: "
         raise SweepSpecError(where + message)
 
@@ -372,7 +373,6 @@ def _grid_values(fail: _Failer, raw: object, key: str) -> list[object]:
         key,
         f'expected a list of values or an integer range "A..B", got {raw!r}; a single value goes in [fixed]',
     )
-    return []
 
 
 __all__ = [

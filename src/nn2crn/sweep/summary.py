@@ -116,9 +116,9 @@ def summarize_results(table: Any, study: str, parameters: Sequence[str]) -> Swee
     }
     parameters = [name for name in parameters if name in data]
     if study == "train":
-        header = tuple(name for name in table.column_names if name != "model_json")
-        rows = tuple(tuple(_plain(data[name][i]) for name in header) for i in range(table.num_rows))
-        return SweepSummary(header, rows)
+        kept = tuple(name for name in table.column_names if name != "model_json")
+        rows = tuple(tuple(_plain(data[name][i]) for name in kept) for i in range(table.num_rows))
+        return SweepSummary(kept, rows)
     groups: dict[tuple[object, ...], list[int]] = {}
     for index, key in enumerate(zip(*(data[name].tolist() for name in parameters), strict=True)):
         groups.setdefault(key, []).append(index)

@@ -25,14 +25,14 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
 if TYPE_CHECKING:
     from .context import SweepContext
 
-Fail = Callable[[str, str], None]
+Fail = Callable[[str, str], NoReturn]
 Columns = dict[str, np.ndarray]
 
 
@@ -184,7 +184,7 @@ class Study:
     description: str
 
 
-def _single_thread(simulate: Callable[..., Any]) -> dict[str, int]:
+def _single_thread(simulate: Callable[..., Any]) -> dict[str, Any]:
     """``{"n_threads": 1}``, or ``{"threads": 1}`` for the SSA before its parameter was renamed."""
     import inspect
 
