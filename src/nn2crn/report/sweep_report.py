@@ -115,7 +115,8 @@ def plot_settling(results: Any, group: str, label: str, path: Path) -> Path:
             fontsize=7,
         )
     axis.set_xticks(positions, [_format(key) for key in keys], rotation=30 if len(keys) > 6 else 0)
-    axis.set_yscale("log")
+    if any((d > 0).any() for d in data):  # a log axis needs a positive time; settled at 0 draws linear
+        axis.set_yscale("log")
     axis.set_xlabel(label)
     axis.set_ylabel("epsilon settling time")
     axis.grid(alpha=0.3, axis="y")
