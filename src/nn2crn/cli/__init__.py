@@ -85,6 +85,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "import-onnx": ("nn2crn.cli.import_onnx", "import_onnx_command", "Convert an ONNX model to model JSON."),
     "export-onnx": ("nn2crn.cli.export_onnx_cmd", "export_onnx_command", "Write a model JSON as ONNX."),
+    "sweep": (
+        "nn2crn.cli.sweep_cmd",
+        "sweep_command",
+        "Run a sweep spec on Dask, resumably (needs nn2crn[sweep]).",
+    ),
+    "sweep-report": ("nn2crn.cli.sweep_cmd", "sweep_report_command", "Plots and tables of a finished sweep."),
 }
 
 

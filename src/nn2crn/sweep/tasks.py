@@ -1,0 +1,442 @@
+"""The studies a sweep can run, and their task functions (one parameter point x one input chunk).
+
+Each study is one entry of :data:`STUDIES`: its parameters (validated by the spec
+reader) and a task function ``function(context, point, rows, streams)`` returning
+columns (equal-length 1D arrays, one entry per result row). The task functions
+call the library's public API only; when ``nn2crn.studies`` lands they can point
+at its study functions without changing anything else in the sweep.
+
+Randomness: a task never seeds from a counter. :class:`Streams` derives every seed
+from ``numpy.random.SeedSequence(spec seed, spawn_key=(*point key, row))``, where
+the point key is a digest of the point's parameter values. So a result row depends
+only on the spec seed, its parameter values and its input row: not on the number
+of workers, the chunk size, the grid's other values or the order of completion.
+(The ODE studies' rows agree across chunk sizes to the solver tolerance only: the
+batch ODE solver shares one step size per block of rows.)
+
+Every task runs single-threaded (one task per core is the sweep's parallelism).
+Heavy imports (torch, scipy solvers) happen inside the functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .context import SweepContext
+
+Fail = Callable[[str, str], NoReturn]
+Columns = dict[str, np.ndarray]
+
+
+# ---------------------------------------------------------------------------
+# parameters
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a study.
+
+    Attributes
+    ----------
+    name : str
+        Key in ``[grid]`` or ``[fixed]`` and column name in the results.
+    kind : str
+        ``"positive"`` (float > 0), ``"count"`` (int >= 1), ``"index"`` (int >= 0),
+        ``"fraction"`` (float in [0, 1)), ``"rates"`` (a rate specification or "as given"),
+        ``"widths"`` (hidden layer widths: an int or a list of ints >= 1) or ``"choice"``.
+    help : str
+    default : object
+        Used when the spec gives no value; ``None`` makes the parameter required.
+    choices : tuple of str
+        For ``"choice"``.
+    """
+
+    name: str
+    kind: str
+    help: str
+    default: object = None
+    choices: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+    def check(self, value: object, key: str, fail: Fail) -> object:
+        """`value` normalized (float, int, str or tuple of int); `fail(key, message)` if invalid."""
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if self.kind == "positive":
+            if not (number and math.isfinite(value) and value > 0):  # type: ignore[operator, arg-type]
+                fail(key, f"{self.name} must be a finite number > 0, got {value!r}")
+            return float(value)  # type: ignore[arg-type]
+        if self.kind in ("count", "index"):
+            minimum = 1 if self.kind == "count" else 0
+            if not (isinstance(value, int) and not isinstance(value, bool) and value >= minimum):
+                fail(key, f"{self.name} must be an integer >= {minimum}, got {value!r}")
+            return int(value)  # type: ignore[arg-type]
+        if self.kind == "fraction":
+            if not (number and 0 <= value < 1):  # type: ignore[operator]
+                fail(key, f"{self.name} must be a number in [0, 1), got {value!r}")
+            return float(value)  # type: ignore[arg-type]
+        if self.kind == "choice":
+            if value not in self.choices:
+                fail(key, f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}")
+            return value
+        if self.kind == "rates":
+            from .._errors import SimulationError
+            from ..simulate.rates import parse_rate_spec
+
+            if not isinstance(value, str):
+                fail(
+                    key,
+                    f'{self.name} must be a rate specification string, e.g. "random:0:0.1:10", got {value!r}',
+                )
+            if value != "as given":
+                try:
+                    parse_rate_spec(value)  # type: ignore[arg-type]
+                except SimulationError as error:
+                    fail(key, str(error))
+            return value
+        if self.kind == "widths":
+            widths = [value] if isinstance(value, int) and not isinstance(value, bool) else value
+            if not (
+                isinstance(widths, list)
+                and widths
+                and all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in widths)
+            ):
+                fail(
+                    key,
+                    f"{self.name} must be a width >= 1 or a list of widths, e.g. 8 or [16, 8], got {value!r}",
+                )
+            return tuple(widths)  # type: ignore[arg-type]
+        raise ValueError(f"unknown parameter kind {self.kind!r}")
+
+
+def column_value(value: object) -> object:
+    """A parameter value as a results-table cell: hidden widths ``(16, 8)`` become ``"16-8"``."""
+    if isinstance(value, tuple):
+        return "-".join(str(v) for v in value)
+    return value
+
+
+# ---------------------------------------------------------------------------
+# random streams
+
+
+def point_key(study: str, point: tuple[tuple[str, object], ...]) -> tuple[int, ...]:
+    """Four 32-bit words of a SHA-256 digest of the study and its parameter values (a spawn key)."""
+    text = json.dumps([study, [[name, column_value(value)] for name, value in point]], sort_keys=False)
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Seeds of one task: ``SeedSequence(spec_seed, spawn_key=(*point, ...))``."""
+
+    spec_seed: int
+    point: tuple[int, ...]
+
+    def seed(self, *key: int) -> int:
+        """A 64-bit integer seed for the sub-stream `key` (e.g. an input row)."""
+        state = np.random.SeedSequence(self.spec_seed, spawn_key=(*self.point, *key)).generate_state(
+            2, np.uint32
+        )
+        return int(state[0]) | (int(state[1]) << 32)
+
+    def small_seed(self, *key: int) -> int:
+        """A 31-bit seed (for APIs such as ``nn2crn train --seed`` that take small integers)."""
+        return self.seed(*key) & 0x7FFF_FFFF
+
+
+# ---------------------------------------------------------------------------
+# studies
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study a sweep can run.
+
+    Attributes
+    ----------
+    name : str
+    function : callable
+        ``function(context, point, rows, streams) -> columns``; `point` maps parameter
+        names to values, `rows` are the global input-row indices of the chunk.
+    parameters : tuple of Parameter
+    input_kind : {"crn", "dataset"}
+        ``"crn"``: the spec names a model or CRN and input rows, split into chunks;
+        ``"dataset"``: one task per point on the whole dataset (training).
+    description : str
+    """
+
+    name: str
+    function: Callable[..., Columns]
+    parameters: tuple[Parameter, ...]
+    input_kind: str
+    description: str
+
+
+def _single_thread(simulate: Callable[..., Any]) -> dict[str, Any]:
+    """``{"n_threads": 1}``, or ``{"threads": 1}`` for the SSA before its parameter was renamed."""
+    import inspect
+
+    return {"n_threads": 1} if "n_threads" in inspect.signature(simulate).parameters else {"threads": 1}
+
+
+def _crn_for(context: SweepContext, rates: str) -> Any:
+    from ..simulate.rates import apply_rates
+
+    return context.crn if rates == "as given" else apply_rates(context.crn, rates)
+
+
+def _labels_and_answer(
+    context: SweepContext, rows: np.ndarray, answer: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(label, correct) per result row; label -1 and correct False without labels."""
+    if context.labels is None:
+        return np.full(rows.size, -1, dtype=np.int64), np.zeros(rows.size, dtype=bool)
+    labels = context.labels[rows]
+    return labels, answer == labels
+
+
+def _unique_argmax(values: np.ndarray) -> np.ndarray:
+    best = np.argmax(values, axis=1)
+    tied = (values == values.max(axis=1, keepdims=True)).sum(axis=1) > 1
+    return np.where(tied, -1, best)
+
+
+def _winners(stable: np.ndarray) -> np.ndarray:
+    scale = np.maximum(1.0, np.abs(stable).max(axis=1, keepdims=True))
+    return stable >= stable.max(axis=1, keepdims=True) - 1e-9 * scale
+
+
+def ssa_task(context: SweepContext, point: Mapping[str, Any], rows: np.ndarray, streams: Streams) -> Columns:
+    """Exact SSA of each input row ``runs`` times at one volume; one result row per (input row, run).
+
+    Columns: ``answer`` (unique argmax of the outputs at ``t_end`` from the molecule
+    counts, -1 for a tie), ``agrees`` (answer is a stable winner: the network's answer),
+    ``correct`` (answer = label), ``max_error`` (max_k |y_k - y*_k|), ``leader_time``
+    (when the final answer took the lead for good; inf for a tie), ``events``, ``exhausted``.
+    """
+    from ..simulate.metrics import max_deviation
+    from ..simulate.ssa import simulate_ssa
+
+    crn = _crn_for(context, point["rates"])
+    integer_outputs = np.rint(crn.output_matrix).astype(np.int64)
+    runs = int(point["runs"])
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in SSA_COLUMNS}
+    for row in rows:
+        trajectory = simulate_ssa(
+            crn,
+            context.inputs[row : row + 1],
+            volume=point["volume"],
+            t_end=point["t_end"],
+            runs=runs,
+            seed=streams.seed(int(row)),
+            store="final",
+            **_single_thread(simulate_ssa),
+        )
+        stable = context.stable[row : row + 1]
+        answer = _unique_argmax(trajectory.info["final_counts"] @ integer_outputs.T)
+        winners = _winners(stable)[0]
+        parts["row"].append(np.full(runs, row, dtype=np.int64))
+        parts["run"].append(np.arange(runs, dtype=np.int64))
+        parts["answer"].append(answer)
+        parts["agrees"].append((answer >= 0) & winners[np.maximum(answer, 0)])
+        parts["max_error"].append(max_deviation(trajectory, stable))
+        parts["leader_time"].append(np.where(answer >= 0, trajectory.info["leader_time"], np.inf))
+        parts["events"].append(trajectory.info["events"].astype(np.int64))
+        parts["exhausted"].append(trajectory.info["termination"] == "exhausted")
+    columns = {name: np.concatenate(values) for name, values in parts.items() if values}
+    if not columns:
+        columns = {name: np.empty(0) for name in SSA_COLUMNS}
+    columns["label"], columns["correct"] = _labels_and_answer(context, columns["row"], columns["answer"])
+    return columns
+
+
+SSA_COLUMNS = ("row", "run", "answer", "agrees", "max_error", "leader_time", "events", "exhausted")
+
+
+def _ode_columns(context: SweepContext, crn: Any, point: Mapping[str, Any], rows: np.ndarray) -> Columns:
+    from ..simulate.metrics import convergence_times, max_deviation
+    from ..simulate.ode import simulate_ode
+    from ..simulate.rates import sample_times
+
+    x = context.inputs[rows]
+    stable = context.stable[rows]
+    trajectory = simulate_ode(
+        crn,
+        x,
+        t_end=point["t_end"],
+        times=sample_times(point["t_end"], int(point["n_points"])),
+        rate_law=point["rate_law"],
+        rtol=point["rtol"],
+        atol=point["atol"],
+        store="outputs",
+        n_threads=1,
+    )
+    settled = convergence_times(trajectory, stable, epsilon=point["epsilon"])
+    answer = _unique_argmax(trajectory.final_outputs)
+    winners = _winners(stable)
+    columns: Columns = {
+        "row": rows.astype(np.int64),
+        "answer": answer,
+        "agrees": (answer >= 0) & winners[np.arange(rows.size), np.maximum(answer, 0)],
+        "max_error": max_deviation(trajectory, stable),
+        "epsilon_time": settled.epsilon,
+        "argmax_time": settled.argmax,
+    }
+    columns["label"], columns["correct"] = _labels_and_answer(context, columns["row"], answer)
+    return columns
+
+
+def ode_task(context: SweepContext, point: Mapping[str, Any], rows: np.ndarray, streams: Streams) -> Columns:
+    """Mass-action (or saturating) ODE kinetics under one rate specification; one row per input row.
+
+    Columns: ``answer``, ``agrees``, ``correct``, ``max_error`` (at ``t_end``), and the
+    ``epsilon_time`` and ``argmax_time`` settling times (:mod:`nn2crn.simulate.metrics`,
+    on a log-spaced grid of ``n_points`` samples; inf = not settled by ``t_end``).
+    """
+    return _ode_columns(context, _crn_for(context, point["rates"]), point, rows)
+
+
+def robustness_task(
+    context: SweepContext, point: Mapping[str, Any], rows: np.ndarray, streams: Streams
+) -> Columns:
+    """ODE kinetics under one random rate set, log-uniform in [low, high]; one row per input row.
+
+    The rate set's seed comes from the point's stream (the same for every chunk of the
+    point); the ``rates`` column spells it as ``random:SEED:LOW:HIGH`` so that
+    ``nn2crn simulate --rates`` reproduces it. ``spread`` is high / low.
+    """
+    from ..simulate.rates import RateSpec, apply_rates
+
+    spec = RateSpec("random", seed=streams.small_seed(), low=point["low"], high=point["high"])
+    columns = _ode_columns(context, apply_rates(context.crn, spec), point, rows)
+    columns["spread"] = np.full(rows.size, point["high"] / point["low"])
+    columns["rates"] = np.full(rows.size, str(spec), dtype=object)
+    return columns
+
+
+def train_task(
+    context: SweepContext, point: Mapping[str, Any], rows: np.ndarray, streams: Streams
+) -> Columns:
+    """Train one network (BinaryConnect) and compile it; one result row.
+
+    Columns: ``train_seed`` (the seed given to the trainer: ``nn2crn train --seed``
+    reproduces the network), ``accuracy_train/val/test``, ``best_epoch``, ``nonzero_weights``,
+    ``n_species`` and ``n_reactions`` of the compiled CRN, and ``model_json`` (the model file).
+    """
+    from ..compile import compile_network
+    from ..nn import network_to_dict
+    from ..nn.train import TrainConfig, train_network
+
+    seed = streams.small_seed()
+    config = TrainConfig(
+        hidden=point["hidden"],
+        weights=point["weights"],
+        threshold=point["threshold"],
+        epochs=point["epochs"],
+        batch_size=point["batch_size"],
+        lr_start=point["lr_start"],
+        lr_end=point["lr_end"],
+        loss=point["loss"],
+        dropout_input=point["dropout_input"],
+        dropout_hidden=point["dropout_hidden"],
+        seed=seed,
+        threads=1,
+    )
+    result = train_network(context.dataset, config)
+    network = result.network
+    crn = compile_network(network)
+    record = dict(network.training)
+    record.pop("versions", None)  # library versions are not part of the result
+    data = network_to_dict(network)
+    data["training"] = record
+    return {
+        "train_seed": np.array([seed], dtype=np.int64),
+        "accuracy_train": np.array([result.accuracies["train"]]),
+        "accuracy_val": np.array([result.accuracies["val"]]),
+        "accuracy_test": np.array([result.accuracies["test"]]),
+        "best_epoch": np.array([result.best_epoch + 1], dtype=np.int64),
+        "nonzero_weights": np.array([sum(int(np.count_nonzero(layer.weight)) for layer in network.layers)]),
+        "n_species": np.array([crn.n_species], dtype=np.int64),
+        "n_reactions": np.array([crn.n_reactions], dtype=np.int64),
+        "model_json": np.array([json.dumps(data, sort_keys=True)], dtype=object),
+    }
+
+
+_RATES = Parameter("rates", "rates", 'rate specification, e.g. "random:0:0.1:10", or "as given"', "as given")
+_REPLICATE = Parameter("seed", "index", "replicate number: each value gives independent random streams", 0)
+_ODE = (
+    Parameter("t_end", "positive", "end time of the simulation", 200.0),
+    Parameter("epsilon", "positive", "absolute tolerance of the epsilon settling time", 0.01),
+    Parameter("rate_law", "choice", "kinetics", "mass-action", ("mass-action", "saturating")),
+    Parameter("rtol", "positive", "ODE relative tolerance", 1e-6),
+    Parameter("atol", "positive", "ODE absolute tolerance", 1e-9),
+    Parameter("n_points", "count", "log-spaced sample times for the settling times", 201),
+)
+
+# study name -> Study. A new study is one entry here (and nothing else in the sweep).
+STUDIES: dict[str, Study] = {
+    "ssa": Study(
+        "ssa",
+        ssa_task,
+        (
+            Parameter("volume", "positive", "molecules per unit amount, V"),
+            _REPLICATE,
+            Parameter("runs", "count", "SSA runs per input row in one task", 1),
+            Parameter(
+                "t_end", "positive", "compare the outputs with the exact stable outputs at this time", 50.0
+            ),
+            _RATES,
+        ),
+        "crn",
+        "exact SSA at finite volume: answers and errors at t_end",
+    ),
+    "ode": Study("ode", ode_task, (_RATES, *_ODE), "crn", "ODE kinetics: settling times and errors"),
+    "robustness": Study(
+        "robustness",
+        robustness_task,
+        (
+            Parameter("rate_seed", "index", "number of the random rate set"),
+            Parameter("low", "positive", "smallest random rate constant", 0.1),
+            Parameter("high", "positive", "largest random rate constant", 10.0),
+            *_ODE,
+        ),
+        "crn",
+        "ODE kinetics under random rate sets (log-uniform in [low, high])",
+    ),
+    "train": Study(
+        "train",
+        train_task,
+        (
+            _REPLICATE,
+            Parameter("hidden", "widths", "hidden layer widths, e.g. 8 or [16, 8]", (8,)),
+            Parameter("weights", "choice", "weight levels", "binary", ("binary", "ternary")),
+            Parameter("threshold", "fraction", "ternarization threshold", 0.15),
+            Parameter("epochs", "count", "training epochs", 200),
+            Parameter("batch_size", "count", "minibatch size", 16),
+            Parameter("lr_start", "positive", "first learning rate", 0.01),
+            Parameter("lr_end", "positive", "last learning rate", 3e-5),
+            Parameter("loss", "choice", "loss", "hinge", ("hinge", "xent")),
+            Parameter("dropout_input", "fraction", "input dropout", 0.0),
+            Parameter("dropout_hidden", "fraction", "hidden dropout", 0.0),
+        ),
+        "dataset",
+        "train networks (BinaryConnect) and compile them: accuracy versus circuit size",
+    ),
+    # "dna-kinetics": Study("dna-kinetics", dna_kinetics_task, (...), "crn", ...),  # lands with branch `dna`
+}
+
+
+def study_names() -> tuple[str, ...]:
+    return tuple(STUDIES)
