@@ -2,6 +2,12 @@
 
 Every error caused by bad user input derives from :class:`NN2CRNError`. The CLI
 catches that base class once, prints its message on one line and exits 2.
+
+Value types check their invariants when built and raise their domain's class:
+``CRN``, ``Reaction`` and ``Signal`` raise :class:`CRNStructureError`; ``Layer``,
+``InputTransform``, ``Network`` and ``TrainConfig`` raise :class:`ModelFileError`;
+``Split`` and ``Dataset`` raise :class:`DatasetError`. These three classes also
+derive from :class:`ValueError`, the conventional type of a bad argument value.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ class CRNFormatError(NN2CRNError):
         super().__init__(full)
 
 
-class CRNStructureError(NN2CRNError):
+class CRNStructureError(NN2CRNError, ValueError):
     """A CRN is well formed but lacks a property an operation needs.
 
     For example the exact evaluator needs a feed-forward, non-competitive CRN.
@@ -57,11 +63,14 @@ class SimulationError(NN2CRNError):
     """A simulation failed or was asked for with invalid settings."""
 
 
-class ModelFileError(NN2CRNError):
-    """A network model file (JSON) is malformed; the message names the JSON path."""
+class ModelFileError(NN2CRNError, ValueError):
+    """A network model file (JSON) is malformed, or a network value breaks an invariant.
+
+    Messages about a file name the JSON path.
+    """
 
 
-class DatasetError(NN2CRNError):
+class DatasetError(NN2CRNError, ValueError):
     """A dataset is unknown, missing or corrupt."""
 
 

@@ -85,7 +85,7 @@ def test_csv_errors_name_file_line_and_fix(tmp_path):
         DatasetError, match=r"flowers\.csv:1: no column 'species'; the columns are a, b, kind"
     ):
         load_dataset(str(path), label="species")
-    with pytest.raises(DatasetError, match="--label COLUMN"):
+    with pytest.raises(DatasetError, match="label=COLUMN"):
         load_dataset(str(path))
     with pytest.raises(DatasetError, match="no such file"):
         load_dataset(str(tmp_path / "missing.csv"), label="kind")

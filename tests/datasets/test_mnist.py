@@ -56,7 +56,7 @@ def test_auto_without_files_or_download_uses_the_sample_and_says_so():
 
 
 def test_full_without_files_explains_where_it_looked(tmp_path):
-    with pytest.raises(DatasetError, match=r"not in any of .*--data-dir DIR or set NN2CRN_DATA"):
+    with pytest.raises(DatasetError, match=r"not in any of .*data_dir=DIR or set NN2CRN_DATA"):
         load_mnist(source="full", data_dir=tmp_path / "empty", download=False)
 
 

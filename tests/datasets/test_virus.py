@@ -59,7 +59,7 @@ def test_data_dir_copy_gives_the_same_dataset(tmp_path):
 def test_missing_file_names_it_and_how_to_fix(tmp_path):
     folder = copy_bundled(tmp_path)
     (folder / "icml2020dataset_GSE73072_DUKE.csv").unlink()
-    with pytest.raises(DatasetError, match=r"DUKE\.csv is missing .*--data-dir"):
+    with pytest.raises(DatasetError, match=r"DUKE\.csv is missing .*data_dir=DIR"):
         load_virus(data_dir=folder)
 
 

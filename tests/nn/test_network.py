@@ -131,3 +131,25 @@ def test_layers_must_chain():
 
 def test_network_to_dict_is_json_serializable(rng):
     json.dumps(network_to_dict(random_ternary_network((3, 2, 2), rng=rng)))
+
+
+def test_training_record_is_read_only_and_written_unchanged(tmp_path, rng):
+    record = {"seed": 3, "hyperparameters": {"hidden": [4]}, "dataset": {"options": {"split": "all"}}}
+    network = random_ternary_network([2, 4, 2], rng=rng)
+    network = Network(network.layers, training=record)
+    with pytest.raises(TypeError):
+        network.training["hyperparameters"]["hidden"] = [5]  # type: ignore[index]
+    assert network.training == record
+    path = tmp_path / "model.json"
+    save_network(network, path)
+    assert json.loads(path.read_text())["training"] == record
+    assert load_network(path).training == record
+    import pickle
+
+    assert pickle.loads(pickle.dumps(network)).training == record  # e.g. sent to a worker process
+
+
+def test_network_invariants_raise_model_file_errors(rng):
+    layer = random_ternary_network([2, 2], rng=rng).layers[0]
+    with pytest.raises(ModelFileError, match="input_names has 1 names, expected 2"):
+        Network((layer,), input_names=("a",))

@@ -211,3 +211,23 @@ def test_stable_with_wrong_width_is_refused():
     trajectory = trajectory_of(np.zeros((1, 2, 2)), np.array([0.0, 1.0]))
     with pytest.raises(InputDataError, match=r"expected shape \(n_rows, 2\)"):
         convergence_times(trajectory, [[0.0, 1.0, 2.0]])
+
+
+def test_winners_counts_outputs_within_the_tie_tolerance():
+    from nn2crn.simulate.metrics import TIE_RTOL, winners
+
+    stable = np.array([[2.0, 2.0 - 0.5 * TIE_RTOL * 2, 1.0], [0.0, 0.0, 0.0], [1e6, 1e6 - 1e-2, 0.0]])
+    assert winners(stable).tolist() == [[True, True, False], [True, True, True], [True, False, False]]
+
+
+def test_chosen_agrees_rejects_ties_and_accepts_any_winner():
+    from nn2crn.simulate.metrics import argmax_agrees_with, chosen_agrees, unique_argmax, winners
+
+    reference = np.array([[1.0, 1.0, 0.0], [0.0, 3.0, 1.0]])
+    assert unique_argmax(np.array([[4, 4, 1], [0, 2, 1]])).tolist() == [-1, 1]
+    assert chosen_agrees(np.array([-1, 1]), winners(reference)).tolist() == [False, True]
+    # the CRN's argmax may pick either tied network output
+    assert argmax_agrees_with(np.array([[0.0, 1.0, 0.0], [0.0, 1.0, 2.0]]), reference).tolist() == [
+        True,
+        False,
+    ]

@@ -94,7 +94,7 @@ class LazyGroup(click.Group):
 
 
 def _version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__
 
@@ -110,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app.main(args=argv, prog_name="nn2crn", standalone_mode=False)
     except NN2CRNError as error:
-        click.echo(f"error: {error}", err=True)
+        from ._messages import cli_message
+
+        click.echo(f"error: {cli_message(str(error))}", err=True)
         return 2
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

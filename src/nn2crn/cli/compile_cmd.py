@@ -37,7 +37,8 @@ def compile_command(
     from ..compile import compile_network, reduce_crn
     from ..crn import check_crn, format_crn
     from ..nn import load_network
-    from ._common import atomic_write, echo_err, parse_floats, refuse_same_file
+    from ._options import parse_floats
+    from ._output import atomic_write, echo_err, refuse_same_file
 
     refuse_same_file(output, model)
     network = load_network(model)

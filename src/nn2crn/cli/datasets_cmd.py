@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import click
 
+DATASET_FLAGS = {
+    "iris": "--split all|stratified",
+    "virus": "--data-dir DIR (your own copy of the extract files)",
+    "mnist": "--mnist-source auto|full|sample, --data-dir DIR, --image-size 14|28, --no-download",
+    "csv": "--label COLUMN (required), --split stratified|all",
+}
+"""The `train` flags that choose each dataset's loader options (the CLI's side of ``options``)."""
+
 
 @click.command("datasets")
 @click.option(
@@ -20,12 +28,19 @@ def datasets_command(data_dir: str | None) -> None:
     """
     from ..datasets import DATASETS
     from ..datasets.mnist import candidate_dirs, find_full_mnist
+    from ._messages import cli_message
 
     for info in DATASETS:
         click.echo(f"{info.name:<7}{info.description}")
-        for key in ("shape", "splits", "source", "flags", "options"):
-            label = {"shape": "size", "options": "python"}.get(key, key)
-            click.echo(f"       {label:<8}{getattr(info, key)}")
+        rows = {
+            "size": info.shape,
+            "splits": info.splits,
+            "source": cli_message(info.source),
+            "flags": DATASET_FLAGS[info.name],
+            "python": info.options,
+        }
+        for label, text in rows.items():
+            click.echo(f"       {label:<8}{text}")
         click.echo()
     found = find_full_mnist(data_dir)
     if found is None:

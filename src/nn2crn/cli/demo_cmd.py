@@ -51,7 +51,7 @@ def demo_command(output: str, force: bool, train: bool, model: str | None, no_ss
     import shlex
 
     from ..report.demo import run_demo
-    from ._common import echo_err
+    from ._output import echo_err
 
     command = ["nn2crn", "demo"]
     if output != DEFAULT_OUTPUT:

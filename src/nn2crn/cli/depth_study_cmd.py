@@ -76,7 +76,7 @@ def depth_study_command(
         scaling_sentences,
         write_depth_study,
     )
-    from ._common import echo_err
+    from ._output import echo_err
 
     depth_values, width_values = parse_depths(depths), parse_widths(widths)
     check_output_folder(output, force=force)

@@ -31,7 +31,8 @@ def eval_command(crn_file: str, inputs_path: str, model: str | None, output: str
 
     from ..crn import read_crn
     from ..simulate import stable_outputs
-    from ._common import echo_err, format_float, load_crn_inputs, refuse_same_file, write_csv
+    from ._inputs import load_crn_inputs
+    from ._output import echo_err, format_float, refuse_same_file, write_csv
 
     refuse_same_file(output, crn_file, inputs_path, model)
     crn = read_crn(crn_file)

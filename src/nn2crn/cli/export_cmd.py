@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .simulate_cmd import check_rates
+from ._options import check_rates
 
 FORMATS = ("sbml", "crn", "crn-plain")
 
@@ -74,7 +74,8 @@ def export_command(
     """
     from .._errors import InputDataError
     from ..crn import CRN, format_crn, read_crn
-    from ._common import atomic_write, echo_err, load_crn_inputs, refuse_same_file
+    from ._inputs import load_crn_inputs
+    from ._output import atomic_write, echo_err, refuse_same_file
 
     if inputs_path is None and (row is not None or model is not None):
         raise click.BadParameter("--inputs-row and --model need --inputs X.csv", param_hint="--inputs")

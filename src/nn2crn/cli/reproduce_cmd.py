@@ -57,7 +57,7 @@ def reproduce_command(
     import shlex
 
     from ..report.reproduce import reproduce
-    from ._common import echo_err
+    from ._output import echo_err
 
     names = experiments or ("all",)
     command = ["nn2crn", "reproduce", *names]

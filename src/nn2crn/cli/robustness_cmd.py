@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ._common import positive_floats_option
-from .simulate_cmd import RATE_LAWS, check_positive, check_rtol, progress_bar
+from ._options import RATE_LAWS, check_positive, check_rtol, positive_floats_option
+from ._output import progress_bar
 
 _factors_list = positive_floats_option("factors", "1,10,100")
 
@@ -132,7 +132,8 @@ def robustness_command(
     from ..crn import read_crn
     from ..simulate import stable_outputs
     from ..simulate.rates import rate_robustness, relu_reactions, relu_speedup
-    from ._common import echo_err, load_crn_inputs, refuse_same_file, show_progress
+    from ._inputs import load_crn_inputs
+    from ._output import echo_err, refuse_same_file, show_progress
 
     if rates_range is not None:
         source = click.get_current_context().get_parameter_source

@@ -2,72 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import math
 from collections.abc import Callable, Iterator
 
 import click
 
-RATE_LAWS = ("mass-action", "saturating")
-
-
-def check_positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    """Click callback: a finite number > 0."""
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise click.BadParameter(f"must be a finite number > 0, got {value}")
-    return value
-
-
-def check_rtol(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    if not (math.isfinite(value) and 0 < value < 1):
-        raise click.BadParameter(f"must be in (0, 1), got {value}")
-    return value
-
-
-def check_rates(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Click callback: parse a rate specification early so a bad one fails before any work."""
-    if value is None:
-        return None
-    from .._errors import SimulationError
-    from ..simulate.rates import parse_rate_spec
-
-    try:
-        parse_rate_spec(value)
-    except SimulationError as error:
-        raise click.BadParameter(str(error)) from None
-    return value
-
-
-@contextlib.contextmanager
-def progress_bar(enabled: bool, description: str) -> Iterator[Callable[..., None] | None]:
-    """A progress callback drawing a rich bar on stderr, or None when disabled.
-
-    The callback takes ``(fraction)`` with a fraction in [0, 1], or ``(done, total)``.
-    """
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as progress:
-        task = progress.add_task(description, total=None)
-
-        def update(done: float, total: int | None = None) -> None:
-            # engines report a fraction in [0, 1]; studies report (done, total)
-            if total is None:
-                progress.update(task, completed=round(100 * done), total=100)
-            else:
-                progress.update(task, completed=done, total=total)
-
-        yield update
+from ._options import RATE_LAWS, check_positive, check_rates, check_rtol
+from ._output import progress_bar
 
 
 @click.command("simulate")
@@ -217,7 +157,8 @@ def simulate_command(
 
     from .._errors import CRNStructureError, InputDataError
     from ..crn import read_crn
-    from ._common import echo_err, format_float, load_crn_inputs, refuse_same_file, show_progress, write_csv
+    from ._inputs import load_crn_inputs
+    from ._output import echo_err, format_float, refuse_same_file, show_progress, write_csv
 
     if method == "ssa" and volume is None:
         raise click.BadParameter(
@@ -399,7 +340,7 @@ def _summary(
     trajectory, stable, settled, output: str | None, plot: str | None, convergence_plot: str | None
 ) -> None:
     from ..simulate.metrics import argmax_agrees, format_summary, max_deviation
-    from ._common import echo_err
+    from ._output import echo_err
 
     n_batch, n_times, _ = trajectory.states.shape
     message = f"simulated {n_batch} trajectories x {n_times} times to t = {trajectory.times[-1]:g}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ._common import positive_floats_option
-from .simulate_cmd import check_positive, progress_bar
+from ._options import check_positive, positive_floats_option
+from ._output import progress_bar
 
 _volumes_list = positive_floats_option("volumes", "1,10,100,1000")
 
@@ -117,7 +117,8 @@ def ssa_study_command(
     from ..crn import read_crn
     from ..report.ssa_plots import plot_ssa_study
     from ..simulate.ssa_study import STUDY_COLUMNS, ssa_volume_study
-    from ._common import echo_err, load_crn_inputs, refuse_same_file, show_progress, write_csv
+    from ._inputs import load_crn_inputs
+    from ._output import echo_err, refuse_same_file, show_progress, write_csv
 
     if (inputs_path is None) == (dataset is None):
         raise InputDataError("give exactly one of --inputs X.csv or --dataset NAME")
@@ -178,12 +179,11 @@ def ssa_study_command(
 
 def _dataset_inputs(dataset: str, split: str, model: str, crn, quiet: bool):
     """(network inputs, class indices) of a dataset split, through the model's input transform."""
-    import numpy as np
 
     from .._errors import InputDataError
     from ..datasets import load_dataset
     from ..nn import load_network
-    from ._common import echo_err
+    from ._output import echo_err
 
     network = load_network(model)
     data = load_dataset(dataset)
@@ -192,15 +192,11 @@ def _dataset_inputs(dataset: str, split: str, model: str, crn, quiet: bool):
             f"dataset {dataset} has {data.n_features} features, {model} takes {network.n_inputs} inputs and "
             f"the CRN declares {crn.n_inputs}; they must agree"
         )
-    parts = [getattr(data, split)] if split != "all" else []
-    for part in [data.train, data.val, data.test] if split == "all" else []:
-        if not any(np.array_equal(part.x, seen.x) for seen in parts):  # e.g. IRIS uses all 150 in every split
-            parts.append(part)
+    examples = data.examples(split)
     if not quiet:
         for note in data.notes:
             echo_err(f"note: {note}")
-    raw = np.concatenate([part.x for part in parts])
-    labels = np.concatenate([part.y for part in parts])
+    raw, labels = examples.x, examples.y
     if tuple(network.output_names) != tuple(data.class_names):
         if not quiet:
             echo_err(
@@ -212,7 +208,7 @@ def _dataset_inputs(dataset: str, split: str, model: str, crn, quiet: bool):
 
 
 def _cell(value: float | int) -> str:
-    from ._common import format_float
+    from ._output import format_float
 
     return str(value) if isinstance(value, int) else format_float(value)
 
@@ -221,7 +217,7 @@ def _label_indices(labels, network, crn, quiet: bool):
     """Class indices of the CSV's 'label' column, or None (with a note) if they cannot be matched."""
     if labels is None:
         return None
-    from ._common import echo_err
+    from ._output import echo_err
 
     names = list(network.output_names) if network is not None else list(crn.output_names)
     position = {name: index for index, name in enumerate(names)}

@@ -142,7 +142,7 @@ def train_command(
     from pathlib import Path
 
     from .._errors import InputDataError
-    from ._common import echo_err, show_progress
+    from ._output import echo_err, show_progress
 
     if Path(output).exists() and not force:
         raise InputDataError(f"{output}: exists; pass --force to overwrite it or choose another -o path")
@@ -249,7 +249,7 @@ def _write_model(network, output: str) -> None:
     import json
 
     from ..nn.network import network_to_dict
-    from ._common import atomic_write
+    from ._output import atomic_write
 
     with atomic_write(output) as handle:
         handle.write(json.dumps(network_to_dict(network), indent=1) + "\n")

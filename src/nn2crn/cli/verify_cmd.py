@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-RELATIVE_TOLERANCE = 1e-9
-
 
 @click.command("verify")
 @click.argument("model", type=click.Path(dir_okay=False))
@@ -54,11 +52,12 @@ def verify_command(
     import numpy as np
 
     from .._errors import InputDataError
-    from ..compile import compile_network, reduce_crn
-    from ..crn import check_crn, write_crn
+    from ..compile.verify import verify_network
+    from ..crn import write_crn
     from ..nn import load_network
-    from ..simulate import stable_outputs
-    from ._common import parse_floats, read_inputs_csv, refuse_same_file
+    from ._inputs import read_inputs_csv
+    from ._options import parse_floats
+    from ._output import refuse_same_file
 
     if (inputs_path is None) == (dataset is None):
         raise InputDataError("give exactly one of --inputs X.csv or --dataset NAME")
@@ -82,57 +81,36 @@ def verify_command(
             raise InputDataError(
                 f"dataset {dataset} has {data.n_features} features but {model} takes {network.n_inputs} inputs"
             )
-        parts = [getattr(data, split)] if split != "all" else []
-        for part in [data.train, data.val, data.test] if split == "all" else []:
-            # Some settings (the paper's IRIS) use the same examples in every split.
-            if not any(np.array_equal(part.x, seen.x) for seen in parts):
-                parts.append(part)
-        raw = np.concatenate([part.x for part in parts])
-        labels = np.concatenate([part.y for part in parts])
+        examples = data.examples(split)
+        raw, labels = examples.x, examples.y
         source = f"dataset {dataset} ({split})"
         for note in data.notes:
             click.echo(f"note: {note}", err=True)
 
     shift = parse_floats(shift_inputs, "--shift-inputs") if shift_inputs is not None else None
-    crn = compile_network(network, shift_inputs=shift)
-    if reduce_:
-        crn = reduce_crn(crn, keep_inputs=keep_inputs)
+    result = verify_network(network, raw, reduce=reduce_, keep_inputs=keep_inputs, shift_inputs=shift)
+    crn, report = result.crn, result.check
     if output:
         write_crn(crn, output)
-    features = network.transform(raw)
-    expected = network.forward(features)
-    crn_inputs = features if shift is None else features - np.broadcast_to(np.asarray(shift), features.shape)
-    if shift is not None and (crn_inputs < 0).any():
-        row, column = np.argwhere(crn_inputs < 0)[0]
-        raise InputDataError(
-            f"row {row}: input {network.input_names[column]} (after the input transform) is "
-            f"{features[row, column]:.6g}, below the --shift-inputs bound {np.broadcast_to(shift, (network.n_inputs,))[column]}; "
-            f"choose a lower bound"
-        )
-    actual = stable_outputs(crn, crn_inputs)
-    difference = np.abs(actual - expected)
-    scale = np.maximum(1.0, network.forward_magnitude(features))
-    relative = difference / scale
-    agree = np.argmax(actual, axis=1) == np.argmax(expected, axis=1)
-    report = check_crn(crn)
     kind = "reduced" if reduce_ else "compiled"
     lines = [
         f"{model}: network {'-'.join(map(str, network.widths))}, {kind} CRN with {crn.n_species} species, "
         f"{crn.n_reactions} reactions ({report.n_bimolecular} bimolecular)",
         f"  rows                    {len(raw)} from {source}",
-        f"  max |CRN - network|     {difference.max():.3g}",
-        f"  max relative difference {relative.max():.3g}  (tolerance {RELATIVE_TOLERANCE:g})",
-        f"  argmax agreement        {agree.sum()}/{len(agree)}",
+        f"  max |CRN - network|     {result.max_absolute_error.max():.3g}",
+        f"  max relative difference {result.max_relative_error.max():.3g}  (tolerance {result.tolerance:g})",
+        f"  argmax agreement        {result.argmax_agrees.sum()}/{result.n_rows}",
     ]
     if labels is not None and (labels >= 0).all():
-        lines.append(f"  network accuracy        {np.mean(np.argmax(expected, axis=1) == labels):.4f}")
-        lines.append(f"  CRN accuracy            {np.mean(np.argmax(actual, axis=1) == labels):.4f}")
-    bad = relative > RELATIVE_TOLERANCE
-    if bad.any():
-        row, column = np.argwhere(bad)[0]
+        lines.append(f"  network accuracy        {np.mean(np.argmax(result.expected, axis=1) == labels):.4f}")
+        lines.append(f"  CRN accuracy            {np.mean(np.argmax(result.actual, axis=1) == labels):.4f}")
+    mismatch = result.first_mismatch()
+    if mismatch is not None:
+        row, column = mismatch
         lines.append(
-            f"MISMATCH: {int(bad.any(axis=1).sum())} rows differ; first at row {row}, output "
-            f"{network.output_names[column]}: CRN {actual[row, column]!r}, network {expected[row, column]!r}"
+            f"MISMATCH: {int(result.mismatched.sum())} rows differ; first at row {row}, output "
+            f"{network.output_names[column]}: CRN {result.actual[row, column]!r}, "
+            f"network {result.expected[row, column]!r}"
         )
         click.echo("\n".join(lines))
         return 1

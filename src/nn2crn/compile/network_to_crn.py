@@ -35,7 +35,7 @@ def _check_weights(network: Network) -> None:
             raise CompileError(
                 f"layers[{index}].weight[{row}][{column}] = {float(layer.weight[row, column])!r}: only weights in "
                 f"{{-1, 0, +1}} can be compiled ({int(bad.sum())} such weights in this layer); train with "
-                f"--weights binary or ternary, or binarize the model first"
+                f"weights=binary or weights=ternary, or binarize the model first"
             )
 
 

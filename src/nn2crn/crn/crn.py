@@ -380,7 +380,7 @@ class CRN:
             raise InputDataError(
                 f"inputs: row {row}, {name} = {values[row, column]} is negative, but input "
                 f"{name} is single-rail and takes only values >= 0 (was the CRN compiled "
-                f"with --shift-inputs? then feed x - low)"
+                f"with shift_inputs=LOW? then feed x - LOW)"
             )
         return values
 

@@ -75,8 +75,8 @@ def _initial_amounts(crn: CRN, input_values: object) -> tuple[np.ndarray, np.nda
     )
     if values.ndim == 2 and values.shape[0] != 1:
         raise InputDataError(
-            f"SBML export takes one row of input values, got {values.shape[0]} rows; pick one "
-            f"(the CLI's --inputs-row K)"
+            f"SBML export takes one row of input values, got {values.shape[0]} rows; pick one, "
+            f"e.g. input_values[K]"
         )
     state = crn.initial_state(values.reshape(1, -1) if values.ndim <= 1 else values)
     return state[0], np.asarray(values, dtype=np.float64).reshape(-1)
@@ -93,7 +93,7 @@ def _signal_text(kind: str, signal: Signal) -> str:
 
 
 def _notes(crn: CRN, inputs: np.ndarray | None) -> str:
-    from .. import __version__
+    from .._version import __version__
 
     items = [_signal_text("input", s) for s in crn.inputs] + [_signal_text("output", s) for s in crn.outputs]
     if inputs is not None:

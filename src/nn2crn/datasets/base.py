@@ -7,12 +7,17 @@ training split and stores it in the model file as the network's input transform.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from .._errors import DatasetError
+from .._frozen import freeze_json
+
 SPLIT_NAMES = ("train", "val", "test")
+EXAMPLE_SETS = (*SPLIT_NAMES, "all")
 
 
 def _frozen(array: object, dtype: type) -> np.ndarray:
@@ -40,11 +45,11 @@ class Split:
         x = _frozen(self.x, np.float64)
         y = _frozen(self.y, np.int64)
         if x.ndim != 2:
-            raise ValueError(f"x must be 2D (n_batch, n_features), got shape {x.shape}")
+            raise DatasetError(f"x must be 2D (n_batch, n_features), got shape {x.shape}")
         if y.shape != (x.shape[0],):
-            raise ValueError(f"y must have shape ({x.shape[0]},), got {y.shape}")
+            raise DatasetError(f"y must have shape ({x.shape[0]},), got {y.shape}")
         if not np.isfinite(x).all():
-            raise ValueError("x must be finite")
+            raise DatasetError("x must be finite")
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "y", y)
 
@@ -73,8 +78,9 @@ class Dataset:
         One identifier per class; ``y`` holds indices into this tuple.
     source : str
         Where the data comes from (provenance, licence).
-    options : dict
-        The loader options that produced this dataset (recorded in model files).
+    options : Mapping
+        The loader options that produced this dataset (recorded in model files);
+        read-only and picklable (see :func:`nn2crn._frozen.freeze_json`).
     notes : tuple of str
         Messages worth showing a user, e.g. that a bundled sample is used.
     """
@@ -86,25 +92,25 @@ class Dataset:
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...]
     source: str
-    options: dict
+    options: Mapping[str, Any]
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "feature_names", tuple(self.feature_names))
         object.__setattr__(self, "class_names", tuple(self.class_names))
         object.__setattr__(self, "notes", tuple(self.notes))
-        object.__setattr__(self, "options", dict(self.options))
+        object.__setattr__(self, "options", freeze_json(dict(self.options)))
         n_features = len(self.feature_names)
         for split_name in SPLIT_NAMES:
             split = getattr(self, split_name)
             if split.x.shape[1] != n_features:
-                raise ValueError(
+                raise DatasetError(
                     f"{split_name}.x has {split.x.shape[1]} columns but there are {n_features} feature names"
                 )
             if split.n_examples and (split.y.min() < 0 or split.y.max() >= len(self.class_names)):
-                raise ValueError(f"{split_name}.y must hold class indices in [0, {len(self.class_names)})")
+                raise DatasetError(f"{split_name}.y must hold class indices in [0, {len(self.class_names)})")
         if len(set(self.feature_names)) != n_features or len(set(self.class_names)) != len(self.class_names):
-            raise ValueError("feature and class names must be unique")
+            raise DatasetError("feature and class names must be unique")
 
     # Flat accessors, handy in notebooks: dataset.x_train etc.
     @property
@@ -147,6 +153,35 @@ class Dataset:
     def splits(self) -> dict[str, Split]:
         """``{"train": Split, "val": Split, "test": Split}``."""
         return {name: getattr(self, name) for name in SPLIT_NAMES}
+
+    def examples(self, split: str) -> Split:
+        """The examples of one split, or of ``"all"`` splits together.
+
+        Parameters
+        ----------
+        split : {"train", "val", "test", "all"}
+            ``"all"`` concatenates train, validation and test in that order,
+            skipping a split whose features equal an earlier one's (the paper's
+            IRIS setting uses the same 150 examples for every split).
+
+        Returns
+        -------
+        Split
+
+        Raises
+        ------
+        DatasetError
+            `split` is not one of the names above.
+        """
+        if split in SPLIT_NAMES:
+            return getattr(self, split)
+        if split != "all":
+            raise DatasetError(f"split: unknown split {split!r}; choose one of {', '.join(EXAMPLE_SETS)}")
+        parts: list[Split] = []
+        for part in (self.train, self.val, self.test):
+            if not any(np.array_equal(part.x, seen.x) for seen in parts):
+                parts.append(part)
+        return Split(np.concatenate([part.x for part in parts]), np.concatenate([part.y for part in parts]))
 
 
 _NON_WORD = re.compile(r"[^A-Za-z0-9_]+")

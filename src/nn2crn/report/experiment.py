@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,7 +37,7 @@ Log = Callable[[str], None]
 def weight_kind(network: Network) -> str:
     """``binary`` (all weights ±1) or ``ternary`` (some zero weights), or as recorded in training."""
     recorded = network.training.get("hyperparameters", {})
-    if isinstance(recorded, dict) and recorded.get("weights") in ("binary", "ternary"):
+    if isinstance(recorded, Mapping) and recorded.get("weights") in ("binary", "ternary"):
         return str(recorded["weights"])
     has_zero = any((layer.weight == 0).any() for layer in network.layers)
     return "ternary" if has_zero else "binary"

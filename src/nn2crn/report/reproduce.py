@@ -21,7 +21,7 @@ import math
 import os
 import platform
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,7 +158,7 @@ def _dataset_options(experiment: Experiment, network: Network | None) -> dict[st
     options = dict(experiment.dataset_options)
     if network is not None:
         recorded = network.training.get("dataset", {})
-        if isinstance(recorded, dict) and isinstance(recorded.get("options"), dict):
+        if isinstance(recorded, Mapping) and isinstance(recorded.get("options"), Mapping):
             options = dict(recorded["options"])
     if "image_size" in options:
         options["downscale_to_14"] = options.pop("image_size") == 14
@@ -199,7 +199,7 @@ def train_config(experiment: Experiment, recorded: Network | None):
         "lr_end": experiment.lr_end,
     }
     seed = 0
-    if recorded is not None and isinstance(recorded.training.get("hyperparameters"), dict):
+    if recorded is not None and isinstance(recorded.training.get("hyperparameters"), Mapping):
         known = set(TrainConfig.__dataclass_fields__) - {"seed", "threads"}
         settings = {key: value for key, value in recorded.training["hyperparameters"].items() if key in known}
         seed = int(recorded.training.get("seed", 0))
@@ -326,7 +326,7 @@ def result_record(result: ExperimentResult) -> dict[str, Any]:
     return {
         "dataset": result.key,
         "dataset_source": result.dataset.source,
-        "dataset_options": result.dataset.options,
+        "dataset_options": dict(result.dataset.options),
         "split_sizes": result.dataset.split_sizes,
         "network": result.architecture,
         "weights": result.weights,

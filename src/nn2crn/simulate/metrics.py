@@ -35,6 +35,13 @@ from .._errors import InputDataError
 from .base import Trajectory
 
 METRICS = ("epsilon", "fraction", "order", "argmax")
+TIE_RTOL = 1e-9
+"""Two stable outputs closer than ``TIE_RTOL * max(1, max_k |y*_k|)`` count as tied.
+
+The scale is the row's largest stable magnitude, so the tolerance covers the
+rounding of a dual-rail difference; the floor of 1 keeps near-zero rows from
+splitting exact ties.
+"""
 _CHUNK = 256  # batch rows per block in the pairwise order check
 
 
@@ -88,10 +95,87 @@ def _check_stable(trajectory: Trajectory, stable: object) -> np.ndarray:
     return stable[rows]
 
 
-def _tie_tolerance(stable: np.ndarray) -> np.ndarray:
-    """Per-row tolerance below which two stable outputs count as tied, shape (n_batch, 1, 1)."""
-    scale = np.maximum(1.0, np.abs(stable).max(axis=1, initial=0.0))
-    return (1e-9 * scale)[:, None, None]
+def tie_tolerance(stable: object) -> np.ndarray:
+    """Per-row absolute tolerance below which two stable outputs count as tied.
+
+    Parameters
+    ----------
+    stable : array-like of shape (n_rows, n_outputs)
+
+    Returns
+    -------
+    ndarray of shape (n_rows,)
+        ``TIE_RTOL * max(1, max_k |stable[row, k]|)``.
+    """
+    stable = np.asarray(stable, dtype=np.float64)
+    return TIE_RTOL * np.maximum(1.0, np.abs(stable).max(axis=1, initial=0.0))
+
+
+def winners(stable: object) -> np.ndarray:
+    """Which outputs are stable winners: tied (see :data:`TIE_RTOL`) with the largest one.
+
+    This is the one definition of "the right answer" behind every argmax
+    agreement in nn2crn: an output counts as chosen correctly when it is a winner.
+
+    Parameters
+    ----------
+    stable : array-like of shape (n_rows, n_outputs)
+        Reference outputs (exact stable outputs, or the network's outputs).
+
+    Returns
+    -------
+    bool ndarray of shape (n_rows, n_outputs)
+        True for every output within the tie tolerance of the row's maximum.
+    """
+    stable = np.asarray(stable, dtype=np.float64)
+    if stable.shape[-1] == 0:
+        return np.zeros(stable.shape, dtype=bool)
+    top = stable.max(axis=1, keepdims=True)
+    return stable >= top - tie_tolerance(stable)[:, None]
+
+
+def unique_argmax(values: object) -> np.ndarray:
+    """Index of the unique largest value per row, -1 where the largest is tied, shape (n_rows,).
+
+    For exact values such as molecule counts, where a tie is a real non-answer.
+    """
+    values = np.asarray(values)
+    best = np.argmax(values, axis=1)
+    tied = (values == values.max(axis=1, keepdims=True)).sum(axis=1) > 1
+    return np.where(tied, -1, best)
+
+
+def chosen_agrees(chosen: object, winner_mask: np.ndarray) -> np.ndarray:
+    """Whether each row's chosen output is a stable winner, shape (n_rows,).
+
+    Parameters
+    ----------
+    chosen : int array-like of shape (n_rows,)
+        Chosen output per row (e.g. ``np.argmax(y, axis=1)``); -1 means no choice
+        (a tie, see :func:`unique_argmax`) and never agrees.
+    winner_mask : bool ndarray of shape (n_rows, n_outputs)
+        From :func:`winners`.
+    """
+    chosen = np.asarray(chosen, dtype=np.int64)
+    if winner_mask.shape[1] == 0:
+        return np.ones(chosen.shape[0], dtype=bool)
+    safe = np.maximum(chosen, 0)
+    return (chosen >= 0) & winner_mask[np.arange(chosen.shape[0]), safe]
+
+
+def argmax_agrees_with(outputs: object, reference: object) -> np.ndarray:
+    """Whether the argmax of `outputs` is a winner of `reference`, per row, shape (n_rows,).
+
+    Parameters
+    ----------
+    outputs, reference : array-like of shape (n_rows, n_outputs)
+        E.g. a CRN's outputs and the network's (or the exact stable) outputs.
+    """
+    outputs = np.asarray(outputs, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    if outputs.shape[1] == 0:
+        return np.ones(outputs.shape[0], dtype=bool)
+    return chosen_agrees(np.argmax(outputs, axis=1), winners(reference))
 
 
 def _order_violated(outputs: np.ndarray, stable: np.ndarray) -> np.ndarray:
@@ -102,7 +186,7 @@ def _order_violated(outputs: np.ndarray, stable: np.ndarray) -> np.ndarray:
         part = slice(start, start + _CHUNK)
         s = stable[part]
         # above[b, i, j]: output i must end strictly above output j
-        above = (s[:, :, None] - s[:, None, :]) > _tie_tolerance(s)
+        above = (s[:, :, None] - s[:, None, :]) > tie_tolerance(s)[:, None, None]
         y = outputs[part]
         wrong = y[:, :, :, None] <= y[:, :, None, :]  # (b, t, i, j)
         violated[part] = (wrong & above[:, None, :, :]).any(axis=(2, 3))
@@ -113,10 +197,9 @@ def _argmax_violated(outputs: np.ndarray, stable: np.ndarray) -> np.ndarray:
     """(n_batch, n_times) bool: some non-winner is at or above the best stable winner."""
     if stable.shape[1] == 0:
         return np.zeros(outputs.shape[:2], dtype=bool)
-    top = stable.max(axis=1, keepdims=True)
-    winners = stable >= top - _tie_tolerance(stable)[:, :, 0]  # (n_batch, n_outputs)
-    best_winner = np.where(winners[:, None, :], outputs, -np.inf).max(axis=2)
-    best_loser = np.where(winners[:, None, :], -np.inf, outputs).max(axis=2)
+    mask = winners(stable)  # (n_batch, n_outputs)
+    best_winner = np.where(mask[:, None, :], outputs, -np.inf).max(axis=2)
+    best_loser = np.where(mask[:, None, :], -np.inf, outputs).max(axis=2)
     return best_loser >= best_winner
 
 
@@ -251,15 +334,12 @@ def max_deviation(trajectory: Trajectory, stable: object) -> np.ndarray:
 def argmax_agrees(trajectory: Trajectory, stable: object) -> np.ndarray:
     """Whether the argmax of the outputs at the last sample is a stable winner, shape (n_batch,).
 
-    A stable winner is any output tied (within 1e-9 relative) with the largest stable output.
+    A stable winner is any output tied (:data:`TIE_RTOL`) with the largest stable output.
     """
     stable = _check_stable(trajectory, stable)
     if stable.shape[1] == 0:
         return np.ones(trajectory.states.shape[0], dtype=bool)
-    top = stable.max(axis=1, keepdims=True)
-    winners = stable >= top - _tie_tolerance(stable)[:, :, 0]
-    chosen = np.argmax(trajectory.final_outputs, axis=1)
-    return winners[np.arange(stable.shape[0]), chosen]
+    return argmax_agrees_with(trajectory.final_outputs, stable)
 
 
 def format_summary(summaries: Mapping[str, Mapping[str, float]], *, unit: str = "") -> str:

@@ -32,7 +32,7 @@ import numpy as np
 
 from .._errors import InputDataError, SimulationError
 from ..crn import CRN
-from .metrics import max_deviation, summarize
+from .metrics import chosen_agrees, max_deviation, summarize, unique_argmax, winners
 
 STUDY_COLUMNS = (
     "volume",
@@ -249,7 +249,7 @@ def ssa_volume_study(
             "the CRN declares no outputs; the study compares outputs with their stable values"
         )
     stable = stable_outputs(crn, input_values)
-    winners = _winner_mask(stable)
+    winner_mask = winners(stable)
     n_rows = stable.shape[0]
     label_index = None
     network_accuracy = math.nan
@@ -280,13 +280,13 @@ def ssa_volume_study(
             progress=report if progress is not None else None,
         )
         deviation = max_deviation(trajectory, stable)
-        chosen = _unique_argmax(trajectory.info["final_counts"] @ _integer_outputs(crn).T)
-        agrees = _agrees(chosen, winners[trajectory.input_rows])
+        chosen = unique_argmax(trajectory.info["final_counts"] @ _integer_outputs(crn).T)
+        agrees = chosen_agrees(chosen, winner_mask[trajectory.input_rows])
         leader = np.where(chosen >= 0, trajectory.info["leader_time"], np.inf)
         spread = summarize(leader)
         exact_counts = final_counts_nc(crn, input_values, volume=volume)
         rounding = crn.read_outputs(exact_counts / volume)
-        rounding_agrees = _agrees(_unique_argmax(exact_counts @ _integer_outputs(crn).T), winners)
+        rounding_agrees = chosen_agrees(unique_argmax(exact_counts @ _integer_outputs(crn).T), winner_mask)
         accuracy = math.nan
         if label_index is not None:
             accuracy = float(np.mean(chosen == label_index[trajectory.input_rows]))
@@ -314,22 +314,3 @@ def ssa_volume_study(
 def _integer_outputs(crn: CRN) -> np.ndarray:
     """Output combinations as integers, (n_outputs, n_species): exact on molecule counts."""
     return np.rint(crn.output_matrix).astype(np.int64)
-
-
-def _unique_argmax(values: np.ndarray) -> np.ndarray:
-    """Index of the unique largest value per row, -1 where the largest is tied; shape (n_rows,)."""
-    best = np.argmax(values, axis=1)
-    tied = (values == values.max(axis=1, keepdims=True)).sum(axis=1) > 1
-    return np.where(tied, -1, best)
-
-
-def _agrees(chosen: np.ndarray, winners: np.ndarray) -> np.ndarray:
-    """chosen >= 0 and a stable winner; shape (n_rows,)."""
-    safe = np.maximum(chosen, 0)
-    return (chosen >= 0) & winners[np.arange(chosen.shape[0]), safe]
-
-
-def _winner_mask(stable: np.ndarray) -> np.ndarray:
-    """(n_rows, n_outputs) bool: outputs tied (1e-9 relative) with the largest stable output."""
-    scale = np.maximum(1.0, np.abs(stable).max(axis=1, keepdims=True))
-    return stable >= stable.max(axis=1, keepdims=True) - 1e-9 * scale

@@ -1,22 +1,19 @@
-"""Helpers shared by CLI commands: input CSVs, output files, number parsing, progress."""
+"""Input rows for CLI commands: CSV files of feature or CRN input values."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import math
 import os
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import click
 import numpy as np
 
-from .._errors import InputDataError, NN2CRNError
+from .._errors import InputDataError
 from .._validation import read_text_file
 
 if TYPE_CHECKING:
@@ -148,112 +145,3 @@ def load_crn_inputs(
         )
     table = read_inputs_csv(inputs_path, network.input_names, crn.input_names)
     return CRNInputs(network.transform(table.values), table.labels, network)
-
-
-def format_float(value: float) -> str:
-    return repr(float(value))
-
-
-def write_csv(
-    path: str | os.PathLike[str] | None, header: Sequence[str], rows: Iterator[Sequence[object]]
-) -> None:
-    """Write CSV rows to `path` (atomically) or to stdout when `path` is None or '-'."""
-    if path is None or str(path) == "-":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-        return
-    with atomic_write(path) as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str]) -> Iterator[io.TextIOBase]:
-    """Open a temporary file next to `path`; replace `path` only if the block succeeds."""
-    path = Path(path)
-    if path.is_dir():
-        raise InputDataError(f"{path}: is a directory; give a file name for the output")
-    if not path.parent.exists():
-        raise InputDataError(f"{path}: folder {path.parent} does not exist; create it first")
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(temporary, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
-
-
-def refuse_same_file(output: str | os.PathLike[str] | None, *inputs: str | os.PathLike[str] | None) -> None:
-    """Refuse an output path that is one of the command's input files."""
-    if output is None or str(output) == "-":
-        return
-    for source in inputs:
-        if source is not None and Path(output).resolve() == Path(source).resolve():
-            raise InputDataError(
-                f"{output}: the output would overwrite an input file; choose another -o path"
-            )
-
-
-def parse_floats(text: str, option: str) -> list[float]:
-    """Parse '1.5' or '0,-1,2.5' into floats, rejecting NaN and infinities."""
-    values = []
-    for piece in text.split(","):
-        try:
-            value = float(piece)
-        except ValueError:
-            raise InputDataError(
-                f"{option}: {piece.strip()!r} is not a number; give e.g. {option} -3 or -3,-2,0"
-            ) from None
-        if not math.isfinite(value):
-            raise InputDataError(f"{option}: {piece.strip()} is not a finite number")
-        values.append(value)
-    return values
-
-
-def positive_floats_option(
-    noun: str, example: str
-) -> Callable[[click.Context, click.Parameter, str], list[float]]:
-    """A click callback parsing a comma-separated list of finite numbers > 0, e.g. ``1,10,100``."""
-
-    def parse(ctx: click.Context, param: click.Parameter, value: str) -> list[float]:
-        numbers = []
-        for piece in value.split(","):
-            try:
-                number = float(piece)
-            except ValueError:
-                raise click.BadParameter(f"{piece.strip()!r} is not a number; give e.g. {example}") from None
-            if not (math.isfinite(number) and number > 0):
-                raise click.BadParameter(f"{noun} must be finite numbers > 0, got {piece.strip()}")
-            numbers.append(number)
-        return numbers
-
-    return parse
-
-
-def echo_err(message: str) -> None:
-    click.echo(message, err=True)
-
-
-def show_progress(quiet: bool) -> bool:
-    """Progress bars appear only on a terminal and never with --quiet."""
-    return not quiet and sys.stderr.isatty()
-
-
-__all__ = [
-    "CRNInputs",
-    "InputTable",
-    "load_crn_inputs",
-    "NN2CRNError",
-    "atomic_write",
-    "echo_err",
-    "format_float",
-    "parse_floats",
-    "read_inputs_csv",
-    "refuse_same_file",
-    "show_progress",
-    "write_csv",
-]
