@@ -73,6 +73,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "depth_study_command",
         "Settling time versus network depth and width.",
     ),
+    "warm-up": (
+        "nn2crn.cli.warmup_cmd",
+        "warmup_command",
+        "Compile the simulation kernels once, after installing.",
+    ),
 }
 
 
