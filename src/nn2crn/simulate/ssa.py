@@ -246,8 +246,11 @@ def _tau_plan(crn: CRN, epsilon: float):
         if len(_TAU_STRUCTURES) >= 8:
             _TAU_STRUCTURES.pop(next(iter(_TAU_STRUCTURES)))
         _TAU_STRUCTURES[id(crn)] = (weakref.ref(crn), arrays)
+    react_use, highest_order, highest_power = arrays
     return _tau_kernel.TauPlan(
-        *arrays,
+        react_use,
+        highest_order,
+        highest_power,
         epsilon=float(epsilon),
         n_critical=_tau_kernel.N_CRITICAL,
         exact_factor=_tau_kernel.EXACT_FACTOR,
@@ -255,7 +258,7 @@ def _tau_plan(crn: CRN, epsilon: float):
     )
 
 
-_TAU_STRUCTURES: dict[int, tuple[weakref.ref, tuple]] = {}
+_TAU_STRUCTURES: dict[int, tuple[weakref.ref, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
 
 
 def _build_tau_structure(crn: CRN) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
