@@ -104,6 +104,19 @@ def test_model_option_applies_the_input_transform(run_cli, files, tmp_path):
     np.testing.assert_allclose(read_table(via_model)[1], read_table(direct)[1], rtol=1e-9, atol=1e-12)
 
 
+def test_tau_leap_at_high_volume_ends_near_the_stable_outputs_and_is_reproducible(run_cli, files):
+    crn, crn_path, inputs, x, _ = files
+    args = ("simulate", crn_path, "--inputs", inputs, "--method", "tau-leap", "--volume", 1e5)
+    args += ("--runs", 2, "--t-end", 400, "--points", 3, "--tau-epsilon", 0.02, "-q")
+    code, first, stderr = run_cli(*args)
+    assert code == 0, stderr
+    header, table = read_table(first)
+    assert header == ["row", "time", "run", "y0", "y1", "y2"]
+    final = table[table[:, 1] == 400][:, 3:]
+    np.testing.assert_allclose(final, np.repeat(stable_outputs(crn, x), 2, axis=0), atol=2e-3)
+    assert run_cli(*args)[1] == first
+
+
 def test_ssa_csv_has_runs_and_is_reproducible(run_cli, files):
     crn, crn_path, inputs, x, _ = files
     args = (
@@ -172,6 +185,11 @@ def test_plot_is_written(run_cli, files, tmp_path):
         (["--rates", "random:0:10:0.1"], "LOW = 10 is greater than HIGH = 0.1"),
         (["--rates", "warp:3"], "unknown rate specification 'warp'"),
         (["--method", "ssa"], "needs --volume"),
+        (["--method", "tau-leap"], "--method tau-leap needs --volume"),
+        (
+            ["--method", "tau-leap", "--volume", "10", "--tau-epsilon", "1"],
+            "Invalid value for '--tau-epsilon'",
+        ),
         (["--method", "ssa", "--volume", "0"], "Invalid value for '--volume'"),
         (["--method", "ssa", "--volume", "10", "--runs", "0"], "Invalid value for '--runs'"),
         (["--volume", "10"], "apply to --method ssa only"),

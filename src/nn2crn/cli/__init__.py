@@ -91,6 +91,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Run a sweep spec on Dask, resumably (needs nn2crn[sweep]).",
     ),
     "sweep-report": ("nn2crn.cli.sweep_cmd", "sweep_report_command", "Plots and tables of a finished sweep."),
+    "warm-up": (
+        "nn2crn.cli.warmup_cmd",
+        "warmup_command",
+        "Compile the simulation kernels once, after installing.",
+    ),
 }
 
 

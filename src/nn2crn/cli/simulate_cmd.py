@@ -42,10 +42,11 @@ from ._output import progress_bar
 )
 @click.option(
     "--method",
-    type=click.Choice(["ode", "ssa"]),
+    type=click.Choice(["ode", "ssa", "tau-leap"]),
     default="ode",
     show_default=True,
-    help="Deterministic ODE or exact stochastic simulation (Gillespie).",
+    help="Deterministic ODE, exact stochastic simulation (Gillespie), or approximate "
+    "tau-leaping (fast at high copy numbers; error control --tau-epsilon).",
 )
 @click.option(
     "--rtol", type=float, default=1e-6, show_default=True, callback=check_rtol, help="ODE relative tolerance."
@@ -84,6 +85,13 @@ from ._output import progress_bar
     help="SSA: trajectories per input row.",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="SSA: random seed.")
+@click.option(
+    "--tau-epsilon",
+    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    default=0.03,
+    show_default=True,
+    help="tau-leap: allowed relative change of a propensity per leap (Cao, Gillespie & Petzold 2006).",
+)
 @click.option("--species", "all_species", is_flag=True, help="Add a column for every species.")
 @click.option(
     "--plot",
@@ -132,6 +140,7 @@ def simulate_command(
     volume: float | None,
     runs: int,
     seed: int,
+    tau_epsilon: float,
     all_species: bool,
     plot: str | None,
     plot_rows: str | None,
@@ -153,6 +162,7 @@ def simulate_command(
       nn2crn simulate iris.crn --inputs x.csv --t-end 200 -o traj.csv --plot traj.png
       nn2crn simulate iris.crn --inputs x.csv --rates random:1:0.1:10 --rate-law saturating
       nn2crn simulate iris.crn --inputs x.csv --method ssa --volume 100 --runs 5 --seed 3
+      nn2crn simulate iris.crn --inputs x.csv --method tau-leap --volume 1e5 --tau-epsilon 0.03
     """
     import numpy as np
 
@@ -161,16 +171,19 @@ def simulate_command(
     from ._inputs import load_crn_inputs
     from ._output import echo_err, format_float, refuse_same_file, show_progress, write_csv
 
-    if method == "ssa" and volume is None:
+    stochastic = method in ("ssa", "tau-leap")
+    if stochastic and volume is None:
         raise click.BadParameter(
-            "--method ssa needs --volume V (molecules per unit amount)", param_hint="--volume"
+            f"--method {method} needs --volume V (molecules per unit amount)", param_hint="--volume"
         )
     if method == "ode" and (volume is not None or runs != 1):
         raise click.BadParameter(
             "--volume and --runs apply to --method ssa only", param_hint="--volume/--runs"
         )
-    if method == "ssa" and rate_law != "mass-action":
-        raise click.BadParameter("--method ssa uses stochastic mass action only", param_hint="--rate-law")
+    if stochastic and rate_law != "mass-action":
+        raise click.BadParameter(
+            f"--method {method} uses stochastic mass action only", param_hint="--rate-law"
+        )
     refuse_same_file(output, crn_file, inputs_path, model)
     if plot is not None:
         from ..report.plots import check_plot_path
@@ -202,11 +215,11 @@ def simulate_command(
         )
     else:
         values = None
-    n_batch = (1 if values is None else values.shape[0]) * (runs if method == "ssa" else 1)
+    n_batch = (1 if values is None else values.shape[0]) * (runs if stochastic else 1)
     if rows_to_plot is not None and max(rows_to_plot) >= n_batch:
         raise InputDataError(
             f"--plot-rows: row {max(rows_to_plot)} is out of range; the simulation has batch rows 0..{n_batch - 1}"
-            + (" (input row i, run j is batch row i * runs + j)" if method == "ssa" else "")
+            + (" (input row i, run j is batch row i * runs + j)" if stochastic else "")
         )
     if log_time:
         from ..studies.robustness import sample_times
@@ -242,6 +255,8 @@ def simulate_command(
                 times=times,
                 seed=seed,
                 store=store,
+                method="direct" if method == "ssa" else "tau-leap",
+                epsilon=tau_epsilon,
                 progress=progress,
             )
 
@@ -254,7 +269,7 @@ def simulate_command(
         if not quiet:
             echo_err(f"note: no exact stable outputs to compare with ({error})")
 
-    header = ["row", "time"] + (["run"] if method == "ssa" else []) + list(crn.output_names)
+    header = ["row", "time"] + (["run"] if stochastic else []) + list(crn.output_names)
     if all_species:
         header += list(crn.species)
     write_csv(output, header, _csv_rows(trajectory, method, all_species, format_float))
@@ -329,7 +344,7 @@ def _csv_rows(trajectory, method: str, all_species: bool, fmt: Callable[[float],
         prefix = [str(int(trajectory.input_rows[batch]))]
         for k, time in enumerate(times):
             line = [*prefix, time]
-            if method == "ssa":
+            if method != "ode":
                 line.append(str(int(runs[batch])))
             line.extend(fmt(v) for v in outputs[batch, k])
             if all_species:

@@ -309,6 +309,24 @@ def _run_row(counts, state, record, outputs, plan, settings):
     return status.value, events, t_last, t_leader
 
 
+@_jit()
+def start_row(counts, outputs, rng, base, fraction, out_matrix):
+    """Fill one batch row's initial `counts` (stochastic rounding drawn from `rng`) and integer `outputs`.
+
+    Shared with the tau-leaping kernel, so both methods start a row from the same draws.
+    """
+    n_species = counts.shape[0]
+    for s in range(n_species):
+        counts[s] = base[s]
+        if fraction[s] > 0.0 and _uniform(rng) < fraction[s]:
+            counts[s] += 1
+    for k in range(outputs.shape[0]):
+        value = 0
+        for s in range(n_species):
+            value += out_matrix[k, s] * counts[s]
+        outputs[k] = value
+
+
 @_jit(parallel=True)
 def run_batch(start, plan, settings, output):
     """Simulate every batch row; rows are independent and run in parallel.
@@ -333,19 +351,10 @@ def run_batch(start, plan, settings, output):
     n_species = base.shape[1]
     n_outputs = out_matrix.shape[0]
     for b in _prange(n_batch):
-        row = input_rows[b]
         counts = np.empty(n_species, dtype=np.int64)
-        rng = rng_states[b]
-        for s in range(n_species):
-            counts[s] = base[row, s]
-            if fraction[row, s] > 0.0 and _uniform(rng) < fraction[row, s]:
-                counts[s] += 1
         outputs = np.zeros(n_outputs, dtype=np.int64)
-        for k in range(n_outputs):
-            value = 0
-            for s in range(n_species):
-                value += out_matrix[k, s] * counts[s]
-            outputs[k] = value
+        rng = rng_states[b]
+        start_row(counts, outputs, rng, base[input_rows[b]], fraction[input_rows[b]], out_matrix)
         code, fired, last, lead = _run_row(counts, rng, records[b], outputs, plan, settings)
         for s in range(n_species):
             final_counts[b, s] = counts[s]

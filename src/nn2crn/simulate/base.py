@@ -199,6 +199,10 @@ class SsaStats:
         "numba" or "python".
     seconds : float
         Wall time in the kernel.
+    method : str
+        "direct" (exact) or "tau-leap" (approximate).
+    epsilon : float
+        The tau-leaping error-control parameter; NaN for "direct".
     """
 
     status: np.ndarray
@@ -212,6 +216,8 @@ class SsaStats:
     rounding: str
     backend: str
     seconds: float
+    method: str = "direct"
+    epsilon: float = math.nan
 
     def __post_init__(self) -> None:
         for name, dtype in (

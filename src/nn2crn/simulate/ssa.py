@@ -52,6 +52,7 @@ from ..crn import CRN
 from .base import SsaStats, Status, Trajectory, sample_grid
 
 ROUNDING_RULES = ("nearest", "stochastic")
+METHODS = ("direct", "tau-leap")
 STORE_MODES = ("all", "outputs", "final")
 _NO_LIMIT = np.iinfo(np.int64).max
 
@@ -92,6 +93,19 @@ def _check_t_end(t_end: object) -> float:
         raise SimulationError(f"t_end must be a number > 0, got {t_end!r}") from None
     if math.isnan(value) or value <= 0:
         raise SimulationError(f"t_end must be > 0 (or inf to run until no reaction can fire), got {t_end!r}")
+    return value
+
+
+def _check_epsilon(epsilon: object) -> float:
+    try:
+        value = float(epsilon)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise SimulationError(f"epsilon must be a number in (0, 1), got {epsilon!r}") from None
+    if not 0.0 < value < 1.0:
+        raise SimulationError(
+            f"epsilon must be in (0, 1) (the relative change of a propensity a tau leap allows), "
+            f"got {epsilon!r}; 0.03 is the usual choice"
+        )
     return value
 
 
@@ -220,6 +234,51 @@ def _build_structure(crn: CRN) -> tuple:
     )
 
 
+def _tau_plan(crn: CRN, epsilon: float):
+    """The tau-leaping kernel's :class:`._tau_kernel.TauPlan` of `crn` (volume-independent)."""
+    from . import _tau_kernel
+
+    cached = _TAU_STRUCTURES.get(id(crn))
+    if cached is not None and cached[0]() is crn:
+        arrays = cached[1]
+    else:
+        arrays = _build_tau_structure(crn)
+        if len(_TAU_STRUCTURES) >= 8:
+            _TAU_STRUCTURES.pop(next(iter(_TAU_STRUCTURES)))
+        _TAU_STRUCTURES[id(crn)] = (weakref.ref(crn), arrays)
+    react_use, highest_order, highest_power = arrays
+    return _tau_kernel.TauPlan(
+        react_use,
+        highest_order,
+        highest_power,
+        epsilon=float(epsilon),
+        n_critical=_tau_kernel.N_CRITICAL,
+        exact_factor=_tau_kernel.EXACT_FACTOR,
+        exact_steps=_tau_kernel.EXACT_STEPS,
+    )
+
+
+_TAU_STRUCTURES: dict[int, tuple[weakref.ref, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+
+
+def _build_tau_structure(crn: CRN) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Net consumption per reactant entry, and each species' highest reaction order and multiplicity."""
+    orders, react_ptr, react_idx, react_pow, *_ = _structure(crn)
+    reaction_of_entry = np.repeat(np.arange(react_ptr.size - 1), np.diff(react_ptr))
+    consumed = sp.csr_array(-sp.csr_array(crn.stoichiometry)).maximum(0)
+    if react_idx.size:
+        react_use = np.rint(np.asarray(consumed[reaction_of_entry, react_idx]).ravel()).astype(np.int64)
+    else:
+        react_use = np.zeros(0, dtype=np.int64)
+    entry_order = orders[reaction_of_entry].astype(np.int64)
+    highest_order = np.zeros(crn.n_species, dtype=np.int64)
+    np.maximum.at(highest_order, react_idx, entry_order)
+    highest_power = np.zeros(crn.n_species, dtype=np.int64)
+    in_highest = entry_order == highest_order[react_idx]
+    np.maximum.at(highest_power, react_idx[in_highest], react_pow[in_highest])
+    return react_use, highest_order, highest_power
+
+
 def _plan(crn: CRN, volume: float):
     """The kernel's :class:`._ssa_kernel.SsaPlan` of `crn` at `volume`."""
     orders, *arrays = _structure(crn)
@@ -247,10 +306,12 @@ def simulate_ssa(
     max_events: int | None = None,
     store: str = "all",
     rounding: str = "nearest",
+    method: str = "direct",
+    epsilon: float = 0.03,
     n_threads: int | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> Trajectory:
-    """Exact stochastic trajectories of a CRN (Gillespie's direct method) at volume V.
+    """Stochastic trajectories of a CRN at volume V: exact (Gillespie's direct method) or tau-leaping.
 
     Conventions (volume, rounding, propensities, seeding) are in the module docstring.
 
@@ -283,6 +344,18 @@ def simulate_ssa(
         on big batches.
     rounding : {"nearest", "stochastic"}
         How ``amount * V`` becomes a count (module docstring).
+    method : {"direct", "tau-leap"}
+        ``"direct"``: exact, one event at a time. ``"tau-leap"``: *approximate*
+        adaptive tau-leaping after Cao, Gillespie & Petzold (J. Chem. Phys. 124,
+        044109, 2006), for high copy numbers: each leap lets every propensity change
+        by about a fraction `epsilon`, fires each reaction a Poisson number of times,
+        never makes a count negative, and falls back to exact steps when few
+        molecules are left (see :mod:`._tau_kernel`). Same seeding and batch layout
+        as ``"direct"``, but different random draws, so not the same trajectories;
+        ``leader_time`` is resolved to the leap.
+    epsilon : float, default 0.03
+        Tau-leaping error control, in (0, 1); smaller is more accurate and slower.
+        Ignored by ``"direct"``.
     n_threads : int, optional
         Threads for the compiled backend (default: numba's default, the number of cores).
         Results do not depend on it.
@@ -301,13 +374,13 @@ def simulate_ssa(
         changed identity, a tie counting as no leader; exact, not on the sample
         grid), ``run`` and ``final_counts`` (int64, (n_batch, n_species)); and
         ``volume``, ``seed`` (the entropy used), ``rounding``, ``backend`` ("numba"
-        or "python"), ``seconds`` (in the kernel).
+        or "python"), ``seconds`` (in the kernel), ``method`` and ``epsilon``.
 
     Raises
     ------
     SimulationError
-        V <= 0, runs < 1, bad times or seed, a count that would exceed 2**62, or a
-        row that hit `max_events`.
+        V <= 0, runs < 1, bad times, seed, method or epsilon, a count that would
+        exceed 2**62, or a row that hit `max_events`.
     InputDataError
         Malformed inputs.
 
@@ -321,6 +394,9 @@ def simulate_ssa(
     t_end = _check_t_end(t_end)
     if store not in STORE_MODES:
         raise SimulationError(f"store must be one of {STORE_MODES}, got {store!r}")
+    if method not in METHODS:
+        raise SimulationError(f"method must be one of {METHODS}, got {method!r}")
+    epsilon = _check_epsilon(epsilon)
     if max_events is None:
         limit = _NO_LIMIT
         if math.isinf(t_end):
@@ -360,13 +436,24 @@ def simulate_ssa(
 
     chunk = max(1, n_batch) if progress is None else max(8, -(-n_batch // 100))
     started = time.perf_counter()
+    if method == "tau-leap":
+        from . import _tau_kernel
+
+        tau_plan = _tau_plan(crn, epsilon)
+
+        def run_part(start, part_output):
+            _tau_kernel.run_batch(start, plan, tau_plan, settings, part_output)
+
+    else:
+
+        def run_part(start, part_output):
+            kernel.run_batch(start, plan, settings, part_output)
+
     with _thread_count(kernel, n_threads):
         for start in range(0, n_batch, chunk):
             part = slice(start, min(n_batch, start + chunk))
-            kernel.run_batch(
+            run_part(
                 kernel.BatchStart(base, fraction, input_rows[part], rng_states[part]),
-                plan,
-                settings,
                 kernel.BatchOutput(*(array[part] for array in output)),
             )
             if progress is not None:
@@ -386,6 +473,8 @@ def simulate_ssa(
         rounding=rounding,
         backend="numba" if kernel.HAVE_NUMBA else "python",
         seconds=elapsed,
+        method=method,
+        epsilon=epsilon if method == "tau-leap" else math.nan,
     )
     return Trajectory(
         crn,

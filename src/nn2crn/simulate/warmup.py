@@ -1,0 +1,51 @@
+"""Compile every numba kernel once, into numba's on-disk cache, so that no later run waits for the JIT.
+
+numba compiles a kernel the first time it is called with a new type signature and,
+with ``cache=True``, stores the machine code next to the source (``__pycache__``) or
+under ``NUMBA_CACHE_DIR``. Every kernel of nn2crn is called with one signature only
+(C-contiguous int64/float64 arrays in NamedTuples), so one call of each method on a
+tiny CRN fills the cache for every later CRN, batch size and volume. After
+:func:`warm_kernels`, a fresh process loads the kernels from the cache in well under a
+second instead of compiling them (tens of seconds of CPU); ``benchmarks/bench_cold.py``
+measures both.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+
+def warm_kernels(report: Callable[[str], None] | None = None) -> dict[str, float]:
+    """Run the exact SSA, tau-leaping and the ODE kernel once each on a tiny CRN.
+
+    Parameters
+    ----------
+    report : callable, optional
+        Called with one line per kernel as it is ready.
+
+    Returns
+    -------
+    dict
+        Seconds spent on each kernel (compiling it, or loading it from the cache).
+    """
+    from ..crn import CRN, Reaction
+    from .ode import simulate_ode
+    from .ssa import simulate_ssa
+
+    # The kernels' types do not depend on the CRN (index arrays, rates, counts), so any CRN with a
+    # uni- and a bimolecular reaction compiles the same machine code as a compiled network's.
+    crn = CRN((Reaction(("A",), ("B", "C"), 1.0), Reaction(("B", "C"), ("D",), 1.0)), {"A": 1.0})
+    calls = {
+        "ssa": lambda: simulate_ssa(crn, volume=50.0, t_end=1.0, n_points=3),
+        "tau-leap": lambda: simulate_ssa(crn, volume=5e3, t_end=1.0, n_points=3, method="tau-leap"),
+        "ode": lambda: simulate_ode(crn, t_end=1.0, n_points=3),
+    }
+    seconds = {}
+    for name, call in calls.items():
+        start = time.perf_counter()
+        call()
+        seconds[name] = time.perf_counter() - start
+        if report is not None:
+            report(f"{name} kernel ready in {seconds[name]:.1f} s")
+    return seconds
