@@ -87,7 +87,7 @@ def _input_options(function: Callable[..., Any]) -> Callable[..., Any]:
 def _rows(crn, inputs_path: str | None, model: str | None, dataset: str | None, split: str):
     """(values, network or None) from --inputs/--dataset; None values when neither is given."""
     from .._errors import InputDataError
-    from ._common import load_crn_inputs
+    from ._inputs import load_crn_inputs
 
     if inputs_path is not None and dataset is not None:
         raise InputDataError("give either --inputs or --dataset, not both")
@@ -164,7 +164,7 @@ def compile_command(
     from .._errors import InputDataError
     from ..dna import Concentrations, format_pil, format_strands, load_concentrations, strand_rows
     from ..dna.writers import random_sequences, read_sequences
-    from ._common import atomic_write, echo_err, refuse_same_file
+    from ._output import atomic_write, echo_err, refuse_same_file
 
     refuse_same_file(output, crn_file, inputs_path, model)
     refuse_same_file(strands_path, crn_file, inputs_path, model)
@@ -237,7 +237,7 @@ def verify_command(
 ) -> int:
     """Enumerate modules with peppercorn and check them with crnverifier; exit 1 on failure."""
     from ..dna.verify import verify_system
-    from ._common import echo_err, show_progress
+    from ._output import echo_err, show_progress
 
     system = _translate(crn_file, scheme, toehold, long_, gate_toehold, reorder)
     bar_state: dict[str, Any] = {}
@@ -326,7 +326,7 @@ def simulate_command(
     from ..dna import Concentrations
     from ..dna.kinetics import build_kinetics
     from ..studies.dna import simulate_dna
-    from ._common import echo_err, format_float, refuse_same_file, show_progress, write_csv
+    from ._output import echo_err, format_float, refuse_same_file, show_progress, write_csv
 
     refuse_same_file(output, crn_file, inputs_path, model)
     system = _translate(crn_file, scheme, toehold, long_, gate_toehold, reorder)

@@ -268,7 +268,7 @@ SSA_COLUMNS = ("row", "run", "answer", "agrees", "max_error", "leader_time", "ev
 def _ode_columns(context: SweepContext, crn: Any, point: Mapping[str, Any], rows: np.ndarray) -> Columns:
     from ..simulate.metrics import convergence_times, max_deviation
     from ..simulate.ode import simulate_ode
-    from ..simulate.rates import sample_times
+    from ..studies.robustness import sample_times
 
     x = context.inputs[rows]
     stable = context.stable[rows]
