@@ -81,6 +81,8 @@ def random_study_network(depth: int, width: int, seed: int, index: int) -> Netwo
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(depth, width, index)))
     network = random_ternary_network((2, *([width] * depth), 2), rng=rng)
     last = network.layers[-1]
+    if not isinstance(last, Layer):  # random_ternary_network builds dense layers only
+        raise TypeError(f"expected a dense last layer, got {last.kind}")
     layers = (*network.layers[:-1], Layer(last.weight, np.zeros_like(last.bias), last.activation))
     return Network(layers)
 

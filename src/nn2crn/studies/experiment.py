@@ -22,6 +22,7 @@ from .._frozen import FrozenMapping
 from ..crn import CRN, CheckReport
 from ..datasets.base import Dataset
 from ..nn import Network
+from ..nn.network import Conv2d, Layer
 from .kinetics import KineticsResult, simulate_kinetics
 
 DEFAULT_ODE_EXAMPLES = 1000
@@ -31,12 +32,17 @@ Log = Callable[[str], None]
 
 
 def weight_kind(network: Network) -> str:
-    """``binary`` (all weights ±1) or ``ternary`` (some zero weights), or as recorded in training."""
+    """The weight kind recorded in training (``binary``, ``ternary``, ``int:K``), else read off the
+    weights: ``binary`` (all ±1), ``ternary`` (some zero), ``integer`` or ``rational``."""
     recorded = network.training.get("hyperparameters", {})
-    if isinstance(recorded, Mapping) and recorded.get("weights") in ("binary", "ternary"):
+    if isinstance(recorded, Mapping) and isinstance(recorded.get("weights"), str):
         return str(recorded["weights"])
-    has_zero = any((layer.weight == 0).any() for layer in network.layers)
-    return "ternary" if has_zero else "binary"
+    weights = [layer.weight for layer in network.layers if isinstance(layer, (Layer, Conv2d))]
+    if any((weight != np.round(weight)).any() for weight in weights):
+        return "rational"
+    if any((np.abs(weight) > 1).any() for weight in weights):
+        return "integer"
+    return "ternary" if any((weight == 0).any() for weight in weights) else "binary"
 
 
 @dataclass(frozen=True, eq=False)

@@ -337,6 +337,7 @@ def train_task(
     """
     from ..compile import compile_network
     from ..nn import network_to_dict
+    from ..nn.network import Conv2d, Layer
     from ..nn.train import TrainConfig, train_network
 
     seed = streams.small_seed()
@@ -367,7 +368,15 @@ def train_task(
         "accuracy_val": np.array([result.accuracies["val"]]),
         "accuracy_test": np.array([result.accuracies["test"]]),
         "best_epoch": np.array([result.best_epoch + 1], dtype=np.int64),
-        "nonzero_weights": np.array([sum(int(np.count_nonzero(layer.weight)) for layer in network.layers)]),
+        "nonzero_weights": np.array(
+            [
+                sum(
+                    int(np.count_nonzero(layer.weight))
+                    for layer in network.layers
+                    if isinstance(layer, (Layer, Conv2d))
+                )
+            ]
+        ),
         "n_species": np.array([crn.n_species], dtype=np.int64),
         "n_reactions": np.array([crn.n_reactions], dtype=np.int64),
         "model_json": np.array([json.dumps(data, sort_keys=True)], dtype=object),
