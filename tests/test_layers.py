@@ -17,7 +17,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "nn2crn"
 BASE_MODULES = ("_errors", "_frozen", "_validation", "_version")
 """Top-level modules of the base layer; everything may import them."""
 
-_STUDIES = {"base", "datasets", "nn", "crn", "simulate", "compile", "dna", "studies"}
+_STUDIES = {"base", "datasets", "nn", "torch", "crn", "simulate", "compile", "dna", "studies"}
 ALLOWED: dict[str, frozenset[str]] = {
     "base": frozenset({"base"}),
     "datasets": frozenset({"base", "datasets"}),

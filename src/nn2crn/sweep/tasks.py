@@ -358,10 +358,8 @@ def train_task(
     result = train_network(context.dataset, config)
     network = result.network
     crn = compile_network(network)
-    record = dict(network.training)
-    record.pop("versions", None)  # library versions are not part of the result
     data = network_to_dict(network)
-    data["training"] = record
+    data["training"].pop("versions", None)  # library versions are not part of the result
     return {
         "train_seed": np.array([seed], dtype=np.int64),
         "accuracy_train": np.array([result.accuracies["train"]]),
