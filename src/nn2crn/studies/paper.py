@@ -9,7 +9,7 @@ through :func:`~nn2crn.studies.experiment.run_experiment` to the paper's
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import InputDataError, ModelFileError
 from ..datasets.base import Dataset
@@ -17,6 +17,9 @@ from ..datasets.options import options_from_record
 from ..nn import Network
 from ..nn.runs import EXPERIMENTS, Run
 from .experiment import DEFAULT_ODE_EXAMPLES, ExperimentResult, Log, run_experiment
+
+if TYPE_CHECKING:
+    from .dna import DNASectionData
 
 
 def resolve_keys(names: Sequence[str]) -> tuple[str, ...]:
@@ -171,3 +174,19 @@ def run_paper_experiments(
             )
         )
     return tuple(results)
+
+
+DNA_EXPERIMENTS = ("iris", "virus")
+"""Experiments whose report gets a "DNA implementation" section (MNIST's CRN is too big to verify here)."""
+
+
+def paper_dna_data(
+    results: Sequence[ExperimentResult], *, log: Log | None = None
+) -> tuple[DNASectionData, ...]:
+    """The DNA implementation data of the results of :data:`DNA_EXPERIMENTS`, in order.
+
+    Needs the ``dna`` extra (peppercorn, crnverifier); see :func:`nn2crn.studies.dna.dna_available`.
+    """
+    from .dna import experiment_dna
+
+    return tuple(experiment_dna(result, log=log) for result in results if result.key in DNA_EXPERIMENTS)
