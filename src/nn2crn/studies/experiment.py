@@ -31,11 +31,15 @@ Log = Callable[[str], None]
 
 
 def weight_kind(network: Network) -> str:
-    """``binary`` (all weights ±1) or ``ternary`` (some zero weights), or as recorded in training."""
+    """``binary`` (all weights ±1), ``ternary`` (some zero weights), ``int:K`` or ``rational``, or as recorded."""
     recorded = network.training.get("hyperparameters", {})
-    if isinstance(recorded, Mapping) and recorded.get("weights") in ("binary", "ternary"):
-        return str(recorded["weights"])
-    has_zero = any((layer.weight == 0).any() for layer in network.layers)
+    if isinstance(recorded, Mapping) and isinstance(recorded.get("weights"), str):
+        if recorded["weights"] in ("binary", "ternary") or recorded["weights"].startswith("int:"):
+            return str(recorded["weights"])
+    weights = [layer.weight for layer in network.layers if getattr(layer, "weight", None) is not None]
+    if any((~np.isin(weight, (-1.0, 0.0, 1.0))).any() for weight in weights):
+        return "rational"
+    has_zero = any((weight == 0).any() for weight in weights)
     return "ternary" if has_zero else "binary"
 
 
