@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nn2crn.cli.import_cmd import READERS
+from nn2crn.cli.import_cmd import NETWORK_READERS, READERS
 from nn2crn.compile import compile_network
 from nn2crn.crn import read_crn, write_crn
 from nn2crn.nn import random_ternary_network
@@ -109,8 +109,11 @@ def test_unknown_suffix_missing_file_and_overwriting_the_input(run_cli, tmp_path
     code, _, stderr = run_cli("import", source, "--function", "source", "-o", source)
     assert code == 2 and "overwrite an input file" in stderr
     assert source.read_text() == TWO_FUNCTIONS
+    code, _, stderr = run_cli("import", source, "--function", "source", "--force")
+    assert code == 2 and "--float-weights and --force apply to ONNX models; " in stderr
 
 
 def test_the_suffix_table_is_the_one_place_formats_are_listed():
     assert {".xml", ".sbml", ".wls", ".m"} <= set(READERS)
     assert all(callable(reader) and name for reader, name in READERS.values())
+    assert ".onnx" in NETWORK_READERS and not set(NETWORK_READERS) & set(READERS)

@@ -1,4 +1,4 @@
-"""``nn2crn import-onnx``, ``export-onnx``, ``compile --denominator`` and ``train --weights int:K --conv``."""
+"""``nn2crn import MODEL.onnx`` (and the deprecated ``import-onnx``), ``export-onnx``, ``compile --denominator`` and ``train --weights int:K --conv``."""
 
 from __future__ import annotations
 
@@ -42,8 +42,12 @@ def test_export_then_import_round_trips_and_compiles(run_cli, tmp_path, cnn_mode
     code, _, err = run_cli("export-onnx", model_path, "-o", onnx_path)
     assert code == 2 and "already exists; add --force to overwrite it" in err
     back_path = tmp_path / "back.json"
-    code, _, err = run_cli("import-onnx", onnx_path, "-o", back_path)
+    code, _, err = run_cli("import", onnx_path, "-o", back_path)
     assert code == 0 and "16 inputs (1, 4, 4), conv2d-maxpool2d-flatten-dense, 3 outputs" in err
+    code, _, err = run_cli("import", onnx_path, "-o", back_path)
+    assert code == 2 and "already exists; add --force to overwrite it" in err
+    code, _, err = run_cli("import-onnx", onnx_path, "-o", back_path, "--force")
+    assert code == 0 and err.startswith("note: `nn2crn import-onnx` is deprecated; use `nn2crn import")
     assert load_network(back_path).layers[-1].weight.tolist() == network.layers[-1].weight.tolist()
     crn_path = tmp_path / "cnn.crn"
     assert run_cli("compile", back_path, "-o", crn_path)[0] == 0
@@ -60,9 +64,13 @@ def test_import_refusal_is_one_line(run_cli, tmp_path):
     pytest.importorskip("onnx")
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"\x00junk")
-    code, out, err = run_cli("import-onnx", junk, "-o", tmp_path / "out.json")
+    code, out, err = run_cli("import", junk, "-o", tmp_path / "out.json")
     assert code == 2 and out == "" and err.startswith("error: ") and "not a readable ONNX model" in err
     assert not (tmp_path / "out.json").exists()
+    code, out, err = run_cli("import", junk)
+    assert code == 2 and "is read as a network and written as model JSON; give the file with -o" in err
+    code, out, err = run_cli("import", junk, "--function", "f", "-o", tmp_path / "out.json")
+    assert code == 2 and "--function picks a function of a CRNSimulator .wls/.m file" in err
 
 
 def test_compile_quantizes_to_a_denominator_and_reports(run_cli, tmp_path):

@@ -131,6 +131,16 @@ def test_ssa_uses_gillespie_direct_and_a_crn_without_inputs_needs_no_repeated_ta
     assert formula == "3 * y__c - y__a"
 
 
+def test_an_output_scale_divides_the_data_generator():
+    # Rational weights: the species hold scale x the value; the report must give the value.
+    crn = CRN(
+        (Reaction(["a"], [("c", 2)], 0.5),), initial={"a": 3.0}, outputs=(Signal("y", ("c",), scale=9),)
+    )
+    document = sedml_document(to_sedml(crn, t_end=5.0))
+    formula = libsedml.formulaToL3String(document.getDataGenerator("output_y").getMath())
+    assert formula == "y__c / 9"
+
+
 def test_archive_has_manifest_metadata_model_and_sedml(crn, rows, tmp_path):
     path = tmp_path / "run.omex"
     write_omex(crn, path, rows, t_end=10.0, source_name="models/net.crn")

@@ -54,6 +54,14 @@ def test_to_sbml_then_read_sbml_gives_an_equal_crn(name, version):
     assert back.species == crn.species
 
 
+def test_an_output_scale_survives_the_round_trip_and_is_in_the_notes():
+    scaled = CRN(ODD.reactions, ODD.initial, ODD.inputs, (Signal("y", ("cell",), ("k_0",), scale=3),))
+    text = to_sbml(scaled)
+    assert "output y = (cell - k_0) / 3.0" in text
+    back = parse_sbml(text)
+    assert back == scaled and back.outputs[0].scale == 3.0
+
+
 def test_without_the_annotation_numbers_agree_to_15_digits_and_signals_are_gone():
     libsbml = pytest.importorskip("libsbml")
     document = libsbml.readSBMLFromString(to_sbml(ODD))

@@ -7,7 +7,7 @@ import pytest
 from nn2crn import ModelFileError
 from nn2crn.datasets.options import OPTIONS, options_from_record
 from nn2crn.nn import load_shipped_model, shipped_model_names
-from nn2crn.nn.runs import EXPERIMENTS, RUNS, run_named
+from nn2crn.nn.runs import ALL_EXPERIMENTS, EXPERIMENTS, RUNS, run_named
 
 RECORDED = {option.name for option in OPTIONS if option.record_key is not None}
 
@@ -15,6 +15,10 @@ RECORDED = {option.name for option in OPTIONS if option.record_key is not None}
 def test_one_run_per_shipped_model_and_the_experiments_in_table_order():
     assert sorted(run.name for run in RUNS) == sorted(shipped_model_names())
     assert tuple(EXPERIMENTS) == ("iris", "virus", "mnist")
+    assert tuple(ALL_EXPERIMENTS) == ("iris", "virus", "mnist", "cnn", "int3")
+    assert (
+        ALL_EXPERIMENTS["cnn"].name == "mnist-14x14-conv8-ternary" and ALL_EXPERIMENTS["int3"].t_end == 200.0
+    )
     assert EXPERIMENTS["iris"].name == "iris-4-8-3-binary" and EXPERIMENTS["mnist"].t_end == 200.0
     with pytest.raises(TypeError):
         EXPERIMENTS["cifar"] = RUNS[0]  # type: ignore[index]

@@ -27,3 +27,27 @@ def test_dna_section_tables_without_kinetics():
     ]
     assert tables[1].rows == (("compiled", "ssw2010", "2", "1", "0", "correct", tables[1].rows[0][-1]),)
     assert isinstance(section.blocks[-1], Note)
+
+
+def test_dna_section_with_the_fuel_leak_sweep_on_a_tiny_relu():
+    import numpy as np
+
+    from nn2crn.studies.dna import dna_section_data
+
+    crn = parse_crn("Zp -> M + Yp\nM + Zn -> Yn\ninput z = Zp - Zn\noutput y = Yp - Yn")
+    x = np.array([[1.0], [-0.5]])
+    data = dna_section_data(
+        "relu",
+        crn,
+        crn,
+        network_outputs=np.maximum(x, 0),
+        input_values=x,
+        whole_limit=0,
+        fuel_excesses=(10.0,),
+        leaks=(0.0, 10.0),
+        hours=2.0,
+    )
+    section = dna_section(data)
+    sweep = [b for b in section.blocks if isinstance(b, Table)][2]
+    assert [row[:2] for row in sweep.rows] == [("10", "0"), ("10", "10")]
+    assert sweep.header[0] == "fuel ×" and sweep.header[-1] == "max |error|"

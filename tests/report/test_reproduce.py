@@ -31,8 +31,9 @@ def fake_shipped(monkeypatch):
 
 def test_reproduce_iris_end_to_end(run_cli, tmp_path, fake_shipped):
     out = tmp_path / "rep"
-    code, stdout, stderr = run_cli("reproduce", "iris", "-o", out, "--ode-examples", "40")
+    code, stdout, stderr = run_cli("reproduce", "iris", "-o", out, "--ode-examples", "40", "--no-dna")
     assert code == 0, stderr
+    assert "DNA implementation" not in (out / "report.md").read_text()
     assert "Reproduction of Deep Molecular Programming" in stdout and "iris" in stdout
     for name in (
         "reproduction.md",

@@ -18,9 +18,10 @@ from scipy.integrate import solve_ivp
 from nn2crn._errors import CRNStructureError, InputDataError, SimulationError
 from nn2crn.compile import compile_network
 from nn2crn.crn import CRN, Reaction, Signal
+from nn2crn.nn import Layer, Network
 from nn2crn.nn.network import random_ternary_network
 from nn2crn.simulate.exact import plan_exact, stable_outputs
-from nn2crn.simulate.ssa import final_counts_nc, initial_counts, simulate_ssa
+from nn2crn.simulate.ssa import final_counts_nc, initial_counts, integer_output_matrix, simulate_ssa
 
 SIGMAS = 5.0
 
@@ -195,6 +196,47 @@ def test_nc_final_counts_agree_with_the_exact_evaluator_in_integer_mode(volume: 
     # Large volume: final amounts approach the exact stable outputs (rounding of inputs and biases only).
     if volume >= 1000:
         assert np.abs(crn.read_outputs(counts / volume) - stable_outputs(crn, x)).max() < 0.05
+
+
+def test_rational_weights_output_scale_read_out_exactly_after_exhaustion() -> None:
+    # Weights and biases k/3 compile to outputs with scale 9: rint(output_matrix) would be all zero.
+    rng = np.random.default_rng(5)
+    network = Network(
+        (
+            Layer(rng.integers(-3, 4, (5, 4)) / 3, rng.integers(-3, 4, 5) / 3, "relu"),
+            Layer(rng.integers(-3, 4, (3, 5)) / 3, rng.integers(-3, 4, 3) / 3, "linear"),
+        )
+    )
+    crn = compile_network(network)
+    assert {signal.scale for signal in crn.outputs} == {9.0}
+    x = rng.integers(-4, 5, (6, 4)).astype(np.float64)
+    exact = stable_outputs(crn, x)
+    np.testing.assert_allclose(exact, network.forward(x), rtol=0, atol=1e-12)
+    counts = final_counts_nc(crn, x, volume=3.0)
+    np.testing.assert_allclose(crn.read_outputs(counts / 3.0), exact, rtol=0, atol=1e-12)
+    integer = integer_output_matrix(crn)
+    assert integer.dtype == np.int64 and np.abs(integer).max() == 1
+    # counts @ integer.T is 9 x the outputs (rails, here with factor 1) times the volume, exactly.
+    np.testing.assert_array_equal(counts @ integer.T, np.rint(exact * 9 * 3).astype(np.int64))
+    trajectory = simulate_ssa(crn, x, volume=3.0, t_end=math.inf, runs=2, seed=1)
+    np.testing.assert_allclose(trajectory.final_outputs, exact[trajectory.input_rows], rtol=0, atol=1e-12)
+
+
+def test_the_leader_compares_outputs_with_different_scales_by_value() -> None:
+    # y0 = Y0 / 3 becomes 2 at once (fast reaction), y1 = Y1 becomes 1 much later: y0 leads from
+    # the first event on, so the leader time is the fast reaction's time, not the last event's.
+    crn = CRN(
+        (Reaction(("X",), (("Y0", 6),), 1e6), Reaction(("Z",), ("Y1",), 1e-3)),
+        {"X": 1, "Z": 1},
+        outputs=(Signal("y0", ("Y0",), scale=3), Signal("y1", ("Y1",))),
+    )
+    expected = np.zeros((2, crn.n_species), dtype=np.int64)
+    expected[0, crn.species_index["Y0"]] = 1
+    expected[1, crn.species_index["Y1"]] = 3
+    np.testing.assert_array_equal(integer_output_matrix(crn), expected)
+    trajectory = simulate_ssa(crn, volume=1.0, t_end=math.inf, runs=4, seed=3)
+    np.testing.assert_allclose(trajectory.final_outputs, [[2.0, 1.0]] * 4)
+    assert np.all(trajectory.info["leader_time"] < 1e-3 * trajectory.info["t_last_event"])
 
 
 def test_nc_final_counts_reject_non_nc_crns() -> None:

@@ -24,7 +24,10 @@ def test_resolve_keys():
     assert resolve_keys(["all"]) == ("iris", "virus", "mnist")
     assert resolve_keys([]) == ("iris", "virus", "mnist")
     assert resolve_keys(["mnist", "iris", "iris"]) == ("iris", "mnist")
-    with pytest.raises(InputDataError, match="unknown experiment 'cifar'"):
+    assert resolve_keys(["int3", "all", "cnn"]) == ("iris", "virus", "mnist", "cnn", "int3")
+    with pytest.raises(
+        InputDataError, match="unknown experiment 'cifar'; choose from iris, virus, mnist, cnn, int3 or all"
+    ):
         resolve_keys(["cifar"])
 
 

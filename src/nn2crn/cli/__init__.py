@@ -61,7 +61,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": (
         "nn2crn.cli.import_cmd",
         "import_command",
-        "Read an SBML or CRNSimulator model as a .crn file.",
+        "Read SBML/CRNSimulator as a .crn file, or ONNX as model JSON.",
     ),
     "demo": (
         "nn2crn.cli.demo_cmd",
@@ -83,7 +83,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "depth_study_command",
         "Settling time versus network depth and width.",
     ),
-    "import-onnx": ("nn2crn.cli.import_onnx", "import_onnx_command", "Convert an ONNX model to model JSON."),
+    "import-onnx": (
+        "nn2crn.cli.import_onnx",
+        "import_onnx_command",
+        "Deprecated: use `nn2crn import MODEL.onnx`.",
+    ),
     "export-onnx": ("nn2crn.cli.export_onnx_cmd", "export_onnx_command", "Write a model JSON as ONNX."),
     "sweep": (
         "nn2crn.cli.sweep_cmd",

@@ -73,3 +73,14 @@ def positive_floats_option(
         return numbers
 
     return parse
+
+
+def require_dna_extra(flag: str) -> None:
+    """Refuse `flag` when the ``dna`` extra (peppercorn, crnverifier) is not installed."""
+    from .._errors import InputDataError
+    from ..studies.dna import dna_available
+
+    if not dna_available():
+        raise InputDataError(
+            f"{flag} needs peppercorn and crnverifier; pip install 'nn2crn[dna]', or leave out {flag}"
+        )

@@ -31,8 +31,16 @@ from ..report.demo import DEFAULT_OUTPUT
     help="Use this IRIS model JSON (4 inputs, 3 outputs) instead of the shipped one.",
 )
 @click.option("--no-ssa", is_flag=True, help="Skip the stochastic simulations.")
+@click.option(
+    "--dna/--no-dna",
+    default=False,
+    show_default=True,
+    help="Add the DNA implementation section (cost, verification, fuel x leak; needs nn2crn[dna], ~100 s CPU).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages and no summary table.")
-def demo_command(output: str, force: bool, train: bool, model: str | None, no_ssa: bool, quiet: bool) -> None:
+def demo_command(
+    output: str, force: bool, train: bool, model: str | None, no_ssa: bool, dna: bool, quiet: bool
+) -> None:
     """Compile the shipped IRIS network into a CRN, check it, evaluate and simulate it, write a report.
 
     Loads the shipped 4-8-3 binary IRIS model, compiles (Algorithm 1) and
@@ -47,10 +55,12 @@ def demo_command(output: str, force: bool, train: bool, model: str | None, no_ss
       nn2crn demo
       nn2crn demo -o my-demo --force
       nn2crn demo --train
+      nn2crn demo --dna        # plus the DNA strand-displacement section
     """
     import shlex
 
     from ..report.demo import run_demo
+    from ._options import require_dna_extra
     from ._output import echo_err
 
     command = ["nn2crn", "demo"]
@@ -61,10 +71,20 @@ def demo_command(output: str, force: bool, train: bool, model: str | None, no_ss
         + ["--train"] * train
         + (["--model", model] if model else [])
         + ["--no-ssa"] * no_ssa
+        + ["--dna"] * dna
     )
+    if dna:
+        require_dna_extra("--dna")
     log = None if quiet else (lambda message: echo_err(message))
     result = run_demo(
-        output, force=force, train=train, model=model, ssa=not no_ssa, command=shlex.join(command), log=log
+        output,
+        force=force,
+        train=train,
+        model=model,
+        ssa=not no_ssa,
+        dna=dna,
+        command=shlex.join(command),
+        log=log,
     )
     if quiet:
         return

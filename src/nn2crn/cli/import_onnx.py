@@ -1,4 +1,4 @@
-"""``nn2crn import-onnx``: an ONNX model -> model JSON (the lead wires ``.onnx`` into ``nn2crn import``)."""
+"""ONNX model -> model JSON, used by ``nn2crn import MODEL.onnx``; ``import-onnx`` is its deprecated alias."""
 
 from __future__ import annotations
 
@@ -40,12 +40,13 @@ def import_onnx(path: str, output: str, *, float_weights: bool = False, force: b
 )
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 def import_onnx_command(model: str, output: str, float_weights: bool, force: bool) -> None:
-    """Convert MODEL.onnx (Gemm/MatMul, Conv, pooling, piecewise-linear activations) to model JSON.
+    """Deprecated alias of `nn2crn import MODEL.onnx -o model.json`.
 
     \b
     Example:
-      nn2crn import-onnx cnn.onnx -o cnn.json && nn2crn compile cnn.json -o cnn.crn
+      nn2crn import cnn.onnx -o cnn.json && nn2crn compile cnn.json -o cnn.crn
     """
     from ._output import echo_err
 
+    echo_err("note: `nn2crn import-onnx` is deprecated; use `nn2crn import MODEL.onnx -o model.json`")
     echo_err(import_onnx(model, output, float_weights=float_weights, force=force))

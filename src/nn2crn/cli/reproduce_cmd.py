@@ -6,7 +6,7 @@ import click
 
 from ..studies.experiment import DEFAULT_ODE_EXAMPLES
 
-CHOICES = ("iris", "virus", "mnist", "all")
+CHOICES = ("iris", "virus", "mnist", "cnn", "int3", "all")
 DEFAULT_OUTPUT = "nn2crn-reproduce"
 
 
@@ -36,11 +36,26 @@ DEFAULT_OUTPUT = "nn2crn-reproduce"
     show_default=True,
     help="ODE-simulate the first N test examples of each dataset (all if fewer).",
 )
+@click.option(
+    "--dna/--no-dna",
+    default=True,
+    show_default=True,
+    help="A DNA implementation section for iris and virus (skipped with a note without nn2crn[dna]).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages and no table on stdout.")
 def reproduce_command(
-    experiments: tuple[str, ...], output: str, force: bool, train: bool, ode_examples: int, quiet: bool
+    experiments: tuple[str, ...],
+    output: str,
+    force: bool,
+    train: bool,
+    ode_examples: int,
+    dna: bool,
+    quiet: bool,
 ) -> None:
     """Reproduce the paper's experiments: iris, virus, mnist or all (default all).
+
+    Beyond the paper (issue 11), named only: cnn (ternary 14x14 CNN) and int3
+    (196-64-10 with weights k/3), both on the 1,000 shipped MNIST sample digits.
 
     For each dataset: the shipped network (or, with --train, a new one) is
     compiled and reduced; every test example is evaluated exactly and compared
@@ -53,6 +68,8 @@ def reproduce_command(
     Examples:
       nn2crn reproduce all
       nn2crn reproduce iris virus -o out --force
+      nn2crn reproduce cnn int3 --ode-examples 100 -o beyond
+      nn2crn reproduce iris --no-dna   # without the DNA implementation section
     """
     import shlex
 
@@ -66,7 +83,17 @@ def reproduce_command(
     command += ["--force"] * force + ["--train"] * train
     if ode_examples != DEFAULT_ODE_EXAMPLES:
         command += ["--ode-examples", str(ode_examples)]
+    if not dna:
+        command += ["--no-dna"]
     log = None if quiet else (lambda message: echo_err(message))
+    from ..studies.dna import dna_available
+
+    if dna and not dna_available():
+        dna = False
+        if not quiet:
+            echo_err(
+                "note: no DNA implementation section: pip install 'nn2crn[dna]' (peppercorn, crnverifier)"
+            )
     result = reproduce(
         names,
         output,
@@ -74,6 +101,7 @@ def reproduce_command(
         train=train,
         ode_examples=ode_examples,
         command=shlex.join(command),
+        dna=dna,
         log=log,
     )
     if quiet:

@@ -89,6 +89,9 @@ def _signal_formula(signal: Signal, variable_ids: dict[str, str]) -> str:
     formula = side(signal.positive)
     if signal.negative:
         formula = f"{formula} - ({side(signal.negative)})"
+    if signal.scale != 1:
+        # The species hold scale x the value (rational weights); the report gives the value.
+        formula = f"({formula}) / {signal.scale!r}"
     return formula
 
 

@@ -97,6 +97,8 @@ def _signal_text(kind: str, signal: Signal) -> str:
         text += (
             f" - ({negative})" if len(signal.negative) > 1 or signal.negative[0][1] > 1 else f" - {negative}"
         )
+    if signal.scale != 1:
+        text = f"{kind} {signal.name} = ({text.partition(' = ')[2]}) / {signal.scale!r}"
     return text
 
 
@@ -131,9 +133,10 @@ def _annotation(crn: CRN, amounts: np.ndarray, inputs: np.ndarray | None, reacti
     items = []
     for kind, signals in (("input", crn.inputs), ("output", crn.outputs)):
         for signal in signals:
+            scale = f' scale="{signal.scale!r}"' if signal.scale != 1 else ""
             items.append(
                 f'<nn2crn:{kind} name="{signal.name}" positive="{terms(signal.positive)}" '
-                f'negative="{terms(signal.negative)}"/>'
+                f'negative="{terms(signal.negative)}"{scale}/>'
             )
     if inputs is not None:
         values = " ".join(repr(float(value)) for value in inputs)

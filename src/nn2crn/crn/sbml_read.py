@@ -389,6 +389,7 @@ def _apply_annotation(
                         element.attrib["name"],
                         tuple(_parse_terms(element.attrib["positive"])),
                         tuple(_parse_terms(element.attrib.get("negative", ""))),
+                        float(element.attrib.get("scale", "1")),
                     )
                 )
             elif kind == "loaded":

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..studies.demo import SSAResult, run_demo_study
 from ..studies.experiment import ExperimentResult, Log
 from . import html as doc
+from .dna_section import dna_section
 from .files import write_demo_summary, write_outputs_csv, write_sbml_file, write_trajectories_csv
 from .provenance import package_version
 from .sections import crn_graph_blocks, experiment_blocks, how_made_section, ssa_blocks, summary_rows
@@ -42,6 +43,7 @@ def run_demo(
     train: bool = False,
     model: str | os.PathLike[str] | None = None,
     ssa: bool = True,
+    dna: bool = False,
     command: str = "nn2crn demo",
     log: Log | None = None,
 ) -> DemoResult:
@@ -59,6 +61,8 @@ def run_demo(
         Use this IRIS model file instead.
     ssa : bool
         Also run a few stochastic simulations.
+    dna : bool
+        Add the "DNA implementation" section (needs the ``dna`` extra; ~100 s CPU).
     command : str
         The command line, shown in the report.
     log : callable, optional
@@ -79,7 +83,7 @@ def run_demo(
 
     started = time.perf_counter()
     check_output_folder(output, force=force)
-    study = run_demo_study(train=train, model=model, ssa=ssa, command=command, log=log)
+    study = run_demo_study(train=train, model=model, ssa=ssa, dna=dna, command=command, log=log)
     result, ssa_result = study.experiment, study.ssa
     folder_path = Path(output)
     summary = summary_rows(result, ssa_result, folder_path)
@@ -116,6 +120,8 @@ def run_demo(
         ]
         if ssa_result is not None:
             sections.append(doc.Section("Stochastic kinetics", tuple(ssa_blocks(result, ssa_result, folder))))
+        if study.dna is not None:
+            sections.append(dna_section(study.dna))
         sections.append(doc.Section("Files", (doc.Links(tuple(links + extra_links)),)))
         sections.append(
             doc.Section(

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from ..studies.experiment import DEFAULT_ODE_EXAMPLES, ExperimentResult, Log
 from ..studies.kinetics import EPSILON
-from ..studies.paper import resolve_keys, run_paper_experiments
+from ..studies.paper import paper_dna_data, resolve_keys, run_paper_experiments
 from . import html as doc
+from .dna_section import dna_section
 from .files import write_table
 from .provenance import package_version
 from .sections import comparison_table, experiment_section, how_made_section
@@ -42,6 +43,7 @@ def reproduce(
     train: bool = False,
     ode_examples: int = DEFAULT_ODE_EXAMPLES,
     command: str = "",
+    dna: bool = False,
     log: Log | None = None,
 ) -> ReproduceResult:
     """Run the experiments `names` and write the table and report into `output`.
@@ -60,6 +62,8 @@ def reproduce(
         ODE-simulate the first ``min(ode_examples, n_test)`` test examples.
     command : str
         The command line that made this, shown in the report.
+    dna : bool
+        Add a "DNA implementation" section for iris and virus (needs the ``dna`` extra).
     log : callable, optional
         Receives progress messages.
 
@@ -83,6 +87,7 @@ def reproduce(
         keys, train=train, ode_examples=ode_examples, command=command or None, log=log
     )
     rows = tuple(reproduction_row(result) for result in results)
+    dna_data = paper_dna_data(results, log=log) if dna else ()
     with staged_folder(output, force=force) as folder:
         table_files = write_table(results, folder)
         sections = [
@@ -102,6 +107,7 @@ def reproduce(
                 ),
             ),
             *(experiment_section(result, folder) for result in results),
+            *(dna_section(data) for data in dna_data),
             how_made_section(
                 command or f"nn2crn reproduce {' '.join(names) or 'all'}", time.perf_counter() - started
             ),

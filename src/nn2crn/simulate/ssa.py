@@ -193,6 +193,39 @@ def _csr_parts(matrix: sp.csr_array, dtype: type) -> tuple[np.ndarray, np.ndarra
 _STRUCTURES: dict[int, tuple[weakref.ref, tuple]] = {}
 
 
+def integer_output_matrix(crn: CRN) -> np.ndarray:
+    """The outputs as integer combinations of counts, (n_outputs, n_species) int64.
+
+    Row ``k`` is ``m_k / scale_k`` times output k's rails (``sum(positive) -
+    sum(negative)``) with one common integer factor ``m`` chosen so every row is
+    integer: counts @ matrix.T is ``m`` times the true outputs, exactly, so the
+    comparisons (leader, ties, argmax) on it are those of the true values.
+    ``numpy.rint(crn.output_matrix)`` is not: it rounds ``1/scale`` away when an
+    output has ``scale != 1`` (rational weights).
+
+    Parameters
+    ----------
+    crn : CRN
+
+    Returns
+    -------
+    ndarray of int64, shape (n_outputs, n_species)
+    """
+    from fractions import Fraction
+
+    rails = np.zeros((crn.n_outputs, crn.n_species), dtype=np.int64)
+    for row, signal in enumerate(crn.outputs):
+        for name, count in signal.positive:
+            rails[row, crn.species_index[name]] += count
+        for name, count in signal.negative:
+            rails[row, crn.species_index[name]] -= count
+    # scale_k = p_k / q_k; 1/scale_k * lcm(p) = q_k * lcm(p) / p_k is an integer.
+    scales = [Fraction(signal.scale).limit_denominator(10**6) for signal in crn.outputs]
+    common = math.lcm(*(scale.numerator for scale in scales)) if scales else 1
+    factors = np.array([common // scale.numerator * scale.denominator for scale in scales], dtype=np.int64)
+    return rails * factors[:, None] if scales else rails
+
+
 def _structure(crn: CRN) -> tuple:
     """Volume-independent index arrays of `crn`, cached per CRN object (CRNs are immutable)."""
     cached = _STRUCTURES.get(id(crn))
@@ -214,8 +247,10 @@ def _build_structure(crn: CRN) -> tuple:
     changed = sp.csr_array((np.ones(delta_idx.size), delta_idx, delta_ptr), shape=stoichiometry.shape)
     uses = sp.csr_array((np.ones(react_idx.size), react_idx, react_ptr), shape=reactants.shape)
     dep_ptr, dep_idx, _ = _csr_parts((changed @ uses.T).tocsr(), np.float64)
-    out_matrix = np.rint(crn.output_matrix).astype(np.int64)
-    out_ptr, out_idx, out_val = _csr_parts(sp.csr_array(stoichiometry @ crn.output_matrix.T), np.int64)
+    out_matrix = integer_output_matrix(crn)
+    out_ptr, out_idx, out_val = _csr_parts(
+        sp.csr_array(stoichiometry @ out_matrix.T.astype(np.float64)), np.int64
+    )
     orders = np.array([reaction.order for reaction in crn.reactions], dtype=np.float64)
     return (
         orders,

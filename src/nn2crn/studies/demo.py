@@ -19,6 +19,7 @@ from .._errors import InputDataError
 from ..nn import Network
 from ..nn.runs import EXPERIMENTS
 from ..simulate.base import Trajectory
+from .dna import DNASectionData, experiment_dna
 from .experiment import ExperimentResult, Log, run_experiment
 from .paper import experiment_network, load_run_data
 
@@ -138,6 +139,7 @@ class DemoStudy:
 
     experiment: ExperimentResult
     ssa: SSAResult | None
+    dna: DNASectionData | None = None
 
 
 def run_demo_study(
@@ -145,6 +147,7 @@ def run_demo_study(
     train: bool = False,
     model: str | os.PathLike[str] | None = None,
     ssa: bool = True,
+    dna: bool = False,
     command: str = "nn2crn demo",
     log: Log | None = None,
 ) -> DemoStudy:
@@ -158,6 +161,8 @@ def run_demo_study(
         Use this IRIS model file instead.
     ssa : bool
         Also run a few stochastic simulations.
+    dna : bool
+        Also compute the DNA implementation data (needs the ``dna`` extra; ~100 s CPU).
     command : str
         Recorded in a trained network.
     log : callable, optional
@@ -188,11 +193,12 @@ def run_demo_study(
         provenance=provenance,
         log=log,
     )
+    dna_data = experiment_dna(result, log=log) if dna else None
     if not (ssa and result.plot_rows):
-        return DemoStudy(result, None)
+        return DemoStudy(result, None, dna_data)
     ssa_result = simulate_ssa_examples(result)
     if log is not None:
         log(
             f"iris: SSA, {ssa_result.agreement[1]} runs at V = {ssa_result.volume:g} in {ssa_result.seconds:.1f} s"
         )
-    return DemoStudy(result, ssa_result)
+    return DemoStudy(result, ssa_result, dna_data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from ..dna.kinetics import DNAKinetics, build_kinetics
 from ..dna.system import DomainLengths
 from ..dna.translate import translate
 from ..dna.verify import ShapeCache, VerificationReport, verify_system
+
+if TYPE_CHECKING:
+    from .experiment import ExperimentResult, Log
 
 DEFAULT_FUELS = (2.0, 10.0, 100.0)
 DEFAULT_LEAKS = (0.0, 1.0, 10.0)
@@ -296,3 +300,47 @@ def dna_section_data(
             cache=caches.get("ssw2010"),
         )
     return DNASectionData(model, costs, verification, sweep)
+
+
+DNA_ROWS = 10
+"""Test examples of an experiment that the report's DNA agreement sweep simulates."""
+
+
+def dna_available() -> bool:
+    """Whether the ``dna`` extra (peppercorn, crnverifier) is importable, without importing it."""
+    from importlib.util import find_spec
+
+    return find_spec("peppercornenumerator") is not None and find_spec("crnverifier") is not None
+
+
+def experiment_dna(result: ExperimentResult, *, log: Log | None = None) -> DNASectionData:
+    """:func:`dna_section_data` of an experiment: the report's "DNA implementation" data.
+
+    Costs of the compiled and reduced CRN under both schemes, the compiled CRN's
+    modules + interacting pairs verified (whole system only up to 50 reactions),
+    and the fuel × leak agreement sweep on the first :data:`DNA_ROWS` test examples.
+
+    Parameters
+    ----------
+    result : ExperimentResult
+    log : callable, optional
+        Receives one progress message.
+
+    Returns
+    -------
+    DNASectionData
+    """
+    rows = slice(0, DNA_ROWS)
+    started = time.perf_counter()
+    data = dna_section_data(
+        result.key,
+        result.crn,
+        result.reduced,
+        network_outputs=np.asarray(result.nn_test_outputs)[rows],
+        input_values=result.network.transform(result.dataset.test.x[rows]),
+    )
+    if log is not None:
+        log(
+            f"{result.key}: DNA implementation (cost, verification, fuel x leak) in {time.perf_counter() - started:.0f} s"
+        )
+    return data

@@ -218,4 +218,6 @@ def ssa_volume_study(
 
 def _integer_outputs(crn: CRN) -> np.ndarray:
     """Output combinations as integers, (n_outputs, n_species): exact on molecule counts."""
-    return np.rint(crn.output_matrix).astype(np.int64)
+    from ..simulate.ssa import integer_output_matrix
+
+    return integer_output_matrix(crn)
