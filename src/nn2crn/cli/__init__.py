@@ -107,6 +107,9 @@ def app() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the exit code."""
+    from .._writing import exit_cleanly_on_sigterm
+
+    exit_cleanly_on_sigterm()
     try:
         result = app.main(args=argv, prog_name="nn2crn", standalone_mode=False)
     except NN2CRNError as error:

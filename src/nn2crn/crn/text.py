@@ -18,7 +18,6 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from .._errors import CRNFormatError, CRNStructureError
 from .._validation import read_text_file
@@ -352,7 +351,6 @@ def write_crn(
     crn: CRN, path: str | os.PathLike[str], *, plain: bool = False, header: str | None = None
 ) -> None:
     """Write `crn` to `path` atomically (a failed write never leaves a half-written file)."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(format_crn(crn, plain=plain, header=header), encoding="utf-8")
-    os.replace(temporary, path)
+    from .._writing import write_output
+
+    write_output(path, format_crn(crn, plain=plain, header=header))

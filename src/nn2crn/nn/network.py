@@ -393,7 +393,9 @@ def load_network(path: str | os.PathLike[str]) -> Network:
 
 def save_network(network: Network, path: str | os.PathLike[str]) -> None:
     """Write `network` as a model JSON file."""
-    Path(path).write_text(json.dumps(network_to_dict(network), indent=1) + "\n", encoding="utf-8")
+    from .._writing import write_output
+
+    write_output(path, json.dumps(network_to_dict(network), indent=1) + "\n")
 
 
 def random_ternary_network(

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import InputDataError
+from .._writing import open_output, write_output
 from ..nn import Network
 from . import html as doc
 from .experiment import (
@@ -154,7 +155,7 @@ def write_outputs_csv(result: ExperimentResult, path: Path) -> None:
     """Every example: raw features, label, the network's outputs, the CRN's exact outputs and its ODE outputs."""
     network, split = result.network, result.dataset.test
     names = network.output_names
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with open_output(path) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(
             [
@@ -183,7 +184,7 @@ def write_outputs_csv(result: ExperimentResult, path: Path) -> None:
 def write_trajectories_csv(trajectory, path: Path) -> None:
     """Output trajectories of the plotted examples: ``example, time, outputs...``."""
     outputs = trajectory.outputs
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with open_output(path) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["example", "time", *trajectory.crn.output_names])
         for batch_row, example in enumerate(trajectory.input_rows.tolist()):
@@ -368,7 +369,7 @@ def run_demo(
                 "events": ssa_result.events,
                 "seconds": round(ssa_result.seconds, 3),
             }
-        (folder / "summary.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        write_output((folder / "summary.json"), json.dumps(record, indent=1) + "\n")
         sections = [
             doc.Section(
                 "What you are looking at",

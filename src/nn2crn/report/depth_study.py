@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InputDataError
+from .._writing import open_output, write_output
 from ..datasets.base import Dataset, Split
 from ..nn import Layer, Network, random_ternary_network
 from . import html as doc
@@ -404,7 +405,10 @@ def plot_depth_study(result: DepthStudyResult, path: str | os.PathLike[str]) -> 
     figure.suptitle(
         f"Settling time versus depth (mass action, all rates 1, t_end = {result.settings['t_end']:g})"
     )
-    figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=120)
+    from .._writing import open_output
+
+    with open_output(path, binary=True) as handle:
+        figure.savefig(handle, format=Path(path).suffix.lower().lstrip("."), dpi=120)
     return path
 
 
@@ -462,7 +466,7 @@ def scaling_sentences(result: DepthStudyResult) -> list[str]:
 
 def depth_study_sections(result: DepthStudyResult, folder: Path, command: str) -> list[doc.Section]:
     """Write the study's files into `folder` and return the report sections."""
-    with open(folder / "depth-study.csv", "w", newline="", encoding="utf-8") as handle:
+    with open_output(folder / "depth-study.csv") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         fields = list(CellResult.__dataclass_fields__)
         writer.writerow(fields)
@@ -480,7 +484,7 @@ def depth_study_sections(result: DepthStudyResult, folder: Path, command: str) -
         ],
         "fits": [asdict(fit) for fit in result.fits],
     }
-    (folder / "depth-study.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    write_output((folder / "depth-study.json"), json.dumps(record, indent=1) + "\n")
     blocks: list[doc.Block] = [
         doc.Paragraph(
             "Networks with 1–5 hidden layers are compiled (Algorithm 1) and simulated with mass-action kinetics, all "

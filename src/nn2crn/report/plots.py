@@ -53,7 +53,10 @@ def _figure(
 
 
 def _save(figure: Any, path: Path) -> Path:
-    figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=120)
+    from .._writing import open_output
+
+    with open_output(path, binary=True) as handle:
+        figure.savefig(handle, format=Path(path).suffix.lower().lstrip("."), dpi=120)
     return path
 
 

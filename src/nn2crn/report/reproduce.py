@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InputDataError, ModelFileError
+from .._writing import open_output, write_output
 from ..crn import CRN
 from ..datasets.base import Dataset
 from ..nn import Network
@@ -361,8 +362,8 @@ def result_record(result: ExperimentResult) -> dict[str, Any]:
 def write_table(results: Sequence[ExperimentResult], folder: Path, stem: str = "reproduction") -> list[str]:
     """Write ``{stem}.md``, ``{stem}.csv`` and ``{stem}.json``; returns the file names."""
     rows = [table_row(result) for result in results]
-    (folder / f"{stem}.md").write_text(doc.markdown_table(TABLE_HEADER, rows) + "\n", encoding="utf-8")
-    with open(folder / f"{stem}.csv", "w", newline="", encoding="utf-8") as handle:
+    write_output((folder / f"{stem}.md"), doc.markdown_table(TABLE_HEADER, rows) + "\n")
+    with open_output(folder / f"{stem}.csv") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(TABLE_HEADER)
         writer.writerows(rows)
@@ -370,7 +371,7 @@ def write_table(results: Sequence[ExperimentResult], folder: Path, stem: str = "
         "generated_by": f"nn2crn {package_version()}",
         "rows": [result_record(result) for result in results],
     }
-    (folder / f"{stem}.json").write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
+    write_output((folder / f"{stem}.json"), json.dumps(records, indent=1) + "\n")
     return [f"{stem}.md", f"{stem}.csv", f"{stem}.json"]
 
 
@@ -381,7 +382,7 @@ def write_example_table(result: ExperimentResult, path: Path) -> None:
     nn_pred = np.argmax(result.nn_test_outputs, axis=1)
     exact_pred = np.argmax(result.exact_test_outputs, axis=1)
     exact_gap = np.abs(result.exact_test_outputs - result.nn_test_outputs).max(axis=1, initial=0.0)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with open_output(path) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(
             [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 
 from ..simulate.ssa_study import SsaStudy
 from .plots import check_plot_path
@@ -65,7 +66,10 @@ def plot_ssa_study(study: SsaStudy, path: str | os.PathLike[str], *, title: str 
         axis.legend(fontsize="small", loc="best")
     if title:
         figure.suptitle(title)
-    figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=120)
+    from .._writing import open_output
+
+    with open_output(path, binary=True) as handle:
+        figure.savefig(handle, format=Path(path).suffix.lower().lstrip("."), dpi=120)
 
 
 def _finite(values: list[float]) -> list[float]:
