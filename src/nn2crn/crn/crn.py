@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._errors import CRNStructureError, InputDataError
+from .._limits import MAX_MATRIX_COEFFICIENT
 from .._validation import as_batch, is_identifier
 
 Terms = tuple[tuple[str, int], ...]
@@ -38,6 +39,11 @@ def make_terms(terms: TermsLike, what: str = "terms") -> Terms:
         if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
             raise CRNStructureError(f"{what}: count of {name!r} must be a positive integer, got {count!r}")
         counts[name] = counts.get(name, 0) + int(count)
+    for name, count in counts.items():
+        if count > MAX_MATRIX_COEFFICIENT:
+            raise CRNStructureError(
+                f"{what}: count {count} of {name!r} is above 2**62 (the stoichiometric matrices are int64)"
+            )
     return tuple(counts.items())
 
 

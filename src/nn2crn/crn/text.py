@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from .._errors import CRNFormatError, CRNStructureError
+from .._limits import MAX_AMOUNT, MAX_COEFFICIENT, MAX_NUMBER_CHARS
 from .._validation import read_text_file
 from .crn import CRN, Reaction, Signal, Terms, format_terms
 
@@ -94,14 +95,24 @@ class _Statement:
 
     def number(self, what: str) -> float:
         token = self.expect("number", None, what)
+        if len(token.text) > MAX_NUMBER_CHARS:
+            self.error(
+                f"number of {len(token.text)} characters; the limit is {MAX_NUMBER_CHARS}", token.column
+            )
         return float(token.text)
 
     def count(self) -> int:
         token = self.peek()
         if token.kind == "number":
-            if not re.fullmatch(r"[0-9]+", token.text) or int(token.text) < 1:
+            digits = token.text.lstrip("0")
+            if not re.fullmatch(r"[0-9]+", token.text) or not digits:
                 self.error(
-                    f"stoichiometric coefficient must be a positive integer, found {token.text!r}",
+                    f"stoichiometric coefficient must be a positive integer, found {token.text[:20]!r}",
+                    token.column,
+                )
+            if len(digits) > len(str(MAX_COEFFICIENT)) or int(digits) > MAX_COEFFICIENT:
+                self.error(
+                    f"stoichiometric coefficient {token.text[:20]} is above the limit of {MAX_COEFFICIENT:,}",
                     token.column,
                 )
             self.next()
@@ -209,6 +220,7 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
     inputs: list[Signal] = []
     outputs: list[Signal] = []
     signal_lines: dict[tuple[str, str], int] = {}
+    signal_species: list[tuple[str, str, int, str]] = []
     for line_number, raw_line in enumerate(text.splitlines(), start=1):
         line = raw_line.split("#", 1)[0]
         for statement_text, offset in _split_statements(line):
@@ -232,6 +244,9 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
                     )
                 signal_lines[key] = line_number
                 (inputs if kind == "input" else outputs).append(Signal(name_token.text, positive, negative))
+                signal_species.extend(
+                    (name, kind, line_number, raw_line) for name, _ in (*positive, *negative)
+                )
                 continue
             if len(statement.tokens) >= 2 and statement.tokens[1].kind == "initial":
                 name_token = statement.expect("name", None, "a species name")
@@ -242,6 +257,11 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
                 amount = statement.number("an initial amount (a number >= 0)")
                 if not math.isfinite(amount):
                     statement.error("initial amount must be finite", amount_token.column)
+                if amount > MAX_AMOUNT:
+                    statement.error(
+                        f"initial amount {amount_token.text} is above the limit of {MAX_AMOUNT:g}",
+                        amount_token.column,
+                    )
                 statement.expect("end", None, "the end of the statement after the amount")
                 if name_token.text in initial:
                     statement.error(
@@ -267,6 +287,21 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
             reactions.append(Reaction(tuple(reactants), tuple(products), forward))
             if reversible:
                 reactions.append(Reaction(tuple(products), tuple(reactants), backward))
+    # A species named only by an input/output line is almost always a typo; format_crn
+    # writes an explicit ``@initial 0`` for a deliberate one.
+    known = set(initial)
+    for reaction in reactions:
+        known.update(name for name, _ in (*reaction.reactants, *reaction.products))
+    for name, kind, line_number, raw_line in signal_species:
+        if name not in known:
+            raise CRNFormatError(
+                f"{kind} line names species {name!r}, which no reaction uses; fix the name, or declare it "
+                f"with '{name} @initial 0' if it is meant to stay unused",
+                source=source,
+                line=line_number,
+                column=raw_line.find(name) + 1 if name in raw_line else None,
+                text=raw_line.rstrip("\n"),
+            )
     try:
         return CRN(tuple(reactions), initial, tuple(inputs), tuple(outputs))
     except CRNStructureError as error:
@@ -332,13 +367,16 @@ def format_crn(crn: CRN, *, plain: bool = False, header: str | None = None) -> s
         for reaction in crn.reactions:
             text = f"{format_terms(reaction.reactants)} -> {format_terms(reaction.products)}".strip()
             lines.append(f"{text} [k = {format_number(reaction.rate)}]")
-    mentioned = {
-        name for signal in (*crn.inputs, *crn.outputs) for name, _ in (*signal.positive, *signal.negative)
-    }
+    # Plain text has no signal lines, so their species need no declaration there.
+    mentioned: set[str] = (
+        {name for signal in (*crn.inputs, *crn.outputs) for name, _ in (*signal.positive, *signal.negative)}
+        if plain
+        else set()
+    )
     for reaction in crn.reactions:
         mentioned.update(name for name, _ in reaction.reactants)
         mentioned.update(name for name, _ in reaction.products)
-    # A species mentioned nowhere else is kept with an explicit zero, so it reads back.
+    # A species in no reaction is kept with an explicit zero, so it reads back.
     isolated = [name for name in crn.species if name not in mentioned and name not in crn.initial]
     if crn.initial or isolated:
         lines.append("")

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .._errors import ModelFileError
+from .._limits import load_json
 from .._validation import as_batch, read_text_file
 
 FORMAT_NAME = "nn2crn.network"
@@ -380,9 +381,10 @@ def load_network(path: str | os.PathLike[str]) -> Network:
         lambda message: ModelFileError(f"{path}: {message}"),
         missing_hint="give the path of a model JSON file",
         unreadable="cannot read model file",
+        max_line_chars=None,  # minified JSON is one long line
     )
     try:
-        data = json.loads(text)
+        data = load_json(text, lambda message: ModelFileError(f"{path}: {message}"))
     except json.JSONDecodeError as error:
         raise ModelFileError(
             f"{path}:{error.lineno}:{error.colno}: not valid JSON ({error.msg}); a model file is "
