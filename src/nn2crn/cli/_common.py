@@ -57,7 +57,10 @@ def read_inputs_csv(path: str | os.PathLike[str], *name_sets: Sequence[str]) -> 
         missing_hint="give a CSV whose header names the inputs",
         encoding="utf-8-sig",
     )
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as error:
+        raise InputDataError(f"{path}: not a readable CSV file ({error})") from None
     while rows and not any(cell.strip() for cell in rows[-1]):
         rows.pop()
     if not rows:
