@@ -189,6 +189,44 @@ def refuse_same_file(output: str | os.PathLike[str] | None, *inputs: str | os.Pa
     check_output(output, inputs=inputs)
 
 
+def dataset_options(dataset: str, label: str | None) -> dict[str, object]:
+    """Loader options for --dataset; --label applies to a CSV file only."""
+    if label is None:
+        return {}
+    if not dataset.lower().endswith(".csv"):
+        raise click.BadParameter(
+            f"--label applies to --dataset FILE.csv, not to {dataset}", param_hint="--label"
+        )
+    return {"label": label}
+
+
+def require_species(crn: CRN, crn_file: str | os.PathLike[str]) -> None:
+    """Refuse an empty CRN (an empty or all-comment file), which would 'pass' every check."""
+    from .._errors import CRNStructureError
+
+    if not crn.species:
+        raise CRNStructureError(
+            f"{crn_file}: the CRN is empty (no species, no reactions); is it the right file?"
+        )
+
+
+def warn_vanishing_counts(crn: CRN, values: np.ndarray | None, volumes: Sequence[float]) -> None:
+    """Warn when rounding amount x V to whole molecules leaves a row with no molecules at all."""
+    from ..simulate.ssa import initial_counts
+
+    amounts = crn.initial_state(values)
+    has_amount = (amounts > 0).any(axis=1)
+    for volume in volumes:
+        counts, fraction = initial_counts(crn, values, volume=volume)
+        empty = has_amount & ~((counts > 0) | (fraction > 0)).any(axis=1)
+        if empty.any():
+            rows = np.flatnonzero(empty)
+            echo_err(
+                f"warning: at volume {volume:g} every molecule count of {rows.size} input row(s) rounds to 0 "
+                f"(first: row {int(rows[0])}); those runs start empty and say nothing; use a larger volume"
+            )
+
+
 def parse_floats(text: str, option: str) -> list[float]:
     """Parse '1.5' or '0,-1,2.5' into floats, rejecting NaN and infinities."""
     values = []
@@ -240,11 +278,14 @@ __all__ = [
     "load_crn_inputs",
     "NN2CRNError",
     "atomic_write",
+    "dataset_options",
     "echo_err",
     "format_float",
     "parse_floats",
     "read_inputs_csv",
     "refuse_same_file",
+    "require_species",
     "show_progress",
+    "warn_vanishing_counts",
     "write_csv",
 ]

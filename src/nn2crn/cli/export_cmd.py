@@ -74,7 +74,7 @@ def export_command(
     """
     from .._errors import InputDataError
     from ..crn import CRN, format_crn, read_crn
-    from ._common import atomic_write, echo_err, load_crn_inputs, refuse_same_file
+    from ._common import atomic_write, echo_err, load_crn_inputs, refuse_same_file, require_species
 
     if inputs_path is None and (row is not None or model is not None):
         raise click.BadParameter("--inputs-row and --model need --inputs X.csv", param_hint="--inputs")
@@ -82,6 +82,7 @@ def export_command(
         raise click.BadParameter(f"rows are 0-based and >= 0, got {row}", param_hint="--inputs-row")
     refuse_same_file(output, crn_file, inputs_path, model)
     crn = read_crn(crn_file)
+    require_species(crn, crn_file)
     if rates_spec is not None:
         from ..simulate.rates import apply_rates
 

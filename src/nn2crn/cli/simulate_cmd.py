@@ -266,6 +266,10 @@ def simulate_command(
             f"--plot-rows: row {max(rows_to_plot)} is out of range; the simulation has batch rows 0..{n_batch - 1}"
             + (" (input row i, run j is batch row i * runs + j)" if method == "ssa" else "")
         )
+    from ..simulate.base import check_trajectory_size
+
+    # Before the sample times themselves are allocated.
+    check_trajectory_size(n_batch, points, crn.n_species if all_species else crn.n_outputs)
     if log_time:
         from ..simulate.rates import sample_times
 
@@ -273,6 +277,10 @@ def simulate_command(
     else:
         times = np.linspace(0.0, t_end, points)
     store = "all" if all_species else "outputs"
+    if method == "ssa":
+        from ._common import warn_vanishing_counts
+
+        warn_vanishing_counts(crn, values, [volume])
     with progress_bar(show_progress(quiet), f"{method} {crn_file}") as progress:
         if method == "ode":
             from ..simulate.ode import simulate_ode

@@ -24,6 +24,12 @@ RELATIVE_TOLERANCE = 1e-9
     show_default=True,
     help="With --dataset: which examples.",
 )
+@click.option(
+    "--label",
+    metavar="COLUMN",
+    default=None,
+    help="With --dataset FILE.csv: the column holding the class labels.",
+)
 @click.option("--reduce", "reduce_", is_flag=True, help="Verify the reduced CRN.")
 @click.option(
     "--keep-inputs/--no-keep-inputs",
@@ -38,6 +44,7 @@ def verify_command(
     inputs_path: str | None,
     dataset: str | None,
     split: str,
+    label: str | None,
     reduce_: bool,
     keep_inputs: bool,
     shift_inputs: str | None,
@@ -58,11 +65,14 @@ def verify_command(
     from ..crn import check_crn, write_crn
     from ..nn import load_network
     from ..simulate import stable_outputs
-    from ._common import parse_floats, read_inputs_csv, refuse_same_file
+    from ._common import dataset_options, parse_floats, read_inputs_csv, refuse_same_file
 
     if (inputs_path is None) == (dataset is None):
         raise InputDataError("give exactly one of --inputs X.csv or --dataset NAME")
-    refuse_same_file(output, model, inputs_path)
+    if label is not None and dataset is None:
+        raise click.BadParameter("--label needs --dataset FILE.csv", param_hint="--label")
+    options = dataset_options(dataset, label) if dataset is not None else {}
+    refuse_same_file(output, model, inputs_path, dataset)
     network = load_network(model)
     labels: np.ndarray | None = None
     if inputs_path is not None:
@@ -77,7 +87,7 @@ def verify_command(
     else:
         from ..datasets import load_dataset
 
-        data = load_dataset(dataset)
+        data = load_dataset(dataset, **options)
         if data.n_features != network.n_inputs:
             raise InputDataError(
                 f"dataset {dataset} has {data.n_features} features but {model} takes {network.n_inputs} inputs"
