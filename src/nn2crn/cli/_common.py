@@ -134,14 +134,29 @@ def load_crn_inputs(
 ) -> CRNInputs:
     """Rows of an inputs CSV as values for `crn`'s declared inputs.
 
-    Without a model the header names the CRN's inputs. With `model_path` the rows
+    Without a model the header names the CRN's inputs, or the raw features of the
+    CRN's ``transform`` lines (which are then applied). With `model_path` the rows
     are raw features (header: the model's input names, or the CRN's input names
     in the same order) and the model's `input_transform` is applied first.
     """
     from ..nn import load_network
 
     if model_path is None:
-        table = read_inputs_csv(inputs_path, crn.input_names)
+        raw = crn.raw_inputs
+        if raw is None:
+            table = read_inputs_csv(inputs_path, crn.input_names)
+            return CRNInputs(table.values, table.labels, None)
+        table = read_inputs_csv(inputs_path, crn.input_names, raw.features)
+        identity = all(m == 0 for m in raw.mean) and all(k == 1 for k in raw.scale)
+        if set(raw.features) == set(crn.input_names) and not identity:
+            raise InputDataError(
+                f"{inputs_path}: its columns name both the CRN's inputs and the raw features its transform "
+                f"lines read, so it cannot tell whether the rows are already transformed; pass --model "
+                f"MODEL.json to treat them as raw features, or rename the columns"
+            )
+        if table.names == tuple(raw.features):
+            # Raw feature columns: apply the transform the compiled .crn recorded.
+            return CRNInputs(raw.apply(table.values), table.labels, None)
         return CRNInputs(table.values, table.labels, None)
     network = load_network(model_path)
     if network.n_inputs != crn.n_inputs:

@@ -89,7 +89,10 @@ def export_command(
         crn = apply_rates(crn, rates_spec)
     values = None
     if inputs_path is not None:
-        table = load_crn_inputs(inputs_path, crn, model).values
+        loaded = load_crn_inputs(inputs_path, crn, model)
+        table = loaded.values
+        if loaded.labels is not None:
+            echo_err(f"warning: column 'label' of {inputs_path} is ignored by export")
         row = 0 if row is None else row
         if row >= table.shape[0]:
             raise InputDataError(

@@ -251,6 +251,8 @@ def simulate_command(
     if inputs_path is not None:
         loaded = load_crn_inputs(inputs_path, crn, model)
         values = loaded.values
+        if loaded.labels is not None and not quiet:
+            echo_err(f"warning: column 'label' of {inputs_path} is ignored by simulate")
         if loaded.network is not None:
             output_labels = loaded.network.output_names
     elif crn.n_inputs:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._errors import CompileError
-from ..crn import CRN, Reaction, Signal
+from ..crn import CRN, RawInputs, Reaction, Signal
 from ..nn import Network
 
 
@@ -149,4 +149,16 @@ def compile_network(
         sources = out_names
         if last:
             outputs = tuple(Signal(f"y{j}", ((p, 1),), ((n, 1),)) for j, (p, n) in enumerate(out_names))
-    return CRN(tuple(reactions), initial, inputs, outputs, tuple(species_order))
+    return CRN(tuple(reactions), initial, inputs, outputs, tuple(species_order), _raw_inputs(network, low))
+
+
+def _raw_inputs(network: Network, low: np.ndarray | None) -> RawInputs | None:
+    """The model's input transform as the CRN records it (with a shift folded into the mean)."""
+    transform = network.input_transform
+    if transform is None:
+        return None
+    mean, scale = np.asarray(transform.mean), np.asarray(transform.scale)
+    if low is not None:
+        # (raw - mean) / scale - low == (raw - (mean + low * scale)) / scale
+        mean = mean + low * scale
+    return RawInputs(tuple(network.input_names), tuple(mean.tolist()), tuple(scale.tolist()))

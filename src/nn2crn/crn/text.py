@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from .._errors import CRNFormatError, CRNStructureError
 from .._limits import MAX_AMOUNT, MAX_COEFFICIENT, MAX_NUMBER_CHARS
 from .._validation import read_text_file
-from .crn import CRN, Reaction, Signal, Terms, format_terms
+from .crn import CRN, RawInputs, Reaction, Signal, Terms, format_terms
 
 _TOKEN = re.compile(
     r"""
@@ -30,12 +30,13 @@ _TOKEN = re.compile(
   | (?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)
   | (?P<initial>@initial\b|@i\b)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op><=>|->|[-+=()\[\],])
+  | (?P<op><=>|->|[-+=()\[\],/])
     """,
     re.VERBOSE,
 )
 
 _KEYWORD = re.compile(r"\s*(input|output)\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
+_TRANSFORM = re.compile(r"\s*transform\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,62 @@ def _parse_signal_side(statement: _Statement) -> list[tuple[str, int]]:
     return terms
 
 
+def _parse_transform(
+    statement: _Statement, transforms: dict[str, tuple[str, float, float, _Statement]]
+) -> None:
+    """``transform x0 = (feature - MEAN) / SCALE``; ``+ MEAN`` for a negative mean, ``/ -SCALE`` allowed."""
+    statement.next()
+    name_token = statement.next()
+    statement.expect("op", "=", "'='")
+    statement.expect("op", "(", "'(' opening '(feature - mean) / scale'")
+    feature = statement.expect("name", None, "the raw feature's name").text
+    sign = statement.peek()
+    if not (sign.kind == "op" and sign.text in ("+", "-")):
+        statement.error("expected '-' or '+' and the mean, as in (feature - 5.8) / 0.8", sign.column)
+    statement.next()
+    mean = statement.number("the feature's mean (a number)") * (-1.0 if sign.text == "+" else 1.0)
+    statement.expect("op", ")", "')'")
+    statement.expect("op", "/", "'/' and the scale, as in (feature - 5.8) / 0.8")
+    negative = statement.at("op", "-")
+    if negative:
+        statement.next()
+    scale_token = statement.peek()
+    scale = statement.number("the feature's scale (a non-zero number)") * (-1.0 if negative else 1.0)
+    if not (math.isfinite(mean) and math.isfinite(scale) and scale != 0):
+        statement.error("mean and scale must be finite and the scale non-zero", scale_token.column)
+    statement.expect("end", None, "the end of the transform line")
+    if name_token.text in transforms:
+        statement.error(f"transform of {name_token.text!r} is given twice", name_token.column)
+    transforms[name_token.text] = (feature, mean, scale, statement)
+
+
+def _raw_inputs(
+    transforms: dict[str, tuple[str, float, float, _Statement]], inputs: list[Signal], source: str
+) -> RawInputs | None:
+    """The recorded input transform, one ``transform`` line per declared input (or none at all)."""
+    if not transforms:
+        return None
+    declared = [signal.name for signal in inputs]
+    for name, (_, _, _, statement) in transforms.items():
+        if name not in declared:
+            statement.error(f"transform of {name!r}, which no input line declares", 1)
+    missing = [name for name in declared if name not in transforms]
+    if missing:
+        raise CRNFormatError(
+            f"transform lines are given for some inputs but not for {', '.join(missing[:4])}; "
+            f"give one per input or none",
+            source=source,
+        )
+    features = [transforms[name][0] for name in declared]
+    if len(set(features)) != len(features):
+        raise CRNFormatError("two transform lines read the same raw feature", source=source)
+    return RawInputs(
+        tuple(features),
+        tuple(transforms[name][1] for name in declared),
+        tuple(transforms[name][2] for name in declared),
+    )
+
+
 def parse_crn(text: str, source: str = "<string>") -> CRN:
     """Parse `.crn` text into a :class:`CRN`.
 
@@ -221,10 +278,14 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
     outputs: list[Signal] = []
     signal_lines: dict[tuple[str, str], int] = {}
     signal_species: list[tuple[str, str, int, str]] = []
+    transforms: dict[str, tuple[str, float, float, _Statement]] = {}
     for line_number, raw_line in enumerate(text.splitlines(), start=1):
         line = raw_line.split("#", 1)[0]
         for statement_text, offset in _split_statements(line):
             statement = _Statement(statement_text, offset, raw_line, line_number, source)
+            if _TRANSFORM.match(statement_text):
+                _parse_transform(statement, transforms)
+                continue
             keyword = _KEYWORD.match(statement_text)
             if keyword:
                 kind = statement.next().text
@@ -302,8 +363,9 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
                 column=raw_line.find(name) + 1 if name in raw_line else None,
                 text=raw_line.rstrip("\n"),
             )
+    raw_inputs = _raw_inputs(transforms, inputs, source)
     try:
-        return CRN(tuple(reactions), initial, tuple(inputs), tuple(outputs))
+        return CRN(tuple(reactions), initial, tuple(inputs), tuple(outputs), raw_inputs=raw_inputs)
     except CRNStructureError as error:
         raise CRNFormatError(str(error), source=source) from None
 
@@ -342,6 +404,17 @@ def _format_signal(kind: str, signal: Signal) -> str:
     return text
 
 
+def _format_transforms(crn: CRN) -> list[str]:
+    if crn.raw_inputs is None:
+        return []
+    raw = crn.raw_inputs
+    lines = []
+    for signal, feature, mean, scale in zip(crn.inputs, raw.features, raw.mean, raw.scale, strict=True):
+        shift = f"- {mean!r}" if mean >= 0 else f"+ {-mean!r}"
+        lines.append(f"transform {signal.name} = ({feature} {shift}) / {scale!r}")
+    return lines
+
+
 def format_crn(crn: CRN, *, plain: bool = False, header: str | None = None) -> str:
     """The `.crn` text of `crn`; `plain` omits input/output lines (crnverifier/Nuskell compatible)."""
     from .. import __version__
@@ -362,6 +435,7 @@ def format_crn(crn: CRN, *, plain: bool = False, header: str | None = None) -> s
         lines.append("")
         lines.extend(_format_signal("input", signal) for signal in crn.inputs)
         lines.extend(_format_signal("output", signal) for signal in crn.outputs)
+        lines.extend(_format_transforms(crn))
     if crn.reactions:
         lines.append("")
         for reaction in crn.reactions:
