@@ -42,6 +42,10 @@ WEIGHT_KINDS = ("binary", "ternary")
 LOSSES = ("hinge", "xent")
 
 
+class TrainingDivergedError(NN2CRNError):
+    """The training loss became NaN or infinite (e.g. a learning rate far too large)."""
+
+
 class TrainingUnavailableError(NN2CRNError):
     """PyTorch (the ``train`` extra) is not installed."""
 
@@ -339,7 +343,20 @@ def train_network(
     if dataset.train.n_examples == 0:
         raise DatasetError(f"{dataset.name}: the training split is empty; there is nothing to train on")
 
+    for name, split in dataset.splits().items():
+        bad = ~np.isfinite(split.x)
+        if bad.any():
+            row, column = (int(i) for i in np.argwhere(bad)[0])
+            raise DatasetError(
+                f"{dataset.name}: {name} example {row}, feature {dataset.feature_names[column]!r} is "
+                f"{split.x[row, column]}; every feature must be a finite number"
+            )
     scaler = StandardScaler().fit(dataset.x_train)
+    if not (np.isfinite(scaler.mean_).all() and np.isfinite(scaler.scale_).all()):
+        raise DatasetError(
+            f"{dataset.name}: the features are too large to standardize (their mean or spread overflows); "
+            f"rescale them"
+        )
     transform = InputTransform(scaler.mean_, scaler.scale_)
     tensors = {
         name: (torch.tensor(transform.apply(split.x)), torch.tensor(split.y))
@@ -387,6 +404,11 @@ def train_network(
                 if is_best:
                     best_key, best_epoch = key, epoch
                     best_theta = model.theta.detach().clone()
+                if not (math.isfinite(float(total)) and math.isfinite(val_loss)):
+                    raise TrainingDivergedError(
+                        f"{dataset.name}: training diverged at epoch {epoch + 1}: the loss is "
+                        f"{float(total) / n_train} (validation {val_loss}); lower --lr-start"
+                    )
                 record = EpochRecord(
                     epoch, float(total) / n_train, train_accuracy, val_accuracy, val_loss, rate, is_best
                 )
