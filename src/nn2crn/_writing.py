@@ -10,7 +10,9 @@ The rules, for any output path a user gives:
 * A directory is refused; so is a missing or unwritable parent folder, and so is a
   path that is one of the command's input files (pass them as ``inputs=``).
 * A regular file is written to a temporary file next to it (same folder, so the
-  rename is atomic), flushed, fsynced and then renamed over the target. On any
+  rename is atomic; named ``.NAME.nn2crn-PID-XXXX.tmp``), flushed, fsynced and then
+  renamed over the target. A run killed with SIGKILL cannot clean up, so the next
+  write of the same name removes the temporaries of processes that no longer exist. On any
   failure, including ``KeyboardInterrupt`` (SIGINT) and SIGTERM (turned into
   ``SystemExit`` by :func:`exit_cleanly_on_sigterm`, which the CLI installs), the
   temporary file is removed and an existing target stays byte-identical.
@@ -54,6 +56,42 @@ from ._errors import OutputError
 PathLike = str | os.PathLike[str]
 
 STDOUT = "-"
+
+
+def _temporary_prefix(name: str) -> str:
+    # The pid lets a later run recognise debris of a run that was SIGKILLed (see _sweep_stale).
+    return f".{name}.nn2crn-{os.getpid()}-"
+
+
+def _sweep_stale(folder: Path, name: str) -> None:
+    """Remove temporary files and staging folders for `name` left by processes that no longer exist."""
+    marker = f".{name}.nn2crn-"
+    try:
+        entries = [
+            entry for entry in os.listdir(folder) if entry.startswith(marker) and entry.endswith(".tmp")
+        ]
+    except OSError:
+        return
+    for entry in entries:
+        pid_text = entry[len(marker) :].split("-", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        path = folder / entry
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _is_stream(path: Path) -> bool:
@@ -153,8 +191,9 @@ def open_output(
             raise _output_error(path, error) from None
         return
     try:
+        _sweep_stale(target.parent, target.name)
         descriptor, temporary_name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+            prefix=_temporary_prefix(target.name), suffix=".tmp", dir=target.parent
         )
     except OSError as error:
         raise _output_error(path, error) from None
@@ -205,7 +244,11 @@ def write_via_path(
     in_place = str(target) == STDOUT or _is_stream(target)
     folder = None if in_place else target.parent
     try:
-        descriptor, temporary_name = tempfile.mkstemp(prefix=".nn2crn.", suffix=f"{suffix}.tmp", dir=folder)
+        if folder is not None:
+            _sweep_stale(folder, target.name)
+        descriptor, temporary_name = tempfile.mkstemp(
+            prefix=_temporary_prefix(target.name), suffix=f"{suffix}.tmp", dir=folder
+        )
     except OSError as error:
         raise _output_error(path, error) from None
     os.close(descriptor)
@@ -275,7 +318,8 @@ def staged_folder(folder: PathLike, *, force: bool) -> Iterator[Path]:
     parent = Path(os.path.realpath(folder)).parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=parent))
+        _sweep_stale(parent, folder.name)
+        staging = Path(tempfile.mkdtemp(prefix=_temporary_prefix(folder.name), suffix=".tmp", dir=parent))
         staging.chmod(0o755)  # mkdtemp makes it private; the report folder is an ordinary one
     except OSError as error:
         raise _output_error(folder, error) from None
