@@ -104,6 +104,8 @@ def test_dataset_features_beyond_the_magnitude_limit(tmp_path):
     [
         ((2**32 - 1,) * 4, "values\\), above the limit of 268,435,456"),
         ((3, 3), "truncated IDX data"),
+        # Found by atheris: an empty array whose other sizes overflow numpy's reshape.
+        ((16777216, 3084, 16777216, 1, 73, 262144, 0), "above the limit of 268,435,456"),
     ],
 )
 def test_idx_headers_that_declare_too_much(tmp_path, shape, message):

@@ -69,7 +69,8 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
     shape = struct.unpack(f">{n_dims}I", data[4:header_size])
     dtype = IDX_TYPES[type_code]
     elements = math.prod(shape)  # Python ints: a hostile header cannot overflow int64 here
-    if elements > MAX_ARRAY_ELEMENTS:
+    # numpy refuses a shape whose non-zero sizes overflow, even when a 0 makes it empty.
+    if math.prod(size for size in shape if size) > MAX_ARRAY_ELEMENTS:
         raise DatasetError(
             f"{source}: IDX header declares shape {shape} ({elements:,} values), above the limit of "
             f"{MAX_ARRAY_ELEMENTS:,}{hint}"
