@@ -181,6 +181,16 @@ def write_outputs_csv(result: ExperimentResult, path: Path) -> None:
             )
 
 
+def write_inputs_csv(result: ExperimentResult, path: Path) -> None:
+    """The test examples as an inputs CSV for ``--inputs`` with ``--model``: raw features and a label."""
+    network, split = result.network, result.dataset.test
+    with open_output(path) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([*network.input_names, "label"])
+        for index in range(split.n_examples):
+            writer.writerow([*(repr(float(v)) for v in split.x[index]), network.output_names[split.y[index]]])
+
+
 def write_trajectories_csv(trajectory, path: Path) -> None:
     """Output trajectories of the plotted examples: ``example, time, outputs...``."""
     outputs = trajectory.outputs
@@ -352,6 +362,8 @@ def run_demo(
         )
         extra_links = [("iris-outputs.csv", "every example: features, label, NN, exact CRN and ODE outputs")]
         write_outputs_csv(result, folder / "iris-outputs.csv")
+        write_inputs_csv(result, folder / "iris-inputs.csv")
+        extra_links.append(("iris-inputs.csv", "the examples as --inputs for eval, simulate, ssa-study"))
         if result.ode.trajectory is not None:
             write_trajectories_csv(result.ode.trajectory, folder / "iris-trajectories.csv")
             extra_links.append(("iris-trajectories.csv", "ODE output trajectories of the plotted examples"))
@@ -400,7 +412,10 @@ def run_demo(
                 (
                     doc.Code(
                         f"nn2crn check {Path(output) / 'iris.crn'}\n"
-                        f"nn2crn simulate {Path(output) / 'iris-reduced.crn'} --inputs X.csv --model "
+                        f"nn2crn eval {Path(output) / 'iris.crn'} --inputs {Path(output) / 'iris-inputs.csv'} "
+                        f"--model {Path(output) / 'iris-model.json'}\n"
+                        f"nn2crn simulate {Path(output) / 'iris-reduced.crn'} --inputs "
+                        f"{Path(output) / 'iris-inputs.csv'} --model "
                         f"{Path(output) / 'iris-model.json'} --t-end 50 --plot traj.png\n"
                         "nn2crn reproduce all -o nn2crn-reproduce   # the paper's three experiments\n"
                         "nn2crn depth-study -o nn2crn-depth         # settling time versus depth and width"
