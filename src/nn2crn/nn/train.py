@@ -343,12 +343,15 @@ def train_network(
     if dataset.train.n_examples == 0:
         raise DatasetError(f"{dataset.name}: the training split is empty; there is nothing to train on")
 
-    scaler = StandardScaler().fit(dataset.x_train)
-    if not (np.isfinite(scaler.mean_).all() and np.isfinite(scaler.scale_).all()):
+    # StandardScaler quietly replaces an overflowed variance by 1; find it first.
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = np.var(dataset.x_train, axis=0)
+    if not np.isfinite(spread).all():
         raise DatasetError(
             f"{dataset.name}: the features are too large to standardize (their mean or spread overflows); "
             f"rescale them"
         )
+    scaler = StandardScaler().fit(dataset.x_train)
     transform = InputTransform(scaler.mean_, scaler.scale_)
     tensors = {
         name: (torch.tensor(transform.apply(split.x)), torch.tensor(split.y))
