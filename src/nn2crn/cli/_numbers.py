@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 from functools import cache
+from typing import Any
 
 import click
 
 
 @cache
-def _finite_type(base: type[click.ParamType]) -> type[click.ParamType]:
+def _finite_type(base: type[Any]) -> type[Any]:
     class Finite(base):  # type: ignore[valid-type, misc]
         def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
             number = super().convert(value, param, ctx)
