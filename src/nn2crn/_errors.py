@@ -80,3 +80,7 @@ class InputDataError(NN2CRNError):
 
 class SBMLExportError(NN2CRNError):
     """SBML export is unavailable (libsbml missing) or produced an invalid document."""
+
+
+class OutputError(InputDataError):
+    """An output path cannot be written: a directory, a missing or read-only folder, an input file."""
