@@ -84,3 +84,7 @@ class SBMLExportError(NN2CRNError):
 
 class DNADesignError(NN2CRNError):
     """A CRN cannot be translated into a DNA strand-displacement system with the given options."""
+
+
+class OutputError(InputDataError):
+    """An output path cannot be written: a directory, a missing or read-only folder, an input file."""

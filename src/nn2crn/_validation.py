@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
 from ._errors import InputDataError
+from ._limits import MAX_FILE_BYTES, MAX_LINE_CHARS, first_long_line
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -65,15 +65,33 @@ def read_text_file(
     missing_hint: str,
     unreadable: str = "cannot read",
     encoding: str = "utf-8",
+    max_bytes: int = MAX_FILE_BYTES,
+    max_line_chars: int | None = MAX_LINE_CHARS,
 ) -> str:
     """Text of a user's file; a missing or unreadable file raises ``make_error(message)``.
 
     The message reads ``no such file; {missing_hint}`` or ``{unreadable} ({reason})``;
-    `make_error` adds the file name in its error type's own way.
+    `make_error` adds the file name in its error type's own way. Files larger than
+    ``max_bytes`` and lines longer than ``max_line_chars`` (None: no limit) are
+    refused with a message naming the limit (a FIFO is read up to the limit).
     """
     try:
-        return Path(path).read_text(encoding=encoding)
+        with open(path, "rb") as stream:
+            data = stream.read(max_bytes + 1)
     except FileNotFoundError:
         raise make_error(f"no such file; {missing_hint}") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         raise make_error(f"{unreadable} ({error})") from None
+    if len(data) > max_bytes:
+        raise make_error(f"file is larger than the limit of {max_bytes:,} bytes; is it the right file?")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise make_error(f"{unreadable} ({error})") from None
+    long_line = None if max_line_chars is None else first_long_line(text, max_line_chars)
+    if long_line is not None:
+        raise make_error(
+            f"line {long_line} is longer than the limit of {max_line_chars:,} characters; is it the right file?"
+        )
+    # Universal newlines, as Path.read_text gives.
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -22,6 +22,7 @@ def test_demo_with_a_model_file_then_refuses_to_overwrite(run_cli, tmp_path):
     assert (out / "report.html").is_file() and not (out / "iris-ssa.png").exists()
     page = (out / "report.html").read_text()
     assert f"nn2crn demo -o {out} --model {model} --no-ssa" in page
+    _next_steps_run(run_cli, out, tmp_path)
 
     before = {path.name: path.stat().st_mtime_ns for path in out.iterdir()}
     code, stdout, stderr = run_cli("demo", "-o", out, "--model", model)
@@ -50,3 +51,24 @@ def test_demo_with_no_arguments_uses_the_shipped_model(run_cli, tmp_path, monkey
     assert (tmp_path / "nn2crn-demo" / "report.html").is_file()
     assert "shipped model iris-4-8-3-binary" in stdout
     assert "argmax 150/150" in stdout
+
+
+def _next_steps_run(run_cli, out, tmp_path):
+    """Every 'Next steps' command that uses the demo's own files runs as written."""
+    import os
+    import shlex
+
+    markdown = (out / "report.md").read_text()
+    block = markdown.split("Next steps", 1)[1].split("```", 2)[1]
+    commands = [line for line in block.splitlines() if str(out) in line]
+    assert len(commands) == 3
+    here = os.getcwd()
+    os.chdir(tmp_path)  # --plot traj.png is relative
+    try:
+        for line in commands:
+            args = shlex.split(line.split("#", 1)[0])
+            assert args[0] == "nn2crn"
+            code, _, err = run_cli(*args[1:])
+            assert code == 0, f"{line}: {err}"
+    finally:
+        os.chdir(here)

@@ -28,6 +28,7 @@ def test_full_syntax():
         B -> ; 2A -> B [1.5]
         A @initial 1.25
         B @i 3
+        x0p @i 0; x0n @i 0; a @i 0; b @i 0; c @i 0; yp @i 0; yn @i 0; yq @i 0
         """
     )
     assert crn.reactions == (
@@ -47,7 +48,7 @@ def test_full_syntax():
 
 
 def test_input_amounts_add_to_initial_amounts():
-    crn = parse_crn("input x = (a + 2 b) - c\na @initial 1\na -> d")
+    crn = parse_crn("input x = (a + 2 b) - c\na @initial 1\na -> d\nb @i 0; c @i 0")
     state = crn.initial_state([[2.0], [-0.5]])
     index = crn.species_index
     assert state[0, index["a"]] == 3.0 and state[0, index["b"]] == 4.0 and state[0, index["c"]] == 0.0

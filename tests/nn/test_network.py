@@ -108,8 +108,12 @@ def test_malformed_model_files_name_the_json_path(path, value, message):
 def test_non_finite_numbers_are_refused(tmp_path):
     path = tmp_path / "nan.json"
     path.write_text(json.dumps(good_model()).replace("0.25", "NaN"))
-    with pytest.raises(ModelFileError, match=r"layers\[1\]\.bias\[0\]: expected a finite number"):
+    with pytest.raises(
+        ModelFileError, match=r"nan.json: NaN is not a number JSON allows; every number must be finite"
+    ):
         load_network(path)
+    with pytest.raises(ModelFileError, match=r"layers\[1\]\.bias\[0\]: expected a finite number"):
+        network_from_dict(json.loads(json.dumps(good_model()).replace("0.25", "NaN")))
 
 
 def test_invalid_json_names_line_and_column(tmp_path):

@@ -160,6 +160,26 @@ def test_refusals_name_the_node_and_op(tmp_path, nodes, values, message):
         read_onnx(path)
 
 
+def test_malformed_tensors_are_refused_not_crashed_on(tmp_path):
+    # Fuzzing findings: numpy and the reference evaluator used to raise bare ValueError/TypeError.
+    gemm = [helper.make_node("Gemm", ["input", "w", "b"], ["output"], name="fc", transB=1)]
+    too_long_bias = save(graph_model(gemm, {"w": np.eye(2), "b": [0, 0, 0]}), tmp_path / "bias.onnx")
+    with pytest.raises(ModelFileError, match=r"bias\.onnx: the graph's tensors have inconsistent shapes"):
+        read_onnx(too_long_bias)
+    model = graph_model(gemm, {"w": np.eye(2), "b": [0, 0]})
+    model.graph.initializer[0].dims[:] = [5, 8]  # 4 values stored, 40 declared
+    with pytest.raises(ModelFileError, match=r"initializer 'w' is malformed"):
+        read_onnx(save(model, tmp_path / "dims.onnx"))
+    folded = [
+        helper.make_node("Gemm", ["w"], ["w2"], name="lonely"),  # a constant node missing an input
+        *gemm,
+    ]
+    with pytest.raises(
+        ModelFileError, match=r"node lonely \(Gemm\): its constant inputs cannot be evaluated"
+    ):
+        read_onnx(save(graph_model(folded, {"w": np.eye(2), "b": [0, 0]}), tmp_path / "fold.onnx"))
+
+
 def test_float_weights_can_be_kept_for_quantization(tmp_path):
     nodes = [helper.make_node("Gemm", ["input", "w", "b"], ["output"], name="fc", transB=1)]
     path = save(graph_model(nodes, {"w": [[0.3333, 1], [0, 1]], "b": [0, 0]}), tmp_path / "float.onnx")

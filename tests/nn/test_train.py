@@ -166,3 +166,22 @@ def test_empty_validation_split_selects_on_training_data(iris):
     record = result.network.training
     assert record["accuracy"]["val"] is None and record["correct"]["val"] == "0/0"
     assert result.history[result.best_epoch].val_accuracy == result.history[result.best_epoch].train_accuracy
+
+
+def test_a_diverging_loss_is_refused_with_the_epoch(iris):
+    from nn2crn.nn.train import TrainingDivergedError
+
+    with pytest.raises(TrainingDivergedError, match=r"training diverged at epoch 1: the loss is nan"):
+        train_network(iris, tiny(lr_start=1e300, lr_end=1e300, epochs=2))
+
+
+def test_features_too_large_to_standardize_are_refused(iris):
+    import dataclasses
+
+    from nn2crn import DatasetError
+
+    x = iris.train.x.copy()
+    x[3, 1] = 1e300  # finite, but its square overflows: training would see infinities
+    broken = dataclasses.replace(iris, train=dataclasses.replace(iris.train, x=x))
+    with pytest.raises(DatasetError, match=r"features are too large to standardize"):
+        train_network(broken, tiny())

@@ -110,8 +110,10 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
             return None
+        from ._numbers import guard_numbers
+
         module_name, attribute, _ = COMMANDS[name]
-        return getattr(importlib.import_module(module_name), attribute)
+        return guard_numbers(getattr(importlib.import_module(module_name), attribute))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Short help comes from COMMANDS so that --help imports no subcommand module.
@@ -134,6 +136,9 @@ def app() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the exit code."""
+    from .._writing import exit_cleanly_on_sigterm
+
+    exit_cleanly_on_sigterm()
     try:
         result = app.main(args=argv, prog_name="nn2crn", standalone_mode=False)
     except NN2CRNError as error:

@@ -55,7 +55,10 @@ def read_inputs_csv(path: str | os.PathLike[str], *name_sets: Sequence[str]) -> 
         missing_hint="give a CSV whose header names the inputs",
         encoding="utf-8-sig",
     )
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as error:
+        raise InputDataError(f"{path}: not a readable CSV file ({error})") from None
     while rows and not any(cell.strip() for cell in rows[-1]):
         rows.pop()
     if not rows:
@@ -129,14 +132,29 @@ def load_crn_inputs(
 ) -> CRNInputs:
     """Rows of an inputs CSV as values for `crn`'s declared inputs.
 
-    Without a model the header names the CRN's inputs. With `model_path` the rows
+    Without a model the header names the CRN's inputs, or the raw features of the
+    CRN's ``transform`` lines (which are then applied). With `model_path` the rows
     are raw features (header: the model's input names, or the CRN's input names
     in the same order) and the model's `input_transform` is applied first.
     """
     from ..nn import load_network
 
     if model_path is None:
-        table = read_inputs_csv(inputs_path, crn.input_names)
+        raw = crn.raw_inputs
+        if raw is None:
+            table = read_inputs_csv(inputs_path, crn.input_names)
+            return CRNInputs(table.values, table.labels, None)
+        table = read_inputs_csv(inputs_path, crn.input_names, raw.features)
+        identity = all(m == 0 for m in raw.mean) and all(k == 1 for k in raw.scale)
+        if set(raw.features) == set(crn.input_names) and not identity:
+            raise InputDataError(
+                f"{inputs_path}: its columns name both the CRN's inputs and the raw features its transform "
+                f"lines read, so it cannot tell whether the rows are already transformed; pass --model "
+                f"MODEL.json to treat them as raw features, or rename the columns"
+            )
+        if table.names == tuple(raw.features):
+            # Raw feature columns: apply the transform the compiled .crn recorded.
+            return CRNInputs(raw.apply(table.values), table.labels, None)
         return CRNInputs(table.values, table.labels, None)
     network = load_network(model_path)
     if network.n_inputs != crn.n_inputs:
@@ -146,3 +164,31 @@ def load_crn_inputs(
         )
     table = read_inputs_csv(inputs_path, network.input_names, crn.input_names)
     return CRNInputs(network.transform(table.values), table.labels, network)
+
+
+def require_species(crn: CRN, crn_file: str | os.PathLike[str]) -> None:
+    """Refuse an empty CRN (an empty or all-comment file), which would 'pass' every check."""
+    from .._errors import CRNStructureError
+
+    if not crn.species:
+        raise CRNStructureError(
+            f"{crn_file}: the CRN is empty (no species, no reactions); is it the right file?"
+        )
+
+
+def warn_vanishing_counts(crn: CRN, values: np.ndarray | None, volumes: Sequence[float]) -> None:
+    """Warn when rounding amount x V to whole molecules leaves a row with no molecules at all."""
+    from ..simulate.ssa import initial_counts
+    from ._output import echo_err
+
+    amounts = crn.initial_state(values)
+    has_amount = (amounts > 0).any(axis=1)
+    for volume in volumes:
+        counts, fraction = initial_counts(crn, values, volume=volume)
+        empty = has_amount & ~((counts > 0) | (fraction > 0)).any(axis=1)
+        if empty.any():
+            rows = np.flatnonzero(empty)
+            echo_err(
+                f"warning: at volume {volume:g} every molecule count of {rows.size} input row(s) rounds to 0 "
+                f"(first: row {int(rows[0])}); those runs start empty and say nothing; use a larger volume"
+            )

@@ -14,6 +14,7 @@ PARAMETER_FLAGS: dict[str, str] = {
     "denominator": "--denominator",
     "force": "--force",
     "label": "--label",
+    "lr_start": "--lr-start",
     "max_range": "--max-range",
     "model": "--model",
     "shift_inputs": "--shift-inputs",

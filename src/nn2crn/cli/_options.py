@@ -39,6 +39,17 @@ def check_rates(ctx: click.Context, param: click.Parameter, value: str | None) -
     return value
 
 
+def dataset_options(dataset: str, label: str | None) -> dict[str, object]:
+    """Loader options for --dataset; --label applies to a CSV file only."""
+    if label is None:
+        return {}
+    if not dataset.lower().endswith(".csv"):
+        raise click.BadParameter(
+            f"--label applies to --dataset FILE.csv, not to {dataset}", param_hint="--label"
+        )
+    return {"label": label}
+
+
 def parse_floats(text: str, option: str) -> list[float]:
     """Parse '1.5' or '0,-1,2.5' into floats, rejecting NaN and infinities."""
     values = []

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from typing import IO, Any
 
 import click
-
-from .._errors import InputDataError
 
 
 def format_float(value: float) -> str:
@@ -20,47 +17,35 @@ def format_float(value: float) -> str:
 
 
 def write_csv(
-    path: str | os.PathLike[str] | None, header: Sequence[str], rows: Iterator[Sequence[object]]
+    path: str | os.PathLike[str] | None,
+    header: Sequence[str],
+    rows: Iterator[Sequence[object]],
+    *,
+    inputs: tuple[str | os.PathLike[str] | None, ...] = (),
 ) -> None:
-    """Write CSV rows to `path` (atomically) or to stdout when `path` is None or '-'."""
-    if path is None or str(path) == "-":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-        return
-    with atomic_write(path) as handle:
+    """Write CSV rows to `path` (see :mod:`nn2crn._writing`) or to stdout when `path` is None or '-'."""
+    with atomic_write("-" if path is None else path, inputs=inputs) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
 
 
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str]) -> Iterator[io.TextIOBase]:
-    """Open a temporary file next to `path`; replace `path` only if the block succeeds."""
-    path = Path(path)
-    if path.is_dir():
-        raise InputDataError(f"{path}: is a directory; give a file name for the output")
-    if not path.parent.exists():
-        raise InputDataError(f"{path}: folder {path.parent} does not exist; create it first")
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(temporary, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+def atomic_write(
+    path: str | os.PathLike[str], *, inputs: tuple[str | os.PathLike[str] | None, ...] = ()
+) -> contextlib.AbstractContextManager[IO[Any]]:
+    """Text handle for an output file; kept as a name for :func:`nn2crn._writing.open_output`."""
+    from .._writing import open_output
+
+    return open_output(path, inputs=inputs)
 
 
 def refuse_same_file(output: str | os.PathLike[str] | None, *inputs: str | os.PathLike[str] | None) -> None:
-    """Refuse an output path that is one of the command's input files."""
-    if output is None or str(output) == "-":
+    """Validate an output path before the work: not an input, not a directory, a writable folder."""
+    from .._writing import check_output
+
+    if output is None:
         return
-    for source in inputs:
-        if source is not None and Path(output).resolve() == Path(source).resolve():
-            raise InputDataError(
-                f"{output}: the output would overwrite an input file; choose another -o path"
-            )
+    check_output(output, inputs=inputs)
 
 
 def echo_err(message: str) -> None:

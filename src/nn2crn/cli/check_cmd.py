@@ -17,8 +17,10 @@ def check_command(crn_file: str, as_json: bool) -> int:
     reactions are listed), 2 for an unreadable file.
     """
     from ..crn import check_crn, read_crn
+    from ._inputs import require_species
 
     crn = read_crn(crn_file)
+    require_species(crn, crn_file)
     report = check_crn(crn)
     problems = report.problems(crn)
     if as_json:

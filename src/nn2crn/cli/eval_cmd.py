@@ -52,6 +52,11 @@ def eval_command(crn_file: str, inputs_path: str, model: str | None, output: str
             for i, row in enumerate(outputs)
         ),
     )
+    if rows.labels is not None and predicted is None:
+        echo_err(
+            f"warning: column 'label' of {inputs_path} is ignored: scoring needs the class names, "
+            f"give --model MODEL.json"
+        )
     if rows.labels is not None and predicted is not None:
         accuracy = np.mean([p == t for p, t in zip(predicted, rows.labels, strict=True)])
         echo_err(f"{len(outputs)} rows; accuracy against the 'label' column: {accuracy:.4f}")

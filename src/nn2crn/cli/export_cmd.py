@@ -131,7 +131,7 @@ def export_command(
     """
     from .._errors import InputDataError
     from ..crn import CRN, format_crn, read_crn
-    from ._inputs import load_crn_inputs
+    from ._inputs import load_crn_inputs, require_species
     from ._output import atomic_write, echo_err, refuse_same_file
 
     if inputs_path is None and (row is not None or model is not None):
@@ -140,13 +140,17 @@ def export_command(
         raise click.BadParameter(f"rows are 0-based and >= 0, got {row}", param_hint="--inputs-row")
     refuse_same_file(output, crn_file, inputs_path, model)
     crn = read_crn(crn_file)
+    require_species(crn, crn_file)
     if rates_spec is not None:
         from ..simulate.rates import apply_rates
 
         crn = apply_rates(crn, rates_spec)
     values = table = None
     if inputs_path is not None:
-        table = load_crn_inputs(inputs_path, crn, model).values
+        input_rows = load_crn_inputs(inputs_path, crn, model)
+        table = input_rows.values
+        if input_rows.labels is not None:
+            echo_err(f"warning: column 'label' of {inputs_path} is ignored by export")
         if row is not None and row >= table.shape[0]:
             raise InputDataError(
                 f"--inputs-row {row}: {inputs_path} has {table.shape[0]} data rows (0..{table.shape[0] - 1})"

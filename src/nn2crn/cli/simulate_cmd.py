@@ -206,6 +206,8 @@ def simulate_command(
     if inputs_path is not None:
         loaded = load_crn_inputs(inputs_path, crn, model)
         values = loaded.values
+        if loaded.labels is not None and not quiet:
+            echo_err(f"warning: column 'label' of {inputs_path} is ignored by simulate")
         if loaded.network is not None:
             output_labels = loaded.network.output_names
     elif crn.n_inputs:
@@ -221,6 +223,17 @@ def simulate_command(
             f"--plot-rows: row {max(rows_to_plot)} is out of range; the simulation has batch rows 0..{n_batch - 1}"
             + (" (input row i, run j is batch row i * runs + j)" if stochastic else "")
         )
+    from ..simulate.base import check_trajectory_size
+
+    # Before the sample times themselves are allocated; the columns the simulators will store
+    # (SSA keeps every species' state, the ODE only the output species unless --all-species).
+    output_species = {name for signal in crn.outputs for name, _ in (*signal.positive, *signal.negative)}
+    check_trajectory_size(
+        n_batch,
+        points,
+        crn.n_species if all_species or method == "ssa" else len(output_species),
+        remedy="use fewer --points, --runs or input rows",
+    )
     if log_time:
         from ..studies.robustness import sample_times
 
@@ -228,6 +241,10 @@ def simulate_command(
     else:
         times = np.linspace(0.0, t_end, points)
     store = "all" if all_species else "outputs"
+    if method == "ssa":
+        from ._inputs import warn_vanishing_counts
+
+        warn_vanishing_counts(crn, values, [volume])
     with progress_bar(show_progress(quiet), f"{method} {crn_file}") as progress:
         if method == "ode":
             from ..simulate.ode import simulate_ode

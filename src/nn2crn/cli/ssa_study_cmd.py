@@ -43,6 +43,12 @@ _volumes_list = positive_floats_option("volumes", "1,10,100,1000")
     help="With --dataset: which examples.",
 )
 @click.option(
+    "--label",
+    metavar="COLUMN",
+    default=None,
+    help="With --dataset FILE.csv: the column holding the class labels.",
+)
+@click.option(
     "--volumes",
     default="1,10,100,1000",
     show_default=True,
@@ -91,6 +97,7 @@ def ssa_study_command(
     model: str | None,
     dataset: str | None,
     split: str,
+    label: str | None,
     volumes: list[float],
     runs: int,
     t_end: float,
@@ -124,6 +131,7 @@ def ssa_study_command(
     from ..report.tables import ssa_study_caption, ssa_study_markdown, ssa_study_rich_table
     from ..studies.ssa_volume import STUDY_COLUMNS, ssa_volume_study
     from ._inputs import load_crn_inputs
+    from ._options import dataset_options
     from ._output import echo_err, refuse_same_file, show_progress, write_csv
 
     if (inputs_path is None) == (dataset is None):
@@ -132,7 +140,10 @@ def ssa_study_command(
         raise InputDataError(
             "--dataset needs --model MODEL.json (its input transform maps raw features to inputs)"
         )
-    refuse_same_file(output, crn_file, inputs_path, model)
+    if label is not None and dataset is None:
+        raise click.BadParameter("--label needs --dataset FILE.csv", param_hint="--label")
+    options = dataset_options(dataset, label) if dataset is not None else {}
+    refuse_same_file(output, crn_file, inputs_path, model, dataset)
     if plot is not None:
         from ..report.plots import check_plot_path
 
@@ -145,8 +156,11 @@ def ssa_study_command(
         labels = _label_indices(table.labels, table.network, crn, quiet)
     else:
         # --dataset and --model are given here (checked above).
-        values, labels = _dataset_inputs(cast(str, dataset), split, cast(str, model), crn, quiet)
+        values, labels = _dataset_inputs(cast(str, dataset), split, cast(str, model), crn, quiet, options)
 
+    from ._inputs import warn_vanishing_counts
+
+    warn_vanishing_counts(crn, values, volumes)
     with progress_bar(show_progress(quiet), f"ssa-study {crn_file}") as progress:
         study = ssa_volume_study(
             crn,
@@ -184,7 +198,7 @@ def ssa_study_command(
         )
 
 
-def _dataset_inputs(dataset: str, split: str, model: str, crn, quiet: bool):
+def _dataset_inputs(dataset: str, split: str, model: str, crn, quiet: bool, options: dict[str, object]):
     """(network inputs, class indices) of a dataset split, through the model's input transform."""
 
     from .._errors import InputDataError
@@ -193,7 +207,7 @@ def _dataset_inputs(dataset: str, split: str, model: str, crn, quiet: bool):
     from ._output import echo_err
 
     network = load_network(model)
-    data = load_dataset(dataset)
+    data = load_dataset(dataset, **options)
     if data.n_features != network.n_inputs or network.n_inputs != crn.n_inputs:
         raise InputDataError(
             f"dataset {dataset} has {data.n_features} features, {model} takes {network.n_inputs} inputs and "

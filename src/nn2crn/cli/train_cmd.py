@@ -223,12 +223,14 @@ def train_command(
     from pathlib import Path
 
     from .._errors import InputDataError
+    from .._writing import check_output
     from ._output import echo_err, show_progress
 
-    if Path(output).exists() and not force:
+    data_inputs = (dataset,) if dataset is not None and Path(dataset).is_file() else ()
+    # Checked before training, so a bad -o never throws the training away.
+    check_output(output, inputs=data_inputs, what="-o")
+    if Path(output).exists() and not Path(output).is_dir() and not force:
         raise InputDataError(f"{output}: exists; pass --force to overwrite it or choose another -o path")
-    if Path(output).is_dir():
-        raise InputDataError(f"{output}: is a directory; give a file name for the model JSON")
 
     from ..datasets import load_dataset
     from ..nn.train import TrainConfig, train_network
@@ -271,7 +273,7 @@ def train_command(
         result = _train_with_progress(data, config, f"{data.name} {widths} {config.weights}")
     else:
         result = train_network(data, config)
-    _write_model(result.network, output)
+    _write_model(result.network, output, data_inputs)
     if not quiet:
         _print_summary(result, data)
     echo_err(
@@ -356,14 +358,13 @@ def _train_with_progress(data, config, description: str):
         return train_network(data, config, callback=update)
 
 
-def _write_model(network, output: str) -> None:
+def _write_model(network, output: str, inputs: tuple[str | None, ...]) -> None:
     import json
 
+    from .._writing import write_output
     from ..nn.network import network_to_dict
-    from ._output import atomic_write
 
-    with atomic_write(output) as handle:
-        handle.write(json.dumps(network_to_dict(network), indent=1) + "\n")
+    write_output(output, json.dumps(network_to_dict(network), indent=1) + "\n", inputs=inputs)
 
 
 def _print_summary(result, data) -> None:

@@ -24,6 +24,12 @@ import click
     show_default=True,
     help="With --dataset: which examples.",
 )
+@click.option(
+    "--label",
+    metavar="COLUMN",
+    default=None,
+    help="With --dataset FILE.csv: the column holding the class labels.",
+)
 @click.option("--reduce", "reduce_", is_flag=True, help="Verify the reduced CRN.")
 @click.option(
     "--keep-inputs/--no-keep-inputs",
@@ -38,6 +44,7 @@ def verify_command(
     inputs_path: str | None,
     dataset: str | None,
     split: str,
+    label: str | None,
     reduce_: bool,
     keep_inputs: bool,
     shift_inputs: str | None,
@@ -58,12 +65,15 @@ def verify_command(
     from ..crn import write_crn
     from ..nn import load_network
     from ._inputs import read_inputs_csv
-    from ._options import parse_floats
+    from ._options import dataset_options, parse_floats
     from ._output import refuse_same_file
 
     if (inputs_path is None) == (dataset is None):
         raise InputDataError("give exactly one of --inputs X.csv or --dataset NAME")
-    refuse_same_file(output, model, inputs_path)
+    if label is not None and dataset is None:
+        raise click.BadParameter("--label needs --dataset FILE.csv", param_hint="--label")
+    options = dataset_options(dataset, label) if dataset is not None else {}
+    refuse_same_file(output, model, inputs_path, dataset)
     network = load_network(model)
     labels: np.ndarray | None = None
     if inputs_path is not None:
@@ -78,7 +88,7 @@ def verify_command(
     else:
         from ..datasets import load_dataset
 
-        data = load_dataset(cast(str, dataset))  # exactly one of the two is given (checked above)
+        data = load_dataset(cast(str, dataset), **options)  # exactly one of the two is given (checked above)
         if data.n_features != network.n_inputs:
             raise InputDataError(
                 f"dataset {dataset} has {data.n_features} features but {model} takes {network.n_inputs} inputs"

@@ -48,7 +48,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._errors import CompileError
-from ..crn import CRN, Reaction, Signal
+from ..crn import CRN, RawInputs, Reaction, Signal
 from ..nn import Network
 from ..nn.network import Activation, AvgPool2d, Conv2d, Flatten, Layer, MaxPool2d
 
@@ -522,4 +522,23 @@ def compile_network(
         Signal(f"y{k}", ((node.positive, 1),), ((node.negative, 1),) if node.negative else (), float(scale))
         for k, node in enumerate(sources)
     )
-    return CRN(tuple(builder.reactions), builder.initial, inputs, outputs, tuple(builder.species))
+    return CRN(
+        tuple(builder.reactions),
+        builder.initial,
+        inputs,
+        outputs,
+        tuple(builder.species),
+        _raw_inputs(network, low),
+    )
+
+
+def _raw_inputs(network: Network, low: np.ndarray | None) -> RawInputs | None:
+    """The model's input transform as the CRN records it (with a shift folded into the mean)."""
+    transform = network.input_transform
+    if transform is None:
+        return None
+    mean, scale = np.asarray(transform.mean), np.asarray(transform.scale)
+    if low is not None:
+        # (raw - mean) / scale - low == (raw - (mean + low * scale)) / scale
+        mean = mean + low * scale
+    return RawInputs(tuple(network.input_names), tuple(mean.tolist()), tuple(scale.tolist()))

@@ -166,4 +166,5 @@ def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
         tuple(species[c] for c in columns),
         reactant_matrix,
         product_matrix,
+        crn.raw_inputs if len(inputs) == crn.n_inputs else None,
     )

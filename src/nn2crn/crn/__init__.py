@@ -5,6 +5,7 @@ from .checks import check_crn as check_crn
 from .checks import reaction_levels as reaction_levels
 from .checks import require_nc_feed_forward as require_nc_feed_forward
 from .crn import CRN as CRN
+from .crn import RawInputs as RawInputs
 from .crn import Reaction as Reaction
 from .crn import Signal as Signal
 from .crn import format_terms as format_terms

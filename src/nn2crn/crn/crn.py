@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._errors import CRNStructureError, InputDataError
+from .._limits import MAX_MATRIX_COEFFICIENT
 from .._validation import as_batch, is_identifier
 
 Terms = tuple[tuple[str, int], ...]
@@ -38,6 +39,11 @@ def make_terms(terms: TermsLike, what: str = "terms") -> Terms:
         if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
             raise CRNStructureError(f"{what}: count of {name!r} must be a positive integer, got {count!r}")
         counts[name] = counts.get(name, 0) + int(count)
+    for name, count in counts.items():
+        if count > MAX_MATRIX_COEFFICIENT:
+            raise CRNStructureError(
+                f"{what}: count {count} of {name!r} is above 2**62 (the stoichiometric matrices are int64)"
+            )
     return tuple(counts.items())
 
 
@@ -126,6 +132,40 @@ class Signal:
         return bool(self.negative)
 
 
+@dataclass(frozen=True)
+class RawInputs:
+    """How raw feature columns become the declared inputs: ``input_i = (feature_i - mean_i) / scale_i``.
+
+    Recorded by ``nn2crn compile`` from the model's input transform (the ``transform``
+    lines of a `.crn` file), so that commands given raw features can apply it.
+    """
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        features = tuple(self.features)
+        mean = tuple(float(value) for value in self.mean)
+        scale = tuple(float(value) for value in self.scale)
+        if not (len(features) == len(mean) == len(scale)):
+            raise CRNStructureError("input transform: features, mean and scale must have equal lengths")
+        for name in features:
+            if not is_identifier(name):
+                raise CRNStructureError(
+                    f"input transform: feature name {name!r} must match [A-Za-z_][A-Za-z0-9_]*"
+                )
+        if not all(math.isfinite(value) for value in (*mean, *scale)) or 0.0 in scale:
+            raise CRNStructureError("input transform: mean and scale must be finite and scale non-zero")
+        object.__setattr__(self, "features", features)
+        object.__setattr__(self, "mean", mean)
+        object.__setattr__(self, "scale", scale)
+
+    def apply(self, raw: np.ndarray) -> np.ndarray:
+        """Declared-input values of raw feature rows (columns in `features` order)."""
+        return (np.asarray(raw, dtype=np.float64) - np.array(self.mean)) / np.array(self.scale)
+
+
 @dataclass(frozen=True, eq=False)
 class CRN:
     """An immutable chemical reaction network with declared inputs and outputs.
@@ -146,8 +186,13 @@ class CRN:
     inputs: tuple[Signal, ...] = ()
     outputs: tuple[Signal, ...] = ()
     species: tuple[str, ...] = ()
+    raw_inputs: RawInputs | None = None
 
     def __post_init__(self) -> None:
+        if self.raw_inputs is not None and len(self.raw_inputs.features) != len(tuple(self.inputs)):
+            raise CRNStructureError(
+                f"input transform: {len(self.raw_inputs.features)} features for {len(tuple(self.inputs))} inputs"
+            )
         reactions = tuple(self.reactions)
         inputs, outputs = tuple(self.inputs), tuple(self.outputs)
         species = list(self.species)
@@ -218,6 +263,7 @@ class CRN:
         species: tuple[str, ...],
         reactant_matrix: sp.csr_array,
         product_matrix: sp.csr_array,
+        raw_inputs: RawInputs | None = None,
     ) -> CRN:
         """Build without re-validating parts that nn2crn derived itself (hot path of reduce).
 
@@ -229,6 +275,7 @@ class CRN:
         object.__setattr__(crn, "inputs", inputs)
         object.__setattr__(crn, "outputs", outputs)
         object.__setattr__(crn, "species", species)
+        object.__setattr__(crn, "raw_inputs", raw_inputs)
         crn.__dict__["reactant_matrix"] = reactant_matrix
         crn.__dict__["product_matrix"] = product_matrix
         return crn
@@ -505,6 +552,7 @@ class CRN:
             and dict(self.initial) == dict(other.initial)
             and self.inputs == other.inputs
             and self.outputs == other.outputs
+            and self.raw_inputs == other.raw_inputs
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -523,4 +571,4 @@ class CRN:
         reactions = tuple(
             Reaction(r.reactants, r.products, float(k)) for r, k in zip(self.reactions, rates, strict=True)
         )
-        return CRN(reactions, self.initial, self.inputs, self.outputs, self.species)
+        return CRN(reactions, self.initial, self.inputs, self.outputs, self.species, self.raw_inputs)

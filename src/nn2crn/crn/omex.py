@@ -318,22 +318,19 @@ def write_omex(
     description.getModified().append(now)
     archive.addMetadata(".", description)
 
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise InputDataError(f"{path}: folder {path.parent} does not exist; create it first")
-    if path.exists() and not path.is_file():
-        raise InputDataError(
-            f"{path}: not a regular file (a folder or a device); give a file name for the archive"
-        )
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        if not archive.writeToFile(str(temporary)):
+    from .._writing import write_via_path
+
+    if Path(path).is_dir():
+        raise InputDataError(f"{path}: not a regular file (a folder); give a file name for the archive")
+
+    def write_archive(work: Path) -> None:
+        if not archive.writeToFile(str(work)):
             raise SBMLExportError(f"{path}: libcombine could not write the archive")
-        os.replace(temporary, path)
+
+    try:
+        write_via_path(path, write_archive)
     finally:
         archive.cleanUp()
-        if temporary.exists():
-            temporary.unlink()
 
 
 __all__ = ["KISAO_CVODE", "KISAO_GILLESPIE_DIRECT", "to_sedml", "write_omex"]

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import os
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -330,7 +329,9 @@ def write_sbml(
     model_id: str = "nn2crn_model",
 ) -> None:
     """Write :func:`to_sbml` of `crn` to `path` (UTF-8)."""
-    Path(path).write_text(to_sbml(crn, input_values, model_id=model_id), encoding="utf-8")
+    from .._writing import write_output
+
+    write_output(path, to_sbml(crn, input_values, model_id=model_id))
 
 
 def _reaction_ids(crn: CRN, taken: set[str]) -> tuple[list[str], list[str]]:

@@ -19,12 +19,12 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NoReturn, cast
 
 from .._errors import CRNFormatError, CRNStructureError
+from .._limits import MAX_AMOUNT, MAX_COEFFICIENT, MAX_NUMBER_CHARS
 from .._validation import read_text_file
-from .crn import CRN, Reaction, Signal, Terms, format_terms
+from .crn import CRN, RawInputs, Reaction, Signal, Terms, format_terms
 
 _TOKEN = re.compile(
     r"""
@@ -32,12 +32,13 @@ _TOKEN = re.compile(
   | (?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)
   | (?P<initial>@initial\b|@i\b)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op><=>|->|[-+=()\[\],])
+  | (?P<op><=>|->|[-+=()\[\],/])
     """,
     re.VERBOSE,
 )
 
 _KEYWORD = re.compile(r"\s*(input|output)\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
+_TRANSFORM = re.compile(r"\s*transform\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
 
 
 @dataclass(frozen=True)
@@ -99,14 +100,24 @@ class _Statement:
 
     def number(self, what: str) -> float:
         token = self.expect("number", None, what)
+        if len(token.text) > MAX_NUMBER_CHARS:
+            self.error(
+                f"number of {len(token.text)} characters; the limit is {MAX_NUMBER_CHARS}", token.column
+            )
         return float(token.text)
 
     def count(self) -> int:
         token = self.peek()
         if token.kind == "number":
-            if not re.fullmatch(r"[0-9]+", token.text) or int(token.text) < 1:
+            digits = token.text.lstrip("0")
+            if not re.fullmatch(r"[0-9]+", token.text) or not digits:
                 self.error(
-                    f"stoichiometric coefficient must be a positive integer, found {token.text!r}",
+                    f"stoichiometric coefficient must be a positive integer, found {token.text[:20]!r}",
+                    token.column,
+                )
+            if len(digits) > len(str(MAX_COEFFICIENT)) or int(digits) > MAX_COEFFICIENT:
+                self.error(
+                    f"stoichiometric coefficient {token.text[:20]} is above the limit of {MAX_COEFFICIENT:,}",
                     token.column,
                 )
             self.next()
@@ -194,6 +205,62 @@ def _parse_signal_side(statement: _Statement) -> list[tuple[str, int]]:
     return terms
 
 
+def _parse_transform(
+    statement: _Statement, transforms: dict[str, tuple[str, float, float, _Statement]]
+) -> None:
+    """``transform x0 = (feature - MEAN) / SCALE``; ``+ MEAN`` for a negative mean, ``/ -SCALE`` allowed."""
+    statement.next()
+    name_token = statement.next()
+    statement.expect("op", "=", "'='")
+    statement.expect("op", "(", "'(' opening '(feature - mean) / scale'")
+    feature = statement.expect("name", None, "the raw feature's name").text
+    sign = statement.peek()
+    if not (sign.kind == "op" and sign.text in ("+", "-")):
+        statement.error("expected '-' or '+' and the mean, as in (feature - 5.8) / 0.8", sign.column)
+    statement.next()
+    mean = statement.number("the feature's mean (a number)") * (-1.0 if sign.text == "+" else 1.0)
+    statement.expect("op", ")", "')'")
+    statement.expect("op", "/", "'/' and the scale, as in (feature - 5.8) / 0.8")
+    negative = statement.at("op", "-")
+    if negative:
+        statement.next()
+    scale_token = statement.peek()
+    scale = statement.number("the feature's scale (a non-zero number)") * (-1.0 if negative else 1.0)
+    if not (math.isfinite(mean) and math.isfinite(scale) and scale != 0):
+        statement.error("mean and scale must be finite and the scale non-zero", scale_token.column)
+    statement.expect("end", None, "the end of the transform line")
+    if name_token.text in transforms:
+        statement.error(f"transform of {name_token.text!r} is given twice", name_token.column)
+    transforms[name_token.text] = (feature, mean, scale, statement)
+
+
+def _raw_inputs(
+    transforms: dict[str, tuple[str, float, float, _Statement]], inputs: list[Signal], source: str
+) -> RawInputs | None:
+    """The recorded input transform, one ``transform`` line per declared input (or none at all)."""
+    if not transforms:
+        return None
+    declared = [signal.name for signal in inputs]
+    for name, (_, _, _, statement) in transforms.items():
+        if name not in declared:
+            statement.error(f"transform of {name!r}, which no input line declares", 1)
+    missing = [name for name in declared if name not in transforms]
+    if missing:
+        raise CRNFormatError(
+            f"transform lines are given for some inputs but not for {', '.join(missing[:4])}; "
+            f"give one per input or none",
+            source=source,
+        )
+    features = [transforms[name][0] for name in declared]
+    if len(set(features)) != len(features):
+        raise CRNFormatError("two transform lines read the same raw feature", source=source)
+    return RawInputs(
+        tuple(features),
+        tuple(transforms[name][1] for name in declared),
+        tuple(transforms[name][2] for name in declared),
+    )
+
+
 def parse_crn(text: str, source: str = "<string>") -> CRN:
     """Parse `.crn` text into a :class:`CRN`.
 
@@ -214,10 +281,15 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
     inputs: list[Signal] = []
     outputs: list[Signal] = []
     signal_lines: dict[tuple[str, str], int] = {}
+    signal_species: list[tuple[str, str, int, str]] = []
+    transforms: dict[str, tuple[str, float, float, _Statement]] = {}
     for line_number, raw_line in enumerate(text.splitlines(), start=1):
         line = raw_line.split("#", 1)[0]
         for statement_text, offset in _split_statements(line):
             statement = _Statement(statement_text, offset, raw_line, line_number, source)
+            if _TRANSFORM.match(statement_text):
+                _parse_transform(statement, transforms)
+                continue
             keyword = _KEYWORD.match(statement_text)
             if keyword:
                 kind = statement.next().text
@@ -253,6 +325,9 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
                 (inputs if kind == "input" else outputs).append(
                     Signal(name_token.text, tuple(positive), tuple(negative), scale)
                 )
+                signal_species.extend(
+                    (name, kind, line_number, raw_line) for name, _ in (*positive, *negative)
+                )
                 continue
             if len(statement.tokens) >= 2 and statement.tokens[1].kind == "initial":
                 name_token = statement.expect("name", None, "a species name")
@@ -263,6 +338,11 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
                 amount = statement.number("an initial amount (a number >= 0)")
                 if not math.isfinite(amount):
                     statement.error("initial amount must be finite", amount_token.column)
+                if amount > MAX_AMOUNT:
+                    statement.error(
+                        f"initial amount {amount_token.text} is above the limit of {MAX_AMOUNT:g}",
+                        amount_token.column,
+                    )
                 statement.expect("end", None, "the end of the statement after the amount")
                 if name_token.text in initial:
                     statement.error(
@@ -288,8 +368,24 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
             reactions.append(Reaction(tuple(reactants), tuple(products), forward))
             if reversible:
                 reactions.append(Reaction(tuple(products), tuple(reactants), backward))
+    # A species named only by an input/output line is almost always a typo; format_crn
+    # writes an explicit ``@initial 0`` for a deliberate one.
+    known = set(initial)
+    for reaction in reactions:
+        known.update(name for name, _ in (*reaction.reactants, *reaction.products))
+    for name, kind, line_number, raw_line in signal_species:
+        if name not in known:
+            raise CRNFormatError(
+                f"{kind} line names species {name!r}, which no reaction uses; fix the name, or declare it "
+                f"with '{name} @initial 0' if it is meant to stay unused",
+                source=source,
+                line=line_number,
+                column=raw_line.find(name) + 1 if name in raw_line else None,
+                text=raw_line.rstrip("\n"),
+            )
+    raw_inputs = _raw_inputs(transforms, inputs, source)
     try:
-        return CRN(tuple(reactions), initial, tuple(inputs), tuple(outputs))
+        return CRN(tuple(reactions), initial, tuple(inputs), tuple(outputs), raw_inputs=raw_inputs)
     except CRNStructureError as error:
         raise CRNFormatError(str(error), source=source) from None
 
@@ -330,6 +426,17 @@ def _format_signal(kind: str, signal: Signal) -> str:
     return text
 
 
+def _format_transforms(crn: CRN) -> list[str]:
+    if crn.raw_inputs is None:
+        return []
+    raw = crn.raw_inputs
+    lines = []
+    for signal, feature, mean, scale in zip(crn.inputs, raw.features, raw.mean, raw.scale, strict=True):
+        shift = f"- {abs(mean)!r}" if mean >= 0 else f"+ {-mean!r}"
+        lines.append(f"transform {signal.name} = ({feature} {shift}) / {scale!r}")
+    return lines
+
+
 def format_crn(crn: CRN, *, plain: bool = False, header: str | None = None) -> str:
     """The `.crn` text of `crn`; `plain` omits input/output lines (crnverifier/Nuskell compatible)."""
     from .._version import __version__
@@ -350,18 +457,22 @@ def format_crn(crn: CRN, *, plain: bool = False, header: str | None = None) -> s
         lines.append("")
         lines.extend(_format_signal("input", signal) for signal in crn.inputs)
         lines.extend(_format_signal("output", signal) for signal in crn.outputs)
+        lines.extend(_format_transforms(crn))
     if crn.reactions:
         lines.append("")
         for reaction in crn.reactions:
             text = f"{format_terms(reaction.reactants)} -> {format_terms(reaction.products)}".strip()
             lines.append(f"{text} [k = {format_number(reaction.rate)}]")
-    mentioned = {
-        name for signal in (*crn.inputs, *crn.outputs) for name, _ in (*signal.positive, *signal.negative)
-    }
+    # Plain text has no signal lines, so their species need no declaration there.
+    mentioned: set[str] = (
+        {name for signal in (*crn.inputs, *crn.outputs) for name, _ in (*signal.positive, *signal.negative)}
+        if plain
+        else set()
+    )
     for reaction in crn.reactions:
         mentioned.update(name for name, _ in reaction.reactants)
         mentioned.update(name for name, _ in reaction.products)
-    # A species mentioned nowhere else is kept with an explicit zero, so it reads back.
+    # A species in no reaction is kept with an explicit zero, so it reads back.
     isolated = [name for name in crn.species if name not in mentioned and name not in crn.initial]
     if crn.initial or isolated:
         lines.append("")
@@ -374,7 +485,6 @@ def write_crn(
     crn: CRN, path: str | os.PathLike[str], *, plain: bool = False, header: str | None = None
 ) -> None:
     """Write `crn` to `path` atomically (a failed write never leaves a half-written file)."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(format_crn(crn, plain=plain, header=header), encoding="utf-8")
-    os.replace(temporary, path)
+    from .._writing import write_output
+
+    write_output(path, format_crn(crn, plain=plain, header=header))

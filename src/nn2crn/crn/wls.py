@@ -646,9 +646,10 @@ def rename_species(crn: CRN, names: dict[str, str]) -> CRN:
     return CRN(
         tuple(Reaction(terms(r.reactants), terms(r.products), r.rate) for r in crn.reactions),
         {names.get(name, name): amount for name, amount in crn.initial.items()},
-        tuple(Signal(s.name, terms(s.positive), terms(s.negative)) for s in crn.inputs),
-        tuple(Signal(s.name, terms(s.positive), terms(s.negative)) for s in crn.outputs),
+        tuple(Signal(s.name, terms(s.positive), terms(s.negative), s.scale) for s in crn.inputs),
+        tuple(Signal(s.name, terms(s.positive), terms(s.negative), s.scale) for s in crn.outputs),
         tuple(names.get(name, name) for name in crn.species),
+        raw_inputs=crn.raw_inputs,
     )
 
 

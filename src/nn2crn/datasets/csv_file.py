@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import re
@@ -11,6 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import DatasetError
+from .._limits import MAX_AMOUNT
+from .._validation import read_text_file
 from .base import Dataset, Split, make_identifier, stratified_split, unique_identifiers
 
 SPLITS = ("stratified", "all")
@@ -57,13 +60,16 @@ def load_csv(
         raise DatasetError(f"{path}: unknown split {split!r}; use one of {', '.join(SPLITS)}")
     if len(fractions) != 3 or min(fractions) < 0 or not math.isclose(sum(fractions), 1.0):
         raise DatasetError(f"{path}: split fractions must be three non-negative numbers summing to 1")
+    text = read_text_file(
+        path,
+        lambda message: DatasetError(f"{path}: {message}"),
+        missing_hint="give the path of a CSV file with a header row",
+        encoding="utf-8-sig",
+    )
     try:
-        with path.open(newline="", encoding="utf-8-sig") as stream:
-            rows = list(csv.reader(stream))
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: no such file; give the path of a CSV file with a header row") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DatasetError(f"{path}: cannot read ({error})") from None
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as error:
+        raise DatasetError(f"{path}: not a readable CSV file ({error})") from None
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if len(rows) < 2:
         raise DatasetError(f"{path}: needs a header row and at least one data row")
@@ -90,6 +96,11 @@ def load_csv(
                 raise DatasetError(
                     f"{path}:{line}: column {header[column]!r} is {text!r}; feature columns must hold finite "
                     f"numbers (is {header[column]!r} the label column? then pass label={header[column]})"
+                )
+            if abs(value) > MAX_AMOUNT:
+                raise DatasetError(
+                    f"{path}:{line}: column {header[column]!r} is {text[:24]}, above the limit of "
+                    f"{MAX_AMOUNT:g} in magnitude; rescale the feature"
                 )
             values[row_index, out] = value
         labels.append(row[label_column].strip())

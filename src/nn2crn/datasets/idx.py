@@ -6,7 +6,7 @@ then ``d`` big-endian uint32 sizes, then the values in big-endian C order.
 
 from __future__ import annotations
 
-import gzip
+import math
 import os
 import struct
 import zlib
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import DatasetError
+from .._limits import MAX_ARRAY_ELEMENTS, MAX_INFLATED_BYTES
 
 # type code -> big-endian numpy dtype
 IDX_TYPES: dict[int, np.dtype] = {
@@ -67,7 +68,14 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
         )
     shape = struct.unpack(f">{n_dims}I", data[4:header_size])
     dtype = IDX_TYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    elements = math.prod(shape)  # Python ints: a hostile header cannot overflow int64 here
+    # numpy refuses a shape whose non-zero sizes overflow, even when a 0 makes it empty.
+    if math.prod(size for size in shape if size) > MAX_ARRAY_ELEMENTS:
+        raise DatasetError(
+            f"{source}: IDX header declares shape {shape} ({elements:,} values), above the limit of "
+            f"{MAX_ARRAY_ELEMENTS:,}{hint}"
+        )
+    expected = elements * dtype.itemsize
     actual = len(data) - header_size
     if actual < expected:
         raise DatasetError(
@@ -101,16 +109,42 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_INFLATED_BYTES + 1)
     except FileNotFoundError:
         raise DatasetError(f"{path}: no such file") from None
     except OSError as error:
         raise DatasetError(f"{path}: cannot read ({error})") from None
+    if len(raw) > MAX_INFLATED_BYTES:
+        raise DatasetError(f"{path}: larger than the limit of {MAX_INFLATED_BYTES:,} bytes for an IDX file")
     if raw[:2] == GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (EOFError, gzip.BadGzipFile, zlib.error) as error:
-            raise DatasetError(
-                f"{path}: corrupt or truncated gzip data ({error}); delete the file and download it again"
-            ) from None
+        raw = inflate_gzip(raw, str(path))
     return parse_idx(raw, str(path))
+
+
+def inflate_gzip(raw: bytes, source: str, limit: int = MAX_INFLATED_BYTES) -> bytes:
+    """Inflate gzip members, refusing output beyond `limit` bytes (a gzip bomb) before it is allocated."""
+    hint = "; delete the file and download it again"
+    pieces: list[bytes] = []
+    total = 0
+    data = raw
+    while data:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            while data:
+                piece = inflater.decompress(data, limit + 1 - total)
+                total += len(piece)
+                pieces.append(piece)
+                if total > limit:
+                    raise DatasetError(
+                        f"{source}: inflates to more than the limit of {limit:,} bytes; not an MNIST file{hint}"
+                    )
+                data = inflater.unconsumed_tail
+                if inflater.eof:
+                    break
+        except zlib.error as error:
+            raise DatasetError(f"{source}: corrupt or truncated gzip data ({error}){hint}") from None
+        if not inflater.eof:
+            raise DatasetError(f"{source}: corrupt or truncated gzip data (it ends early){hint}")
+        data = inflater.unused_data.lstrip(b"\0")
+    return b"".join(pieces)

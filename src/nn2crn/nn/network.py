@@ -19,6 +19,7 @@ import numpy as np
 
 from .._errors import ModelFileError
 from .._frozen import freeze_json, thaw_json
+from .._limits import load_json
 from .._validation import as_batch, read_text_file
 
 FORMAT_NAME = "nn2crn.network"
@@ -859,9 +860,10 @@ def load_network(path: str | os.PathLike[str]) -> Network:
         lambda message: ModelFileError(f"{path}: {message}"),
         missing_hint="give the path of a model JSON file",
         unreadable="cannot read model file",
+        max_line_chars=None,  # minified JSON is one long line
     )
     try:
-        data = json.loads(text)
+        data = load_json(text, lambda message: ModelFileError(f"{path}: {message}"))
     except json.JSONDecodeError as error:
         raise ModelFileError(
             f"{path}:{error.lineno}:{error.colno}: not valid JSON ({error.msg}); a model file is "
@@ -878,11 +880,9 @@ def refuse_special_file(path: Path) -> None:
 
 def save_network(network: Network, path: str | os.PathLike[str]) -> None:
     """Write `network` as a model JSON file."""
-    path = Path(path)
-    refuse_special_file(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(network_to_dict(network), indent=1) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    from .._writing import write_output
+
+    write_output(path, json.dumps(network_to_dict(network), indent=1) + "\n")
 
 
 def random_ternary_network(

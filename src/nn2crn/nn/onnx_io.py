@@ -64,9 +64,14 @@ class _Reader:
         self.source = source
         self.helper = onnx.helper
         graph = model.graph
-        self.constants: dict[str, np.ndarray] = {
-            tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer
-        }
+        self.constants: dict[str, np.ndarray] = {}
+        for tensor in graph.initializer:
+            try:
+                self.constants[tensor.name] = numpy_helper.to_array(tensor)
+            except (ValueError, TypeError) as error:  # found by fuzzing: data that disagrees with its dims
+                raise ModelFileError(
+                    f"{source}: initializer {tensor.name!r} is malformed ({error}); re-export the model"
+                ) from None
         self.numpy_helper = numpy_helper
         self.graph = graph
 
@@ -86,7 +91,11 @@ class _Reader:
         from onnx.reference import ReferenceEvaluator
 
         feeds = {name: self.constants[name] for name in node.input if name}
-        outputs = ReferenceEvaluator(node).run(None, feeds)
+        try:
+            outputs = ReferenceEvaluator(node).run(None, feeds)
+        except (ValueError, TypeError, IndexError, KeyError, RuntimeError) as error:
+            # The reference evaluator reports a node that cannot run (wrong arity, shapes) this way.
+            raise self.fail(node, f"its constant inputs cannot be evaluated ({error})") from None
         for name, value in zip(node.output, outputs, strict=False):
             self.constants[name] = np.asarray(value)
 
@@ -134,6 +143,20 @@ def read_onnx(path: str | os.PathLike[str], *, require_rational: bool = True) ->
 def network_from_onnx(model: Any, *, source: str = "onnx model", require_rational: bool = True) -> Network:
     """As :func:`read_onnx`, for a loaded ``onnx.ModelProto``."""
     reader = _Reader(model, source)
+    try:
+        return _layer_chain(reader, source, require_rational)
+    except ModelFileError:
+        raise
+    except (ValueError, IndexError) as error:
+        # Found by fuzzing: tensors whose shapes disagree with each other (a bias longer than
+        # its weight's rows, a truncated pads list) fail inside numpy, not in a check of ours.
+        raise ModelFileError(
+            f"{source}: the graph's tensors have inconsistent shapes ({error}); re-export the model"
+        ) from None
+
+
+def _layer_chain(reader: _Reader, source: str, require_rational: bool) -> Network:
+    """The network of the single chain of supported nodes in `reader`'s graph."""
     graph = reader.graph
     inputs = [value for value in graph.input if value.name not in reader.constants]
     if len(inputs) != 1 or len(graph.output) != 1:
@@ -431,14 +454,13 @@ def network_to_onnx(network: Network, *, opset: int = 17) -> Any:
 
 
 def write_onnx(network: Network, path: str | os.PathLike[str]) -> None:
-    """Write `network` as an ONNX file atomically."""
+    """Write `network` as an ONNX file atomically (see :mod:`nn2crn._writing`)."""
+    from .._writing import write_output
     from .network import refuse_special_file
 
-    path = Path(path)
-    refuse_special_file(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(network_to_onnx(network).SerializeToString())
-    os.replace(temporary, path)
+    # The binary model never goes to a device or through a symlink (pinned by issue 11's tests).
+    refuse_special_file(Path(path))
+    write_output(path, network_to_onnx(network).SerializeToString())
 
 
 def _identity(shape: tuple[int, ...], activation: Activation) -> Layer | Conv2d:

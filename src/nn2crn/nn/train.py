@@ -42,6 +42,19 @@ WEIGHT_KINDS = ("binary", "ternary", "int:K")
 LOSSES = ("hinge", "xent")
 
 
+class TrainingDivergedError(NN2CRNError):
+    """The training loss became NaN or infinite (e.g. a learning rate far too large)."""
+
+
+def _refuse_divergence(dataset_name: str, epoch: int, loss: float, val_loss: float) -> None:
+    """Stop at the first epoch whose training or validation loss is not finite."""
+    if not (math.isfinite(loss) and math.isfinite(val_loss)):
+        raise TrainingDivergedError(
+            f"{dataset_name}: training diverged at epoch {epoch + 1}: the loss is {loss} "
+            f"(validation {val_loss}); lower lr_start"
+        )
+
+
 class TrainingUnavailableError(NN2CRNError):
     """PyTorch (the ``train`` extra) is not installed."""
 
@@ -314,7 +327,7 @@ def _LogitScale(torch, factor: float):  # noqa: N802 - builds a module class laz
     return LogitScale()
 
 
-def _train_modules(torch, model, config: TrainConfig, data, loss_function, callback):
+def _train_modules(torch, model, config: TrainConfig, data, loss_function, callback, dataset_name: str):
     """Adam on the shadow weights (Glorot-scaled rates), clipping after each step; best epoch by validation."""
     from .torch import _Quantized, clip_shadow_weights
 
@@ -369,6 +382,7 @@ def _train_modules(torch, model, config: TrainConfig, data, loss_function, callb
         if is_best:
             best_key, best_epoch = key, epoch
             best_state = {name: value.clone() for name, value in model.state_dict().items()}
+        _refuse_divergence(dataset_name, epoch, total / n_train, val_loss)
         record = EpochRecord(epoch, total / n_train, train_accuracy, val_accuracy, val_loss, rate, is_best)
         history.append(record)
         if callback is not None:
@@ -475,6 +489,14 @@ def train_network(
     if dataset.train.n_examples == 0:
         raise DatasetError(f"{dataset.name}: the training split is empty; there is nothing to train on")
 
+    # StandardScaler quietly replaces an overflowed variance by 1; find it first.
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = np.var(dataset.x_train, axis=0)
+    if not np.isfinite(spread).all():
+        raise DatasetError(
+            f"{dataset.name}: the features are too large to standardize (their mean or spread overflows); "
+            f"rescale them"
+        )
     scaler = StandardScaler().fit(dataset.x_train)
     transform = InputTransform(scaler.mean_, scaler.scale_)
     if config.conv:
@@ -507,7 +529,9 @@ def train_network(
                 # (quantized weights, float32 biases) is exact in float64 all the same.
                 model, input_shape = _build_module_model(torch, dataset.n_features, dataset.n_classes, config)
                 data = (x_train.float(), y_train, x_val.float(), y_val)
-                history, best_epoch = _train_modules(torch, model, config, data, loss_function, callback)
+                history, best_epoch = _train_modules(
+                    torch, model, config, data, loss_function, callback, dataset.name
+                )
             else:
                 model = _build_model(torch, dataset.n_features, dataset.n_classes, config, generator)
                 optimizer = _Adam(torch, model)
@@ -536,12 +560,13 @@ def train_network(
                     if is_best:
                         best_key, best_epoch = key, epoch
                         best_theta = model.theta.detach().clone()
-                    record = EpochRecord(
+                    _refuse_divergence(dataset.name, epoch, float(total) / n_train, val_loss)
+                    epoch_record = EpochRecord(
                         epoch, float(total) / n_train, train_accuracy, val_accuracy, val_loss, rate, is_best
                     )
-                    history.append(record)
+                    history.append(epoch_record)
                     if callback is not None:
-                        callback(record)
+                        callback(epoch_record)
     finally:
         torch.set_num_threads(saved_threads)
     seconds = time.perf_counter() - start

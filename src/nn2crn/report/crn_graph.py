@@ -222,5 +222,8 @@ def plot_crn_graph(
     ]
     figure.legend(handles=legend, loc="outside lower center", ncols=3, fontsize=8, frameon=False)
     figure.suptitle(title or f"CRN: {crn.n_species} species, {crn.n_reactions} reactions", fontsize=11)
-    figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=110)
+    from .._writing import open_output
+
+    with open_output(path, binary=True) as handle:
+        figure.savefig(handle, format=Path(path).suffix.lower().lstrip("."), dpi=110)
     return path

@@ -18,7 +18,13 @@ from ..studies.demo import SSAResult, run_demo_study
 from ..studies.experiment import ExperimentResult, Log
 from . import html as doc
 from .dna_section import dna_section
-from .files import write_demo_summary, write_outputs_csv, write_sbml_file, write_trajectories_csv
+from .files import (
+    write_demo_summary,
+    write_inputs_csv,
+    write_outputs_csv,
+    write_sbml_file,
+    write_trajectories_csv,
+)
 from .provenance import package_version
 from .sections import crn_graph_blocks, experiment_blocks, how_made_section, ssa_blocks, summary_rows
 
@@ -94,6 +100,8 @@ def run_demo(
         )
         extra_links = [("iris-outputs.csv", "every example: features, label, NN, exact CRN and ODE outputs")]
         write_outputs_csv(result, folder / "iris-outputs.csv")
+        write_inputs_csv(result, folder / "iris-inputs.csv")
+        extra_links.append(("iris-inputs.csv", "the examples as --inputs for eval, simulate, ssa-study"))
         if result.ode.trajectory is not None:
             write_trajectories_csv(result.ode.trajectory, folder / "iris-trajectories.csv")
             extra_links.append(("iris-trajectories.csv", "ODE output trajectories of the plotted examples"))
@@ -129,7 +137,10 @@ def run_demo(
                 (
                     doc.Code(
                         f"nn2crn check {Path(output) / 'iris.crn'}\n"
-                        f"nn2crn simulate {Path(output) / 'iris-reduced.crn'} --inputs X.csv --model "
+                        f"nn2crn eval {Path(output) / 'iris.crn'} --inputs {Path(output) / 'iris-inputs.csv'} "
+                        f"--model {Path(output) / 'iris-model.json'}\n"
+                        f"nn2crn simulate {Path(output) / 'iris-reduced.crn'} --inputs "
+                        f"{Path(output) / 'iris-inputs.csv'} --model "
                         f"{Path(output) / 'iris-model.json'} --t-end 50 --plot traj.png\n"
                         "nn2crn reproduce all -o nn2crn-reproduce   # the paper's three experiments\n"
                         "nn2crn depth-study -o nn2crn-depth         # settling time versus depth and width"

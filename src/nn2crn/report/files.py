@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from .._writing import open_output, write_output
 from ..crn import CRN
 from ..nn.runs import EXPERIMENTS
 from ..simulate.base import Trajectory
@@ -99,8 +100,8 @@ def result_record(result: ExperimentResult) -> dict[str, Any]:
 def write_table(results: Sequence[ExperimentResult], folder: Path, stem: str = "reproduction") -> list[str]:
     """Write ``{stem}.md``, ``{stem}.csv`` and ``{stem}.json``; returns the file names."""
     rows = [reproduction_row(result) for result in results]
-    (folder / f"{stem}.md").write_text(doc.markdown_table(REPRODUCTION_HEADER, rows) + "\n", encoding="utf-8")
-    with open(folder / f"{stem}.csv", "w", newline="", encoding="utf-8") as handle:
+    write_output(folder / f"{stem}.md", doc.markdown_table(REPRODUCTION_HEADER, rows) + "\n")
+    with open_output(folder / f"{stem}.csv") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(REPRODUCTION_HEADER)
         writer.writerows(rows)
@@ -108,7 +109,7 @@ def write_table(results: Sequence[ExperimentResult], folder: Path, stem: str = "
         "generated_by": f"nn2crn {package_version()}",
         "rows": [result_record(result) for result in results],
     }
-    (folder / f"{stem}.json").write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
+    write_output(folder / f"{stem}.json", json.dumps(records, indent=1) + "\n")
     return [f"{stem}.md", f"{stem}.csv", f"{stem}.json"]
 
 
@@ -120,7 +121,7 @@ def write_example_table(result: ExperimentResult, path: Path) -> None:
     exact_pred = result.exact_test_predictions
     exact_gap = result.exact_test_gaps
     ode_pred, ode_gap = result.ode_predictions(), result.ode_gaps()
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with open_output(path) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(
             [
@@ -170,7 +171,7 @@ def write_outputs_csv(result: ExperimentResult, path: Path) -> None:
     """Every example: raw features, label, the network's outputs, the CRN's exact outputs and its ODE outputs."""
     network, split = result.network, result.dataset.test
     names = network.output_names
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with open_output(path) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(
             [
@@ -196,10 +197,20 @@ def write_outputs_csv(result: ExperimentResult, path: Path) -> None:
             )
 
 
+def write_inputs_csv(result: ExperimentResult, path: Path) -> None:
+    """The test examples as an inputs CSV for ``--inputs`` with ``--model``: raw features and a label."""
+    network, split = result.network, result.dataset.test
+    with open_output(path) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([*network.input_names, "label"])
+        for index in range(split.n_examples):
+            writer.writerow([*(repr(float(v)) for v in split.x[index]), network.output_names[split.y[index]]])
+
+
 def write_trajectories_csv(trajectory: Trajectory, path: Path) -> None:
     """Output trajectories of the plotted examples: ``example, time, outputs...``."""
     outputs = trajectory.outputs
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with open_output(path) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["example", "time", *trajectory.crn.output_names])
         for batch_row, example in enumerate(trajectory.input_rows.tolist()):
@@ -209,7 +220,7 @@ def write_trajectories_csv(trajectory: Trajectory, path: Path) -> None:
 
 def write_depth_files(result: DepthStudyResult, folder: Path) -> None:
     """``depth-study.csv`` (one row per cell) and ``depth-study.json`` (settings, cells, fits)."""
-    with open(folder / "depth-study.csv", "w", newline="", encoding="utf-8") as handle:
+    with open_output(folder / "depth-study.csv") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         fields = list(CellResult.__dataclass_fields__)
         writer.writerow(fields)
@@ -227,7 +238,7 @@ def write_depth_files(result: DepthStudyResult, folder: Path) -> None:
         ],
         "fits": [asdict(fit) for fit in result.fits],
     }
-    (folder / "depth-study.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    write_output(folder / "depth-study.json", json.dumps(record, indent=1) + "\n")
 
 
 def write_demo_summary(result: ExperimentResult, ssa: SSAResult | None, command: str, path: Path) -> None:
@@ -243,4 +254,4 @@ def write_demo_summary(result: ExperimentResult, ssa: SSAResult | None, command:
             "events": ssa.events,
             "seconds": round(ssa.seconds, 3),
         }
-    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    write_output(path, json.dumps(record, indent=1) + "\n")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._errors import InputDataError
+from .._writing import write_output
 
 MIME_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 _CODE_SPAN = re.compile(r"`([^`]+)`")
@@ -334,6 +335,6 @@ def write_report(report: Report, folder: str | os.PathLike[str], stem: str = "re
     folder = Path(folder)
     html_path = folder / f"{stem}.html"
     markdown_path = folder / f"{stem}.md"
-    html_path.write_text(render_html(report, folder), encoding="utf-8")
-    markdown_path.write_text(render_markdown(report), encoding="utf-8")
+    write_output(html_path, render_html(report, folder))
+    write_output(markdown_path, render_markdown(report))
     return html_path, markdown_path

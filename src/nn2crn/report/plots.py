@@ -57,7 +57,10 @@ def _figure(
 
 
 def _save(figure: Any, path: Path) -> Path:
-    figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=120)
+    from .._writing import open_output
+
+    with open_output(path, binary=True) as handle:
+        figure.savefig(handle, format=Path(path).suffix.lower().lstrip("."), dpi=120)
     return path
 
 
@@ -373,8 +376,7 @@ def plot_depth_study(result: DepthStudyResult, path: str | os.PathLike[str]) -> 
     figure.suptitle(
         f"Settling time versus depth (mass action, all rates 1, t_end = {result.settings['t_end']:g})"
     )
-    figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=120)
-    return path
+    return _save(figure, path)
 
 
 def plot_ssa_study(study: SsaStudy, path: str | os.PathLike[str], *, title: str = "") -> None:
@@ -433,7 +435,7 @@ def plot_ssa_study(study: SsaStudy, path: str | os.PathLike[str], *, title: str 
         axis.legend(fontsize="small", loc="best")
     if title:
         figure.suptitle(title)
-    figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=120)
+    _save(figure, path)
 
 
 def _finite(values: list[float]) -> list[float]:

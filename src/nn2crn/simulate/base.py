@@ -342,3 +342,31 @@ class Trajectory:
         return (
             self.outputs[:, -1, :] if self.columns is not None else self.crn.read_outputs(self.final_states)
         )
+
+
+def check_trajectory_size(
+    n_batch: int, n_times: int, n_columns: int, *, remedy: str = "use fewer n_points, runs or input rows"
+) -> None:
+    """Refuse a trajectory too large to hold, before anything is allocated.
+
+    Parameters
+    ----------
+    n_batch, n_times, n_columns : int
+        The trajectory's shape: batch rows (inputs x runs), sample times, stored columns.
+    remedy : str
+        What the message tells the user to change (the CLI names its flags).
+
+    Raises
+    ------
+    SimulationError
+        ``n_batch x n_times x n_columns`` is above :data:`nn2crn._limits.MAX_ARRAY_ELEMENTS`.
+    """
+    from .._errors import SimulationError
+    from .._limits import MAX_ARRAY_ELEMENTS
+
+    values = int(n_batch) * int(n_times) * max(1, int(n_columns))
+    if values > MAX_ARRAY_ELEMENTS:
+        raise SimulationError(
+            f"the trajectories would hold {values:,} values ({n_batch} batch rows (inputs x runs) x {n_times} "
+            f"times x {n_columns} species), above the limit of {MAX_ARRAY_ELEMENTS:,}; {remedy}"
+        )

@@ -70,7 +70,7 @@ from .._errors import SimulationError
 from ..crn import CRN
 from ._ode_plan import RATE_LAWS, OdePlan, build_plan
 from ._ode_rodas import TABLEAUS
-from .base import OdeStats, Status, Trajectory, sample_grid
+from .base import OdeStats, Status, Trajectory, check_trajectory_size, sample_grid
 
 if TYPE_CHECKING:
     from ._ode_control import ChunkStats, StepControl
@@ -248,6 +248,7 @@ def simulate_ode(
     position[plan.dynamic] = np.arange(plan.n_dynamic)
     stored_dynamic = columns[position[columns] >= 0]
     store_idx = np.ascontiguousarray(position[stored_dynamic])
+    check_trajectory_size(n_batch, grid.shape[0], columns.shape[0])
     states = np.empty((n_batch, grid.shape[0], columns.shape[0]))
     column_slot = {int(c): k for k, c in enumerate(columns)}
     dynamic_slots = np.array([column_slot[int(c)] for c in stored_dynamic], dtype=np.int64)
@@ -303,9 +304,14 @@ def simulate_ode(
         for rows, (out, stats) in zip(chunks, results, strict=True):
             if Status(stats.status).failed:
                 raise _failure(stats, rows, control)
-            if not np.isfinite(out).all():  # pragma: no cover - the error control rejects non-finite steps
-                bad = int(rows[np.argwhere(~np.isfinite(out))[0][0]])
-                raise SimulationError(f"ODE solver produced non-finite amounts on batch row {bad}")
+            if not np.isfinite(
+                out
+            ).all():  # the error control rejects non-finite steps; never trust it silently
+                where = np.argwhere(~np.isfinite(out))[0]
+                raise SimulationError(
+                    f"ODE solver produced a non-finite amount on batch row {int(rows[where[0]])} at "
+                    f"t = {float(grid[where[1]]):g}; lower rtol or atol, or check the rate constants"
+                )
             states[np.ix_(rows, np.arange(grid.shape[0]), dynamic_slots)] = out
             steps += stats.steps
             rejected_steps += stats.rejected_steps

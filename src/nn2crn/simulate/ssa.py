@@ -49,7 +49,7 @@ import scipy.sparse as sp
 
 from .._errors import CRNStructureError, SimulationError
 from ..crn import CRN
-from .base import SsaStats, Status, Trajectory, sample_grid
+from .base import SsaStats, Status, Trajectory, check_trajectory_size, sample_grid
 
 ROUNDING_RULES = ("nearest", "stochastic")
 METHODS = ("direct", "tau-leap")
@@ -453,6 +453,7 @@ def simulate_ssa(
         columns = np.arange(crn.n_species, dtype=np.int64)
     base, fraction = initial_counts(crn, input_values, volume=volume, rounding=rounding)
     n_rows = base.shape[0]
+    check_trajectory_size(n_rows * runs, sample_times.size, max(columns.size, crn.n_species))
     rng_states, entropy = _row_states(seed, n_rows, runs)
     input_rows = np.repeat(np.arange(n_rows, dtype=np.int64), runs)
     plan = _plan(crn, volume)

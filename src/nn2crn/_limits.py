@@ -1,0 +1,120 @@
+"""Limits every reader enforces, so hostile or corrupt files fail with a message, not a crash.
+
+Each limit is far above anything nn2crn itself writes (the largest shipped model is
+a 196-100-10 MNIST network: a 2 MB JSON file, a 15,000-line `.crn`), and low
+enough that a file at the limit still loads in seconds and in well under 1 GB.
+
+=========================  ===================  =========================================
+limit                      value                why
+=========================  ===================  =========================================
+``MAX_FILE_BYTES``         256 MiB              `.crn`, model JSON, inputs and dataset CSV
+``MAX_LINE_CHARS``         1,000,000            one line of `.crn` or CSV (784 pixels fit)
+``MAX_NUMBER_CHARS``       100                  one number token (``1e-300`` is 6)
+``MAX_JSON_DEPTH``         32                   model JSON nests 4 deep
+``MAX_JSON_INT_DIGITS``    18                   JSON integers fit int64
+``MAX_COEFFICIENT``        1,000,000            stoichiometric coefficient (see below)
+``MAX_AMOUNT``             1e12                 an initial amount, a feature value
+``MAX_INFLATED_BYTES``     512 MiB              a gzip-compressed IDX file, inflated
+``MAX_ARRAY_ELEMENTS``     2**28                one array declared by a file header
+=========================  ===================  =========================================
+
+Why ``MAX_COEFFICIENT`` and ``MAX_AMOUNT``: the SSA keeps molecule counts in
+int64. With counts below ``MAX_AMOUNT`` x volume and each firing adding at most
+``MAX_COEFFICIENT`` molecules, the simulator can check before each run that no
+count can pass 2**62 (see :func:`nn2crn.simulate.ssa.simulate_ssa`); the
+stoichiometric matrices themselves hold at most 1e6 x (terms per side), far from
+int64's 9.2e18.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+import numpy as np
+
+MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_LINE_CHARS = 1_000_000
+MAX_NUMBER_CHARS = 100
+MAX_JSON_DEPTH = 32
+MAX_JSON_INT_DIGITS = 18
+MAX_COEFFICIENT = 1_000_000
+MAX_MATRIX_COEFFICIENT = 2**62  # a CRN built in Python: the int64 matrices must hold it
+MAX_AMOUNT = 1e12
+MAX_INFLATED_BYTES = 512 * 1024 * 1024
+MAX_ARRAY_ELEMENTS = 2**28
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_OPEN_CLOSE = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def first_long_line(text: str, limit: int = MAX_LINE_CHARS) -> int | None:
+    """1-based number of the first line longer than `limit` characters, or None."""
+    if len(text) <= limit:
+        return None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > limit:
+            return number
+    return None
+
+
+def json_depth(text: str) -> int:
+    """Deepest nesting of ``[`` and ``{`` in JSON `text` (strings ignored), in linear time."""
+    skeleton = _JSON_STRING.sub("", text).encode("utf-8", "replace")
+    codes = np.frombuffer(skeleton, dtype=np.uint8)
+    steps = np.zeros(codes.shape, dtype=np.int64)
+    for code, step in _OPEN_CLOSE.items():
+        steps[codes == code] = step
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def load_json(text: str, make_error: Callable[[str], Exception]) -> object:
+    """``json.loads`` with the limits above; a violation raises ``make_error(message)``.
+
+    Refuses nesting deeper than ``MAX_JSON_DEPTH``, integers of more than
+    ``MAX_JSON_INT_DIGITS`` digits, numbers longer than ``MAX_NUMBER_CHARS``,
+    floats that overflow to infinity and the non-standard ``NaN``/``Infinity``.
+    A syntax error is left to the caller as :class:`json.JSONDecodeError`.
+    """
+    depth = json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise make_error(f"JSON nested {depth} levels deep; the limit is {MAX_JSON_DEPTH}")
+
+    def parse_int(token: str) -> int:
+        digits = token.lstrip("-")
+        if len(digits) > MAX_JSON_INT_DIGITS:
+            raise make_error(
+                f"integer with {len(digits)} digits ({token[:12]}...); the limit is {MAX_JSON_INT_DIGITS} digits"
+            )
+        return int(token)
+
+    def parse_float(token: str) -> float:
+        if len(token) > MAX_NUMBER_CHARS:
+            raise make_error(f"number of {len(token)} characters; the limit is {MAX_NUMBER_CHARS}")
+        value = float(token)
+        if value in (float("inf"), float("-inf")):
+            raise make_error(f"number {token} is too large for a float")
+        return value
+
+    def parse_constant(token: str) -> float:
+        raise make_error(f"{token} is not a number JSON allows; every number must be finite")
+
+    return json.loads(text, parse_int=parse_int, parse_float=parse_float, parse_constant=parse_constant)
+
+
+__all__ = [
+    "MAX_AMOUNT",
+    "MAX_ARRAY_ELEMENTS",
+    "MAX_COEFFICIENT",
+    "MAX_FILE_BYTES",
+    "MAX_INFLATED_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_JSON_INT_DIGITS",
+    "MAX_LINE_CHARS",
+    "MAX_MATRIX_COEFFICIENT",
+    "MAX_NUMBER_CHARS",
+    "first_long_line",
+    "json_depth",
+    "load_json",
+]

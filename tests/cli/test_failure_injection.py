@@ -1,0 +1,111 @@
+"""SIGKILL part-way through the long commands, then run again: nothing already written is corrupt.
+
+SIGKILL cannot be caught, so these show what the writer guarantees without any
+cleanup code running: a target is replaced only by a rename of a complete file or
+folder, and the next run removes the dead run's temporaries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nn2crn.nn import load_network
+
+SRC = str(Path(__file__).parents[2] / "src")
+
+
+def _start(args: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "nn2crn.cli", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": SRC},
+    )
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nn2crn.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": SRC},
+        timeout=900,
+    )
+
+
+def _hidden(folder: Path) -> list[str]:
+    return sorted(name for name in os.listdir(folder) if name.startswith("."))
+
+
+def test_sigkill_mid_write_then_rewrite(tmp_path):
+    """Killed inside the write itself: the old file survives, the next write removes the debris."""
+    target = tmp_path / "out.crn"
+    target.write_bytes(b"precious\n")
+    writer = (
+        "import sys, time\n"
+        "from nn2crn._writing import open_output\n"
+        "with open_output(sys.argv[1]) as handle:\n"
+        "    handle.write('half a file'); handle.flush(); print('writing', flush=True); time.sleep(120)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", writer, str(target)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": SRC},
+    )
+    assert process.stdout.readline() == b"writing\n"
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert target.read_bytes() == b"precious\n"
+    assert len(_hidden(tmp_path)) == 1  # the dead run's temporary file
+    from nn2crn._writing import write_output
+
+    write_output(target, "complete\n")
+    assert target.read_text() == "complete\n" and _hidden(tmp_path) == []
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+def test_train_killed_part_way_leaves_the_old_model_then_restarts(tmp_path):
+    pytest.importorskip("torch")
+    model = tmp_path / "iris.json"
+    model.write_text('{"precious": true}\n')
+    process = _start(["train", "iris", "--epochs", "100000", "--force", "-q", "-o", "iris.json"], tmp_path)
+    assert b"150 examples" in process.stderr.readline()  # the data is loaded; training runs
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert json.loads(model.read_text()) == {"precious": True}
+    done = _run(["train", "iris", "--epochs", "2", "--force", "-q", "-o", "iris.json"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert load_network(model).widths[0] == 4
+    assert _hidden(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_reproduce_killed_part_way_leaves_no_report_then_restarts(tmp_path):
+    process = _start(["reproduce", "iris", "-o", "report"], tmp_path)
+    process.stderr.readline()  # the first progress line: the work has started
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert not (tmp_path / "report").exists()  # never a half-written report folder
+    done = _run(["reproduce", "iris", "-o", "report", "-q"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads((tmp_path / "report" / "reproduction.json").read_text())["rows"]
+    assert [row["dataset"] for row in rows] == ["iris"]
+    assert _hidden(tmp_path) == []  # the killed run's staging folder is gone too
+    # Killed again with --force over the finished report: every file stays as it was.
+    before = {path.name: path.read_bytes() for path in (tmp_path / "report").iterdir() if path.is_file()}
+    process = _start(["reproduce", "iris", "-o", "report", "--force"], tmp_path)
+    process.stderr.readline()
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    after = {path.name: path.read_bytes() for path in (tmp_path / "report").iterdir() if path.is_file()}
+    assert after == before
