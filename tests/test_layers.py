@@ -22,8 +22,6 @@ ALLOWED: dict[str, frozenset[str]] = {
     "base": frozenset({"base"}),
     "datasets": frozenset({"base", "datasets"}),
     "nn": frozenset({"base", "datasets", "nn"}),
-    # nn2crn.torch: the public name of nn.torch (the quantized PyTorch modules)
-    "torch": frozenset({"base", "nn", "torch"}),
     "crn": frozenset({"base", "crn"}),
     "simulate": frozenset({"base", "crn", "simulate"}),
     # compile produces a CRN and verifies it with the exact evaluator (compile.verify)
@@ -34,7 +32,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "studies": frozenset(_STUDIES),
     "sweep": frozenset(_STUDIES | {"sweep"}),
     "report": frozenset(_STUDIES | {"sweep", "report"}),
-    "cli": frozenset(_STUDIES | {"sweep", "report", "cli", "torch"}),
+    "cli": frozenset(_STUDIES | {"sweep", "report", "cli"}),
 }
 """Stage -> the stages its modules may import (see the picture in CONTRIBUTING.md)."""
 
