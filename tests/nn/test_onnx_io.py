@@ -148,6 +148,14 @@ def test_batchnorm_after_gemm_is_folded(tmp_path):
             r"node twice \(Add\): takes \['input', 'input'\], but only a single chain of layers from input is supported",
         ),
         (
+            [
+                helper.make_node("MatMul", ["input", "w"], ["z"], name="fc"),
+                helper.make_node("Add", ["z", ""], ["output"], name="bias"),
+            ],
+            {"w": np.eye(2)},
+            r"node bias \(Add\): needs a constant bias as its second input",
+        ),
+        (
             [helper.make_node("Clip", ["input", "lo"], ["output"], name="clip")],
             {"lo": -1.0},
             r"node clip \(Clip\): Clip needs finite bounds \(or min 0 only\), got \[-1\.0, inf\]",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -244,9 +245,7 @@ def verify_command(
 
     def progress(done: int, total: int) -> None:
         if "bar" not in bar_state:
-            bar_state["bar"] = click.progressbar(
-                length=total, label="verifying", file=click.get_text_stream("stderr")
-            )
+            bar_state["bar"] = click.progressbar(length=total, label="verifying", file=sys.stderr)
             bar_state["bar"].__enter__()
         bar_state["bar"].update(1)
 
@@ -341,7 +340,7 @@ def simulate_command(
         raise InputDataError(f"--hours must be > 0, got {hours}")
     kinetics = build_kinetics(system, values, Concentrations(unit_nm, fuel_excess), leak=leak)
     with (
-        click.progressbar(length=1000, label="simulating", file=click.get_text_stream("stderr"))
+        click.progressbar(length=1000, label="simulating", file=sys.stderr)
         if show_progress(quiet)
         else _Null() as bar
     ):

@@ -67,6 +67,13 @@ class _Node:
     negative: str | None
 
 
+@dataclass(frozen=True)
+class _DualNode(_Node):
+    """A value with both rails: every node the builder makes (all but the network's inputs)."""
+
+    negative: str
+
+
 def _shift_vector(
     shift_inputs: float | Sequence[float] | np.ndarray | None, n_inputs: int
 ) -> np.ndarray | None:
@@ -168,7 +175,9 @@ def unrolled_affine(
     if isinstance(layer, Layer):
         return sp.csr_array(layer.weight), np.array(layer.bias)
     channels, rows, columns = input_shape
-    position, source, offset = _window_indices(input_shape, layer.kernel, layer.stride, layer.padding)
+    # AvgPool2d's __post_init__ has replaced a stride of None by the kernel, as here.
+    stride = layer.kernel if layer.stride is None else layer.stride
+    position, source, offset = _window_indices(input_shape, layer.kernel, stride, layer.padding)
     n_positions = int(np.prod(layer.output_shape(input_shape)[1:]))
     if isinstance(layer, AvgPool2d):
         # Each channel averages its own windows; zero padding counts in the divisor.
@@ -204,21 +213,21 @@ class _Builder:
         self.species: list[str] = []
         self.reactions: list[Reaction] = []
         self.initial: dict[str, float] = {}
-        self.consumers: dict[_Node, dict[_Node, float]] = {}
+        self.consumers: dict[_Node, dict[_DualNode, float]] = {}
 
-    def node(self, name: str, *, register: bool = True) -> _Node:
-        node = _Node(f"{name}p", f"{name}n")
+    def node(self, name: str, *, register: bool = True) -> _DualNode:
+        node = _DualNode(f"{name}p", f"{name}n")
         if register:
-            self.species.extend((node.positive, node.negative))  # type: ignore[arg-type]
+            self.species.extend((node.positive, node.negative))
         return node
 
-    def connect(self, source: _Node, target: _Node, weight: float) -> None:
+    def connect(self, source: _Node, target: _DualNode, weight: float) -> None:
         if weight:
             targets = self.consumers.setdefault(source, {})
             targets[target] = targets.get(target, 0.0) + weight
 
     def connect_matrix(
-        self, sources: Sequence[_Node], targets: Sequence[_Node], matrix: sp.csr_array
+        self, sources: Sequence[_Node], targets: Sequence[_DualNode], matrix: sp.csr_array
     ) -> None:
         columns = sp.csc_array(matrix)
         for index, source in enumerate(sources):
@@ -252,13 +261,13 @@ class _Builder:
             if source.negative is not None:
                 self.reactions.append(Reaction._trusted(((source.negative, 1),), tuple(flipped), 1.0))
 
-    def bias(self, node: _Node, value: float) -> None:
+    def bias(self, node: _DualNode, value: float) -> None:
         if value > 0:
             self.initial[node.positive] = self.initial.get(node.positive, 0.0) + float(value)
         elif value < 0:
-            self.initial[node.negative] = self.initial.get(node.negative, 0.0) - float(value)  # type: ignore[index]
+            self.initial[node.negative] = self.initial.get(node.negative, 0.0) - float(value)
 
-    def relu(self, z: _Node, intermediate: str, h: _Node) -> None:
+    def relu(self, z: _DualNode, intermediate: str, h: _DualNode) -> None:
         self.reactions.append(Reaction(((z.positive, 1),), ((intermediate, 1), (h.positive, 1))))
         self.reactions.append(Reaction(((intermediate, 1), (z.negative, 1)), ((h.negative, 1),)))
 
@@ -293,10 +302,10 @@ def _activate(
     out_names: list[str],
     matrix: sp.csr_array,
     bias: np.ndarray,
-    sources: list[_Node],
+    sources: Sequence[_Node],
     scale: Fraction,
     limits: _Range,
-) -> tuple[list[_Node], Fraction]:
+) -> tuple[list[_DualNode], Fraction]:
     """Fan the sources into the layer (already-integer `matrix`, scaled `bias`) and apply `activation`."""
     number = index + 1
     kind = activation.kind
@@ -383,14 +392,15 @@ def _max_pool(
     layer: MaxPool2d,
     index: int,
     input_shape: tuple[int, ...],
-    sources: list[_Node],
+    sources: Sequence[_Node],
     names: list[str],
     out_names: list[str],
-) -> list[_Node]:
+) -> list[_DualNode]:
     """Each window's maximum by a balanced tree of ``max(a, b) = b + ReLU(a - b)``."""
     number = index + 1
     channels, rows, columns = input_shape
-    position, source, _ = _window_indices(input_shape, layer.kernel, layer.stride, layer.padding)  # type: ignore[arg-type]
+    stride = layer.kernel if layer.stride is None else layer.stride  # as MaxPool2d's __post_init__
+    position, source, _ = _window_indices(input_shape, layer.kernel, stride, layer.padding)
     n_positions = len(names) // channels
     windows: list[list[int]] = [[] for _ in range(len(names))]
     for channel in range(channels):
@@ -470,6 +480,7 @@ def compile_network(
     limits = _Range(max_range)
     low = _shift_vector(shift_inputs, network.n_inputs)
     builder = _Builder()
+    sources: Sequence[_Node]
     if low is None:
         sources = [_Node(f"x{i}p", f"x{i}n") for i in range(network.n_inputs)]
         inputs = tuple(Signal(f"x{i}", ((f"x{i}p", 1),), ((f"x{i}n", 1),)) for i in range(network.n_inputs))

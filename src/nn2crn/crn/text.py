@@ -303,9 +303,9 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
                 scale = 1.0
                 if statement.at("op", "["):
                     statement.next()
-                    key = statement.expect("name", "scale", "'scale' inside [ ]")
+                    scale_token = statement.expect("name", "scale", "'scale' inside [ ]")
                     if kind != "output":
-                        statement.error("only outputs carry a scale", key.column)
+                        statement.error("only outputs carry a scale", scale_token.column)
                     statement.expect("op", "=", "'=' after scale")
                     value_token = statement.peek()
                     scale = statement.number("a scale (a positive number)")

@@ -830,6 +830,7 @@ def network_from_dict(data: object, source: str = "model") -> Network:
             except ValueError as error:
                 raise ModelFileError(f"layers[{index}]: {error}") from None
             layers.append(layer)
+        assert shape is not None  # raw_layers is non-empty, so the loop has set it
         first_shape = data.get("input_shape") or [layers[0].n_in]  # type: ignore[union-attr]
         n_in, n_out = int(np.prod(first_shape)), int(np.prod(shape))
         input_names = _names(data["input_names"], "input_names", n_in) if "input_names" in data else ()
@@ -909,6 +910,6 @@ def random_ternary_network(
                 p=[(1 - zero_fraction) / 2, zero_fraction, (1 - zero_fraction) / 2],
             )
         bias = rng.normal(0.0, bias_scale, size=shape[0])
-        activation: Activation = "linear" if index == len(widths) - 2 else "relu"
+        activation = Activation("linear" if index == len(widths) - 2 else "relu")
         layers.append(Layer(weight, bias, activation))
     return Network(tuple(layers))

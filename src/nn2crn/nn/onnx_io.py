@@ -265,15 +265,19 @@ def _layer_chain(reader: _Reader, source: str, require_rational: bool) -> Networ
             else:
                 weight = weight.T
                 bias = np.zeros(weight.shape[0])
-            layer = Layer(weight, np.broadcast_to(bias, (weight.shape[0],)), "linear")
+            layer = Layer(weight, np.broadcast_to(bias, (weight.shape[0],)), Activation("linear"))
         elif op == "Add":
             if not (last_affine_open and isinstance(layers[-1], Layer)):
                 raise reader.fail(node, "only an Add of a bias right after MatMul is supported")
             addend = [name for name in node.input if name in reader.constants]
-            bias = reader.constant(node, addend[0], "bias") if addend else None
+            if not addend:
+                raise reader.fail(node, "needs a constant bias as its second input")
+            bias = reader.constant(node, addend[0], "bias")
             previous = layers[-1]
             layers[-1] = Layer(
-                previous.weight, previous.bias + np.broadcast_to(bias, previous.bias.shape), "linear"
+                previous.weight,
+                previous.bias + np.broadcast_to(bias, previous.bias.shape),
+                Activation("linear"),
             )
             producers[-1] = node
             current = output
@@ -290,7 +294,9 @@ def _layer_chain(reader: _Reader, source: str, require_rational: bool) -> Networ
                 else np.zeros(weight.shape[0])
             )
             strides = tuple(attributes.get("strides", [1, 1]))
-            layer = Conv2d(weight, bias, strides, _pads(attributes.get("pads"), reader, node), "linear")
+            layer = Conv2d(
+                weight, bias, strides, _pads(attributes.get("pads"), reader, node), Activation("linear")
+            )
         elif op in ("MaxPool", "AveragePool"):
             if attributes.get("ceil_mode", 0) or any(d != 1 for d in attributes.get("dilations", [1, 1])):
                 raise reader.fail(node, "ceil_mode and dilations are not supported")

@@ -73,7 +73,9 @@ def integer_levels(weight: torch.Tensor, levels: int) -> torch.Tensor:
 class _Quantized:
     """Shared parts of the quantized modules: the shadow weight is ``self.weight``."""
 
-    weight: torch.nn.Parameter
+    # As declared by torch.nn.Linear and _ConvNd (a Parameter at run time): a narrower type here
+    # would conflict with the torch base class in every subclass.
+    weight: torch.Tensor
 
     def quantized_weight(self) -> torch.Tensor:
         raise NotImplementedError
@@ -81,8 +83,10 @@ class _Quantized:
     def _init_shadow(self) -> None:
         with torch.no_grad():
             self.weight.uniform_(-1.0, 1.0)
-            if getattr(self, "bias", None) is not None:
-                self.bias.zero_()
+            # Not declared here: Linear and Conv2d type their optional bias differently.
+            bias = getattr(self, "bias", None)
+            if bias is not None:
+                bias.zero_()
 
 
 class TernaryLinear(_Quantized, torch.nn.Linear):
@@ -230,7 +234,7 @@ def _state_dict_network(state: Mapping[str, Any]) -> list[Layer]:
         prefix = key[: -len("weight")]
         bias = state.get(prefix + "bias")
         bias_array = _array(bias) if bias is not None else np.zeros(weight.shape[0])
-        activation = "linear" if number == len(weights) - 1 else "relu"
+        activation = Activation("linear" if number == len(weights) - 1 else "relu")
         layers.append(Layer(_array(weight), bias_array, activation))
     if not layers:
         raise ModelFileError("from_torch: the state_dict has no '...weight' entries")
@@ -318,7 +322,7 @@ def from_torch(
             if isinstance(child, torch.nn.Linear):
                 weight = child.quantized_weight() if isinstance(child, _Quantized) else child.weight
                 bias = _array(child.bias) if child.bias is not None else np.zeros(child.out_features)
-                layer: Any = Layer(_array(weight), bias, "linear")
+                layer: Any = Layer(_array(weight), bias, Activation("linear"))
                 pending_activation_target = True
             elif isinstance(child, torch.nn.Conv2d):
                 if (
@@ -332,7 +336,9 @@ def from_torch(
                     )
                 weight = child.quantized_weight() if isinstance(child, _Quantized) else child.weight
                 bias = _array(child.bias) if child.bias is not None else np.zeros(child.out_channels)
-                layer = Conv2d(_array(weight), bias, _pair(child.stride), _pair(child.padding), "linear")
+                layer = Conv2d(
+                    _array(weight), bias, _pair(child.stride), _pair(child.padding), Activation("linear")
+                )
                 pending_activation_target = True
             elif isinstance(child, torch.nn.MaxPool2d):
                 if child.ceil_mode or _pair(child.dilation) != (1, 1):
@@ -397,8 +403,9 @@ def to_torch(network: Network) -> torch.nn.Sequential:
                     dtype=torch.float64,
                 )
             with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(np.array(layer.weight)))
-                linear.bias.copy_(torch.from_numpy(np.array(layer.bias)))
+                # get_parameter, not attributes: a Module's attributes type as Tensor | Module.
+                linear.get_parameter("weight").copy_(torch.from_numpy(np.array(layer.weight)))
+                linear.get_parameter("bias").copy_(torch.from_numpy(np.array(layer.bias)))
             modules.append(linear)
             kind = layer.activation
             if kind.kind == "relu":

@@ -36,7 +36,7 @@ import numpy as np
 
 from .._errors import DatasetError, ModelFileError, NN2CRNError
 from ..datasets.base import Dataset
-from .network import InputTransform, Layer, Network
+from .network import Activation, InputTransform, Layer, Network
 
 WEIGHT_KINDS = ("binary", "ternary", "int:K")
 LOSSES = ("hinge", "xent")
@@ -340,8 +340,9 @@ def _train_modules(torch, model, config: TrainConfig, data, loss_function, callb
             fan_in = int(np.prod(weight.shape[1:]))
             scale = 1.0 / math.sqrt(1.5 / (fan_in + fan_out)) if config.glorot_lr else 1.0
             groups.append({"params": [weight], "scale": scale})
-            if module.bias is not None:
-                groups.append({"params": [module.bias], "scale": 1.0})
+            bias = getattr(module, "bias", None)  # _Quantized is a mixin: the torch base owns bias
+            if bias is not None:
+                groups.append({"params": [bias], "scale": 1.0})
     optimizer = torch.optim.Adam(groups, lr=config.lr_start)
     generator = torch.Generator().manual_seed(config.seed)
     history: list[EpochRecord] = []
@@ -555,10 +556,10 @@ def train_network(
                         val_outputs = model(x_val)
                         val_accuracy = float((val_outputs.argmax(1) == y_val).double().mean())
                         val_loss = float(loss_function(val_outputs, y_val))
-                    key = (val_accuracy, train_accuracy, -val_loss)
-                    is_best = best_key is None or key > best_key
+                    score = (val_accuracy, train_accuracy, -val_loss)
+                    is_best = best_key is None or score > best_key
                     if is_best:
-                        best_key, best_epoch = key, epoch
+                        best_key, best_epoch = score, epoch
                         best_theta = model.theta.detach().clone()
                     _refuse_divergence(dataset.name, epoch, float(total) / n_train, val_loss)
                     epoch_record = EpochRecord(
@@ -584,7 +585,7 @@ def train_network(
         layers = []
         with torch.no_grad():
             for index in range(model.n_layers):
-                activation = "linear" if index == model.n_layers - 1 else "relu"
+                activation = Activation("linear" if index == model.n_layers - 1 else "relu")
                 layers.append(
                     Layer(model.quantized_weight(index).numpy(), model.bias(index).numpy(), activation)
                 )

@@ -35,7 +35,13 @@ def warm_kernels(report: Callable[[str], None] | None = None) -> dict[str, float
 
     # The kernels' types do not depend on the CRN (index arrays, rates, counts), so any CRN with a
     # uni- and a bimolecular reaction compiles the same machine code as a compiled network's.
-    crn = CRN((Reaction(("A",), ("B", "C"), 1.0), Reaction(("B", "C"), ("D",), 1.0)), {"A": 1.0})
+    crn = CRN(
+        (
+            Reaction((("A", 1),), (("B", 1), ("C", 1)), 1.0),
+            Reaction((("B", 1), ("C", 1)), (("D", 1),), 1.0),
+        ),
+        {"A": 1.0},
+    )
     calls = {
         "ssa": lambda: simulate_ssa(crn, volume=50.0, t_end=1.0, n_points=3),
         "tau-leap": lambda: simulate_ssa(crn, volume=5e3, t_end=1.0, n_points=3, method="tau-leap"),
