@@ -241,7 +241,7 @@ def simulate_command(
     else:
         times = np.linspace(0.0, t_end, points)
     store = "all" if all_species else "outputs"
-    if method == "ssa":
+    if method in ("ssa", "tau-leap") and volume is not None:
         from ._inputs import warn_vanishing_counts
 
         warn_vanishing_counts(crn, values, [volume])
