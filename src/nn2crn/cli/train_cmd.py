@@ -362,7 +362,7 @@ def _write_model(network, output: str, inputs: tuple[str | None, ...]) -> None:
     import json
 
     from .._writing import write_output
-    from ..nn.network import network_to_dict
+    from ..nn.model_file import network_to_dict
 
     write_output(output, json.dumps(network_to_dict(network), indent=1) + "\n", inputs=inputs)
 

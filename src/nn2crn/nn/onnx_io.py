@@ -462,7 +462,7 @@ def network_to_onnx(network: Network, *, opset: int = 17) -> Any:
 def write_onnx(network: Network, path: str | os.PathLike[str]) -> None:
     """Write `network` as an ONNX file atomically (see :mod:`nn2crn._writing`)."""
     from .._writing import write_output
-    from .network import refuse_special_file
+    from .model_file import refuse_special_file
 
     # The binary model never goes to a device or through a symlink (pinned by issue 11's tests).
     refuse_special_file(Path(path))

@@ -10,7 +10,8 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 
 from .._errors import ModelFileError
-from .network import Network, network_from_dict
+from .model_file import network_from_dict
+from .network import Network
 
 
 def _folder() -> Traversable:
