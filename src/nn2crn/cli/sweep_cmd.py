@@ -87,7 +87,7 @@ def sweep_command(
     """
     from .._errors import InputDataError
     from ..sweep import load_spec, run_sweep
-    from ._common import echo_err, show_progress
+    from ._output import echo_err, show_progress
 
     if scheduler is not None and (workers is not None or in_process):
         raise InputDataError("--scheduler runs on an existing cluster; drop --workers and --in-process")
@@ -181,7 +181,7 @@ def sweep_report_command(results: str, output: str | None, force: bool, quiet: b
     from ..report.html import write_report
     from ..report.sweep_report import build_sweep_report
     from ..sweep import read_record
-    from ._common import echo_err
+    from ._output import echo_err
 
     read_record(results)
     target = Path(output) if output is not None else Path(results) / "report"

@@ -184,13 +184,6 @@ class Study:
     description: str
 
 
-def _single_thread(simulate: Callable[..., Any]) -> dict[str, Any]:
-    """``{"n_threads": 1}``, or ``{"threads": 1}`` for the SSA before its parameter was renamed."""
-    import inspect
-
-    return {"n_threads": 1} if "n_threads" in inspect.signature(simulate).parameters else {"threads": 1}
-
-
 def _crn_for(context: SweepContext, rates: str) -> Any:
     from ..simulate.rates import apply_rates
 
@@ -242,7 +235,7 @@ def ssa_task(context: SweepContext, point: Mapping[str, Any], rows: np.ndarray, 
             runs=runs,
             seed=streams.seed(int(row)),
             store="final",
-            **_single_thread(simulate_ssa),
+            n_threads=1,
         )
         stable = context.stable[row : row + 1]
         answer = _unique_argmax(trajectory.info["final_counts"] @ integer_outputs.T)
