@@ -28,7 +28,8 @@ import numpy as np
 
 from ..sweep.summary import SweepSummary, summarize_results
 from . import html as doc
-from .experiment import can_plot, package_version
+from .plots import can_plot
+from .provenance import package_version
 
 MAX_TABLE_ROWS = 200
 
