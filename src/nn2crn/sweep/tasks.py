@@ -217,14 +217,15 @@ def _labels_and_answer(
 
 
 def _unique_argmax(values: np.ndarray) -> np.ndarray:
-    best = np.argmax(values, axis=1)
-    tied = (values == values.max(axis=1, keepdims=True)).sum(axis=1) > 1
-    return np.where(tied, -1, best)
+    from ..simulate.metrics import unique_argmax
+
+    return unique_argmax(values)
 
 
 def _winners(stable: np.ndarray) -> np.ndarray:
-    scale = np.maximum(1.0, np.abs(stable).max(axis=1, keepdims=True))
-    return stable >= stable.max(axis=1, keepdims=True) - 1e-9 * scale
+    from ..simulate.metrics import winners
+
+    return winners(stable)
 
 
 def ssa_task(context: SweepContext, point: Mapping[str, Any], rows: np.ndarray, streams: Streams) -> Columns:
@@ -277,7 +278,7 @@ SSA_COLUMNS = ("row", "run", "answer", "agrees", "max_error", "leader_time", "ev
 def _ode_columns(context: SweepContext, crn: Any, point: Mapping[str, Any], rows: np.ndarray) -> Columns:
     from ..simulate.metrics import convergence_times, max_deviation
     from ..simulate.ode import simulate_ode
-    from ..simulate.rates import sample_times
+    from ..studies.robustness import sample_times
 
     x = context.inputs[rows]
     stable = context.stable[rows]
@@ -366,10 +367,8 @@ def train_task(
     result = train_network(context.dataset, config)
     network = result.network
     crn = compile_network(network)
-    record = dict(network.training)
-    record.pop("versions", None)  # library versions are not part of the result
-    data = network_to_dict(network)
-    data["training"] = record
+    data = network_to_dict(network)  # JSON-ready: the training record thawed
+    data.get("training", {}).pop("versions", None)  # library versions are not part of the result
     return {
         "train_seed": np.array([seed], dtype=np.int64),
         "accuracy_train": np.array([result.accuracies["train"]]),
