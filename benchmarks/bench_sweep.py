@@ -148,10 +148,33 @@ def cli_figures(folder: Path, spec_path: Path, workers: int) -> None:
 
     serial = run("cli-serial", "--in-process")
     parallel = run("cli-parallel", "--workers", str(workers))
+    serial_tasks = task_seconds(folder / "cli-serial")
+    parallel_tasks = task_seconds(folder / "cli-parallel")
+    n = len(parallel_tasks)
+    mean_task = sum(parallel_tasks) / n
+    overhead = (workers * parallel - sum(parallel_tasks)) / n
+    # The one-process command's time outside its tasks (interpreter start-up, imports,
+    # context, parts, merge) is paid by both commands; what is left is the cluster's.
+    fixed = serial - sum(serial_tasks)
+    scheduling = (workers * (parallel - fixed) - sum(parallel_tasks)) / n
     print("CLI, fresh processes (start-up, cluster start and numba loading included):")
     print(f"  nn2crn sweep --in-process: {serial:7.2f} s")
     print(f"  nn2crn sweep --workers {workers}: {parallel:7.2f} s")
-    print(f"  ratio {serial / parallel:.2f}x")
+    print(f"  ratio {serial / parallel:.2f}x (goal >= 1.7x)")
+    print(
+        f"  overhead per task {overhead * 1000:.1f} ms = {100 * overhead / mean_task:.1f}% of the task time (goal < 5%)"
+    )
+    print(
+        f"  of which beyond the one-process command's own {fixed:.2f} s outside tasks: "
+        f"{scheduling * 1000:.1f} ms = {100 * scheduling / mean_task:.1f}%"
+    )
+
+
+def task_seconds(folder: Path) -> list[float]:
+    """The compute time of every task of a finished results folder (from its parts' metadata)."""
+    from nn2crn.sweep.parts import finished_keys, part_metadata
+
+    return [float(part_metadata(folder, key)["seconds"]) for key in sorted(finished_keys(folder))]
 
 
 def main() -> None:

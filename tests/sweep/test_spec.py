@@ -68,7 +68,7 @@ def test_points_are_the_grid_product_with_defaults(tmp_path):
         ),
         (
             ('study = "ssa"', 'study = "dna"'),
-            r"sweep\.study: unknown study 'dna'; choose one of ssa, ode, robustness, train",
+            r"sweep\.study: unknown study 'dna'; choose one of ssa, ode, robustness, train, dna-kinetics",
         ),
         (("chunk = 10", "chunk = 0"), r"sweep\.chunk: expected an integer >= 1, got 0"),
         (("t_end = 20", "t_end = 20\nvolume = 5"), r"fixed\.volume: is also in \[grid\]"),

@@ -8,6 +8,9 @@ them out. Figures per study:
 - ``robustness``: the distribution of epsilon settling times against the rate-set
   spread (high / low), one box per spread, with the fraction that settled;
 - ``ode``: the distribution of epsilon settling times per rate specification;
+- ``dna-kinetics``: agreement with the network at the end of the DNA-level run
+  against the fuel excess (log axis), one line per leak rate and other swept
+  parameter (toehold, scheme);
 - ``train``: test accuracy against circuit size (reactions of the compiled CRN), with
   the Pareto front of the smallest circuits for each accuracy.
 """
@@ -87,6 +90,28 @@ def plot_volume(summary: SweepSummary, varying: Sequence[str], path: Path) -> Pa
     axis.set_xscale("log")
     axis.set_xlabel("volume V (molecules per unit amount)")
     axis.set_ylabel("input rows (%)")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.savefig(path, dpi=120)
+    return path
+
+
+def plot_dna_agreement(summary: SweepSummary, varying: Sequence[str], path: Path) -> Path:
+    """DNA-level agreement at the end against the fuel excess (log axis), one line per leak and other parameters."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7.5, 4.2), layout="constrained")
+    axis = figure.subplots()
+    others = [name for name in varying if name != "fuel_excess"]
+    agreement = summary.column("agreement").astype(float)
+    for key, by_fuel in _series(summary, "fuel_excess", "", varying).items():
+        fuels = sorted(by_fuel)
+        label = ", ".join(f"{name}={value}" for name, value in zip(others, key, strict=True))
+        means = [100 * float(np.mean(agreement[by_fuel[fuel]])) for fuel in fuels]
+        axis.plot(fuels, means, "o-", label=label or "agreement")
+    axis.set_xscale("log")
+    axis.set_xlabel("fuel excess (× largest input signal)")
+    axis.set_ylabel("input rows whose DNA-level answer is the network's (%)")
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
     figure.savefig(path, dpi=120)
@@ -238,6 +263,12 @@ def _figure(
     if study == "ode":
         plot_settling(results, "rates", "rate specification", staging / "settling.png")
         return doc.Figure("settling.png", "Epsilon settling times per rate specification")
+    if study == "dna-kinetics":
+        plot_dna_agreement(summary, varying, staging / "dna-agreement.png")
+        return doc.Figure(
+            "dna-agreement.png",
+            "DNA-level agreement with the network at the end against fuel excess and leak",
+        )
     if study == "train":
         plot_pareto(summary, staging / "pareto.png")
         return doc.Figure("pareto.png", "Test accuracy against circuit size; red: the Pareto front")

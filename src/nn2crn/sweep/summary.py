@@ -10,6 +10,9 @@ falling on an unsettled row is honestly ``inf``):
 - ``ode`` and ``robustness``: ``n``, ``agreement``, ``accuracy``, ``max_error``,
   ``epsilon_time_median``, ``epsilon_time_p95``, ``epsilon_settled``, ``argmax_time_median``,
   ``argmax_time_p95``;
+- ``dna-kinetics``: ``n``, ``agreement_quarter``, ``agreement_half``, ``agreement`` (at a
+  quarter, half and all of ``hours``), ``accuracy``, ``max_error``, ``decision_h_median``,
+  ``decision_h_max``;
 - ``train``: every point's single row without the model file.
 """
 
@@ -92,7 +95,19 @@ def _ode_stats(columns: dict[str, np.ndarray], labelled: bool) -> dict[str, floa
     }
 
 
-_STATISTICS = {"ssa": _ssa_stats, "ode": _ode_stats, "robustness": _ode_stats}
+def _dna_stats(columns: dict[str, np.ndarray], labelled: bool) -> dict[str, float]:
+    return {
+        "agreement_quarter": _mean(columns["agrees_quarter"]),
+        "agreement_half": _mean(columns["agrees_half"]),
+        "agreement": _mean(columns["agrees"]),
+        "accuracy": _mean(columns["correct"]) if labelled else math.nan,
+        "max_error": float(np.max(columns["max_error"])) if columns["max_error"].size else math.nan,
+        "decision_h_median": _quantile(columns["decision_h"], 0.5),
+        "decision_h_max": float(np.max(columns["decision_h"])) if columns["decision_h"].size else math.nan,
+    }
+
+
+_STATISTICS = {"ssa": _ssa_stats, "ode": _ode_stats, "robustness": _ode_stats, "dna-kinetics": _dna_stats}
 
 
 def summarize_results(table: Any, study: str, parameters: Sequence[str]) -> SweepSummary:

@@ -50,7 +50,8 @@ class Parameter:
         Key in ``[grid]`` or ``[fixed]`` and column name in the results.
     kind : str
         ``"positive"`` (float > 0), ``"count"`` (int >= 1), ``"index"`` (int >= 0),
-        ``"fraction"`` (float in [0, 1)), ``"rates"`` (a rate specification or "as given"),
+        ``"fraction"`` (float in [0, 1)), ``"nonnegative"`` (float >= 0), ``"toehold"``
+        (a gate toehold length in nt that the DNA layer accepts), ``"rates"`` (a rate specification or "as given"),
         ``"widths"`` (hidden layer widths: an int or a list of ints >= 1) or ``"choice"``.
     help : str
     default : object
@@ -85,6 +86,21 @@ class Parameter:
             if not (number and 0 <= value < 1):  # type: ignore[operator]
                 fail(key, f"{self.name} must be a number in [0, 1), got {value!r}")
             return float(value)  # type: ignore[arg-type]
+        if self.kind == "nonnegative":
+            if not (number and math.isfinite(value) and value >= 0):  # type: ignore[operator, arg-type]
+                fail(key, f"{self.name} must be a finite number >= 0, got {value!r}")
+            return float(value)  # type: ignore[arg-type]
+        if self.kind == "toehold":
+            from .._errors import DNADesignError
+            from ..dna.system import DomainLengths
+
+            if not (isinstance(value, int) and not isinstance(value, bool)):
+                fail(key, f"{self.name} must be a toehold length in nt (an integer), got {value!r}")
+            try:
+                DomainLengths(toehold=value, gate_toehold=value)  # type: ignore[arg-type]
+            except DNADesignError as error:
+                fail(key, str(error))
+            return int(value)  # type: ignore[arg-type]
         if self.kind == "choice":
             if value not in self.choices:
                 fail(key, f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}")
@@ -184,13 +200,6 @@ class Study:
     description: str
 
 
-def _single_thread(simulate: Callable[..., Any]) -> dict[str, Any]:
-    """``{"n_threads": 1}``, or ``{"threads": 1}`` for the SSA before its parameter was renamed."""
-    import inspect
-
-    return {"n_threads": 1} if "n_threads" in inspect.signature(simulate).parameters else {"threads": 1}
-
-
 def _crn_for(context: SweepContext, rates: str) -> Any:
     from ..simulate.rates import apply_rates
 
@@ -208,14 +217,15 @@ def _labels_and_answer(
 
 
 def _unique_argmax(values: np.ndarray) -> np.ndarray:
-    best = np.argmax(values, axis=1)
-    tied = (values == values.max(axis=1, keepdims=True)).sum(axis=1) > 1
-    return np.where(tied, -1, best)
+    from ..simulate.metrics import unique_argmax
+
+    return unique_argmax(values)
 
 
 def _winners(stable: np.ndarray) -> np.ndarray:
-    scale = np.maximum(1.0, np.abs(stable).max(axis=1, keepdims=True))
-    return stable >= stable.max(axis=1, keepdims=True) - 1e-9 * scale
+    from ..simulate.metrics import winners
+
+    return winners(stable)
 
 
 def ssa_task(context: SweepContext, point: Mapping[str, Any], rows: np.ndarray, streams: Streams) -> Columns:
@@ -242,7 +252,7 @@ def ssa_task(context: SweepContext, point: Mapping[str, Any], rows: np.ndarray, 
             runs=runs,
             seed=streams.seed(int(row)),
             store="final",
-            **_single_thread(simulate_ssa),
+            n_threads=1,
         )
         stable = context.stable[row : row + 1]
         answer = _unique_argmax(trajectory.info["final_counts"] @ integer_outputs.T)
@@ -358,8 +368,8 @@ def train_task(
     result = train_network(context.dataset, config)
     network = result.network
     crn = compile_network(network)
-    data = network_to_dict(network)
-    data["training"].pop("versions", None)  # library versions are not part of the result
+    data = network_to_dict(network)  # JSON-ready: the training record thawed
+    data.get("training", {}).pop("versions", None)  # library versions are not part of the result
     return {
         "train_seed": np.array([seed], dtype=np.int64),
         "accuracy_train": np.array([result.accuracies["train"]]),
@@ -379,6 +389,64 @@ def train_task(
         "n_reactions": np.array([crn.n_reactions], dtype=np.int64),
         "model_json": np.array([json.dumps(data, sort_keys=True)], dtype=object),
     }
+
+
+def dna_kinetics_task(
+    context: SweepContext, point: Mapping[str, Any], rows: np.ndarray, streams: Streams
+) -> Columns:
+    """The CRN's DNA strand-displacement implementation under ODE kinetics; one row per input row.
+
+    The DSD system (:func:`nn2crn.dna.translate`, gate-side toehold ``toehold`` nt)
+    runs with fuels at ``fuel_excess`` × the largest input signal and a leak rate
+    constant ``leak`` (/M/s), simulated by :func:`nn2crn.studies.dna.simulate_dna`
+    for ``hours`` hours. Columns: ``answer`` (argmax of the DNA-level outputs at the
+    end; -1 for a tie), ``agrees`` (answer is a stable winner of the network),
+    ``agrees_quarter`` and ``agrees_half`` (the same at the samples nearest to a
+    quarter and half of ``hours``), ``decision_h`` (first sample time from which the
+    DNA-level argmax stays a winner; inf if never), ``max_error`` (max_k |y_k - y*_k|
+    at the end, formal units), ``label`` and ``correct``. Deterministic: no seeds.
+    """
+    from ..dna.concentrations import Concentrations
+    from ..dna.kinetics import build_kinetics
+    from ..dna.system import DomainLengths
+    from ..dna.translate import translate
+    from ..studies.dna import simulate_dna
+
+    toehold = int(point["toehold"])
+    # QSW uses one universal toehold, so its gate toehold is the toehold itself.
+    lengths = (
+        DomainLengths(gate_toehold=toehold)
+        if point["scheme"] == "ssw2010"
+        else DomainLengths(toehold=toehold, gate_toehold=toehold)
+    )
+    x = context.inputs[rows]
+    stable = context.stable[rows]
+    system = translate(context.crn, point["scheme"], lengths)
+    kinetics = build_kinetics(
+        system, x, Concentrations(point["unit_nM"], point["fuel_excess"]), leak=point["leak"]
+    )
+    trajectory = simulate_dna(kinetics, x, t_end_s=point["hours"] * 3600.0, n_points=int(point["n_points"]))
+    times_h = trajectory.times_s / 3600.0
+    winners = _winners(stable)
+    index = np.arange(rows.size)
+    # (n_batch, n_times): the DNA-level unique argmax is one of the network's winners.
+    answers = np.stack([_unique_argmax(trajectory.outputs[:, t, :]) for t in range(times_h.size)], axis=1)
+    agrees = (answers >= 0) & winners[index[:, None], np.maximum(answers, 0)]
+    stays = np.flip(np.logical_and.accumulate(np.flip(agrees, axis=1), axis=1), axis=1)
+    decision = np.where(stays.any(axis=1), times_h[stays.argmax(axis=1)], np.inf)
+    quarter = int(np.argmin(np.abs(times_h - point["hours"] / 4)))
+    half = int(np.argmin(np.abs(times_h - point["hours"] / 2)))
+    columns: Columns = {
+        "row": rows.astype(np.int64),
+        "answer": answers[:, -1],
+        "agrees": agrees[:, -1],
+        "agrees_quarter": agrees[:, quarter],
+        "agrees_half": agrees[:, half],
+        "decision_h": decision,
+        "max_error": np.abs(trajectory.outputs[:, -1, :] - stable).max(axis=1),
+    }
+    columns["label"], columns["correct"] = _labels_and_answer(context, columns["row"], answers[:, -1])
+    return columns
 
 
 _RATES = Parameter("rates", "rates", 'rate specification, e.g. "random:0:0.1:10", or "as given"', "as given")
@@ -441,7 +509,21 @@ STUDIES: dict[str, Study] = {
         "dataset",
         "train networks (BinaryConnect) and compile them: accuracy versus circuit size",
     ),
-    # "dna-kinetics": Study("dna-kinetics", dna_kinetics_task, (...), "crn", ...),  # lands with branch `dna`
+    "dna-kinetics": Study(
+        "dna-kinetics",
+        dna_kinetics_task,
+        (
+            Parameter("fuel_excess", "positive", "fuel complexes at this many times the largest input", 10.0),
+            Parameter("leak", "nonnegative", "leak rate constant of every fuel pair, /M/s", 0.0),
+            Parameter("toehold", "toehold", "gate-side toehold length, nt", 6),
+            Parameter("scheme", "choice", "DSD translation scheme", "ssw2010", ("ssw2010", "qsw2011")),
+            Parameter("unit_nM", "positive", "concentration of one formal unit, nM", 10.0),
+            Parameter("hours", "positive", "simulated time, hours", 4.0),
+            Parameter("n_points", "count", "sample times (linear from 0 to hours)", 25),
+        ),
+        "crn",
+        "DNA strand-displacement kinetics: agreement with the network and decision time versus fuel and leak",
+    ),
 }
 
 
