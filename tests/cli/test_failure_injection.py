@@ -91,19 +91,19 @@ def test_train_killed_part_way_leaves_the_old_model_then_restarts(tmp_path):
 
 @pytest.mark.slow
 def test_reproduce_killed_part_way_leaves_no_report_then_restarts(tmp_path):
-    process = _start(["reproduce", "iris", "-o", "report"], tmp_path)
+    process = _start(["reproduce", "iris", "--no-dna", "-o", "report"], tmp_path)
     process.stderr.readline()  # the first progress line: the work has started
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=60)
     assert not (tmp_path / "report").exists()  # never a half-written report folder
-    done = _run(["reproduce", "iris", "-o", "report", "-q"], tmp_path)
+    done = _run(["reproduce", "iris", "--no-dna", "-o", "report", "-q"], tmp_path)
     assert done.returncode == 0, done.stderr
     rows = json.loads((tmp_path / "report" / "reproduction.json").read_text())["rows"]
     assert [row["dataset"] for row in rows] == ["iris"]
     assert _hidden(tmp_path) == []  # the killed run's staging folder is gone too
     # Killed again with --force over the finished report: every file stays as it was.
     before = {path.name: path.read_bytes() for path in (tmp_path / "report").iterdir() if path.is_file()}
-    process = _start(["reproduce", "iris", "-o", "report", "--force"], tmp_path)
+    process = _start(["reproduce", "iris", "--no-dna", "-o", "report", "--force"], tmp_path)
     process.stderr.readline()
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=60)

@@ -12,7 +12,7 @@ README = Path(__file__).parents[2] / "README.md"
 @pytest.mark.slow
 def test_readme_reproduce_table_matches_a_fresh_run(run_cli, tmp_path):
     out = tmp_path / "reproduce"
-    code, _, err = run_cli("reproduce", "iris", "virus", "-o", out, "-q")
+    code, _, err = run_cli("reproduce", "iris", "virus", "--no-dna", "-o", out, "-q")
     assert code == 0, err
     table = (out / "reproduction.md").read_text().strip().splitlines()
     readme = README.read_text().splitlines()

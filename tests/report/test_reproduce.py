@@ -90,7 +90,7 @@ def test_existing_folder_is_refused_before_any_work(run_cli, tmp_path, monkeypat
 
     monkeypatch.setattr(paper_module, "shipped_network", must_not_run)
     (tmp_path / "rep").mkdir()
-    code, stdout, stderr = run_cli("reproduce", "iris", "-o", tmp_path / "rep")
+    code, stdout, stderr = run_cli("reproduce", "iris", "--no-dna", "-o", tmp_path / "rep")
     assert code == 2
     assert "rep: the output folder already exists; pass --force" in stderr
     assert list((tmp_path / "rep").iterdir()) == []
