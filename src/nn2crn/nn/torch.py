@@ -21,6 +21,7 @@ The nn2crn trainer uses the same quantizers and modules.
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -70,15 +71,16 @@ def integer_levels(weight: torch.Tensor, levels: int) -> torch.Tensor:
     return _RoundLevels.apply(weight, levels)
 
 
-class _Quantized:
+class _Quantized(abc.ABC):
     """Shared parts of the quantized modules: the shadow weight is ``self.weight``."""
 
     # As declared by torch.nn.Linear and _ConvNd (a Parameter at run time): a narrower type here
     # would conflict with the torch base class in every subclass.
     weight: torch.Tensor
 
+    @abc.abstractmethod
     def quantized_weight(self) -> torch.Tensor:
-        raise NotImplementedError
+        """The weight the forward pass uses: the shadow weight quantized to the module's levels."""
 
     def _init_shadow(self) -> None:
         with torch.no_grad():
