@@ -22,7 +22,11 @@ anchor after a warm-up task), and from the user's point of view (``nn2crn sweep 
 start-up, cluster start and numba loading included). Also the load average before and
 after, since the machine may be shared.
 
-Run: python benchmarks/bench_sweep.py [--tasks 200] [--task-seconds 0.5] [--skip-cli]
+Also printed first: the hardware ceiling, the same tasks in plain worker processes with
+no Dask at all (``concurrent.futures`` over ``spawn``), since two busy processes on this
+machine's two virtual cores do not run at twice the speed of one.
+
+Run: python benchmarks/bench_sweep.py [--tasks 200] [--task-seconds 0.5] [--skip-cli] [--skip-ceiling]
 """
 
 from __future__ import annotations
@@ -170,6 +174,59 @@ def cli_figures(folder: Path, spec_path: Path, workers: int) -> None:
     )
 
 
+_CEILING_STATE: dict[str, object] = {}
+
+
+def _ceiling_init(spec_path: str) -> None:
+    from nn2crn.sweep import load_spec
+    from nn2crn.sweep.context import load_context
+    from nn2crn.sweep.run import execute_task, plan_tasks
+
+    spec = load_spec(Path(spec_path))
+    context = load_context(spec)
+    tasks = plan_tasks(spec, context.n_rows)
+    execute_task(tasks[0], context, spec.study, spec.seed)  # loads the numba kernel
+    _CEILING_STATE.update(spec=spec, context=context, tasks=tasks)
+
+
+def _ceiling_task(index: int) -> float:
+    from nn2crn.sweep.run import execute_task
+
+    spec = _CEILING_STATE["spec"]
+    task = _CEILING_STATE["tasks"][index]  # type: ignore[index]
+    return execute_task(task, _CEILING_STATE["context"], spec.study, spec.seed)[1]  # type: ignore[arg-type,attr-defined]
+
+
+def ceiling_figures(spec_path: Path, workers: int) -> None:
+    """What this machine gives `workers` plain processes running the same tasks, with no Dask.
+
+    Two busy processes on two virtual cores do not run at twice the speed of one (shared
+    caches, the host's clock, hyperthread siblings); this ratio is the most any scheduler
+    can reach here, so the Dask ratio is read against it.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _ceiling_init(str(spec_path))
+    n = len(_CEILING_STATE["tasks"])  # type: ignore[arg-type]
+    started = time.perf_counter()
+    for index in range(n):
+        _ceiling_task(index)
+    serial = time.perf_counter() - started
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_ceiling_init, initargs=(str(spec_path),)
+    ) as pool:
+        list(pool.map(_ceiling_task, range(workers), chunksize=1))  # every process loaded and warm
+        started = time.perf_counter()
+        list(pool.map(_ceiling_task, range(n), chunksize=1))
+        parallel = time.perf_counter() - started
+    print(f"hardware ceiling, no Dask: the same {n} tasks in {workers} plain processes")
+    print(
+        f"  one process: {serial:7.2f} s, {workers} processes: {parallel:7.2f} s, ratio {serial / parallel:.2f}x"
+    )
+
+
 def task_seconds(folder: Path) -> list[float]:
     """The compute time of every task of a finished results folder (from its parts' metadata)."""
     from nn2crn.sweep.parts import finished_keys, part_metadata
@@ -183,6 +240,7 @@ def main() -> None:
     parser.add_argument("--task-seconds", type=float, default=0.5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument("--skip-ceiling", action="store_true")
     arguments = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     try:
@@ -193,6 +251,8 @@ def main() -> None:
         print(
             f"{arguments.tasks} tasks of 10 IRIS rows x {runs} SSA runs at V = 100 (~{arguments.task_seconds} s each)"
         )
+        if not arguments.skip_ceiling:
+            ceiling_figures(spec_path, arguments.workers)
         in_process_figures(folder, spec_path, arguments.workers)
         if not arguments.skip_cli:
             cli_figures(folder, spec_path, arguments.workers)
