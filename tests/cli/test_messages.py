@@ -22,6 +22,11 @@ from tests.helpers import write_inputs_csv
         ("data_dir=DIR or $NN2CRN_DATA", "--data-dir DIR or $NN2CRN_DATA"),
         ("pass force=True to overwrite; train=True trains", "pass --force to overwrite; --train trains"),
         ("retrain=True and my_label=x stay", "retrain=True and my_label=x stay"),
+        (
+            "import it with require_rational=False and quantize the weights to denominator=D",
+            "import it with --float-weights and quantize the weights to --denominator D",
+        ),
+        ("require_rational=True stays", "require_rational=True stays"),
     ],
 )
 def test_parameter_names_become_flags_and_prose_stays(library, cli):

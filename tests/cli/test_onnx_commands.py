@@ -130,3 +130,29 @@ def test_train_int_weights_cnn(run_cli, tmp_path):
     assert set(np.unique(network.layers[0].weight * 2).tolist()) <= {-2.0, -1.0, 0.0, 1.0, 2.0}
     code, _, err = run_cli("train", "iris", "--weights", "int:0", "-o", tmp_path / "bad.json")
     assert code == 2 and "'int:0': expected binary, ternary or int:K with K >= 1" in err
+
+
+def test_non_rational_onnx_weights_name_the_flags_that_import_and_quantize_them(run_cli, tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = {"w": np.array([[0.3333, 1.0], [0.0, 1.0]]), "b": np.zeros(2)}
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["input", "w", "b"], ["output"], name="fc", transB=1)],
+        "g",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 2])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 2])],
+        [numpy_helper.from_array(value.astype(np.float32), name) for name, value in weights.items()],
+    )
+    onnx_path = tmp_path / "third.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(onnx_path))
+    model_path = tmp_path / "third.json"
+    code, out, err = run_cli("import", onnx_path, "-o", model_path)
+    assert code == 2 and out == "" and not model_path.exists()
+    assert err.endswith("or import it with --float-weights and quantize the weights to --denominator D\n"), (
+        err
+    )
+    assert "require_rational" not in err and "denominator=" not in err
+    assert run_cli("import", onnx_path, "--float-weights", "-o", model_path)[0] == 0
+    code, _, err = run_cli("compile", model_path, "--denominator", "3", "-o", tmp_path / "third.crn")
+    assert code == 0, err

@@ -140,7 +140,8 @@ def test_batchnorm_after_gemm_is_folded(tmp_path):
         (
             [helper.make_node("Gemm", ["input", "w", "b"], ["output"], name="fc", transB=1)],
             {"w": [[0.3333, 1], [0, 1]], "b": [0, 0]},
-            r"node fc \(Gemm\): weight 0\.33329.* is not a rational.*or import with float weights and compile with --denominator",
+            r"node fc \(Gemm\): weight 0\.33329.* is not a rational.*or import it with require_rational=False and "
+            r"quantize the weights to denominator=D$",
         ),
         (
             [helper.make_node("Add", ["input", "input"], ["output"], name="twice")],

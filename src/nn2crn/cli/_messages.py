@@ -23,10 +23,16 @@ PARAMETER_FLAGS: dict[str, str] = {
 }
 """Library parameter name -> the CLI flag that sets it."""
 
+NEGATED_SWITCHES: dict[str, str] = {
+    "require_rational": "--float-weights",
+}
+"""Library parameter whose ``name=False`` the CLI spells as a switch that turns it off."""
+
 # ``name=VALUE`` for every parameter (``name=True`` is a bare switch); a bare name
 # only when it has an underscore, since words like "label" or "train" are also prose.
 _NAMES = "|".join(map(re.escape, PARAMETER_FLAGS))
 _SWITCH = re.compile(r"(?<![-\w])(" + _NAMES + r")=True\b")
+_NEGATED = re.compile(r"(?<![-\w])(" + "|".join(map(re.escape, NEGATED_SWITCHES)) + r")=False\b")
 _ASSIGNMENT = re.compile(r"(?<![-\w])(" + _NAMES + r")=")
 _BARE = re.compile(
     r"(?<![-\w])(" + "|".join(re.escape(name) for name in PARAMETER_FLAGS if "_" in name) + r")\b(?!=)"
@@ -36,8 +42,9 @@ _BARE = re.compile(
 def cli_message(message: str) -> str:
     """`message` with library parameter names replaced by CLI flags.
 
-    ``label=COLUMN`` becomes ``--label COLUMN``, ``force=True`` becomes ``--force``
-    and a bare ``shift_inputs`` becomes ``--shift-inputs``.
+    ``label=COLUMN`` becomes ``--label COLUMN``, ``force=True`` becomes ``--force``,
+    ``require_rational=False`` becomes ``--float-weights`` and a bare ``shift_inputs``
+    becomes ``--shift-inputs``.
 
     Examples
     --------
@@ -46,6 +53,7 @@ def cli_message(message: str) -> str:
     >>> cli_message("below the shift_inputs bound 0")
     'below the --shift-inputs bound 0'
     """
+    message = _NEGATED.sub(lambda match: NEGATED_SWITCHES[match.group(1)], message)
     message = _SWITCH.sub(lambda match: PARAMETER_FLAGS[match.group(1)], message)
     message = _ASSIGNMENT.sub(lambda match: PARAMETER_FLAGS[match.group(1)] + " ", message)
     return _BARE.sub(lambda match: PARAMETER_FLAGS[match.group(1)], message)

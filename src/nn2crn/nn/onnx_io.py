@@ -118,7 +118,7 @@ def read_onnx(path: str | os.PathLike[str], *, require_rational: bool = True) ->
     require_rational : bool
         Refuse weights that are not rationals with denominators up to 1024 (the
         compiler's limit), naming the node. With False they are kept as floats
-        (compile them with ``--denominator``).
+        (quantize them with ``quantize_network(network, denominator)`` before compiling).
 
     Raises
     ------
@@ -374,7 +374,7 @@ def _layer_chain(reader: _Reader, source: str, require_rational: bool) -> Networ
                         f"weight {value!r} is not a rational with a denominator <= {MAX_DENOMINATOR}"
                         + (" after folding BatchNorm" if node.op_type == "BatchNormalization" else "")
                         + "; retrain with TernaryLinear/TernaryConv2d or IntLinear from nn2crn.torch, or import "
-                        "with float weights and compile with --denominator",
+                        "it with require_rational=False and quantize the weights to denominator=D",
                     )
     return Network(tuple(layers), (), (), None, {"imported_from": source}, input_shape)
 
