@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import machine_line  # noqa: E402
@@ -72,18 +73,36 @@ def write_spec(folder: Path, tasks: int, runs: int) -> Path:
     return path
 
 
-def calibrate(folder: Path, task_seconds: float) -> int:
-    """Runs per input row that make one task take about `task_seconds` here."""
+class LoadedSweep(NamedTuple):
+    spec: Any
+    context: Any
+    tasks: tuple[Any, ...]
+
+    def run_task(self, index: int) -> float:
+        """Compute seconds of task `index`, exactly as a worker runs it."""
+        from nn2crn.sweep.run import execute_task
+
+        return execute_task(self.tasks[index], self.context, self.spec.study, self.spec.seed)[1]
+
+
+def load_warm(spec_path: Path) -> LoadedSweep:
+    """The spec, its context and its tasks, with the numba kernel loaded by one task."""
     from nn2crn.sweep import load_spec
     from nn2crn.sweep.context import load_context
-    from nn2crn.sweep.run import execute_task, plan_tasks
+    from nn2crn.sweep.run import plan_tasks
 
-    runs = 20
-    spec = load_spec(write_spec(folder, 3, runs))
+    spec = load_spec(spec_path)
     context = load_context(spec)
-    tasks = plan_tasks(spec, context.n_rows)
-    execute_task(tasks[0], context, spec.study, spec.seed)  # loads the numba kernel
-    seconds = min(execute_task(task, context, spec.study, spec.seed)[1] for task in tasks)
+    loaded = LoadedSweep(spec, context, plan_tasks(spec, context.n_rows))
+    loaded.run_task(0)
+    return loaded
+
+
+def calibrate(folder: Path, task_seconds: float) -> int:
+    """Runs per input row that make one task take about `task_seconds` here."""
+    runs = 20
+    loaded = load_warm(write_spec(folder, 3, runs))
+    seconds = min(loaded.run_task(index) for index in range(len(loaded.tasks)))
     return max(1, round(runs * task_seconds / seconds))
 
 
@@ -174,27 +193,18 @@ def cli_figures(folder: Path, spec_path: Path, workers: int) -> None:
     )
 
 
-_CEILING_STATE: dict[str, object] = {}
+# Each pool process's loaded sweep (set by its initializer).
+_WORKER_SWEEP: LoadedSweep | None = None
 
 
-def _ceiling_init(spec_path: str) -> None:
-    from nn2crn.sweep import load_spec
-    from nn2crn.sweep.context import load_context
-    from nn2crn.sweep.run import execute_task, plan_tasks
-
-    spec = load_spec(Path(spec_path))
-    context = load_context(spec)
-    tasks = plan_tasks(spec, context.n_rows)
-    execute_task(tasks[0], context, spec.study, spec.seed)  # loads the numba kernel
-    _CEILING_STATE.update(spec=spec, context=context, tasks=tasks)
+def _load_in_worker(spec_path: str) -> None:
+    global _WORKER_SWEEP
+    _WORKER_SWEEP = load_warm(Path(spec_path))
 
 
-def _ceiling_task(index: int) -> float:
-    from nn2crn.sweep.run import execute_task
-
-    spec = _CEILING_STATE["spec"]
-    task = _CEILING_STATE["tasks"][index]  # type: ignore[index]
-    return execute_task(task, _CEILING_STATE["context"], spec.study, spec.seed)[1]  # type: ignore[arg-type,attr-defined]
+def _run_in_worker(index: int) -> float:
+    assert _WORKER_SWEEP is not None
+    return _WORKER_SWEEP.run_task(index)
 
 
 def ceiling_figures(spec_path: Path, workers: int) -> None:
@@ -207,19 +217,19 @@ def ceiling_figures(spec_path: Path, workers: int) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    _ceiling_init(str(spec_path))
-    n = len(_CEILING_STATE["tasks"])  # type: ignore[arg-type]
+    loaded = load_warm(spec_path)
+    n = len(loaded.tasks)
     started = time.perf_counter()
     for index in range(n):
-        _ceiling_task(index)
+        loaded.run_task(index)
     serial = time.perf_counter() - started
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_ceiling_init, initargs=(str(spec_path),)
+        workers, mp_context=context, initializer=_load_in_worker, initargs=(str(spec_path),)
     ) as pool:
-        list(pool.map(_ceiling_task, range(workers), chunksize=1))  # every process loaded and warm
+        list(pool.map(_run_in_worker, range(workers), chunksize=1))  # every process loaded and warm
         started = time.perf_counter()
-        list(pool.map(_ceiling_task, range(n), chunksize=1))
+        list(pool.map(_run_in_worker, range(n), chunksize=1))
         parallel = time.perf_counter() - started
     print(f"hardware ceiling, no Dask: the same {n} tasks in {workers} plain processes")
     print(
