@@ -179,6 +179,10 @@ def test_malformed_tensors_are_refused_not_crashed_on(tmp_path):
     model.graph.initializer[0].dims[:] = [5, 8]  # 4 values stored, 40 declared
     with pytest.raises(ModelFileError, match=r"initializer 'w' is malformed"):
         read_onnx(save(model, tmp_path / "dims.onnx"))
+    model = graph_model(gemm, {"w": np.eye(2), "b": [0, 0]})
+    model.graph.initializer[0].data_type = 536870911  # an atheris finding: onnx raised KeyError
+    with pytest.raises(ModelFileError, match=r"initializer 'w' has unknown element type 536870911"):
+        read_onnx(save(model, tmp_path / "dtype.onnx"))
     folded = [
         helper.make_node("Gemm", ["w"], ["w2"], name="lonely"),  # a constant node missing an input
         *gemm,

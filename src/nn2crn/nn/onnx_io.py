@@ -65,7 +65,13 @@ class _Reader:
         self.helper = onnx.helper
         graph = model.graph
         self.constants: dict[str, np.ndarray] = {}
+        known_types = set(onnx.TensorProto.DataType.values())
         for tensor in graph.initializer:
+            if tensor.data_type not in known_types:  # found by fuzzing: onnx's own lookup raises KeyError
+                raise ModelFileError(
+                    f"{source}: initializer {tensor.name!r} has unknown element type {tensor.data_type}; "
+                    "re-export the model with float32 weights"
+                )
             try:
                 self.constants[tensor.name] = numpy_helper.to_array(tensor)
             except (ValueError, TypeError) as error:  # found by fuzzing: data that disagrees with its dims
