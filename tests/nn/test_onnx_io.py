@@ -183,6 +183,15 @@ def test_malformed_tensors_are_refused_not_crashed_on(tmp_path):
     model.graph.initializer[0].data_type = 536870911  # an atheris finding: onnx raised KeyError
     with pytest.raises(ModelFileError, match=r"initializer 'w' has unknown element type 536870911"):
         read_onnx(save(model, tmp_path / "dtype.onnx"))
+    model = graph_model(gemm, {"w": np.eye(2), "b": [0, 0]})
+    external = model.graph.initializer[1]
+    external.data_location = TensorProto.EXTERNAL  # an atheris finding: no location given
+    external.ClearField("float_data")
+    external.ClearField("raw_data")
+    with pytest.raises(
+        ModelFileError, match=r"external\.onnx: not a readable ONNX model .*should not be empty"
+    ):
+        read_onnx(save(model, tmp_path / "external.onnx"))
     folded = [
         helper.make_node("Gemm", ["w"], ["w2"], name="lonely"),  # a constant node missing an input
         *gemm,

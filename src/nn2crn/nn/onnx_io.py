@@ -140,8 +140,10 @@ def read_onnx(path: str | os.PathLike[str], *, require_rational: bool = True) ->
     from google.protobuf.message import DecodeError
 
     try:
+        # Weights stored as external data are read from the model's own folder; onnx
+        # refuses locations outside it with a ValidationError (atheris found an empty one).
         model = onnx.load(str(path))
-    except (OSError, ValueError, DecodeError) as error:
+    except (OSError, ValueError, DecodeError, onnx.checker.ValidationError) as error:
         raise ModelFileError(f"{path}: not a readable ONNX model ({error})") from None
     return network_from_onnx(model, source=str(path), require_rational=require_rational)
 
