@@ -25,3 +25,23 @@ def test_peppercorn_reads_the_pil(scheme):
     assert complexes["M_r1_1"].concentration[1] == 0
     del complexes
     clear_memory()
+
+
+@pytest.mark.parametrize(
+    ("crn_text", "unit_nM", "fuel_excess", "message"),
+    [
+        ("x -> y\nx @initial 1e12", 1e300, 10.0, r"row 0: an amount of 1e\+12 .* not a finite concentration"),
+        ("x -> y\nx @initial 1e-300", 1e-300, 10.0, r"row 0: an amount of 1e-300 .* rounds to 0 nM"),
+        ("x -> y\nx @initial 2", 1e300, 1e300, r"fuels .* come to inf nM"),
+        ("x -> y\nx @initial 1", 1e-300, 1e-300, r"fuels .* come to 0 nM"),
+    ],
+)
+def test_concentrations_a_float_cannot_hold_are_refused(crn_text, unit_nM, fuel_excess, message):
+    """Found by the pil fuzz target: `inf nM` in the .pil, which peppercorn cannot parse, or a
+    signal silently written at 0 nM."""
+    from nn2crn import DNADesignError
+    from nn2crn.dna import Concentrations
+
+    system = translate(parse_crn(crn_text))
+    with pytest.raises(DNADesignError, match=message):
+        load_concentrations(system, None, Concentrations(unit_nM, fuel_excess))
