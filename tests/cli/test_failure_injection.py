@@ -161,3 +161,44 @@ def test_sweep_killed_part_way_keeps_its_parts_and_resumes_to_the_same_results(t
     reference = run_sweep(load_spec(spec), tmp_path / "reference", in_process=True)
     assert reference.n_tasks == 60
     assert read_results(tmp_path / "results").equals(read_results(tmp_path / "reference"))
+
+
+def _verdicts(stdout: str) -> list[tuple[str, ...]]:
+    """The verify table without its seconds column (timings differ between runs)."""
+    rows = [line.split() for line in stdout.splitlines()[1:] if line and not line.startswith(" ")]
+    return [(*row[:5], *row[6:]) for row in rows]
+
+
+@pytest.mark.slow
+def test_dna_verify_killed_part_way_then_rerun_gives_the_same_verdicts(tmp_path):
+    """`dna verify` keeps no state on disk (its shape cache lives in memory), so a kill can corrupt
+    nothing; the rerun must still give the verdicts of an uninterrupted run and leave no files."""
+    pytest.importorskip("peppercornenumerator")
+    import pty
+
+    crn = tmp_path / "net.crn"
+    crn.write_text((Path(__file__).parents[1] / "data" / "tiny-2-2-2-reduced.crn").read_text())
+    reference = _run(["dna", "verify", "net.crn", "-q"], tmp_path)
+    assert reference.returncode == 0, reference.stderr
+    # stderr on a terminal, so that the progress bar shows how far the checks got
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nn2crn.cli", "dna", "verify", "net.crn"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env={**os.environ, "PYTHONPATH": SRC},
+    )
+    os.close(terminal)
+    seen = b""
+    while b"verifying" not in seen and b"%" not in seen:
+        seen += os.read(controller, 1024)  # blocks until the bar is drawn: the first check is done
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    os.close(controller)
+    assert process.returncode == -signal.SIGKILL
+    assert sorted(os.listdir(tmp_path)) == ["net.crn"]
+    again = _run(["dna", "verify", "net.crn", "-q"], tmp_path)
+    assert again.returncode == reference.returncode == 0, again.stderr
+    assert _verdicts(again.stdout) == _verdicts(reference.stdout)
+    assert "all correct" in again.stderr
