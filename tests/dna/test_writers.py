@@ -45,3 +45,24 @@ def test_concentrations_a_float_cannot_hold_are_refused(crn_text, unit_nM, fuel_
     system = translate(parse_crn(crn_text))
     with pytest.raises(DNADesignError, match=message):
         load_concentrations(system, None, Concentrations(unit_nM, fuel_excess))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"domain,sequence\nh_x,\xf5AAA\n", r"cannot read domain sequences \('utf-8' codec"),
+        (
+            b'domain,sequence\nh_x,"' + b"A" * 200_000 + b'"\n',
+            r"not a valid CSV \(field larger than field limit",
+        ),
+    ],
+)
+def test_read_sequences_refuses_a_file_it_cannot_read(tmp_path, content, message):
+    """Found by the pil fuzz target: UnicodeDecodeError and csv.Error escaped read_sequences."""
+    from nn2crn import DNADesignError
+    from nn2crn.dna.writers import read_sequences
+
+    path = tmp_path / "sequences.csv"
+    path.write_bytes(content)
+    with pytest.raises(DNADesignError, match=message):
+        read_sequences(path, translate(parse_crn("x -> y")))
