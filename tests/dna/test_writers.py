@@ -66,3 +66,11 @@ def test_read_sequences_refuses_a_file_it_cannot_read(tmp_path, content, message
     path.write_bytes(content)
     with pytest.raises(DNADesignError, match=message):
         read_sequences(path, translate(parse_crn("x -> y")))
+
+
+def test_a_crn_without_reactions_is_refused_before_an_empty_pil():
+    """Found by atheris on the pil target: an empty .crn gave a .pil peppercorn cannot parse."""
+    from nn2crn import DNADesignError
+
+    with pytest.raises(DNADesignError, match="the CRN has no reactions"):
+        translate(parse_crn("x @initial 1\n"))
