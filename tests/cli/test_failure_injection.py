@@ -109,3 +109,96 @@ def test_reproduce_killed_part_way_leaves_no_report_then_restarts(tmp_path):
     process.communicate(timeout=60)
     after = {path.name: path.read_bytes() for path in (tmp_path / "report").iterdir() if path.is_file()}
     assert after == before
+
+
+KILLED_SWEEP_SPEC = """
+[sweep]
+study = "ssa"
+seed = 3
+chunk = 1
+
+[model]
+shipped = "iris-4-8-3-binary"
+
+[inputs]
+dataset = "iris"
+limit = 30
+
+[grid]
+volume = [20, 40]
+
+[fixed]
+t_end = 20
+runs = 2
+"""
+
+
+@pytest.mark.slow
+def test_sweep_killed_part_way_keeps_its_parts_and_resumes_to_the_same_results(tmp_path):
+    pytest.importorskip("distributed")
+    pq = pytest.importorskip("pyarrow.parquet")
+    import time
+
+    from nn2crn.sweep import load_spec, read_results, run_sweep
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(KILLED_SWEEP_SPEC)
+    parts = tmp_path / "results" / "parts"
+    process = _start(["sweep", "spec.toml", "-o", "results", "--workers", "2"], tmp_path)
+    while process.poll() is None and len(list(parts.glob("*.parquet"))) < 3:
+        time.sleep(0.05)  # polling for progress, not a correctness condition
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    written = {path.name: path.read_bytes() for path in parts.glob("*.parquet")}
+    assert 3 <= len(written) < 60, "the sweep finished before the kill; the test needs more tasks"
+    assert not (tmp_path / "results" / "results.parquet").exists()
+    for name in written:
+        assert pq.read_table(parts / name).num_rows == 2  # whole: one row, two SSA runs
+    done = _run(["sweep", "spec.toml", "-o", "results", "--workers", "2", "-q"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert {name: (parts / name).read_bytes() for name in written} == written  # never rewritten
+    assert _hidden(parts) == []  # the killed run's temporary part, if any, is gone
+    reference = run_sweep(load_spec(spec), tmp_path / "reference", in_process=True)
+    assert reference.n_tasks == 60
+    assert read_results(tmp_path / "results").equals(read_results(tmp_path / "reference"))
+
+
+def _verdicts(stdout: str) -> list[tuple[str, ...]]:
+    """The verify table without its seconds column (timings differ between runs)."""
+    rows = [line.split() for line in stdout.splitlines()[1:] if line and not line.startswith(" ")]
+    return [(*row[:5], *row[6:]) for row in rows]
+
+
+@pytest.mark.slow
+def test_dna_verify_killed_part_way_then_rerun_gives_the_same_verdicts(tmp_path):
+    """`dna verify` keeps no state on disk (its shape cache lives in memory), so a kill can corrupt
+    nothing; the rerun must still give the verdicts of an uninterrupted run and leave no files."""
+    pytest.importorskip("peppercornenumerator")
+    import pty
+
+    crn = tmp_path / "net.crn"
+    crn.write_text((Path(__file__).parents[1] / "data" / "tiny-2-2-2-reduced.crn").read_text())
+    reference = _run(["dna", "verify", "net.crn", "-q"], tmp_path)
+    assert reference.returncode == 0, reference.stderr
+    # stderr on a terminal, so that the progress bar shows how far the checks got
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nn2crn.cli", "dna", "verify", "net.crn"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env={**os.environ, "PYTHONPATH": SRC},
+    )
+    os.close(terminal)
+    seen = b""
+    while b"verifying" not in seen and b"%" not in seen:
+        seen += os.read(controller, 1024)  # blocks until the bar is drawn: the first check is done
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    os.close(controller)
+    assert process.returncode == -signal.SIGKILL
+    assert sorted(os.listdir(tmp_path)) == ["net.crn"]
+    again = _run(["dna", "verify", "net.crn", "-q"], tmp_path)
+    assert again.returncode == reference.returncode == 0, again.stderr
+    assert _verdicts(again.stdout) == _verdicts(reference.stdout)
+    assert "all correct" in again.stderr

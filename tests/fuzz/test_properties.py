@@ -13,7 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.targets import READY, TARGETS, seeds
+from tests.fuzz.targets import (
+    PIL_EXCESS,
+    PIL_INPUT_VALUES,
+    PIL_UNITS_NM,
+    READY,
+    TARGETS,
+    pil_header,
+    seeds,
+)
 
 FAST = settings(
     max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
@@ -41,7 +49,9 @@ def mutated(draw, corpus: list[bytes]) -> bytes:
 
 
 @pytest.mark.parametrize("target", READY)
-def test_mutated_seeds_load_or_raise_nn2crn_error(target):
+def test_mutated_seeds_load_or_raise_nn2crn_error(target, request):
+    if target == "pil":
+        request.getfixturevalue("frozen_heap")
     corpus = seeds(target)
 
     @FAST
@@ -109,3 +119,105 @@ def test_a_gzip_bomb_is_refused_before_it_inflates(tmp_path):
     bomb = gzip.compress(b"\x00" * (8 << 20))
     with pytest.raises(DatasetError, match="inflates to more than the limit of 1,048,576 bytes"):
         inflate_gzip(bomb, "bomb.gz", limit=1 << 20)
+
+
+# -- .pil writing: random small CRNs under random options ----------------------------------------
+
+# Species names that collide with what the translators generate (history, recognition, fuel
+# and product-variant names) or with .pil keywords.
+PIL_NAMES = (
+    *("x", "y", "z", "w", "v") * 3,
+    *("h_x", "a_x", "b_y", "s_x", "t", "x_r1_1", "G_r1", "src_r1", "length", "sequence", "domain"),
+)
+PIL_AMOUNTS = ("0", "1", "0.5", "2", "1e12", "1e-300", "123456.789")
+
+
+@st.composite
+def small_crns(draw) -> str:
+    """A `.crn` text of 1-4 reactions of at most two reactant molecules over a few names (some of
+    them colliding with generated names), with initial amounts and sometimes signals."""
+    names = draw(st.lists(st.sampled_from(PIL_NAMES), min_size=1, max_size=5, unique=True))
+    counts = st.sampled_from((1, 1, 1, 2, 3))
+    reactants = st.lists(st.tuples(st.sampled_from(names), st.sampled_from((1, 1, 1, 2))), max_size=2)
+    products = st.lists(st.tuples(st.sampled_from(names), counts), max_size=3)
+    lines = []
+    for left, right in draw(st.lists(st.tuples(reactants, products), min_size=1, max_size=4)):
+        if not left and not right:
+            right = [(names[0], 1)]
+        sides = [
+            " + ".join(f"{count} {name}" for name, count in dict(side).items()) for side in (left, right)
+        ]
+        lines.append(" -> ".join(sides))
+    for name in draw(st.lists(st.sampled_from(names), max_size=3, unique=True)):
+        lines.append(f"{name} @initial {draw(st.sampled_from(PIL_AMOUNTS))}")
+    if draw(st.booleans()):
+        lines.insert(0, f"input u = {names[0]}")
+    if len(names) > 1 and draw(st.booleans()):
+        lines.insert(0, f"output v = {names[-1]} - {names[-2]}")
+    return "\n".join(lines) + "\n"
+
+
+@st.composite
+def pil_headers(draw) -> bytes:
+    """Options, mostly valid ones: every concentration table entry, lengths around the release rule."""
+    return pil_header(
+        scheme=draw(st.integers(0, 1)),
+        reorder=draw(st.booleans()),
+        toehold=draw(st.integers(3, 7)),
+        long=draw(st.integers(8, 20)),
+        gate_toehold=draw(st.one_of(st.none(), st.none(), st.integers(3, 8))),
+        unit=draw(st.integers(0, len(PIL_UNITS_NM) - 1)),
+        excess=draw(st.integers(0, len(PIL_EXCESS) - 1)),
+        input_value=draw(st.one_of(st.none(), st.integers(0, len(PIL_INPUT_VALUES) - 1))),
+    )
+
+
+@pytest.fixture
+def frozen_heap():
+    """peppercorn's reader runs gc.collect() on every call; frozen, the test's heap is not rescanned."""
+    import gc
+
+    # Imported before hypothesis runs: peppercorn raises the recursion limit on import.
+    pytest.importorskip("peppercornenumerator.input")
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
+def test_pil_of_random_small_crns_reads_back_in_peppercorn(frozen_heap):
+    @FAST
+    @given(small_crns(), pil_headers())
+    def check(crn_text: str, header: bytes) -> None:
+        TARGETS["pil"](header + crn_text.encode())
+
+    check()
+
+
+# -- the sweep spec TOML ---------------------------------------------------------------------------
+
+SWEEP_SPEC = """[sweep]
+study = "ssa"
+seed = {seed}
+
+[model]
+shipped = "iris-4-8-3-binary"
+
+[inputs]
+dataset = "iris"
+
+[grid]
+volume = [10, {number}]
+seed = "{start}..{stop}"
+runs = "1..{stop}"
+"""
+
+
+@FAST
+@given(
+    HOSTILE_NUMBERS,
+    st.sampled_from(["0", "-5", "9" * 5000, "1" * 40, "999999"]),
+    st.sampled_from(["3", "999999", "9" * 5000, "1" * 40, "-1"]),
+)
+def test_hostile_numbers_in_a_sweep_spec(number, start, stop):
+    TARGETS["sweep-toml"](SWEEP_SPEC.format(seed=number, number=number, start=start, stop=stop).encode())

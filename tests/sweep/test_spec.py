@@ -119,3 +119,21 @@ def test_rate_specs_are_checked(tmp_path):
         SweepSpecError, match=r"fixed\.rates: rates 'random:0:10:1': LOW = 10 is greater than HIGH = 1"
     ):
         load_spec(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("seed = 7", "seed = " + "9" * 5000), r"spec\.toml: a number is too long"),
+        (('seed = "0..2"', 'seed = "0..' + "9" * 5000 + '"'), r"spec\.toml: grid\.seed: bad range"),
+        (
+            ("volume = [10, 100]", 'volume = [10, 100]\nruns = "1..999999"'),
+            r"spec\.toml: grid\.runs: the grid has more than 100,000 points",
+        ),
+    ],
+)
+def test_numbers_that_broke_the_reader_are_refused(tmp_path, change, message):
+    """Found by the sweep-toml fuzz target: ValueError from int() past 4,300 digits, and a grid
+    of 10^6 x 6 points that load_spec accepted and points() then built in full."""
+    with pytest.raises(SweepSpecError, match=message):
+        load_spec(write(tmp_path, GOOD.replace(*change)))

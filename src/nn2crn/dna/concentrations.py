@@ -87,6 +87,12 @@ def load_concentrations(
     LoadedConcentrations
         The fuel level is `fuel_excess` × the largest signal over all rows (one
         unit when every signal is 0), so every row sees the same fuels.
+
+    Raises
+    ------
+    DNADesignError
+        A concentration overflows to infinity, a positive amount underflows to 0 nM,
+        or the fuels come to 0 or infinity (e.g. ``unit_nM=1e300`` with an amount of 10).
     """
     concentrations = Concentrations() if concentrations is None else concentrations
     crn = system.crn
@@ -96,6 +102,36 @@ def load_concentrations(
         )
     else:
         state = crn.initial_state(input_values)
-    signal_nM = np.asarray(state, dtype=np.float64) * concentrations.unit_nM
-    largest = float(signal_nM.max(initial=0.0)) or concentrations.unit_nM
-    return LoadedConcentrations(signal_nM, concentrations.fuel_excess * largest)
+    state = np.asarray(state, dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        signal_nM = state * concentrations.unit_nM
+        largest = float(signal_nM.max(initial=0.0)) or concentrations.unit_nM
+        fuel_nM = concentrations.fuel_excess * largest
+    _check_representable(state, signal_nM, fuel_nM, concentrations)
+    return LoadedConcentrations(signal_nM, fuel_nM)
+
+
+def _check_representable(
+    state: np.ndarray, signal_nM: np.ndarray, fuel_nM: float, concentrations: Concentrations
+) -> None:
+    """Refuse concentrations a float cannot hold: ``inf`` is no concentration, and an
+    amount that underflows to 0 nM would silently drop its signal from the .pil."""
+    where = f"unit_nM = {concentrations.unit_nM:g}, fuel_excess = {concentrations.fuel_excess:g}"
+    overflow = ~np.isfinite(signal_nM)
+    if overflow.any():
+        row, column = (int(i) for i in np.argwhere(overflow)[0])
+        raise DNADesignError(
+            f"row {row}: an amount of {state[row, column]:g} at {where} is not a finite concentration; "
+            f"use a smaller unit_nM"
+        )
+    lost = (signal_nM == 0) & (state > 0)
+    if lost.any():
+        row, column = (int(i) for i in np.argwhere(lost)[0])
+        raise DNADesignError(
+            f"row {row}: an amount of {state[row, column]:g} at {where} rounds to 0 nM; use a larger unit_nM"
+        )
+    if not (math.isfinite(fuel_nM) and fuel_nM > 0):
+        raise DNADesignError(
+            f"fuels at fuel_excess x the largest signal come to {fuel_nM:g} nM at {where}; "
+            f"the fuel concentration must be finite and > 0"
+        )

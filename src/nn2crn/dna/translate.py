@@ -105,12 +105,17 @@ def translate(
     Raises
     ------
     DNADesignError
-        Unknown scheme, a reaction with three or more reactants, QSW with a gate
+        No reactions, an unknown scheme, a reaction with three or more reactants, QSW with a gate
         toehold unlike its toehold, or generated names that collide with species.
     """
     if scheme not in SCHEMES:
         raise DNADesignError(f"unknown DNA scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
     lengths = DomainLengths() if lengths is None else lengths
+    if not crn.reactions:
+        # A .pil with no complexes is no system, and peppercorn's reader refuses the empty text.
+        raise DNADesignError(
+            "the CRN has no reactions, so there is nothing to build from DNA; give a CRN with reactions"
+        )
     if scheme == "qsw2011" and lengths.gate_toehold != lengths.toehold:
         raise DNADesignError(
             f"scheme qsw2011 has one universal toehold: gate toehold ({lengths.gate_toehold} nt) "

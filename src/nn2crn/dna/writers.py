@@ -149,11 +149,23 @@ def random_sequences(system: DSDSystem, seed: int | np.random.Generator | None =
 
 def read_sequences(path: str | os.PathLike[str], system: DSDSystem) -> Mapping[str, str]:
     """User domain sequences from a CSV ``domain,sequence`` (one row per domain of `system`)."""
+    from .._validation import read_text_file
+
     path = Path(path)
+    # read_text_file: the size and line-length limits, and a message for a file that is not UTF-8
+    text = read_text_file(
+        path,
+        lambda message: DNADesignError(f"{path}: {message}"),
+        missing_hint="give a CSV 'domain,sequence' with one row per domain of the .pil",
+        unreadable="cannot read domain sequences",
+    )
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise DNADesignError(f"{path}: cannot read domain sequences ({error.strerror})") from None
+        return _parse_sequences(path, text, system)
+    except csv.Error as error:  # e.g. a field over the csv module's 131,072 characters
+        raise DNADesignError(f"{path}: not a valid CSV ({error})") from None
+
+
+def _parse_sequences(path: Path, text: str, system: DSDSystem) -> Mapping[str, str]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None or [h.strip() for h in header[:2]] != ["domain", "sequence"]:

@@ -47,7 +47,9 @@ MODEL_KEYS = ("shipped", "file", "crn")
 INPUT_KEYS = ("dataset", "split", "options", "limit")
 SPLITS = ("train", "val", "test", "all")
 DEFAULT_CHUNK = 50
-_RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
+_RANGE = re.compile(r"^\s*(-?\d{1,18})\s*\.\.\s*(-?\d{1,18})\s*$")  # int64 bounds, never int('9' * 5000)
+MAX_GRID_POINTS = 100_000
+"""The grid's Cartesian product may have at most this many points (each is at least one task)."""
 
 
 class SweepSpecError(NN2CRNError):
@@ -162,6 +164,8 @@ def load_spec(path: str | os.PathLike[str]) -> SweepSpec:
         raise SweepSpecError(f"{path}: cannot read ({error})") from None
     except tomllib.TOMLDecodeError as error:
         raise SweepSpecError(f"{path}: not valid TOML ({error})") from None
+    except ValueError as error:  # tomllib's int(): an integer of more than 4,300 digits
+        raise SweepSpecError(f"{path}: a number is too long ({str(error)[:60]}...)") from None
     return parse_spec(data, path)
 
 
@@ -205,6 +209,15 @@ def parse_spec(data: Mapping[str, object], path: Path) -> SweepSpec:
         )
         if len(set(map(repr, grid[-1][1]))) != len(grid[-1][1]):
             fail(f"grid.{key}", "a value is repeated; every grid value must differ")
+    n_points = 1
+    for key, checked in grid:
+        n_points *= len(checked)
+        if n_points > MAX_GRID_POINTS:
+            fail(
+                f"grid.{key}",
+                f"the grid has more than {MAX_GRID_POINTS:,} points (the product of its lists); "
+                f"split the sweep into several specs",
+            )
     fixed = []
     for parameter in study.parameters:
         if parameter.name in grid_table:
@@ -362,7 +375,10 @@ def _grid_values(fail: _Failer, raw: object, key: str) -> list[object]:
     if isinstance(raw, str) and ".." in raw:
         match = _RANGE.match(raw)
         if match is None:
-            fail(key, f'bad range {raw!r}; a range is "A..B" with integers A <= B, e.g. "0..9"')
+            fail(
+                key,
+                f'bad range {raw[:40]!r}; a range is "A..B" with integers A <= B of at most 18 digits, e.g. "0..9"',
+            )
         start, stop = int(match.group(1)), int(match.group(2))  # type: ignore[union-attr]
         if stop < start:
             fail(key, f'bad range {raw!r}: {stop} < {start}, so it is empty; write "{stop}..{start}"')
