@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 
 from nn2crn import OutputError
-from nn2crn._writing import check_output, check_output_folder, open_output, staged_folder, write_output
+from nn2crn._writing import (
+    check_output,
+    check_output_folder,
+    open_output,
+    remove_stale_temporaries,
+    staged_folder,
+    write_output,
+    write_via_path,
+)
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="making device nodes needs root")
 
@@ -155,3 +163,32 @@ def test_a_signal_mid_write_leaves_the_old_file_and_no_debris(tmp_path, signum, 
     assert process.returncode == code, err
     assert target.read_bytes() == b"precious\n"
     assert _debris(tmp_path) == []
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_debris_of_a_killed_writer_is_removed_and_live_or_finished_files_are_kept(tmp_path):
+    dead, alive = _dead_pid(), os.getpid()
+    finished = tmp_path / "results.parquet"
+    finished.write_bytes(b"whole")
+    debris = [
+        # write_via_path's reservation, and the file the writer was filling (real suffix).
+        f".results.parquet.nn2crn-{dead}-abc123.parquet.tmp",
+        f".results.parquet.nn2crn-{dead}-abc123.parquet",
+        f".other.csv.nn2crn-{dead}-x9.csv",
+    ]
+    kept = [f".results.parquet.nn2crn-{alive}-def456.parquet", ".hidden-user-file", "notes.nn2crn-1-x"]
+    for name in debris + kept:
+        (tmp_path / name).write_bytes(b"partial")
+    write_via_path(finished, lambda path: path.write_bytes(b"new"))
+    names = set(os.listdir(tmp_path))
+    assert debris[0] not in names and debris[1] not in names  # this file's debris, on its next write
+    assert debris[2] in names  # another file's debris waits for a folder-wide sweep
+    remove_stale_temporaries(tmp_path)
+    assert names - set(os.listdir(tmp_path)) == {debris[2]}
+    assert set(kept) <= set(os.listdir(tmp_path))
+    assert finished.read_bytes() == b"new"

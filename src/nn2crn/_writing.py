@@ -60,20 +60,34 @@ STDOUT = "-"
 
 def _temporary_prefix(name: str) -> str:
     # The pid lets a later run recognise debris of a run that was SIGKILLed (see _sweep_stale).
-    return f".{name}.nn2crn-{os.getpid()}-"
+    return f".{name}{_MARKER}{os.getpid()}-"
 
 
-def _sweep_stale(folder: Path, name: str) -> None:
-    """Remove temporary files and staging folders for `name` left by processes that no longer exist."""
-    marker = f".{name}.nn2crn-"
+_MARKER = ".nn2crn-"
+
+
+def _sweep_stale(folder: Path, name: str | None = None) -> None:
+    """Remove temporary files and staging folders left by processes that no longer exist.
+
+    Only those for `name` (or, with None, for every name) are looked at. A
+    temporary's reservation ends in ``.tmp`` but the file a writer fills (see
+    :func:`write_via_path`) ends in the target's suffix: both carry the marker and
+    the pid, which is what identifies them.
+    """
     try:
-        entries = [
-            entry for entry in os.listdir(folder) if entry.startswith(marker) and entry.endswith(".tmp")
-        ]
+        entries = os.listdir(folder)
     except OSError:
         return
     for entry in entries:
-        pid_text = entry[len(marker) :].split("-", 1)[0]
+        if name is not None:
+            prefix = f".{name}{_MARKER}"
+            if not entry.startswith(prefix):
+                continue
+        elif not entry.startswith(".") or _MARKER not in entry:
+            continue
+        else:
+            prefix = entry[: entry.index(_MARKER) + len(_MARKER)]
+        pid_text = entry[len(prefix) :].split("-", 1)[0]
         if not pid_text.isdigit() or _alive(int(pid_text)):
             continue
         path = folder / entry
@@ -82,6 +96,11 @@ def _sweep_stale(folder: Path, name: str) -> None:
         else:
             with contextlib.suppress(OSError):
                 path.unlink()
+
+
+def remove_stale_temporaries(folder: PathLike) -> None:
+    """Delete what writers killed part-way (SIGKILL, power loss) left in `folder`; never a finished file."""
+    _sweep_stale(Path(folder))
 
 
 def _alive(pid: int) -> bool:

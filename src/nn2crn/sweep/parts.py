@@ -18,37 +18,30 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .._errors import InputDataError
+from .._writing import remove_stale_temporaries, write_via_path
 
 FOLDER_RECORD = "sweep.json"
 PARTS = "parts"
 RESULTS = "results.parquet"
 SUMMARY = "summary.csv"
-_TEMPORARY = ".tmp-"
 
 
 def part_path(folder: Path, key: str) -> Path:
     return folder / PARTS / f"{key}.parquet"
 
 
-def _temporary_next_to(path: Path) -> Path:
-    return path.with_name(f".{path.name}{_TEMPORARY}{os.getpid()}-{uuid.uuid4().hex[:8]}")
-
-
 def replace_atomically(path: Path, write: Any) -> Path:
-    """Call ``write(temporary_path)`` and rename the file onto `path`; nothing half-written is left."""
-    temporary = _temporary_next_to(path)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    """Call ``write(temporary_path)`` and rename the file onto `path`; nothing half-written is left.
+
+    The shared writer owns the rules (devices, symlinks, signals, and the debris of
+    a SIGKILLed run, which the next write of the same file removes).
+    """
+    write_via_path(path, write)
     return path
 
 
@@ -97,9 +90,9 @@ def prepare_folder(folder: Path, record: Mapping[str, Any], *, force: bool) -> P
 
 
 def remove_temporaries(folder: Path) -> None:
-    """Delete temporary part files a killed run left in ``parts/`` (never whole parts)."""
-    for leftover in (folder / PARTS).glob(f".*{_TEMPORARY}*"):
-        leftover.unlink(missing_ok=True)
+    """Delete the temporary files a killed run left in the folder and in ``parts/`` (never whole parts)."""
+    remove_stale_temporaries(folder)
+    remove_stale_temporaries(folder / PARTS)
 
 
 def read_record(folder: str | os.PathLike[str]) -> dict[str, Any]:
