@@ -127,6 +127,16 @@ class Signal:
             raise CRNStructureError(f"signal {self.name}: scale must be finite and > 0, got {self.scale!r}")
         object.__setattr__(self, "scale", scale)
 
+    @classmethod
+    def _trusted(cls, name: str, positive: Terms, negative: Terms, scale: float = 1.0) -> Signal:
+        """Build without validation from terms nn2crn aggregated itself (reduce's input sides)."""
+        signal = object.__new__(cls)
+        object.__setattr__(signal, "name", name)
+        object.__setattr__(signal, "positive", positive)
+        object.__setattr__(signal, "negative", negative)
+        object.__setattr__(signal, "scale", float(scale))
+        return signal
+
     @property
     def dual_rail(self) -> bool:
         return bool(self.negative)
