@@ -488,14 +488,18 @@ class CRN:
                 continue
             if len(species) == 0:
                 continue
+            if not unique:
+                # Inputs that load many species (a fully reduced CRN): one sparse product,
+                # (n_species, n_inputs) @ (n_inputs, n_batch); gathering a row per loading
+                # term first would take terms x batch memory.
+                loading = self._input_loading[0 if sign > 0 else 1]
+                amounts += loading @ np.maximum(sign * values_t, 0.0)
+                continue
             rail = np.maximum(sign * values_t[signal_index], 0.0)
             if not (counts == 1).all():
                 rail *= counts[:, None]
-            if unique:
-                # Each species is loaded by one term: a plain fancy-index add is exact and fast.
-                amounts[species] += rail
-            else:
-                np.add.at(amounts, species, rail)
+            # Each species is loaded by one term: a plain fancy-index add is exact and fast.
+            amounts[species] += rail
         return amounts
 
     @cached_property
