@@ -380,7 +380,8 @@ def plan_exact(crn: CRN) -> ExactPlan:
     order_list, kind_list = order.tolist(), kind_of[order].tolist()
     indptr_list = indptr.tolist()
     widths = (1, 2, all_columns.shape[1])
-    for start, stop in zip(group_starts, [*group_starts[1:], len(order)], strict=True):
+    group_stops = [*group_starts[1:], len(order)] if group_starts else []
+    for start, stop in zip(group_starts, group_stops, strict=True):
         kind_code = kind_list[start]
         kind, width = ("single", "pair", "general")[kind_code], widths[kind_code]
         if stop - start == 1:  # deep chains: slices and views, no fancy indexing
