@@ -55,6 +55,13 @@ class CRNStructureError(NN2CRNError, ValueError):
     """
 
 
+class CoefficientOverflowError(CRNStructureError):
+    """A transformation would need stoichiometric coefficients too large to hold exactly.
+
+    Reduction composes coefficients in float64, which is exact only up to 2**53.
+    """
+
+
 class CompileError(NN2CRNError):
     """A network cannot be compiled, e.g. a weight outside {-1, 0, +1}."""
 

@@ -56,3 +56,24 @@ def test_compile_reduce_reports_the_chemical_cost(tmp_path, model, run_cli):
 def test_compile_plain_omits_signals(model, run_cli):
     code, out, _ = run_cli("compile", model[0], "--plain")
     assert code == 0 and "\ninput " not in out and "#   input x0 = x0p - x0n" in out
+
+
+def test_reduce_past_exact_coefficients_exits_2_with_one_line(tmp_path, run_cli):
+    from nn2crn.nn import save_network
+    from nn2crn.nn.network import Activation, Layer, Network
+
+    network = Network(
+        tuple(
+            Layer(np.array([[100_000.0]]), np.array([0.5]), Activation("linear" if i == 3 else "relu"))
+            for i in range(4)
+        )
+    )
+    save_network(network, tmp_path / "deep.json")
+    out_path = tmp_path / "deep.crn"
+    code, out, err = run_cli("compile", tmp_path / "deep.json", "--reduce", "-o", out_path)
+    assert code == 2 and out == "" and not out_path.exists()
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "stoichiometric coefficient of 1e+20 for species y0p, above 2**53" in err
+    assert "fewer or narrower layers" in err
+    code, _, err = run_cli("compile", tmp_path / "deep.json", "--reduce", "--no-keep-inputs", "-o", out_path)
+    assert code == 2 and err.count("\n") == 1 and "reduce with --keep-inputs (the input layer" in err

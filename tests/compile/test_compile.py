@@ -169,3 +169,43 @@ def test_deep_wide_binary_network_reduces(rng):
     assert_close_relative(
         stable_outputs(reduced, x), network.forward(x), magnitude=network.forward_magnitude(x)
     )
+
+
+def _deep_big_weight_network(n_layers: int):
+    from nn2crn.nn.network import Activation, Layer, Network
+
+    return Network(
+        tuple(
+            Layer(
+                np.array([[100_000.0]]),
+                np.array([0.5]),
+                Activation("linear" if i == n_layers - 1 else "relu"),
+            )
+            for i in range(n_layers)
+        )
+    )
+
+
+def test_reduction_refuses_coefficients_past_two_to_the_53():
+    from nn2crn._errors import CoefficientOverflowError
+
+    crn = compile_network(_deep_big_weight_network(4))  # paths multiply to 1e20
+    with pytest.raises(
+        CoefficientOverflowError,
+        match=r"^reduce: reaction #1 \(x0p -> 100000 z1_0p\) would need a stoichiometric coefficient "
+        r"of 1e\+20 for species y0p, above 2\*\*53 = 9\.007e\+15, beyond which the coefficients are no "
+        r"longer exact; reduce a network with fewer or narrower layers or smaller weights, or use the "
+        r"compiled CRN unreduced$",
+    ):
+        reduce_crn(crn)
+    with pytest.raises(CoefficientOverflowError, match=r"substituting x0p .* keep_inputs=True"):
+        reduce_crn(crn, keep_inputs=False)
+
+
+def test_reduction_below_two_to_the_53_is_exact():
+    # Three layers of weight 1e5 give coefficients of 1e15 < 2**53: kept, and exact.
+    network = _deep_big_weight_network(3)
+    reduced = reduce_crn(compile_network(network))
+    assert reduced.product_matrix.data.max() == 1e15
+    x = np.array([[1e-9], [3e-10], [-1.0]])
+    np.testing.assert_allclose(stable_outputs(reduced, x), network.forward(x), rtol=1e-12)

@@ -124,3 +124,98 @@ def test_dual_rails_come_from_the_declared_signals_not_from_names(rng, widths):
     np.testing.assert_array_equal(
         stable_outputs(other, values, plan=other_plan), stable_outputs(crn, values, plan=plan)
     )
+
+
+def test_deep_chain_fires_level_by_level():
+    # 20,000 levels of one reaction each: planning is linear in the reactions
+    # (the old per-level scan was quadratic); the amount and its factors arrive exactly.
+    n = 20_000
+    reactions = [Reaction([f"a{i}"], [(f"a{i + 1}", 1 + (i == n // 2))]) for i in range(n)]
+    crn = CRN(tuple(reactions), inputs=(Signal("x", ["a0"]),), outputs=(Signal("y", [f"a{n}"]),))
+    plan = plan_exact(crn)
+    assert len(plan.groups) == n
+    assert stable_outputs(crn, [[1.5], [0.0]], plan=plan)[:, 0].tolist() == [3.0, 0.0]
+
+
+def test_sparse_and_dense_product_blocks_agree(rng, monkeypatch):
+    from nn2crn.compile import compile_network
+    from nn2crn.nn import random_ternary_network
+    from nn2crn.simulate import exact
+
+    network = random_ternary_network((6, 40, 30, 4), rng=rng)
+    crn = compile_network(network)
+    values = rng.normal(size=(50, 6))
+    dense_plan = plan_exact(crn)
+    monkeypatch.setattr(exact, "_DENSE_ALWAYS", 0)
+    monkeypatch.setattr(exact, "_DENSE_MAX_ENTRIES", 0)
+    monkeypatch.setattr(exact, "_DENSE_THRESHOLD", 2.0)  # no block is that dense
+    sparse_plan = plan_exact(crn)
+
+    def n_sparse(plan):
+        matrices = [g.products_t for g in plan.groups if g.kind != "mirror"]
+        matrices += [m for g in plan.groups if g.kind == "mirror" for m in g.mirror_matrices]
+        return sum(not isinstance(m, np.ndarray) for m in matrices)
+
+    assert n_sparse(sparse_plan) > n_sparse(dense_plan)
+    assert [g.kind for g in sparse_plan.groups] == [g.kind for g in dense_plan.groups]
+    assert "mirror" in {g.kind for g in sparse_plan.groups}
+    np.testing.assert_allclose(
+        stable_outputs(crn, values, plan=sparse_plan), network.forward(values), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        stable_outputs(crn, values, plan=sparse_plan),
+        stable_outputs(crn, values, plan=dense_plan),
+        rtol=1e-14,
+    )
+
+
+_WIDE_NETWORK_SCRIPT = """
+import json, resource, sys
+import numpy as np
+from nn2crn.compile import compile_network
+from nn2crn.nn import random_ternary_network
+from nn2crn.simulate import evaluate_exact, stable_outputs
+
+rng = np.random.default_rng(0)
+network = random_ternary_network((4, int(sys.argv[1]), 3), rng=rng)
+crn = compile_network(network)
+values = rng.normal(size=(3, 4))
+crn.reactant_columns, crn.output_matrix  # the CRN's own arrays are not the evaluator's
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+outputs = stable_outputs(crn, values)
+states = evaluate_exact(crn, values)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({
+    "growth_bytes": (after - before) * 1024,
+    "product_terms": int(crn.product_matrix.nnz),
+    "dense_bytes": 8 * crn.n_reactions * crn.n_species,
+    "error": float(np.abs(outputs - network.forward(values)).max()),
+    "states_error": float(np.abs(crn.read_outputs(states) - network.forward(values)).max()),
+}))
+"""
+
+
+@pytest.mark.slow
+def test_wide_network_memory_grows_with_the_product_terms_not_the_species_squared(tmp_path):
+    # A 4-10000-3 network: a dense product matrix would take 8 GB (the old evaluator
+    # needed 11 GB for 3 rows). Peak RSS is measured in a fresh process.
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import nn2crn
+
+    script = tmp_path / "wide.py"
+    script.write_text(_WIDE_NETWORK_SCRIPT)
+    environment = {**os.environ, "PYTHONPATH": str(Path(nn2crn.__file__).parents[1])}
+    result = subprocess.run(
+        [sys.executable, str(script), "10000"], capture_output=True, text=True, env=environment, check=True
+    )
+    measured = json.loads(result.stdout)
+    assert measured["error"] < 1e-9 and measured["states_error"] < 1e-9
+    # ~350 bytes per product term measured (Python-level plan bookkeeping included).
+    bound = 1024 * measured["product_terms"]
+    assert measured["growth_bytes"] < bound, measured
+    assert measured["growth_bytes"] < measured["dense_bytes"] / 50, measured

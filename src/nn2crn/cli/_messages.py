@@ -13,6 +13,7 @@ PARAMETER_FLAGS: dict[str, str] = {
     "data_dir": "--data-dir",
     "denominator": "--denominator",
     "force": "--force",
+    "keep_inputs": "--keep-inputs",
     "label": "--label",
     "lr_start": "--lr-start",
     "max_range": "--max-range",

@@ -17,12 +17,51 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._errors import CRNStructureError
+from .._errors import CoefficientOverflowError, CRNStructureError
 from ..crn import CRN, Reaction, Signal
-from ..crn.checks import check_crn
+from ..crn.checks import check_crn, longest_path_levels
+
+# Coefficients are sums of products of positive integers, so float64 holds them exactly
+# while they stay at or below 2**53; beyond, reduction would round them silently.
+EXACT_COEFFICIENT_LIMIT = 2**53
 
 
-def _expansions(eliminated: np.ndarray, transfer: sp.csr_array, n_species: int) -> sp.csr_array:
+def _largest_inexact(matrix: sp.csr_array | np.ndarray) -> tuple[int, int, float] | None:
+    """(row, column, value) of the largest coefficient if it passes 2**53, else None."""
+    if isinstance(matrix, sp.csr_array):
+        values = matrix.data
+        if len(values) == 0 or values.max() <= EXACT_COEFFICIENT_LIMIT:
+            return None
+        where = int(np.argmax(values))
+        row = int(np.searchsorted(matrix.indptr, where, side="right")) - 1
+        return row, int(matrix.indices[where]), float(values[where])
+    dense = np.atleast_2d(np.asarray(matrix))
+    if dense.size == 0 or dense.max() <= EXACT_COEFFICIENT_LIMIT:
+        return None
+    position = np.unravel_index(int(np.argmax(dense)), dense.shape)
+    return int(position[0]), int(position[1]), float(dense[position])
+
+
+def _overflow(what: str, value: float, species: str, keep_inputs: bool) -> CoefficientOverflowError:
+    fixes = (
+        "reduce a network with fewer or narrower layers or smaller weights, or use the compiled CRN unreduced"
+    )
+    if not keep_inputs:
+        fixes = "reduce with keep_inputs=True (the input layer's reactions stay), or " + fixes
+    return CoefficientOverflowError(
+        f"reduce: {what} would need a stoichiometric coefficient of {value:.4g} for species {species}, "
+        f"above 2**53 = {EXACT_COEFFICIENT_LIMIT:.4g}, beyond which the coefficients are no longer "
+        f"exact; {fixes}"
+    )
+
+
+def _expansions(
+    eliminated: np.ndarray,
+    transfer: sp.csr_array,
+    n_species: int,
+    species: tuple[str, ...] = (),
+    keep_inputs: bool = True,
+) -> sp.csr_array:
     """Expansion of each eliminated species onto surviving species.
 
     Parameters
@@ -41,22 +80,25 @@ def _expansions(eliminated: np.ndarray, transfer: sp.csr_array, n_species: int) 
     into_eliminated = transfer @ sp.diags_array(eliminated.astype(np.float64))
     # depth(A) = 1 + max depth of eliminated products; 0 if none.
     coo = into_eliminated.tocoo()
-    depth = np.zeros(n_species, dtype=np.int64)
-    for _ in range(n_species + 1):
-        updated = depth.copy()
-        np.maximum.at(updated, coo.row, depth[coo.col] + 1)
-        if np.array_equal(updated, depth):
-            break
-        depth = updated
-    else:  # pragma: no cover - check_crn already refused cycles
+    # Linear in the edges however deep (a species' depth is its longest path to the sinks).
+    levels = longest_path_levels(n_species, coo.col.astype(np.int64), coo.row.astype(np.int64))
+    if levels is None:  # pragma: no cover - check_crn already refused cycles
         raise CRNStructureError("cycle among unimolecular reactions")
+    depth = levels
     direct = (transfer @ survivors).tocsr()
     expansion = survivors
-    for level in range(int(depth[eliminated].max(initial=-1)) + 1):
-        rows = np.flatnonzero(eliminated & (depth == level))
-        if len(rows) == 0:
-            continue
+    # One stable sort groups the eliminated species by depth (rows increasing in each).
+    candidates = np.flatnonzero(eliminated)
+    candidates = candidates[np.argsort(depth[candidates], kind="stable")]
+    boundaries = np.flatnonzero(np.diff(depth[candidates])) + 1
+    for rows in np.split(candidates, boundaries) if len(candidates) else []:
+        level = int(depth[rows[0]])
         block = (into_eliminated[rows] @ expansion + direct[rows]).tocsr()
+        found = _largest_inexact(block) if species else None
+        if found is not None:
+            row, column, value = found
+            what = f"substituting {species[rows[row]]} (eliminated, at substitution depth {level + 1})"
+            raise _overflow(what, value, species[column], keep_inputs)
         scatter = sp.csr_array(
             (np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(n_species, len(rows))
         )
@@ -115,12 +157,20 @@ def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
         (transfer_source.data, (reactant_of[transfer_source.row], transfer_source.col)),
         shape=(crn.n_species, crn.n_species),
     )
-    expansion = _expansions(eliminated, transfer, crn.n_species)
+    expansion = _expansions(eliminated, transfer, crn.n_species, crn.species, keep_inputs)
 
     kept = np.flatnonzero(~removed_reaction)
     new_products = (crn.product_matrix[kept] @ expansion).tocsr()
     new_products.sum_duplicates()
+    found = _largest_inexact(new_products)
+    if found is not None:
+        row, column, value = found
+        what = f"reaction #{kept[row] + 1} ({crn.reactions[kept[row]]})"
+        raise _overflow(what, value, crn.species[column], keep_inputs)
     new_initial = crn.initial_vector @ expansion
+    found = _largest_inexact(new_initial)
+    if found is not None:
+        raise _overflow("the initial amounts", found[2], crn.species[found[1]], keep_inputs)
     if new_products.nnz and np.abs(new_products.data - np.round(new_products.data)).max() > 0:
         raise CRNStructureError("stoichiometric coefficients overflowed during reduction")  # pragma: no cover
 
@@ -138,13 +188,23 @@ def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
 
     inputs = crn.inputs
     if not keep_inputs and crn.inputs:
-        positive = crn._signal_matrix(crn.inputs, "positive") @ expansion
-        negative = crn._signal_matrix(crn.inputs, "negative") @ expansion
+        # Sparse (n_inputs, n_species) loading sides: linear in the input terms.
+        sides = [(loading.T @ expansion).tocsr() for loading in crn._input_loading]
+        for matrix in sides:
+            matrix.sum_duplicates()
+            found = _largest_inexact(matrix)
+            if found is not None:
+                what = f"input {crn.inputs[found[0]].name}"
+                raise _overflow(what, found[2], species[found[1]], keep_inputs)
 
-        def side(vector: np.ndarray) -> tuple[tuple[str, int], ...]:
-            return tuple((species[c], int(round(vector[c]))) for c in np.flatnonzero(vector))
+        def side(matrix: sp.csr_array, row: int) -> tuple[tuple[str, int], ...]:
+            start, stop = matrix.indptr[row], matrix.indptr[row + 1]
+            names = names_of[matrix.indices[start:stop]].tolist()
+            return tuple(zip(names, np.rint(matrix.data[start:stop]).astype(np.int64).tolist(), strict=True))
 
-        inputs = tuple(Signal(s.name, side(positive[i]), side(negative[i])) for i, s in enumerate(crn.inputs))
+        inputs = tuple(
+            Signal._trusted(s.name, side(sides[0], i), side(sides[1], i)) for i, s in enumerate(crn.inputs)
+        )
     initial = {species[c]: float(new_initial[c]) for c in np.flatnonzero(new_initial)}
     used = np.zeros(crn.n_species, dtype=bool)
     used[np.unique(new_products.indices)] = True

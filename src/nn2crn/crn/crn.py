@@ -127,6 +127,16 @@ class Signal:
             raise CRNStructureError(f"signal {self.name}: scale must be finite and > 0, got {self.scale!r}")
         object.__setattr__(self, "scale", scale)
 
+    @classmethod
+    def _trusted(cls, name: str, positive: Terms, negative: Terms, scale: float = 1.0) -> Signal:
+        """Build without validation from terms nn2crn aggregated itself (reduce's input sides)."""
+        signal = object.__new__(cls)
+        object.__setattr__(signal, "name", name)
+        object.__setattr__(signal, "positive", positive)
+        object.__setattr__(signal, "negative", negative)
+        object.__setattr__(signal, "scale", float(scale))
+        return signal
+
     @property
     def dual_rail(self) -> bool:
         return bool(self.negative)
@@ -478,14 +488,18 @@ class CRN:
                 continue
             if len(species) == 0:
                 continue
+            if not unique:
+                # Inputs that load many species (a fully reduced CRN): one sparse product,
+                # (n_species, n_inputs) @ (n_inputs, n_batch); gathering a row per loading
+                # term first would take terms x batch memory.
+                loading = self._input_loading[0 if sign > 0 else 1]
+                amounts += loading @ np.maximum(sign * values_t, 0.0)
+                continue
             rail = np.maximum(sign * values_t[signal_index], 0.0)
             if not (counts == 1).all():
                 rail *= counts[:, None]
-            if unique:
-                # Each species is loaded by one term: a plain fancy-index add is exact and fast.
-                amounts[species] += rail
-            else:
-                np.add.at(amounts, species, rail)
+            # Each species is loaded by one term: a plain fancy-index add is exact and fast.
+            amounts[species] += rail
         return amounts
 
     @cached_property

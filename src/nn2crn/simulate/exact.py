@@ -27,6 +27,30 @@ if TYPE_CHECKING:
 
 # Denser product blocks than this use a dense matrix product (BLAS); sparser ones stay sparse.
 _DENSE_THRESHOLD = 0.05
+# ... but never a dense block of more entries than this (32 MB of float64) unless it is
+# nearly full: memory stays proportional to the product terms for any width.
+_DENSE_MAX_ENTRIES = 1 << 22
+# Blocks this small are dense whatever their density: BLAS beats sparse bookkeeping.
+_DENSE_ALWAYS = 256
+
+
+def _use_dense(nnz: int, n_rows: int, n_columns: int) -> bool:
+    entries = n_rows * n_columns
+    if entries <= _DENSE_ALWAYS:
+        return True
+    dense_enough = nnz > _DENSE_THRESHOLD * entries
+    return dense_enough and (entries <= _DENSE_MAX_ENTRIES or nnz > max(0.5, _DENSE_THRESHOLD) * entries)
+
+
+def _block_matrix(
+    rows: np.ndarray, columns: np.ndarray, values: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray | sp.csr_array:
+    """The (rows, columns) -> values block, dense when that is both fast and small (entries are unique)."""
+    if _use_dense(len(values), *shape):
+        block = np.zeros(shape)
+        block[rows, columns] = values
+        return block
+    return sp.csr_array((values, (rows, columns)), shape=shape)
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,7 +69,7 @@ class _Group:
     # mirror only: species rows U and their partners, and (B1 + B2), (B1 - B2);
     # the reactant rows of the positive and the negative rails
     mirror_rows: tuple[np.ndarray | slice, np.ndarray | slice] | None = None
-    mirror_matrices: tuple[np.ndarray, np.ndarray] | None = None
+    mirror_matrices: tuple[np.ndarray | sp.csr_array, np.ndarray | sp.csr_array] | None = None
     mirror_reactants: tuple[np.ndarray | slice, np.ndarray | slice] | None = None
 
 
@@ -59,12 +83,17 @@ def _as_index(columns: np.ndarray) -> np.ndarray | slice:
     return columns
 
 
-def _product_block(products: sp.csr_array) -> tuple[np.ndarray, np.ndarray | sp.csr_array]:
-    touched = np.unique(products.indices)
-    block = products[:, touched].tocsr()
-    density = block.nnz / max(1, block.shape[0] * block.shape[1])
-    transposed = block.T.tocsr()
-    return touched, (transposed.toarray() if density > _DENSE_THRESHOLD else transposed)
+def _product_block(
+    local_rows: np.ndarray | None, columns: np.ndarray, values: np.ndarray, n_rows: int
+) -> tuple[np.ndarray, np.ndarray | sp.csr_array]:
+    """Touched species and the transposed product block (n_touched, n_rows) of one group."""
+    if n_rows == 1:  # a canonical CSR row is already unique and sorted
+        return columns, values.reshape(-1, 1).copy()
+    assert local_rows is not None  # only a single row may omit them (internal invariant)
+    touched = np.unique(columns)
+    return touched, _block_matrix(
+        np.searchsorted(touched, columns), local_rows, values, (len(touched), n_rows)
+    )
 
 
 def _rail_partners(crn: CRN) -> np.ndarray:
@@ -84,102 +113,157 @@ def _rail_partners(crn: CRN) -> np.ndarray:
     A wrong guess costs only speed: :func:`_mirror_group` verifies the mirror property
     exactly before using it.
     """
-    partner = np.full(crn.n_species, -1, dtype=np.int64)
+    # Python lists, not arrays: this walk is all scalar look-ups.
+    partner = [-1] * crn.n_species
     index = crn.species_index
 
-    def pair(first: int, second: int) -> bool:
+    formed: list[tuple[int, int]] = []  # pairs found since the last pass, smaller species first
+
+    def pair(first: int, second: int) -> None:
         if first == second or partner[first] >= 0 or partner[second] >= 0:
-            return False
+            return
         partner[first], partner[second] = second, first
-        return True
+        formed.append((min(first, second), max(first, second)))
 
     for signal in (*crn.inputs, *crn.outputs):
         if len(signal.positive) == len(signal.negative) == 1:
             (positive, count), (negative, other) = signal.positive[0], signal.negative[0]
             if count == other:
                 pair(index[positive], index[negative])
-    consumer = np.full(crn.n_species, -1, dtype=np.int64)  # the one consumer of an NC CRN's species
-    for r, reaction in enumerate(crn.reactions):
-        for name, _ in reaction.reactants:
-            consumer[index[name]] = r
-    reactants = [{index[name]: count for name, count in r.reactants} for r in crn.reactions]
-    products = [{index[name]: count for name, count in r.products} for r in crn.reactions]
-    changed = True
-    while changed:
-        changed = False
-        pairs = [(s, int(partner[s])) for s in range(crn.n_species) if s < partner[s]]
-        # fan-out: signature of a product = its counts from the first and the second rails
-        first_side: dict[int, list[tuple[int, int]]] = {}
-        second_side: dict[int, list[tuple[int, int]]] = {}
-        for number, (s, t) in enumerate(pairs):
+
+    def term_rows(matrix: sp.csr_array) -> list[dict[int, int]]:
+        matrix = matrix.tocsr()
+        columns, counts = matrix.indices.tolist(), matrix.data.astype(np.int64).tolist()
+        bounds = matrix.indptr.tolist()
+        return [
+            dict(zip(columns[bounds[r] : bounds[r + 1]], counts[bounds[r] : bounds[r + 1]], strict=True))
+            for r in range(crn.n_reactions)
+        ]
+
+    reactant_coo = crn.reactant_matrix.tocoo()
+    consumer_array = np.full(crn.n_species, -1, dtype=np.int64)  # the one consumer of an NC CRN's species
+    consumer_array[reactant_coo.col] = reactant_coo.row
+    consumer = consumer_array.tolist()
+    reactants, products = term_rows(crn.reactant_matrix), term_rows(crn.product_matrix)
+    # Fan-out signature of a product: its counts from the first and the second rails of
+    # each pair, keyed by the pair's smaller species. Built up as pairs appear, and each
+    # pass looks only at the products of the pairs found in the pass before, so the work
+    # is linear in the product terms however deep the network is.
+    first_side: dict[int, list[tuple[int, int]]] = {}
+    second_side: dict[int, list[tuple[int, int]]] = {}
+    while formed:
+        new_pairs = sorted(formed)
+        formed.clear()
+        candidates: set[int] = set()
+        for s, t in new_pairs:
             r, q = consumer[s], consumer[t]
             if r < 0 or q < 0 or len(reactants[r]) != 1 or len(reactants[q]) != 1:
                 continue
             for side, reaction in ((first_side, r), (second_side, q)):
                 for c, count in products[reaction].items():
-                    side.setdefault(c, []).append((number, count))
+                    side.setdefault(c, []).append((s, count))
+                    candidates.add(c)
         by_signature: dict[tuple, list[int]] = {}
-        for c in sorted(set(first_side) | set(second_side)):
+        for c in sorted(candidates):
             if partner[c] < 0:
-                key = (tuple(first_side.get(c, ())), tuple(second_side.get(c, ())))
+                key = (tuple(sorted(first_side.get(c, ()))), tuple(sorted(second_side.get(c, ()))))
                 by_signature.setdefault(key, []).append(c)
         for (first, second), species in by_signature.items():
             mirrored = by_signature.get((second, first), [])
             if first < second and len(mirrored) == len(species):
                 for c, d in zip(species, mirrored, strict=True):
-                    changed |= pair(c, d)
-        # two-reaction modules
-        for s, t in pairs:
+                    pair(c, d)
+        # two-reaction modules: depend on the pair alone, so each pair is tried once
+        for s, t in new_pairs:
             r, q = consumer[s], consumer[t]
             if r < 0 or q < 0 or r == q:
                 continue
             only_r = [c for c in products[r] if c not in reactants[q]]
             only_q = [c for c in products[q] if c not in reactants[r]]
             if len(only_r) == len(only_q) == 1 and products[r][only_r[0]] == products[q][only_q[0]]:
-                changed |= pair(only_r[0], only_q[0])
-    return partner
+                pair(only_r[0], only_q[0])
+    return np.array(partner, dtype=np.int64)
 
 
 def _mirror_group(
-    rows: np.ndarray, products: sp.csr_array, reactant_columns: np.ndarray, partner: np.ndarray
+    local_rows: np.ndarray,
+    columns: np.ndarray,
+    values: np.ndarray,
+    reactant_columns: np.ndarray,
+    partner: np.ndarray,
 ) -> _Group | None:
     """Pair dual-rail fan-outs ``S+ -> P`` and ``S- -> mirror(P)`` if the level is made of them.
 
-    Candidates come from :func:`_rail_partners`; the mirror property itself is
-    verified exactly on the matrices, so any CRN is handled correctly.
-    Then ``P e+ + mirror(P) e-`` costs two half-size products:
-    ``(B1 + B2)(e+ + e-)`` and ``(B1 - B2)(e+ - e-)``.
+    The level's products are given as triplets (`local_rows` into `reactant_columns`,
+    species `columns`, counts `values`). Candidates come from :func:`_rail_partners`;
+    the mirror property itself is verified exactly on the triplets, so any CRN is
+    handled correctly. Then ``P e+ + mirror(P) e-`` costs two half-size products:
+    ``(B1 + B2)(e+ + e-)`` and ``(B1 - B2)(e+ - e-)``. Work and memory are linear in
+    the level's product terms.
     """
-    reactant = [int(c) for c in reactant_columns]
-    position = {c: k for k, c in enumerate(reactant)}
-    positive = [k for k, c in enumerate(reactant) if c < partner[c]]
-    negative = [position.get(int(partner[reactant[k]]), -1) for k in positive]
-    if len(positive) * 2 != len(rows) or min(negative, default=0) < 0:
+    n_rows = len(reactant_columns)
+    if n_rows % 2:
         return None
-    touched = np.unique(products.indices)
-    representatives = [int(c) for c in touched if c < partner[c]]
-    partners = [int(partner[c]) for c in representatives]
-    if not set(touched) <= set(representatives) | set(partners):
+    rail_partner = partner[reactant_columns]
+    is_positive = reactant_columns < rail_partner
+    positive = np.flatnonzero(is_positive)
+    if len(positive) * 2 != n_rows:
         return None
-    dense = products.toarray()
-    b1 = dense[positive][:, representatives].T  # (k, m): positive rails -> representatives
-    b2 = dense[positive][:, partners].T
-    if not (
-        np.array_equal(dense[negative][:, representatives].T, b2)
-        and np.array_equal(dense[negative][:, partners].T, b1)
+    # Row of each reactant species, then the row consuming each positive rail's partner.
+    row_of = {int(c): k for k, c in enumerate(reactant_columns.tolist())}
+    negative = np.array([row_of.get(int(c), -1) for c in rail_partner[positive].tolist()], dtype=np.int64)
+    if (negative < 0).any():
+        return None
+    touched = np.unique(columns)
+    touched_partner = partner[touched]
+    if (touched_partner < 0).any():
+        return None
+    representatives = touched[touched < touched_partner]
+    is_representative = columns < partner[columns]
+    representative_of = np.where(is_representative, columns, partner[columns])
+    slot = np.searchsorted(representatives, representative_of)
+    if not np.array_equal(representatives[np.minimum(slot, len(representatives) - 1)], representative_of):
+        return None  # a touched species whose partner's pair is not on this level
+    half = len(positive)
+    position = np.empty(n_rows, dtype=np.int64)  # pair number of each row
+    position[positive] = np.arange(half)
+    position[negative] = np.arange(half)
+    from_positive = is_positive[local_rows]
+    # Mirror property: the negative rails' terms are the positive rails' with the
+    # representative and its partner swapped. Compare the two sorted term lists.
+    keys = []
+    for side in (from_positive, ~from_positive):
+        flag = is_representative[side] if side is from_positive else ~is_representative[side]
+        key = np.stack((flag.astype(np.int64), slot[side], position[local_rows[side]]))
+        order = np.lexsort(key[::-1])
+        keys.append((key[:, order], values[side][order]))
+    if keys[0][0].shape != keys[1][0].shape or not (
+        np.array_equal(keys[0][0], keys[1][0]) and np.array_equal(keys[0][1], keys[1][1])
     ):
         return None
-    columns = np.array([[reactant[k]] for k in positive] + [[reactant[k]] for k in negative])
-    half = len(positive)
+    (flags, slots, pairs), counts = keys[0]
+    shape = (len(representatives), half)
+    # B1 (representatives) counts +1 in both; B2 (partners) +1 in the sum, -1 in the difference.
+    sign = np.where(flags == 1, 1.0, -1.0)
+    total = sp.csr_array((counts, (slots, pairs)), shape=shape)
+    difference = sp.csr_array((counts * sign, (slots, pairs)), shape=shape)
+    total.sum_duplicates()
+    difference.sum_duplicates()
+    difference.eliminate_zeros()
+
+    def packed(matrix: sp.csr_array) -> np.ndarray | sp.csr_array:
+        return matrix.toarray() if _use_dense(matrix.nnz, *shape) else matrix
+
+    reactant = np.concatenate((reactant_columns[positive], reactant_columns[negative]))
     return _Group(
         "mirror",
-        columns,
-        np.ones_like(columns, dtype=np.float64),
-        np.array(representatives),
+        reactant[:, None],
+        np.ones((n_rows, 1)),
+        representatives,
         None,
-        (_as_index(np.array(representatives)), _as_index(np.array(partners))),
-        (b1 + b2, b1 - b2),
-        (_as_index(columns[:half, 0]), _as_index(columns[half:, 0])),
+        (_as_index(representatives), _as_index(partner[representatives])),
+        (packed(total), packed(difference)),
+        (_as_index(reactant[:half]), _as_index(reactant[half:])),
     )
 
 
@@ -281,24 +365,51 @@ def plan_exact(crn: CRN) -> ExactPlan:
         else np.zeros(crn.n_reactions, bool)
     )
     partner = _rail_partners(crn)
+    if not products_all.has_canonical_format:  # the block builders need unique, sorted terms
+        products_all = products_all.copy()
+        products_all.sum_duplicates()
+    indptr, indices, data = products_all.indptr, products_all.indices.astype(np.int64), products_all.data
+    # One sort groups the reactions by (level, kind), each group's rows increasing, so
+    # planning is linear in the reactions however many levels there are.
+    kind_of = np.where(single, 0, np.where(pair, 1, 2))
+    order = np.lexsort((kind_of, levels_of))
+    key = levels_of[order] * 3 + kind_of[order]
+    boundaries = np.flatnonzero(np.diff(key)) + 1
     groups: list[_Group] = []
-    for level in range(int(levels_of.max(initial=-1)) + 1):
-        on_level = levels_of == level
-        for kind, mask in (("single", single), ("pair", pair), ("general", ~(single | pair))):
-            rows = np.flatnonzero(on_level & mask)
-            if len(rows) == 0:
-                continue
-            block = products_all[rows]
-            if kind == "single":
-                mirrored = _mirror_group(rows, block, all_columns[rows, 0], partner)
-                if mirrored is not None:
-                    groups.append(mirrored)
-                    continue
-            width = {"single": 1, "pair": 2}.get(kind, all_columns.shape[1])
-            touched, products_t = _product_block(block)
+    group_starts = np.concatenate(([0], boundaries)).tolist() if len(order) else []
+    order_list, kind_list = order.tolist(), kind_of[order].tolist()
+    indptr_list = indptr.tolist()
+    widths = (1, 2, all_columns.shape[1])
+    group_stops = [*group_starts[1:], len(order)] if group_starts else []
+    for start, stop in zip(group_starts, group_stops, strict=True):
+        kind_code = kind_list[start]
+        kind, width = ("single", "pair", "general")[kind_code], widths[kind_code]
+        if stop - start == 1:  # deep chains: slices and views, no fancy indexing
+            row = order_list[start]
+            first, last = indptr_list[row], indptr_list[row + 1]
+            touched, products_t = _product_block(None, indices[first:last], data[first:last], 1)
             groups.append(
-                _Group(kind, all_columns[rows, :width], all_powers[rows, :width], touched, products_t)
+                _Group(
+                    kind,
+                    all_columns[row : row + 1, :width],
+                    all_powers[row : row + 1, :width],
+                    touched,
+                    products_t,
+                )
             )
+            continue
+        rows = order[start:stop]
+        starts, counts = indptr[rows], indptr[rows + 1] - indptr[rows]
+        local_rows = np.repeat(np.arange(len(rows)), counts)
+        terms = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        columns, values = indices[terms], data[terms]
+        if kind == "single":
+            mirrored = _mirror_group(local_rows, columns, values, all_columns[rows, 0], partner)
+            if mirrored is not None:
+                groups.append(mirrored)
+                continue
+        touched, products_t = _product_block(local_rows, columns, values, len(rows))
+        groups.append(_Group(kind, all_columns[rows, :width], all_powers[rows, :width], touched, products_t))
     emptied = np.zeros(crn.n_species, dtype=bool)
     for group in groups:
         if group.kind in ("single", "mirror"):
