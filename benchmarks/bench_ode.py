@@ -27,7 +27,16 @@ Networks: a random ternary 196-64-10 network (seed 0) and, when present, the
 shipped ``src/nn2crn/models/mnist-196-64-10-ternary.json``. Inputs: standardized
 14x14 digits from the bundled MNIST sample (both signs), N of them.
 
+Deep networks (issue 12; ``--deep``): random ternary W = 64 networks of depth 1..6
+(seed = depth), 64 standard-normal inputs, t_end 200, the default tolerances: CPU
+seconds, steps and the first call's planning time of ``simulate_ode`` layer by layer
+(``layered=True``) and as one system (``layered=False``, the solver before issue 12;
+the anchor), the ratio, the product terms, and the largest output difference of the
+two in units of ``atol + rtol max_t |y|``. The issue's figure: depth 6 took 95 s for 100 inputs,
+steps doubling and time tripling per layer.
+
 Run: python benchmarks/bench_ode.py [--n-inputs 1000] [--sample 20] [--skip-roadrunner]
+     python benchmarks/bench_ode.py --deep [--depths 1,2,3,4,5,6] [--deep-inputs 64]
 """
 
 from __future__ import annotations
@@ -249,6 +258,51 @@ def bench(name: str, crn: CRN, inputs: np.ndarray, sample: int, skip_roadrunner:
     )
 
 
+def deep_scaling(depths: list[int], n_inputs: int, width: int = 64) -> None:
+    """Time vs depth at one width, layer by layer against the whole-system solver."""
+    from nn2crn.simulate._ode_plan import build_plan
+    from nn2crn.simulate._ode_stages import split_stages
+
+    print(f"\n== deep networks: width {width}, {n_inputs} inputs, t_end {T_END:g}, CPU seconds (1 thread) ==")
+    print(
+        f"{'depth':>5s} {'species':>8s} {'terms':>8s} {'stages':>6s} {'plan s':>7s} "
+        f"{'layered s':>10s} {'steps':>7s} {'whole s':>8s} {'steps':>7s} {'whole/layered':>13s} {'diff/tol':>9s}"
+    )
+    rng = np.random.default_rng(0)
+    for depth in depths:
+        network = random_ternary_network((width,) * (depth + 1), rng=np.random.default_rng(depth))
+        crn = compile_network(network)
+        inputs = rng.standard_normal((n_inputs, width))
+        terms = int(sum(len(r.reactants) + len(r.products) for r in crn.reactions))
+        with Clock() as planning:
+            stages = split_stages(build_plan(crn))
+        runs = {}
+        for layered in (True, False):
+            simulate_ode(crn, inputs[:2], t_end=T_END, store="outputs", n_threads=1, layered=layered)  # warm
+            with Clock() as clock:
+                trajectory = simulate_ode(
+                    crn,
+                    inputs,
+                    t_end=T_END,
+                    rtol=RTOL,
+                    atol=ATOL,
+                    store="outputs",
+                    n_threads=1,
+                    layered=layered,
+                )
+            runs[layered] = (clock, trajectory)
+        (fast, layered_run), (slow, whole_run) = runs[True], runs[False]
+        # outputs are dual-rail differences that cross 0: scale by each output's largest size
+        size = np.abs(whole_run.outputs).max(axis=1, keepdims=True)
+        units = np.abs(layered_run.outputs - whole_run.outputs) / (ATOL + RTOL * size)
+        print(
+            f"{depth:5d} {crn.n_species:8d} {terms:8d} {len(stages):6d} {planning.wall:7.3f} "
+            f"{fast.cpu:10.2f} {layered_run.stats.steps:7d} {slow.cpu:8.2f} {whole_run.stats.steps:7d} "
+            f"{slow.cpu / fast.cpu:13.2f} {units.max():9.1f}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-inputs", type=int, default=1000)
@@ -256,7 +310,15 @@ def main() -> None:
     parser.add_argument(
         "--skip-roadrunner", action="store_true", help="skip the ~1 min roadrunner model load"
     )
+    parser.add_argument("--deep", action="store_true", help="only the deep-network scaling (W = 64)")
+    parser.add_argument("--depths", default="1,2,3,4,5,6")
+    parser.add_argument("--deep-inputs", type=int, default=64)
     args = parser.parse_args()
+    if args.deep:
+        print(machine_line())
+        print(f"load average at start: {os.getloadavg()[0]:.2f} (other processes slow every timing alike)")
+        deep_scaling([int(d) for d in args.depths.split(",")], args.deep_inputs)
+        return
     rng = np.random.default_rng(0)
     raw, standardized = mnist_inputs(args.n_inputs, rng)
     print(machine_line())

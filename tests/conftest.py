@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+
+# The CLI starts the kernels' warm-up in a background process when numba's cache is cold;
+# tests that run the CLI must not leave such processes behind (tests/test_kernel_cache.py
+# tests it on its own cache directory).
+os.environ["NN2CRN_NO_AUTO_WARMUP"] = "1"
 
 
 @pytest.fixture

@@ -167,3 +167,15 @@ def test_wls_export_with_a_loaded_row_has_no_arguments(run_cli, files):
     np.testing.assert_allclose(stable_outputs(loaded), stable_outputs(crn, x[:1]), rtol=1e-12)
     code, _, stderr = run_cli("export", crn_path, "--to", "wls", "--function", "Sin_x")
     assert code == 2 and "function name 'Sin_x' must be a Mathematica symbol" in stderr
+
+
+def test_sbml_validate_flag_checks_and_writes_the_same_document(run_cli, files, tmp_path):
+    _, crn_path, inputs, _ = files
+    plain, validated = tmp_path / "plain.xml", tmp_path / "validated.xml"
+    code, _, stderr = run_cli("export", crn_path, "--inputs", inputs, "-o", plain)
+    assert code == 0, stderr
+    code, _, stderr = run_cli("export", crn_path, "--inputs", inputs, "--validate", "-o", validated)
+    assert code == 0, stderr
+    assert validated.read_text() == plain.read_text()
+    document = libsbml.readSBMLFromString(plain.read_text())
+    assert document.getModel().getNumSpecies() > 0

@@ -132,3 +132,12 @@ def test_missing_libsbml_gives_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "libsbml", None)
     with pytest.raises(SBMLExportError, match=r"pip install nn2crn\[sbml\]"):
         to_sbml(ODD, [1.0])
+
+
+@pytest.mark.parametrize("name", ["compiled", "reduced", "deep", "odd"])
+def test_the_consistency_check_is_an_option_that_does_not_change_the_document(name):
+    crn = ODD if name == "odd" else small_networks()[name]
+    x = np.array([0.7]) if name == "odd" else np.linspace(1.2, -0.8, crn.n_inputs)
+    unchecked = to_sbml(crn, x)  # the default: no consistency check
+    assert to_sbml(crn, x, check=True) == unchecked
+    assert consistency_issues(unchecked) == []

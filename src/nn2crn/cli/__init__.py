@@ -103,6 +103,28 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Commands that come before simulations in a session start the kernels' warm-up in the
+# background when numba's cache is cold; the simulating ones wait for a running warm-up
+# rather than compile the same kernels at the same time (nn2crn._kernel_cache).
+STARTS_WARM_UP = frozenset({"compile", "check", "eval", "verify", "export", "import", "datasets", "train"})
+WAITS_FOR_WARM_UP = frozenset({"simulate", "robustness", "ssa-study", "demo", "reproduce", "depth-study"})
+NO_AUTO_WARM_UP = "NN2CRN_NO_AUTO_WARMUP"
+"""Environment variable: set to 1 to never start the background warm-up."""
+
+
+def _automatic_warm_up(name: str) -> None:
+    import os
+
+    if os.environ.get(NO_AUTO_WARM_UP) == "1" or name not in STARTS_WARM_UP | WAITS_FOR_WARM_UP:
+        return
+    from .. import _kernel_cache
+
+    if name in STARTS_WARM_UP:
+        _kernel_cache.start_background_warm_up()
+    else:
+        _kernel_cache.wait_for_background_warm_up()
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -113,6 +135,8 @@ class LazyGroup(click.Group):
         from ._numbers import guard_numbers
 
         module_name, attribute, _ = COMMANDS[name]
+        if "--help" not in sys.argv and "-h" not in sys.argv:
+            _automatic_warm_up(name)
         return guard_numbers(getattr(importlib.import_module(module_name), attribute))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

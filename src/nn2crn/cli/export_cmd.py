@@ -85,6 +85,12 @@ FORMATS = ("sbml", "omex", "wls", "crn", "crn-plain")
 @click.option(
     "--function", "function", default="crn", show_default=True, help="wls: name of the Mathematica function."
 )
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="sbml, omex: run libSBML's full consistency check (units included) on the SBML before writing; "
+    "fails with its first error. Off by default: it is most of the export time of a big network.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: stdout).")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def export_command(
@@ -102,6 +108,7 @@ def export_command(
     atol: float,
     seed: int | None,
     function: str,
+    validate: bool,
     output: str | None,
     quiet: bool,
 ) -> None:
@@ -182,6 +189,7 @@ def export_command(
             seed=seed,
             model_id=model_id,
             source_name=crn_file,
+            check=validate,
         )
         if not quiet:
             n_rows = 1 if table is None or not crn.inputs else table.shape[0]
@@ -193,7 +201,7 @@ def export_command(
     if target == "sbml":
         from ..crn.sbml import to_sbml
 
-        text = to_sbml(crn, values, model_id=model_id)
+        text = to_sbml(crn, values, model_id=model_id, check=validate)
     else:
         header = f"exported from {crn_file}" + (f" with rates {rates_spec}" if rates_spec else "")
         if values is not None:

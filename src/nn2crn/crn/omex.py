@@ -261,6 +261,7 @@ def write_omex(
     seed: int | None = None,
     model_id: str = "nn2crn_model",
     source_name: str | None = None,
+    check: bool = False,
 ) -> None:
     """Write a COMBINE archive that runs `crn` for every row of `input_values`.
 
@@ -275,6 +276,8 @@ def write_omex(
         The SBML model id.
     source_name : str, optional
         The source model named in the archive's metadata (e.g. the ``.crn`` path).
+    check : bool, default False
+        Run libSBML's consistency check on the SBML model (see :func:`nn2crn.crn.sbml.to_sbml`).
 
     Raises
     ------
@@ -291,7 +294,7 @@ def write_omex(
     sedml = to_sedml(
         crn, input_values, t_end=t_end, n_points=n_points, method=method, rtol=rtol, atol=atol, seed=seed
     )
-    sbml = to_sbml(crn, model_id=model_id, version=2)
+    sbml = to_sbml(crn, model_id=model_id, version=2, check=check)
     _, libcombine = _libraries()
     archive = libcombine.CombineArchive()
     formats = libcombine.KnownFormats

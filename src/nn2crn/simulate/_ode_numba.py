@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from ._ode_control import (
+    EPS,
     SINGULAR_FACTOR,
     ChunkStats,
     initial_step,
@@ -43,7 +44,7 @@ def _rhs(t, u, f, coef, terms, forcing, gexp, v, accumulate):
     stoich_ptr, stoich_idx, stoich_val = terms.stoich_ptr, terms.stoich_idx, terms.stoich_val
     rate_law, kappa = terms.rate_law, terms.saturation
     group_rate, force_group, force_target = forcing.group_rate, forcing.group, forcing.target
-    n_dyn, n_chunk = u.shape
+    n_dyn, n_chunk = f.shape  # u may have more rows: driven species after the integrated ones
     if not accumulate:
         for j in range(n_dyn):
             for c in range(n_chunk):
@@ -282,6 +283,53 @@ def _solve(x, jac, lu, piv, blocks):
 
 
 @njit(cache=True, error_model="numpy")
+def _drive(tau, u, n_int, drive, cursor):
+    """Set the driven rows ``u[n_int:]`` to the earlier stages' dense output at time `tau`.
+
+    `drive` is a :class:`._ode_stages.Drive`; `cursor` (n_tapes,) keeps each tape's current
+    step between calls (the stage times move forward, with small steps back inside a step).
+    """
+    ext_tape, ext_slot = drive.ext_tape, drive.ext_slot
+    tptr, ttimes, vptr, nexp, values = (
+        drive.tape_ptr,
+        drive.tape_times,
+        drive.value_ptr,
+        drive.n_export,
+        drive.values,
+    )
+    n_rows = drive.n_dense_rows
+    width = n_rows + 1
+    n_chunk = u.shape[1]
+    for p in range(tptr.shape[0] - 1):
+        lo = tptr[p]
+        n_steps = tptr[p + 1] - lo - 1
+        k = cursor[p]
+        while k < n_steps - 1 and tau > ttimes[lo + k + 1]:
+            k += 1
+        while k > 0 and tau < ttimes[lo + k]:
+            k -= 1
+        cursor[p] = k
+    for e in range(ext_tape.shape[0]):
+        p = ext_tape[e]
+        lo = tptr[p]
+        k = cursor[p]
+        t0 = ttimes[lo + k]
+        theta = (tau - t0) / (ttimes[lo + k + 1] - t0)
+        theta = min(1.0, max(0.0, theta))
+        one = 1.0 - theta
+        n_exp = nexp[p]
+        start = vptr[p] + ext_slot[e] * n_chunk
+        now = start + k * width * n_exp * n_chunk
+        after = now + width * n_exp * n_chunk
+        for c in range(n_chunk):
+            inner = 0.0
+            for r in range(n_rows, 0, -1):
+                inner = values[now + r * n_exp * n_chunk + c] + theta * inner
+            value = one * values[now + c] + theta * (values[after + c] + one * inner)
+            u[n_int + e, c] = value if value > 0.0 else 0.0
+
+
+@njit(cache=True, error_model="numpy")
 def _write_samples(out, k_out, times, t, h, y, ynew, ks, dense, store_idx, t_stop):
     """Dense output for every sample time in ``(t, t_stop]``; returns the next sample index."""
     n_chunk = y.shape[1]
@@ -308,40 +356,55 @@ def _write_samples(out, k_out, times, t, h, y, ynew, ks, dense, store_idx, t_sto
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def integrate_chunk(y, coef, times, store_idx, out, plan, tableau, control):
-    """Integrate ``y`` (n_dyn, n_chunk), overwritten with the final state, from 0 to ``times[-1]``.
+def integrate_chunk(y, coef, times, store_idx, out, plan, tableau, control, drive, export_idx):
+    """Integrate ``y`` (n_int + n_driven, n_chunk), overwritten with the final state, from 0 to ``times[-1]``.
 
     Parameters
     ----------
-    y : float64 ndarray of shape (n_dyn, n_chunk)
+    y : float64 ndarray of shape (n_int + n_driven, n_chunk)
+        Rows ``0 .. n_int - 1``: the integrated species (n_int from the block structure);
+        the others are driven species, set from `drive` (scratch on input).
     coef : float64 ndarray of shape (n_force, n_chunk)
         Inflow coefficients of each row (see :class:`._ode_plan.Forcing`).
     times : float64 ndarray of shape (n_times,)
     store_idx : int64 ndarray of shape (n_store,)
-        Dynamic species sampled into `out`.
+        Integrated species sampled into `out`.
     out : float64 ndarray of shape (n_chunk, n_times, n_store)
         Filled with the samples (dense output, clipped at 0).
     plan : :class:`._ode_plan.KernelPlan`
     tableau : :class:`._ode_rodas.KernelTableau`
         The Rosenbrock method (RODAS5P or RODAS4).
     control : :class:`._ode_control.StepControl`
+    drive : :class:`._ode_stages.Drive`
+        Dense output of earlier stages for the driven rows (no tapes for a whole system).
+    export_idx : int64 ndarray of shape (n_export,)
+        Integrated species whose dense output is recorded for later stages.
 
     Returns
     -------
-    :class:`._ode_control.ChunkStats`
+    stats : :class:`._ode_control.ChunkStats`
+    tape_times : float64 ndarray of shape (n_steps + 1,)
+        Accepted step boundaries, 0 .. t_end.
+    tape_values : float64 ndarray of shape (n_steps + 1, n_dense_rows + 1, n_export, n_chunk)
+        Per step: the state at its start, then the dense-output rows ``K_r``; the last entry
+        holds the final state only.
     """
     terms, forcing, jacobian, blocks = plan.terms, plan.forcing, plan.jacobian, plan.blocks
     rtol, atol, max_steps = control.rtol, control.atol, control.max_steps
     a_mat, c_mat, c_time, d_time, dense = tableau.a, tableau.c_coupling, tableau.c, tableau.d, tableau.dense
     gamma = tableau.gamma
-    n_dyn, n_chunk = y.shape
+    n_dyn = blocks.block_start[blocks.block_start.shape[0] - 1]
+    n_chunk = y.shape[1]
+    driven = y.shape[0] > n_dyn
     n_stages = c_time.shape[0]
+    n_dense = dense.shape[0]
+    n_export = export_idx.shape[0]
 
     t_end = times[times.shape[0] - 1]
-    ynew = np.empty_like(y)
+    ynew = np.empty((n_dyn, n_chunk))
     u = np.empty_like(y)
-    f0 = np.empty_like(y)
-    ft = np.zeros_like(y)
+    f0 = np.empty((n_dyn, n_chunk))
+    ft = np.zeros((n_dyn, n_chunk))
     ks = np.empty((n_stages, n_dyn, n_chunk))
     jac = np.empty((jacobian.n_variable, n_chunk))
     lu = np.empty((blocks.lu_offset[blocks.lu_offset.shape[0] - 1], n_chunk))
@@ -350,7 +413,11 @@ def integrate_chunk(y, coef, times, store_idx, out, plan, tableau, control):
     gexp = np.empty(forcing.group_rate.shape[0])
     err_row = np.zeros(n_chunk)
     coupling = np.zeros(n_stages)
-    has_time = forcing.target.shape[0] > 0
+    cursor = np.zeros(drive.tape_ptr.shape[0], dtype=np.int64)
+    has_time = forcing.target.shape[0] > 0 or driven
+    capacity = 64
+    tape_times = np.empty(capacity)
+    tape_values = np.empty((capacity, n_dense + 1, n_export, n_chunk))
 
     t = 0.0
     k_out = 0
@@ -360,6 +427,8 @@ def integrate_chunk(y, coef, times, store_idx, out, plan, tableau, control):
                 out[c, k_out, q] = y[store_idx[q], c]
         k_out += 1
 
+    if driven:
+        _drive(t, y, n_dyn, drive, cursor)
     _rhs(t, y, f0, coef, terms, forcing, gexp, v, False)
     n_rhs = 1
     d0 = 0.0
@@ -381,6 +450,7 @@ def integrate_chunk(y, coef, times, store_idx, out, plan, tableau, control):
     worst = 0
     rejected_before = False
     fresh = True  # f0 belongs to the current (t, y)
+    ft_current = False  # ft (driven stages) belongs to the current (t, y)
     max_clip = 0.0
     last_stage = n_stages - 1
     while t < t_end:
@@ -395,10 +465,26 @@ def integrate_chunk(y, coef, times, store_idx, out, plan, tableau, control):
             h = t_end - t
             last = True
         if not fresh:
+            if driven:
+                _drive(t, y, n_dyn, drive, cursor)
             _rhs(t, y, f0, coef, terms, forcing, gexp, v, False)
             n_rhs += 1
+        if driven and not ft_current:
+            # f_t by a forward difference (as rodas.f does for non-autonomous problems without
+            # an analytic time derivative): the driven species are only known as dense output.
+            delta = math.sqrt(EPS * max(1e-5, abs(t)))
+            for j in range(n_dyn):
+                for c in range(n_chunk):
+                    u[j, c] = y[j, c]
+            _drive(t + delta, u, n_dyn, drive, cursor)
+            _rhs(t + delta, u, ft, coef, terms, forcing, gexp, v, False)
+            n_rhs += 1
+            for j in range(n_dyn):
+                for c in range(n_chunk):
+                    ft[j, c] = (ft[j, c] - f0[j, c]) / delta
+            ft_current = True
         _jacobian(y, jac, terms, jacobian, v)
-        if has_time:
+        if has_time and not driven:
             _time_derivative(t, ft, coef, forcing, gexp)
         fresh = True
         if not _factor(1.0 / (h * gamma), jac, lu, piv, blocks):
@@ -428,6 +514,8 @@ def integrate_chunk(y, coef, times, store_idx, out, plan, tableau, control):
                             kp = ks[p, j, c]
                             u[j, c] += a_ip * kp
                             ks[i, j, c] += c_ip * kp
+                if driven:
+                    _drive(t + c_time[i] * h, u, n_dyn, drive, cursor)
                 _rhs(t + c_time[i] * h, u, ks[i], coef, terms, forcing, gexp, v, True)
                 n_rhs += 1
             _solve(ks[i], jac, lu, piv, blocks)
@@ -457,6 +545,25 @@ def integrate_chunk(y, coef, times, store_idx, out, plan, tableau, control):
         if accepted:
             t_next = t_end if last else t + h
             k_out = _write_samples(out, k_out, times, t, h, y, ynew, ks, dense, store_idx, t_next)
+            if n_accepted + 2 > capacity:  # the tape grows by doubling
+                capacity *= 2
+                grown_times = np.empty(capacity)
+                grown_times[: n_accepted + 1] = tape_times[: n_accepted + 1]
+                tape_times = grown_times
+                grown = np.empty((capacity, n_dense + 1, n_export, n_chunk))
+                grown[: n_accepted + 1] = tape_values[: n_accepted + 1]
+                tape_values = grown
+            tape_times[n_accepted] = t
+            for e in range(n_export):
+                j = export_idx[e]
+                for c in range(n_chunk):
+                    tape_values[n_accepted, 0, e, c] = y[j, c]
+                for r in range(n_dense):
+                    for c in range(n_chunk):
+                        row = 0.0
+                        for i in range(n_stages):
+                            row += dense[r, i] * ks[i, j, c]
+                        tape_values[n_accepted, r + 1, e, c] = row
             for j in range(n_dyn):
                 for c in range(n_chunk):
                     value = ynew[j, c]
@@ -468,8 +575,14 @@ def integrate_chunk(y, coef, times, store_idx, out, plan, tableau, control):
             t = t_next
             n_accepted += 1
             fresh = False
+            ft_current = False
         else:
             n_rejected += 1
         h = next_step(h, err, rejected_before, control)
         rejected_before = not accepted
-    return ChunkStats(status, t, worst, n_accepted, n_rejected, n_rhs, max_clip)
+    tape_times[n_accepted] = t
+    for e in range(n_export):
+        for c in range(n_chunk):
+            tape_values[n_accepted, 0, e, c] = y[export_idx[e], c]
+    stats = ChunkStats(status, t, worst, n_accepted, n_rejected, n_rhs, max_clip)
+    return stats, tape_times[: n_accepted + 1].copy(), tape_values[: n_accepted + 1].copy()

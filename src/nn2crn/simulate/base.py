@@ -148,6 +148,9 @@ class OdeStats:
         Structure of the integrated system (see :mod:`nn2crn.simulate._ode_plan`).
     seconds_setup, seconds_integrate : float
         Wall times of the model building and of the integration.
+    n_stages : int
+        Stages integrated one after the other (1: the whole system at once; see
+        :mod:`nn2crn.simulate._ode_stages`); `steps` then sums over stages too.
     """
 
     solver: str
@@ -166,6 +169,7 @@ class OdeStats:
     largest_block: int
     seconds_setup: float
     seconds_integrate: float
+    n_stages: int = 1
 
     def as_info(self) -> dict[str, Any]:
         """The statistics under the keys of the former ``Trajectory.info`` dict."""

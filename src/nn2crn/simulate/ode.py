@@ -143,6 +143,7 @@ def simulate_ode(
     method: str = "rodas5p",
     backend: str = "auto",
     n_threads: int | None = None,
+    layered: bool = False,
 ) -> Trajectory:
     """Simulate deterministic kinetics of `crn` for a batch of input vectors.
 
@@ -177,6 +178,18 @@ def simulate_ode(
     n_threads : int, optional
         Threads integrating chunks of rows in parallel (numba backend only);
         default: the CPUs available to this process. Results do not depend on it.
+    layered : bool, default False
+        Integrate layer by layer (numba backend): the integrated species are split
+        into stages along the levels of their dependency graph (a feed-forward
+        network's layers), each integrated over the whole time span with its own
+        step sizes, driven by the earlier stages' dense output (see
+        :mod:`nn2crn.simulate._ode_stages`). Each stage meets `rtol` and `atol`
+        locally, but its step sizes follow only its own species, so the global
+        error is larger than a whole-system solve's (whose steps follow every
+        layer): on a 64-wide network of depth 3, 1.5e-2 against 2e-6 on outputs of
+        size 550 at rtol 1e-6. Faster from depth 4 on at width 64 (2.9x at depth 5);
+        slower on shallow networks. False: one step-size sequence for the whole
+        system (what the numpy backend always does).
 
     Returns
     -------
@@ -271,8 +284,29 @@ def simulate_ode(
     chunks = [order[start:stop] for start, stop in _chunks(n_batch, CHUNK_ROWS)]
     if chosen == "numba":
         from ._ode_numba import integrate_chunk
+        from ._ode_stages import Stage, build_drive, no_drive, split_stages
 
-        kernel_plan, kernel_tableau = plan.kernel(), tableau.kernel()
+        kernel_tableau = tableau.kernel()
+        n_dense = int(tableau.dense.shape[0])
+        stages = split_stages(plan) if layered else []
+        if len(stages) <= 1:
+            stages = [
+                Stage(
+                    0,
+                    plan.n_dynamic,
+                    plan.kernel(),
+                    np.arange(plan.force_target.shape[0]),
+                    *(np.zeros(0, np.int64),) * 4,
+                )
+            ]
+        # A stage's tape is dropped after the last stage that it drives.
+        last_use = {g: g for g in range(len(stages))}
+        for g, stage in enumerate(stages):
+            for owner in np.unique(stage.driven_stage).tolist():
+                last_use[owner] = g
+        stage_store = [
+            np.flatnonzero((store_idx >= stage.start) & (store_idx < stage.stop)) for stage in stages
+        ]
     else:
         from ._ode_numpy import NumpyKernel, integrate_chunk_numpy
 
@@ -282,12 +316,49 @@ def simulate_ode(
         n_rows = len(rows)
         if chosen == "numba":
             rows = np.concatenate((rows, np.full(-n_rows % SIMD_ROWS, rows[-1])))
-            y = np.ascontiguousarray(x0[rows][:, plan.dynamic].T)
-            coef = np.ascontiguousarray(coef_all[:, rows])
+            x_dyn = x0[rows][:, plan.dynamic].T
+            coef = coef_all[:, rows]
             padded = np.zeros((len(rows), grid.shape[0], store_idx.shape[0]))
-            stats = integrate_chunk(y, coef, grid, store_idx, padded, kernel_plan, kernel_tableau, control)
+            tapes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+            total: ChunkStats | None = None
+            for g, stage in enumerate(stages):
+                y = np.zeros((stage.n_internal + stage.driven.shape[0], len(rows)))
+                y[: stage.n_internal] = x_dyn[stage.start : stage.stop]
+                stored = stage_store[g]
+                out = np.zeros((len(rows), grid.shape[0], stored.shape[0]))
+                drive = build_drive(stage, tapes, n_dense) if stage.driven.size else no_drive(n_dense)
+                stats, tape_times, tape_values = integrate_chunk(
+                    y,
+                    np.ascontiguousarray(coef[stage.force_entries]),
+                    grid,
+                    np.ascontiguousarray(store_idx[stored] - stage.start),
+                    out,
+                    stage.kernel,
+                    kernel_tableau,
+                    control,
+                    drive,
+                    stage.export,
+                )
+                padded[:, :, stored] = out
+                if stage.export.size:
+                    tapes[g] = (tape_times, tape_values)
+                for owner in [owner for owner in tapes if last_use[owner] <= g]:
+                    del tapes[owner]
+                total = (
+                    stats
+                    if total is None
+                    else stats._replace(
+                        steps=total.steps + stats.steps,
+                        rejected_steps=total.rejected_steps + stats.rejected_steps,
+                        rhs_evaluations=total.rhs_evaluations + stats.rhs_evaluations,
+                        max_clipped=max(total.max_clipped, stats.max_clipped),
+                    )
+                )
+                if Status(stats.status).failed:
+                    break
+            assert total is not None
             # a padding row repeats the last real row
-            return padded[:n_rows], stats._replace(worst_row=min(stats.worst_row, n_rows - 1))
+            return padded[:n_rows], total._replace(worst_row=min(total.worst_row, n_rows - 1))
         out = np.zeros((n_rows, grid.shape[0], store_idx.shape[0]))
         y = np.ascontiguousarray(x0[rows][:, plan.dynamic])
         coef = np.ascontiguousarray(coef_all[:, rows].T)
@@ -342,6 +413,7 @@ def simulate_ode(
         largest_block=plan.max_block,
         seconds_setup=built - started,
         seconds_integrate=finished - built,
+        n_stages=len(stages) if chosen == "numba" else 1,
     )
     return Trajectory(
         crn=crn,

@@ -8,6 +8,11 @@ tiny CRN fills the cache for every later CRN, batch size and volume. After
 :func:`warm_kernels`, a fresh process loads the kernels from the cache in well under a
 second instead of compiling them (tens of seconds of CPU); ``benchmarks/bench_cold.py``
 measures both.
+
+The warm-up is also automatic: the CLI calls ``start_background_warm_up`` before the
+commands of a session (compile, check, eval, ...; see :mod:`nn2crn._kernel_cache`). With a cold cache it starts
+the warm-up in a detached process and returns at once; ``simulate`` waits for a running
+warm-up instead of compiling the same kernels a second time.
 """
 
 from __future__ import annotations
