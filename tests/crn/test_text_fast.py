@@ -79,23 +79,28 @@ _COUNTS = st.sampled_from(
 _RATES = st.sampled_from(
     ["1", "0.5", "2.5e-3", "1e-05", "0", "00", "1e999", ".5", "5.", "1" * 101, "1.0e+20", "-1"]
 )
+_REGULAR_COUNTS = st.sampled_from(["", "", "2 ", "12 ", "999999 "])
 _SEPARATORS = st.sampled_from([" + ", " + ", " + ", "+", "  +  ", " - "])
 _ARROWS = st.sampled_from([" -> ", " -> ", " -> ", "->", " <=> ", " => "])
 
 
 @st.composite
-def _side(draw: st.DrawFn) -> str:
-    terms = [draw(_COUNTS) + draw(_NAMES) for _ in range(draw(st.integers(0, 4)))]
-    separator = draw(_SEPARATORS)
-    return separator.join(terms)
+def _side(draw: st.DrawFn, *, regular: bool) -> str:
+    counts = _REGULAR_COUNTS if regular else _COUNTS
+    terms = [draw(counts) + draw(_NAMES) for _ in range(draw(st.integers(0, 4)))]
+    return (" + " if regular else draw(_SEPARATORS)).join(terms)
 
 
 @st.composite
 def _line(draw: st.DrawFn) -> str:
     kind = draw(st.sampled_from(["reaction"] * 6 + ["initial", "input", "output", "comment", "blank", "odd"]))
     if kind == "reaction":
+        if draw(st.sampled_from([True, True, True, False])):
+            # As format_crn writes it (the fast path), with good and bad values.
+            reaction = f"{draw(_side(regular=True))} -> {draw(_side(regular=True))}".strip()
+            return f"{reaction} [k = {draw(_RATES)}]"
         rates = draw(st.sampled_from(["[k = {}]", "[k = {}]", "[{}]", "[k={}]", "", "[kf = {}, kr = 2]"]))
-        text = f"{draw(_side())}{draw(_ARROWS)}{draw(_side())} {rates.format(draw(_RATES))}"
+        text = f"{draw(_side(regular=False))}{draw(_ARROWS)}{draw(_side(regular=False))} {rates.format(draw(_RATES))}"
         return text.strip() if draw(st.booleans()) else text
     if kind == "initial":
         marker = draw(st.sampled_from(["@initial", "@initial", "@i"]))
