@@ -185,8 +185,6 @@ def load_crn_inputs(
     are raw features (header: the model's input names, or the CRN's input names
     in the same order) and the model's `input_transform` is applied first.
     """
-    from ..nn import load_network
-
     if model_path is None:
         raw = crn.raw_inputs
         if raw is None:
@@ -204,6 +202,8 @@ def load_crn_inputs(
             # Raw feature columns: apply the transform the compiled .crn recorded.
             return CRNInputs(raw.apply(table.values), table.labels, None)
         return CRNInputs(table.values, table.labels, None)
+    from ..nn import load_network
+
     network = load_network(model_path)
     if network.n_inputs != crn.n_inputs:
         raise InputDataError(

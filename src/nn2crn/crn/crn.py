@@ -14,13 +14,16 @@ from functools import cached_property
 from itertools import chain
 from operator import itemgetter
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._errors import CRNStructureError, InputDataError
 from .._limits import MAX_MATRIX_COEFFICIENT
 from .._validation import as_batch, is_identifier
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 Terms = tuple[tuple[str, int], ...]
 """A multiset of species as ``((name, count), ...)``, each name once, counts ≥ 1."""
@@ -322,6 +325,8 @@ class CRN:
                 f"species {error.args[0]!r} is used but not in the species list"
             ) from None
         indptr = np.concatenate(([0], np.cumsum(lengths)))
+        import scipy.sparse as sp  # on first use: `nn2crn check` and `--help` never need it
+
         matrix = sp.csr_array((counts, columns, indptr), shape=(n_rows, self.n_species))
         matrix.sum_duplicates()
         return matrix
@@ -527,6 +532,8 @@ class CRN:
     @cached_property
     def _input_loading(self) -> tuple[sp.csr_array, sp.csr_array]:
         """Sparse (n_species, n_inputs) loading matrices of the positive and negative sides."""
+        import scipy.sparse as sp
+
         return (
             sp.csr_array(self._signal_matrix(self.inputs, "positive").T),
             sp.csr_array(self._signal_matrix(self.inputs, "negative").T),
