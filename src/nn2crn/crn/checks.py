@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from .._errors import CRNStructureError
 from .crn import CRN
@@ -100,6 +98,11 @@ def _find_cycle(crn: CRN, sources: np.ndarray, targets: np.ndarray) -> tuple[str
     self_loops = sources == targets
     if self_loops.any():
         return (crn.species[int(sources[self_loops][0])],)
+    # Imported here, not at module level: csgraph (with scipy.sparse.linalg and scipy.linalg)
+    # costs about 0.2 s to import, which commands that never check a CRN should not pay.
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
     graph = sp.csr_array((np.ones(len(sources)), (sources, targets)), shape=(crn.n_species, crn.n_species))
     n_components, labels = connected_components(graph, directed=True, connection="strong")
     if n_components == crn.n_species:

@@ -19,6 +19,8 @@ import math
 import os
 import re
 from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import NoReturn, cast
 
 from .._errors import CRNFormatError, CRNStructureError
@@ -36,6 +38,15 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
+
+# The regular lines format_crn writes, recognized whole by one regex each (the fast path
+# of parse_crn): ``A + 2 B -> C [k = 0.5]`` (either side may be empty) and ``A @initial 1``.
+# Counts of 1 to 6 digits stay below MAX_COEFFICIENT; anything else takes the general parser.
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_NUMBER = r"[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"
+_FAST_SIDE = rf"(?:[1-9][0-9]{{0,5}} )?{_NAME}(?: \+ (?:[1-9][0-9]{{0,5}} )?{_NAME})*"
+_FAST_REACTION = re.compile(rf"(?:({_FAST_SIDE}) )?->(?: ({_FAST_SIDE}))? \[k = ({_NUMBER})\]")
+_FAST_INITIAL = re.compile(rf"({_NAME}) @initial ({_NUMBER})")
 
 _KEYWORD = re.compile(r"\s*(input|output)\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
 _TRANSFORM = re.compile(r"\s*transform\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
@@ -234,6 +245,54 @@ def _parse_transform(
     transforms[name_token.text] = (feature, mean, scale, statement)
 
 
+class _CountValues(dict[str, int]):
+    """Count text -> int, filled on first use; ``""`` (no count written) is 1."""
+
+    def __missing__(self, text: str) -> int:
+        value = int(text) if text else 1
+        self[text] = value
+        return value
+
+
+def _fast_terms(side: str | None, count_values: _CountValues) -> Terms | None:
+    """Terms of one side matched by _FAST_REACTION; None when a species repeats (make_terms adds up)."""
+    if side is None:
+        return ()
+    if " " not in side:
+        return ((side, 1),)
+    parts = side.split(" + ")
+    if side.count(" ") == 2 * len(parts) - 2:
+        # No counts written (every term 1): the per-term work stays in C.
+        names: list[str] | tuple[str, ...] = parts
+        terms = tuple(zip(parts, repeat(1)))
+    else:
+        # "2 A" -> ("2", " ", "A"); "A" -> ("", "", "A"), whose count text "" is 1.
+        counts, _, names = zip(*map(str.rpartition, parts, repeat(" ")), strict=True)
+        terms = tuple(zip(names, map(count_values.__getitem__, counts), strict=True))
+    if len(names) > 1 and len(set(names)) != len(names):
+        return None
+    return terms
+
+
+def _fast_reaction(
+    match: re.Match[str], rate_values: dict[str, float], count_values: _CountValues
+) -> Reaction | None:
+    """The reaction of a line matched by _FAST_REACTION, or None when the general parser must decide."""
+    reactant_text, product_text, rate_text = match.groups()
+    rate = rate_values.get(rate_text)
+    if rate is None:
+        rate = float(rate_text)
+        if not (len(rate_text) <= MAX_NUMBER_CHARS and 0 < rate < math.inf):
+            return None
+        rate_values[rate_text] = rate
+    reactants = _fast_terms(reactant_text, count_values)
+    products = _fast_terms(product_text, count_values)
+    if reactants is None or products is None or not (reactants or products):
+        return None
+    # Validated above exactly as Reaction.__post_init__ would: distinct names, counts in 1..999,999.
+    return Reaction._trusted(reactants, products, rate)
+
+
 def _raw_inputs(
     transforms: dict[str, tuple[str, float, float, _Statement]], inputs: list[Signal], source: str
 ) -> RawInputs | None:
@@ -276,6 +335,11 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
     CRNFormatError
         With ``source:line:col`` and what was expected.
     """
+    return _parse_crn(text, source, fast=True)
+
+
+def _parse_crn(text: str, source: str, *, fast: bool) -> CRN:
+    """parse_crn; ``fast=False`` sends every line through the general parser (tests compare both)."""
     reactions: list[Reaction] = []
     initial: dict[str, float] = {}
     inputs: list[Signal] = []
@@ -283,7 +347,9 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
     signal_lines: dict[tuple[str, str], int] = {}
     signal_species: list[tuple[str, str, int, str]] = []
     transforms: dict[str, tuple[str, float, float, _Statement]] = {}
-    for line_number, raw_line in enumerate(text.splitlines(), start=1):
+
+    def parse_line_carefully(line_number: int, raw_line: str) -> None:
+        """The general parser: every statement of one line, with file:line:col errors."""
         line = raw_line.split("#", 1)[0]
         for statement_text, offset in _split_statements(line):
             statement = _Statement(statement_text, offset, raw_line, line_number, source)
@@ -368,11 +434,39 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
             reactions.append(Reaction(tuple(reactants), tuple(products), forward))
             if reversible:
                 reactions.append(Reaction(tuple(products), tuple(reactants), backward))
+
+    rate_values: dict[str, float] = {}
+    count_values = _CountValues()
+    for line_number, raw_line in enumerate(text.splitlines(), start=1):
+        if not fast:
+            parse_line_carefully(line_number, raw_line)
+            continue
+        # Fast path: the regular lines nn2crn itself writes (most of any big file). A line
+        # it does not recognize, or one whose values need a check to fail, goes to the
+        # general parser, which gives the same result or the error with file:line:col.
+        match = _FAST_REACTION.fullmatch(raw_line)
+        if match is not None:
+            reaction = _fast_reaction(match, rate_values, count_values)
+            if reaction is not None:
+                reactions.append(reaction)
+                continue
+        elif raw_line[:1] == "#" or not raw_line:
+            continue
+        else:
+            match = _FAST_INITIAL.fullmatch(raw_line)
+            if match is not None:
+                name, amount_text = match.groups()
+                amount = float(amount_text)
+                if len(amount_text) <= MAX_NUMBER_CHARS and amount <= MAX_AMOUNT and name not in initial:
+                    initial[name] = amount
+                    continue
+        parse_line_carefully(line_number, raw_line)
     # A species named only by an input/output line is almost always a typo; format_crn
     # writes an explicit ``@initial 0`` for a deliberate one.
     known = set(initial)
-    for reaction in reactions:
-        known.update(name for name, _ in (*reaction.reactants, *reaction.products))
+    if signal_species:
+        sides = chain.from_iterable((reaction.reactants, reaction.products) for reaction in reactions)
+        known.update(map(itemgetter(0), chain.from_iterable(sides)))
     for name, kind, line_number, raw_line in signal_species:
         if name not in known:
             raise CRNFormatError(
