@@ -56,6 +56,8 @@ def _stage(module: str) -> str | None:
     head = module.split(".")[0]
     if head in BASE_MODULES:
         return "base"
+    if head == "__main__":  # ``python -m nn2crn`` only starts the command line
+        return "cli"
     return head if head in ALLOWED else None
 
 
