@@ -15,6 +15,7 @@ PARAMETER_FLAGS: dict[str, str] = {
     "force": "--force",
     "label": "--label",
     "lr_start": "--lr-start",
+    "max_fanout": "--max-fanout",
     "max_range": "--max-range",
     "model": "--model",
     "shift_inputs": "--shift-inputs",
