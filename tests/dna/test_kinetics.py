@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from nn2crn.crn import parse_crn
@@ -58,3 +59,35 @@ def test_iris_dna_ode_agrees_with_the_network():
     trajectory = simulate_dna(kinetics, values, t_end_s=3600.0, n_points=3)
     agree = int((trajectory.outputs[:, -1, :].argmax(axis=1) == network.forward(values).argmax(axis=1)).sum())
     assert agree >= 149, f"DNA-level argmax agrees on {agree}/150 at 1 h"
+
+
+def test_ssa_counts_molecules_at_the_stated_volume():
+    from nn2crn.dna.kinetics import build_kinetics as build
+
+    system = translate(parse_crn(RELU))
+    kinetics = build(system, [[1.0]], Concentrations(unit_nM=10.0, fuel_excess=10.0))
+    volume_fl = 10.0
+    molecules_per_unit = 10.0 * 6.02214076e23 * 1e-9 * volume_fl * 1e-15  # 60.2 molecules
+    trajectory = simulate_dna(
+        kinetics, [[1.0]], t_end_s=3600.0, n_points=4, method="ssa", volume_fl=volume_fl, runs=3, seed=2
+    )
+    assert trajectory.method == "ssa"
+    assert trajectory.outputs.shape == (3, 4, 1)
+    counts = trajectory.outputs * molecules_per_unit
+    # Whole molecules, starting from none, and every run ends with all 60 input molecules converted.
+    np.testing.assert_allclose(counts, np.round(counts), atol=1e-6)
+    assert np.all(counts[:, 0, 0] == 0)
+    np.testing.assert_allclose(counts[:, -1, 0], round(molecules_per_unit), atol=1e-6)
+
+
+def test_ssa_with_a_tiny_volume_is_discrete_and_noisy():
+    system = translate(parse_crn(RELU))
+    kinetics = build_kinetics(system, [[1.0]], Concentrations(unit_nM=10.0, fuel_excess=10.0))
+    # 0.5 fL: one unit is 3 molecules; after 5 s (about half a gate lifetime at 100 nM fuel)
+    # the runs have fired different numbers of gates.
+    trajectory = simulate_dna(
+        kinetics, [[1.0]], t_end_s=5.0, n_points=2, method="ssa", volume_fl=0.5, runs=40, seed=3
+    )
+    early = trajectory.outputs[:, -1, 0] * 10.0 * 6.02214076e23 * 1e-9 * 0.5e-15
+    np.testing.assert_allclose(early, np.round(early), atol=1e-6)
+    assert len(np.unique(np.round(early))) > 1

@@ -16,6 +16,7 @@ PARAMETER_FLAGS: dict[str, str] = {
     "keep_inputs": "--keep-inputs",
     "label": "--label",
     "lr_start": "--lr-start",
+    "max_fanout": "--max-fanout",
     "max_range": "--max-range",
     "model": "--model",
     "shift_inputs": "--shift-inputs",

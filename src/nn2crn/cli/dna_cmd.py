@@ -36,18 +36,38 @@ def _design_options(function: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Order bimolecular reactants against remote-toehold crosstalk (fact sheet pitfall 7).",
         ),
+        click.option(
+            "--max-fanout",
+            type=int,
+            default=None,
+            metavar="K",
+            help="Split X -> P1+...+Pn (n > K) into a tree of fan-outs of at most K products "
+            "through fresh intermediates (exact; few module shapes, small gates).",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
     return function
 
 
-def _translate(crn_file: str, scheme: str, toehold: int, long_: int, gate_toehold: int | None, reorder: bool):
+def _translate(
+    crn_file: str,
+    scheme: str,
+    toehold: int,
+    long_: int,
+    gate_toehold: int | None,
+    reorder: bool,
+    max_fanout: int | None = None,
+):
     from ..crn import read_crn
     from ..dna import DomainLengths, translate
+    from ..dna.fanout import bound_fanout
 
     lengths = DomainLengths(toehold, long_, toehold if gate_toehold is None else gate_toehold)
-    return translate(read_crn(crn_file), scheme, lengths, reorder=reorder)
+    crn = read_crn(crn_file)
+    if max_fanout is not None:
+        crn = bound_fanout(crn, max_fanout)
+    return translate(crn, scheme, lengths, reorder=reorder)
 
 
 def _input_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -148,6 +168,7 @@ def compile_command(
     long_: int,
     gate_toehold: int | None,
     reorder: bool,
+    max_fanout: int | None,
     inputs_path: str | None,
     model: str | None,
     dataset: str | None,
@@ -169,7 +190,7 @@ def compile_command(
 
     refuse_same_file(output, crn_file, inputs_path, model)
     refuse_same_file(strands_path, crn_file, inputs_path, model)
-    system = _translate(crn_file, scheme, toehold, long_, gate_toehold, reorder)
+    system = _translate(crn_file, scheme, toehold, long_, gate_toehold, reorder, max_fanout)
     values, _ = _rows(system.crn, inputs_path, model, dataset, split)
     if values is not None and not 0 <= row < values.shape[0]:
         raise InputDataError(
@@ -204,12 +225,20 @@ def compile_command(
 @dna_command.command("cost")
 @_design_options
 def cost_command(
-    crn_file: str, scheme: str, toehold: int, long_: int, gate_toehold: int | None, reorder: bool
+    crn_file: str,
+    scheme: str,
+    toehold: int,
+    long_: int,
+    gate_toehold: int | None,
+    reorder: bool,
+    max_fanout: int | None,
 ) -> None:
     """Distinct strands, complexes and nucleotides per reaction kind and layer."""
     from ..dna.cost import dna_cost
 
-    click.echo(dna_cost(_translate(crn_file, scheme, toehold, long_, gate_toehold, reorder)).format())
+    click.echo(
+        dna_cost(_translate(crn_file, scheme, toehold, long_, gate_toehold, reorder, max_fanout)).format()
+    )
 
 
 @dna_command.command("verify")
@@ -232,6 +261,7 @@ def verify_command(
     long_: int,
     gate_toehold: int | None,
     reorder: bool,
+    max_fanout: int | None,
     pairs: bool,
     whole_limit: int,
     quiet: bool,
@@ -240,7 +270,7 @@ def verify_command(
     from ..dna.verify import verify_system
     from ._output import echo_err, show_progress
 
-    system = _translate(crn_file, scheme, toehold, long_, gate_toehold, reorder)
+    system = _translate(crn_file, scheme, toehold, long_, gate_toehold, reorder, max_fanout)
     bar_state: dict[str, Any] = {}
 
     def progress(done: int, total: int) -> None:
@@ -299,6 +329,7 @@ def simulate_command(
     long_: int,
     gate_toehold: int | None,
     reorder: bool,
+    max_fanout: int | None,
     inputs_path: str | None,
     model: str | None,
     dataset: str | None,
@@ -328,7 +359,7 @@ def simulate_command(
     from ._output import echo_err, format_float, refuse_same_file, show_progress, write_csv
 
     refuse_same_file(output, crn_file, inputs_path, model)
-    system = _translate(crn_file, scheme, toehold, long_, gate_toehold, reorder)
+    system = _translate(crn_file, scheme, toehold, long_, gate_toehold, reorder, max_fanout)
     values, network = _rows(system.crn, inputs_path, model, dataset, split)
     if values is None:
         if system.crn.inputs:

@@ -176,8 +176,9 @@ class DSDSystem:
     def fuels(self) -> tuple[DSDComplex, ...]:
         return tuple(c for c in self.complexes if c.role == "fuel")
 
-    @property
+    @cached_property
     def domain_length(self) -> Mapping[str, int]:
+        # cached: verification extracts tens of thousands of module shapes from one system.
         return MappingProxyType({d.name: d.length for d in self.domains})
 
     @property
