@@ -51,3 +51,36 @@ def test_dna_section_with_the_fuel_leak_sweep_on_a_tiny_relu():
     sweep = [b for b in section.blocks if isinstance(b, Table)][2]
     assert [row[:2] for row in sweep.rows] == [("10", "0"), ("10", "10")]
     assert sweep.header[0] == "fuel ×" and sweep.header[-1] == "max |error|"
+
+
+def test_dna_section_draws_the_trajectories_in_hours(tmp_path):
+    import numpy as np
+
+    pytest.importorskip("matplotlib")
+    from nn2crn.report.html import Figure
+    from nn2crn.studies.dna import dna_section_data
+
+    crn = parse_crn("Zp -> M + Yp\nM + Zn -> Yn\ninput z = Zp - Zn\noutput y = Yp - Yn")
+    x = np.array([[1.0], [-0.5], [0.25]])
+    data = dna_section_data(
+        "relu",
+        crn,
+        crn,
+        network_outputs=np.maximum(x, 0),
+        input_values=x,
+        whole_limit=0,
+        fuel_excesses=(2.0, 10.0),
+        leaks=(0.0,),
+        hours=2.0,
+    )
+    shown = [run for run in data.sweep if run.fuel_excess == 10.0][0]
+    assert shown.outputs.shape == (3, len(shown.times_h), 1)
+    # The DNA-level outputs approach the network's ReLU values within the 2 hours.
+    np.testing.assert_allclose(shown.outputs[:, -1, 0], [1.0, 0.0, 0.25], atol=0.05)
+    assert data.output_names == ("y",)
+    assert not any(isinstance(b, Figure) for b in dna_section(data).blocks)
+    section = dna_section(data, tmp_path)
+    figures = [b for b in section.blocks if isinstance(b, Figure)]
+    assert [f.path for f in figures] == ["relu-dna-trajectories.png"]
+    png = (tmp_path / "relu-dna-trajectories.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000

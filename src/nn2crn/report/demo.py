@@ -129,7 +129,7 @@ def run_demo(
         if ssa_result is not None:
             sections.append(doc.Section("Stochastic kinetics", tuple(ssa_blocks(result, ssa_result, folder))))
         if study.dna is not None:
-            sections.append(dna_section(study.dna))
+            sections.append(dna_section(study.dna, folder))
         sections.append(doc.Section("Files", (doc.Links(tuple(links + extra_links)),)))
         sections.append(
             doc.Section(

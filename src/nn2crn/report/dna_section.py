@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from ..studies.dna import DNASectionData
-from .html import Note, Paragraph, Section, Table
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..studies.dna import AgreementRun, DNASectionData
+from .html import Figure, Note, Paragraph, Section, Table
 
 
 def _hours(value: float) -> str:
     return "never" if value == float("inf") else f"{value:.2f} h"
 
 
-def dna_section(data: DNASectionData) -> Section:
-    """Cost table, verification verdicts and the fuel × leak agreement sweep as one section."""
+def _figure_run(data: DNASectionData) -> AgreementRun | None:
+    """The run the trajectory figure shows: the default design (10× fuels, no leak) if swept."""
+    kept = [run for run in data.sweep if np.asarray(run.outputs).ndim == 3 and len(run.outputs)]
+    preferred = [run for run in kept if run.fuel_excess == 10.0 and run.leak == 0.0]
+    chosen = preferred or kept
+    return chosen[0] if chosen else None
+
+
+def dna_section(data: DNASectionData, folder: str | os.PathLike[str] | None = None) -> Section:
+    """Cost table, verification verdicts and the fuel × leak agreement sweep as one section.
+
+    With `folder` (and matplotlib installed), a figure of the DNA-level output
+    trajectories in hours is written there and shown in the section.
+    """
     blocks: list = [
         Paragraph(
             f"DNA strand-displacement implementation of `{data.model}`: cost of the compiled and reduced "
@@ -81,6 +98,29 @@ def dna_section(data: DNASectionData) -> Section:
                 caption="DNA-level argmax agreement with the network over time, by fuel excess and leak",
             )
         )
+        run = _figure_run(data)
+        if folder is not None and run is not None:
+            from .plots import can_plot, plot_dna_outputs
+
+            if can_plot():
+                name = f"{data.model}-dna-trajectories.png"
+                plot_dna_outputs(
+                    run,
+                    Path(folder) / name,
+                    output_names=data.output_names,
+                    title=f"{data.model}: DNA-level outputs (fuels {run.fuel_excess:g}×, leak {run.leak:g} /M/s)",
+                )
+                blocks.append(
+                    Figure(
+                        name,
+                        "DNA-level ODE outputs over hours at the default concentrations (one CRN unit = "
+                        "10 nM), network values dashed.",
+                    )
+                )
+            else:
+                blocks.append(
+                    Note("Figure skipped: matplotlib is not installed (pip install 'nn2crn[plot]').")
+                )
     else:
         blocks.append(Note("DNA-level kinetics were not run for this model."))
     return Section("DNA implementation", tuple(blocks))

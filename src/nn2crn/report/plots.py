@@ -17,6 +17,7 @@ import numpy as np
 
 from .._errors import InputDataError
 from ..studies.depth import PAPER_HEART_MIDPOINTS, TRAINED_WIDTH, DepthStudyResult
+from ..studies.dna import AgreementRun
 from ..studies.kinetics import EPSILON
 from ..studies.ssa_volume import SsaStudy
 
@@ -440,3 +441,42 @@ def plot_ssa_study(study: SsaStudy, path: str | os.PathLike[str], *, title: str 
 
 def _finite(values: list[float]) -> list[float]:
     return [v if math.isfinite(v) else math.nan for v in values]
+
+
+def plot_dna_outputs(
+    run: AgreementRun,
+    path: str | os.PathLike[str],
+    *,
+    output_names: Sequence[str] = (),
+    max_rows: int = 4,
+    title: str = "",
+) -> Path:
+    """DNA-level outputs over hours for the first rows of `run`; the network's values dashed."""
+    path = check_plot_path(path)
+    outputs = np.asarray(run.outputs)
+    if outputs.ndim != 3 or outputs.shape[0] == 0:
+        raise InputDataError("plot_dna_outputs needs a run that kept its output trajectories")
+    n_outputs = outputs.shape[2]
+    names = (
+        list(output_names) if len(output_names) == n_outputs else [f"output {k}" for k in range(n_outputs)]
+    )
+    rows = range(min(max_rows, outputs.shape[0]))
+    figure, axes = _figure(len(rows))
+    palette = _colors(n_outputs)
+    times = np.asarray(run.times_h)
+    for axis, row in zip(axes, rows, strict=True):
+        for k, name in enumerate(names):
+            axis.plot(times, outputs[row, :, k], color=palette[k], lw=1.6, label=name)
+            axis.axhline(run.network_outputs[row, k], color=palette[k], ls="--", lw=1.0, alpha=0.9)
+        axis.set_title(f"input row {row}", fontsize=10)
+        axis.set_xlabel("time (hours)")
+        axis.set_ylabel("output  Y+ − Y−  (CRN units)")
+        axis.grid(alpha=0.3)
+    from matplotlib.lines import Line2D
+
+    handles, labels = axes[0].get_legend_handles_labels()
+    handles.append(Line2D([], [], color="grey", ls="--", lw=1.0))
+    labels.append("network value")
+    figure.legend(handles, labels, loc="outside right upper", fontsize=9)
+    figure.suptitle(title or f"DNA-level outputs, fuels {run.fuel_excess:g}×, leak {run.leak:g} /M/s")
+    return _save(figure, path)

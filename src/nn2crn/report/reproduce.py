@@ -107,7 +107,7 @@ def reproduce(
                 ),
             ),
             *(experiment_section(result, folder) for result in results),
-            *(dna_section(data) for data in dna_data),
+            *(dna_section(data, folder) for data in dna_data),
             how_made_section(
                 command or f"nn2crn reproduce {' '.join(names) or 'all'}", time.perf_counter() - started
             ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -150,6 +150,11 @@ class AgreementRun:
         Largest |DNA output − network output| at the last time, CRN units.
     seconds : float
         Wall time of the simulation.
+    outputs : ndarray of shape (n_rows, n_times, n_outputs)
+        DNA-level outputs (sum of the history variants, dual-rail difference) in CRN
+        units at `times_h`, for the report's trajectory figure.
+    network_outputs : ndarray of shape (n_rows, n_outputs)
+        The network's values the run is compared with.
     """
 
     fuel_excess: float
@@ -161,6 +166,8 @@ class AgreementRun:
     decision_h_max: float
     max_error: float
     seconds: float
+    outputs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)), compare=False, repr=False)
+    network_outputs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), compare=False, repr=False)
 
 
 def agreement_run(
@@ -199,6 +206,8 @@ def agreement_run(
         float(decision.max()),
         float(np.abs(trajectory.outputs[:, -1, :] - network_outputs).max()),
         seconds,
+        np.asarray(trajectory.outputs),
+        np.asarray(network_outputs, dtype=np.float64),
     )
 
 
@@ -246,12 +255,15 @@ class DNASectionData:
     verification : tuple of (str, str, VerificationReport)
     sweep : tuple of AgreementRun
         Compiled CRN, default scheme; empty when kinetics were skipped.
+    output_names : tuple of str
+        The CRN's declared outputs, in the order of the runs' output columns.
     """
 
     model: str
     costs: tuple[tuple[str, str, DNACost], ...]
     verification: tuple[tuple[str, str, VerificationReport], ...]
     sweep: tuple[AgreementRun, ...]
+    output_names: tuple[str, ...] = ()
 
 
 def dna_section_data(
@@ -299,7 +311,7 @@ def dna_section_data(
             hours=hours,
             cache=caches.get("ssw2010"),
         )
-    return DNASectionData(model, costs, verification, sweep)
+    return DNASectionData(model, costs, verification, sweep, tuple(compiled.output_names))
 
 
 DNA_ROWS = 10
