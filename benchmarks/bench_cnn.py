@@ -9,7 +9,8 @@
    ``nn2crn compile`` and ``nn2crn eval`` against a fresh Python process that
    loads the model and runs the numpy forward pass on the same CSV.
 
-Run: python benchmarks/bench_cnn.py
+Run: python benchmarks/bench_cnn.py [MODEL]   (default: the ``cnn`` experiment's model;
+e.g. ``mnist-14x14-conv8-ternary`` for the first, smaller CNN)
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from _timing import machine_line, time_side_by_side  # noqa: E402
 from nn2crn.compile import compile_network, reduce_crn  # noqa: E402
 from nn2crn.datasets import load_dataset  # noqa: E402
 from nn2crn.nn import load_shipped_model, shipped_model_path  # noqa: E402
+from nn2crn.nn.runs import ALL_EXPERIMENTS  # noqa: E402
 from nn2crn.simulate import plan_exact, stable_outputs  # noqa: E402
 
-MODEL = "mnist-14x14-conv8-ternary"
+MODEL = ALL_EXPERIMENTS["cnn"].name
 
 
 def fresh_process(*args: str) -> float:
@@ -39,8 +41,8 @@ def fresh_process(*args: str) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    network = load_shipped_model(MODEL)
+def main(model: str = MODEL) -> None:
+    network = load_shipped_model(model)
     data = load_dataset("mnist", source="sample", download=False)
     raw = np.concatenate([split.x for split in data.splits().values()])[:10_000]
     inputs = network.transform(raw)
@@ -53,7 +55,7 @@ def main() -> None:
         reduced = reduce_crn(compiled)
         runs.append((middle - start, time.perf_counter() - middle))
     compile_time, reduce_time = min(runs, key=sum)
-    print(f"{MODEL}: layers {'-'.join(layer.kind for layer in network.layers)}")
+    print(f"{model}: layers {'-'.join(layer.kind for layer in network.layers)}")
     print(
         f"  compile {compile_time:.2f} s ({compiled.n_species} species, {compiled.n_reactions} reactions)   goal < 2 s"
     )
@@ -95,7 +97,7 @@ def main() -> None:
     print("  goal: exact evaluation <= 3x the numpy forward pass")
 
     with tempfile.TemporaryDirectory() as folder:
-        model_path = str(shipped_model_path(MODEL))
+        model_path = str(shipped_model_path(model))
         crn_path = f"{folder}/cnn.crn"
         csv_path = f"{folder}/digits.csv"
         header = ",".join(compiled.input_names)
@@ -124,4 +126,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])

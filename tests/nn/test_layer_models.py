@@ -45,3 +45,18 @@ def test_recipe_commands_name_the_layers():
         "--conv 8 --kernel 3 --pool 2 -o mnist-14x14-conv8-ternary.json"
     )
     assert "--hidden 64 --weights int:3" in commands["mnist-196-64-10-int3"]
+    assert commands["mnist-14x14-conv16-64-10-ternary"].endswith(
+        "--conv 16 --kernel 3 --pool 2 --shift 1 --schedule cosine --layer-scale "
+        "-o mnist-14x14-conv16-64-10-ternary.json"
+    )
+    assert "--shift" not in commands["mnist-14x14-conv8-ternary"]
+
+
+def test_the_cnn_of_the_table_reaches_the_goal_with_ternary_weights():
+    network = load_shipped_model("mnist-14x14-conv16-64-10-ternary")
+    assert [layer.kind for layer in network.layers] == ["conv2d", "maxpool2d", "flatten", "dense", "dense"]
+    for layer in network.layers:
+        if hasattr(layer, "weight"):
+            assert set(np.unique(layer.weight)) <= {-1.0, 0.0, 1.0}
+    correct, total = map(int, network.training["correct"]["test"].split("/"))
+    assert total == 1000 and correct >= 970

@@ -17,8 +17,10 @@ def test_one_run_per_shipped_model_and_the_experiments_in_table_order():
     assert tuple(EXPERIMENTS) == ("iris", "virus", "mnist")
     assert tuple(ALL_EXPERIMENTS) == ("iris", "virus", "mnist", "cnn", "int3")
     assert (
-        ALL_EXPERIMENTS["cnn"].name == "mnist-14x14-conv8-ternary" and ALL_EXPERIMENTS["int3"].t_end == 200.0
+        ALL_EXPERIMENTS["cnn"].name == "mnist-14x14-conv16-64-10-ternary"
+        and ALL_EXPERIMENTS["int3"].t_end == 200.0
     )
+    assert run_named("mnist-14x14-conv8-ternary").experiment is None  # the first CNN, still shipped
     assert EXPERIMENTS["iris"].name == "iris-4-8-3-binary" and EXPERIMENTS["mnist"].t_end == 200.0
     with pytest.raises(TypeError):
         EXPERIMENTS["cifar"] = RUNS[0]  # type: ignore[index]

@@ -11,6 +11,9 @@ RECIPE_SETTINGS = (
     "conv",
     "kernel",
     "pool",
+    "shift",
+    "schedule",
+    "layer_scale",
     "threshold",
     "epochs",
     "batch_size",
@@ -115,6 +118,26 @@ def _weights_option(ctx: click.Context, param: click.Parameter, value: str) -> s
     "--pool", type=click.IntRange(min=1), default=2, show_default=True, help="Max-pool size after each conv."
 )
 @click.option(
+    "--shift",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="CNNs: move each training image by a random -N..N pixels per axis in every batch (augmentation).",
+)
+@click.option(
+    "--schedule",
+    type=click.Choice(["exponential", "cosine"]),
+    default="exponential",
+    show_default=True,
+    help="Learning rate from --lr-start to --lr-end: exponential decay or a half cosine.",
+)
+@click.option(
+    "--layer-scale",
+    is_flag=True,
+    default=False,
+    help="CNNs and int:K: learn a positive scale per layer (folded into the biases at export).",
+)
+@click.option(
     "--threshold",
     type=click.FloatRange(0, 1, max_open=True),
     default=0.15,
@@ -184,6 +207,9 @@ def train_command(
     conv: tuple[int, ...],
     kernel: int,
     pool: int,
+    shift: int,
+    schedule: str,
+    layer_scale: bool,
     threshold: float,
     epochs: int,
     batch_size: int,
@@ -218,6 +244,7 @@ def train_command(
       nn2crn train iris --hidden 8 --weights binary -o iris.json
       nn2crn train virus --hidden 8 --weights ternary --epochs 200 -o virus.json
       nn2crn train my.csv --label species --hidden 6 -o my.json
+      nn2crn train mnist --conv 16 --conv 32 --weights ternary --shift 1 --layer-scale -o cnn.json
       nn2crn train --recipe iris-4-8-3-binary -o iris.json
     """
     from pathlib import Path
@@ -253,6 +280,9 @@ def train_command(
             conv=conv,
             kernel=kernel,
             pool=pool,
+            shift=shift,
+            schedule=schedule,
+            layer_scale=layer_scale,
             threshold=threshold,
             epochs=epochs,
             batch_size=batch_size,

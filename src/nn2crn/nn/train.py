@@ -25,6 +25,7 @@ model's outputs to rounding error. torch is imported only inside functions.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import platform
 import time
@@ -40,6 +41,7 @@ from .network import Activation, InputTransform, Layer, Network
 
 WEIGHT_KINDS = ("binary", "ternary", "int:K")
 LOSSES = ("hinge", "xent")
+SCHEDULES = ("exponential", "cosine")
 
 
 class TrainingDivergedError(NN2CRNError):
@@ -75,6 +77,21 @@ class TrainConfig:
         layers, on square single-channel images. Empty for an MLP.
     kernel, pool : int
         Convolution kernel and max-pool sizes of the `conv` blocks.
+    shift : int
+        Data augmentation for CNNs: each training image of each batch is moved
+        by a random whole number of pixels in -shift..shift along each axis (the
+        pixels moved in are background, raw value 0). 0 = none.
+    layer_scale : bool
+        Module-trained networks: a learned positive scale per quantized layer
+        (initially ``1 / sqrt(fan_in)``), with the bias added after it, so that
+        every layer's pre-activations stay of order one. Exported networks fold
+        the scales into the biases (ReLU and max-pooling commute with positive
+        factors): only the outputs come out divided by the product of the scales,
+        which leaves the argmax alone. Without it only the logits are scaled, by
+        a fixed ``1 / sqrt(fan_in)``.
+    schedule : {"exponential", "cosine"}
+        Learning rate from `lr_start` to `lr_end`: exponential decay, or a
+        half cosine (stays high longer, then falls steeply).
     threshold : float
         Ternarization threshold on the shadow weights (ignored for binary).
     epochs, batch_size : int
@@ -108,6 +125,9 @@ class TrainConfig:
     conv: tuple[int, ...] = ()
     kernel: int = 3
     pool: int = 2
+    shift: int = 0
+    schedule: str = "exponential"
+    layer_scale: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(width) for width in self.hidden))
@@ -131,6 +151,12 @@ class TrainConfig:
             problems.append("dropout probabilities must be in [0, 1)")
         if self.loss not in LOSSES:
             problems.append(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if self.shift < 0 or (self.shift and not self.conv):
+            problems.append(f"shift must be >= 0, and is for conv networks only, got {self.shift}")
+        if self.layer_scale and not self.uses_modules:
+            problems.append("layer_scale is for conv and int:K networks only")
+        if self.schedule not in SCHEDULES:
+            problems.append(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         if problems:
             raise ModelFileError("; ".join(problems))
 
@@ -148,10 +174,17 @@ class TrainConfig:
         return bool(self.conv) or self.levels is not None
 
     def learning_rate(self, epoch: int) -> float:
-        """Learning rate of `epoch` (0-based): ``lr_start * (lr_end / lr_start) ** (epoch / (epochs - 1))``."""
+        """Learning rate of `epoch` (0-based), from `lr_start` at 0 to `lr_end` at ``epochs - 1``.
+
+        Exponential: ``lr_start * (lr_end / lr_start) ** t``; cosine:
+        ``lr_end + (lr_start - lr_end) * (1 + cos(pi t)) / 2``, with ``t = epoch / (epochs - 1)``.
+        """
         if self.epochs == 1:
             return self.lr_start
-        return self.lr_start * (self.lr_end / self.lr_start) ** (epoch / (self.epochs - 1))
+        progress = epoch / (self.epochs - 1)
+        if self.schedule == "cosine":
+            return self.lr_end + (self.lr_start - self.lr_end) * (1 + math.cos(math.pi * progress)) / 2
+        return self.lr_start * (self.lr_end / self.lr_start) ** progress
 
 
 @dataclass(frozen=True)
@@ -279,16 +312,29 @@ def _build_module_model(torch, n_inputs: int, n_outputs: int, config: TrainConfi
 
     threshold = config.threshold if config.weights == "ternary" else None
 
-    def dense(n_in: int, n_out: int):
-        if config.levels is not None:
-            return IntLinear(n_in, n_out, levels=config.levels)
-        return TernaryLinear(n_in, n_out, threshold=threshold)
+    bias = not config.layer_scale  # with layer scales the bias comes after the scale
 
-    def conv(n_in: int, n_out: int):
+    def scaled(layer, n_out: int, fan_in: int, n_spatial_axes: int) -> list:
+        if not config.layer_scale:
+            return [layer]
+        return [layer, _LayerScale(torch, n_out, 1.0 / math.sqrt(fan_in), n_spatial_axes)]
+
+    def dense(n_in: int, n_out: int) -> list:
+        if config.levels is not None:
+            layer: Any = IntLinear(n_in, n_out, levels=config.levels, bias=bias)
+        else:
+            layer = TernaryLinear(n_in, n_out, threshold=threshold, bias=bias)
+        return scaled(layer, n_out, n_in, 0)
+
+    def conv(n_in: int, n_out: int) -> list:
         padding = config.kernel // 2
         if config.levels is not None:
-            return IntConv2d(n_in, n_out, config.kernel, levels=config.levels, padding=padding)
-        return TernaryConv2d(n_in, n_out, config.kernel, threshold=threshold, padding=padding)
+            layer: Any = IntConv2d(
+                n_in, n_out, config.kernel, levels=config.levels, padding=padding, bias=bias
+            )
+        else:
+            layer = TernaryConv2d(n_in, n_out, config.kernel, threshold=threshold, padding=padding, bias=bias)
+        return scaled(layer, n_out, n_in * config.kernel**2, 2)
 
     modules: list = []
     input_shape: tuple[int, ...] = (n_inputs,)
@@ -300,23 +346,71 @@ def _build_module_model(torch, n_inputs: int, n_outputs: int, config: TrainConfi
         modules.append(torch.nn.Unflatten(1, input_shape))
         channels = 1
         for width in config.conv:
-            modules += [conv(channels, width), torch.nn.ReLU(), torch.nn.MaxPool2d(config.pool)]
+            modules += [*conv(channels, width), torch.nn.ReLU(), torch.nn.MaxPool2d(config.pool)]
             channels, side = width, side // config.pool
         modules.append(torch.nn.Flatten())
         n_features = channels * side * side
     else:
         n_features = n_inputs
     for width in config.hidden:
-        modules += [dense(n_features, width), torch.nn.ReLU()]
+        modules += [*dense(n_features, width), torch.nn.ReLU()]
         if config.dropout_hidden:
             modules.append(torch.nn.Dropout(config.dropout_hidden))
         n_features = width
-    modules.append(dense(n_features, n_outputs))
-    # Quantized weights make logits of order sqrt(fan_in) or more, which saturates the loss.
-    # A fixed positive factor on the logits does not change the argmax, and is left out
-    # of the exported network.
-    modules.append(_LogitScale(torch, 1.0 / math.sqrt(n_features)))
+    modules += dense(n_features, n_outputs)
+    if not config.layer_scale:
+        # Quantized weights make logits of order sqrt(fan_in) or more, which saturates the loss.
+        # A fixed positive factor on the logits does not change the argmax, and is left out
+        # of the exported network.
+        modules.append(_LogitScale(torch, 1.0 / math.sqrt(n_features)))
     return torch.nn.Sequential(*modules), input_shape
+
+
+def _LayerScale(torch, n_channels: int, initial: float, n_spatial_axes: int):  # noqa: N802 - lazy torch
+    """``exp(log_scale) * x + bias``: a learned positive scale and a bias per output channel."""
+
+    class LayerScale(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.log_scale = torch.nn.Parameter(torch.tensor(math.log(initial)))
+            self.bias = torch.nn.Parameter(torch.zeros(n_channels))
+            self.bias_shape = (n_channels,) + (1,) * n_spatial_axes
+
+        @property
+        def scale(self) -> float:
+            return float(torch.exp(self.log_scale.detach().double()))
+
+        def forward(self, x):
+            return torch.exp(self.log_scale) * x + self.bias.view(self.bias_shape)
+
+    return LayerScale()
+
+
+def _export_module_model(torch, model, input_shape: tuple[int, ...]) -> Network:
+    """The :class:`Network` computing `model` up to a positive factor on the outputs.
+
+    Training-only scales are left out: the logit scale, and the layer scales
+    folded into the biases. With layer scales s_1..s_l up to layer l, the
+    trained layer computes ``y_l = s_l W y_(l-1) + b_l``, so ``z_l = y_l / (s_1 ... s_l)``
+    obeys ``z_l = W z_(l-1) + b_l / (s_1 ... s_l)``: integer weights, rescaled
+    biases, and ReLU and max-pooling commute with the positive factors.
+    """
+    from .torch import from_torch
+
+    training_only = ("LayerScale", "LogitScale")
+    kept = [module for module in model if type(module).__name__ not in training_only]
+    network = from_torch(torch.nn.Sequential(*kept), input_shape=input_shape)
+    layer_scales = [module for module in model if type(module).__name__ == "LayerScale"]
+    if not layer_scales:
+        return network
+    weighted = [index for index, layer in enumerate(network.layers) if hasattr(layer, "weight")]
+    layers = list(network.layers)
+    product = 1.0
+    for index, layer_scale in zip(weighted, layer_scales, strict=True):
+        product *= layer_scale.scale
+        bias = layer_scale.bias.detach().double().numpy() / product
+        layers[index] = dataclasses.replace(layers[index], bias=bias)
+    return Network(tuple(layers), (), (), None, {}, network.input_shape)
 
 
 def _LogitScale(torch, factor: float):  # noqa: N802 - builds a module class lazily (torch is optional)
@@ -327,8 +421,38 @@ def _LogitScale(torch, factor: float):  # noqa: N802 - builds a module class laz
     return LogitScale()
 
 
-def _train_modules(torch, model, config: TrainConfig, data, loss_function, callback, dataset_name: str):
-    """Adam on the shadow weights (Glorot-scaled rates), clipping after each step; best epoch by validation."""
+def _shift_images(torch, inputs, shift: int, background: float, generator):
+    """Each flattened square image of `inputs` moved by its own random offset in -shift..shift per axis.
+
+    Pixels moved in take the value `background`. One gather for the whole batch:
+    the images are padded by `shift` on every side and each is cropped at its offset.
+    """
+    n_images, n_pixels = inputs.shape
+    side = math.isqrt(n_pixels)
+    images = inputs.view(n_images, side, side)
+    padded = torch.nn.functional.pad(images, (shift,) * 4, value=background)
+    offsets = torch.randint(0, 2 * shift + 1, (2, n_images, 1), generator=generator)
+    positions = torch.arange(side)
+    rows = (positions + offsets[0])[:, :, None]  # (n_images, side, 1)
+    columns = (positions + offsets[1])[:, None, :]  # (n_images, 1, side)
+    shifted = padded[torch.arange(n_images)[:, None, None], rows, columns]
+    return shifted.reshape(n_images, n_pixels)
+
+
+def _train_modules(
+    torch,
+    model,
+    config: TrainConfig,
+    data,
+    loss_function,
+    callback,
+    dataset_name: str,
+    background: float = 0.0,
+):
+    """Adam on the shadow weights (Glorot-scaled rates), clipping after each step; best epoch by validation.
+
+    `background` is the standardized value of a blank pixel, for the `shift` augmentation.
+    """
     from .torch import _Quantized, clip_shadow_weights
 
     x_train, y_train, x_val, y_val = data
@@ -343,6 +467,8 @@ def _train_modules(torch, model, config: TrainConfig, data, loss_function, callb
             bias = getattr(module, "bias", None)  # _Quantized is a mixin: the torch base owns bias
             if bias is not None:
                 groups.append({"params": [bias], "scale": 1.0})
+        elif hasattr(module, "log_scale"):
+            groups.append({"params": [module.log_scale, module.bias], "scale": 1.0})
     optimizer = torch.optim.Adam(groups, lr=config.lr_start)
     generator = torch.Generator().manual_seed(config.seed)
     history: list[EpochRecord] = []
@@ -365,6 +491,8 @@ def _train_modules(torch, model, config: TrainConfig, data, loss_function, callb
         for first in range(0, n_train, config.batch_size):
             batch = order[first : first + config.batch_size]
             inputs = x_train[batch]
+            if config.shift:
+                inputs = _shift_images(torch, inputs, config.shift, background, generator)
             if config.dropout_input:
                 inputs = torch.nn.functional.dropout(inputs, config.dropout_input)
             loss = loss_function(model(inputs), y_train[batch])
@@ -530,8 +658,9 @@ def train_network(
                 # (quantized weights, float32 biases) is exact in float64 all the same.
                 model, input_shape = _build_module_model(torch, dataset.n_features, dataset.n_classes, config)
                 data = (x_train.float(), y_train, x_val.float(), y_val)
+                blank = float(transform.apply(np.zeros((1, dataset.n_features)))[0, 0])
                 history, best_epoch = _train_modules(
-                    torch, model, config, data, loss_function, callback, dataset.name
+                    torch, model, config, data, loss_function, callback, dataset.name, blank
                 )
             else:
                 model = _build_model(torch, dataset.n_features, dataset.n_classes, config, generator)
@@ -572,9 +701,7 @@ def train_network(
         torch.set_num_threads(saved_threads)
     seconds = time.perf_counter() - start
     if config.uses_modules:
-        from .torch import from_torch
-
-        network = from_torch(model[:-1], input_shape=input_shape)
+        network = _export_module_model(torch, model, input_shape)
         network = Network(
             network.layers, dataset.feature_names, dataset.class_names, transform, {}, network.input_shape
         )
@@ -619,6 +746,10 @@ def train_network(
         record["hyperparameters"]["conv"] = list(config.conv)
     else:
         for key in ("conv", "kernel", "pool"):
+            del record["hyperparameters"][key]
+    # Recorded only when used, so that the records of models trained before these settings stay valid.
+    for key in ("shift", "schedule", "layer_scale"):
+        if record["hyperparameters"][key] == TrainConfig.__dataclass_fields__[key].default:
             del record["hyperparameters"][key]
     if config.weights == "binary":
         del record["hyperparameters"]["threshold"]
