@@ -216,6 +216,26 @@ def _shape_text(reactions: Iterable[Reaction]) -> str:
 
 def check_shape(shape: DSDSystem, cache: ShapeCache, kind: str) -> tuple[ShapeResult, bool]:
     """Enumerate and verify a canonical system from :func:`extract_shape` (cached); returns (result, cached)."""
+    # Why a cache hit gives the verdict the real modules would get (soundness).
+    #
+    # 1. The key is the *whole* canonical system: scheme, release rule, every domain with
+    #    its length, every complex's kernel, role and formal species, and the formal
+    #    reactions. Equal keys mean equal canonical systems, so the enumeration and the
+    #    judgement below, which read nothing else, give equal results: the cache returns
+    #    exactly what recomputing would. A broken gate changes a kernel, hence the key,
+    #    so it is never answered from a correct module's entry (tested).
+    # 2. `extract_shape` maps the real modules to their canonical system by bijections:
+    #    domains (injective, names only, so a and a* stay complementary and every length
+    #    is kept), species and complex names. peppercorn's moves (bind, open, branch
+    #    migration) and its rate model depend only on which domains are complementary,
+    #    their lengths and the strands' order, never on names, so the real and the
+    #    canonical enumerations are isomorphic under that bijection, condensed rates
+    #    included. Fuels, signals and wastes are classified by role and recognition
+    #    domains, which the bijection preserves; CRN bisimulation is invariant under
+    #    renaming implementation and formal species alike. Hence verdict(real) =
+    #    verdict(canonical) (tested against the real-named enumeration).
+    # 3. What a module check cannot see (two modules' strands interacting) is what the
+    #    pair and whole-system checks enumerate, with shared domains kept shared.
     key = (
         kind,
         shape.scheme,
