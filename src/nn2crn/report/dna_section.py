@@ -12,8 +12,13 @@ from ..studies.dna import AgreementRun, DNASectionData
 from .html import Figure, Note, Paragraph, Section, Table
 
 
-def _hours(value: float) -> str:
-    return "never" if value == float("inf") else f"{value:.2f} h"
+def _hours(value: float, times: tuple[float, ...] = ()) -> str:
+    """A decision time; at or before the first sample after 0 it is only known to be ≤ that sample."""
+    if value == float("inf"):
+        return "never"
+    if len(times) > 1 and value <= times[1]:
+        return f"≤ {times[1]:.2f} h"
+    return f"{value:.2f} h"
 
 
 def _whole(report: VerificationReport, limit: int) -> str:
@@ -93,7 +98,7 @@ def dna_section(data: DNASectionData, folder: str | os.PathLike[str] | None = No
                 f"Verified and simulated: the compiled CRN with every fan-out split into trees of at most "
                 f"{data.max_fanout} products (exact; `nn2crn dna verify --max-fanout {data.max_fanout}`), "
                 "which leaves a handful of module shapes; the unbounded CRN has one shape per distinct "
-                "fan-out."
+                "fan-out. The bound multiplies the gates, and every gate leaks in the leak rows."
             )
         )
     if data.sweep:
@@ -114,7 +119,7 @@ def dna_section(data: DNASectionData, folder: str | os.PathLike[str] | None = No
                         f"{r.fuel_excess:g}",
                         f"{r.leak:g}",
                         *(f"{r.agreement[k]}/{r.n_rows}" for k in picks),
-                        _hours(r.decision_h_median),
+                        _hours(r.decision_h_median, r.times_h),
                         f"{r.max_error:.3f}",
                         f"{r.seconds:.0f}",
                     )

@@ -195,13 +195,15 @@ def dna_plan(key: str) -> DNAPlan:
     system for IRIS's 40 reactions), the full fuel × leak sweep on 10 test examples.
     MNIST: its 648 compiled reactions have ~50 distinct fan-outs (each a module shape of
     ~10 s of peppercorn), so the verified and simulated CRN has fan-out ≤ 2 (exact; 8
-    shapes, modules + pairs in about two minutes); DNA-level kinetics of
-    :data:`MNIST_DNA_ROWS` digits at 10× fuels with leak 0, 1 and 10 /M/s (about 30 s each).
+    shapes; modules + pairs took 37 s inside reproduce, 89 s as `nn2crn dna verify`); kinetics of
+    :data:`MNIST_DNA_ROWS` digits at 10× fuels (926 nM) without leak (12 s) and with 1 /M/s
+    (50 s, stiffer), where every output is already swamped by leak, so 10 /M/s adds nothing
+    (measured at load 6–11; the DNA section took 199 s of a 244 s ``reproduce mnist``).
     """
     from .dna import DNAPlan
 
     if key == "mnist":
-        return DNAPlan(rows=MNIST_DNA_ROWS, max_fanout=2, fuel_excesses=(10.0,))
+        return DNAPlan(rows=MNIST_DNA_ROWS, max_fanout=2, fuel_excesses=(10.0,), leaks=(0.0, 1.0))
     return DNAPlan()
 
 
