@@ -119,3 +119,14 @@ def test_dna_section_draws_the_trajectories_in_hours(tmp_path):
     assert [f.path for f in figures] == ["relu-dna-trajectories.png"]
     png = (tmp_path / "relu-dna-trajectories.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+
+def test_an_unknown_crn_form_to_verify_is_refused():
+    from nn2crn._errors import DNADesignError
+    from nn2crn.studies.dna import dna_section_data
+
+    crn = parse_crn("X -> Y")
+    with pytest.raises(
+        DNADesignError, match="unknown CRN form 'bounded' to verify; choose compiled or reduced"
+    ):
+        dna_section_data("x", crn, crn, verify=(("bounded", "ssw2010"),))
