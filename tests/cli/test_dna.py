@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import pytest
 
@@ -68,6 +69,10 @@ def test_verify_passes_and_fails_with_exit_codes(run_cli, tmp_path, relu_file):
     code, out, err = run_cli("dna", "verify", relu_file, "-q")
     assert code == 0, out
     assert "all correct" in err and "pair" in out
+    # Two reactions <= --whole-limit 50: the whole system is enumerated and its verdict shown.
+    assert re.search(r"^system\s+all\s+CORRECT", out, re.M) and "whole system correct" in err
+    code, out, err = run_cli("dna", "verify", relu_file, "-q", "--whole-limit", "1")
+    assert code == 0 and "whole system not enumerated (2 reactions > --whole-limit 1)" in err
     fanout = tmp_path / "fanout.crn"
     fanout.write_text("X -> Y\nX + Y -> Z\n")
     code, out, err = run_cli("dna", "verify", fanout, "--no-reorder", "--whole-limit", "0", "-q")

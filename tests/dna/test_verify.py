@@ -166,3 +166,45 @@ def small_nc_crns(draw) -> CRN:
 @given(crn=small_nc_crns())
 def test_random_small_crns_verify(scheme, crn):
     assert verify_system(translate(crn, scheme), whole_limit=0).ok
+
+
+def test_a_cache_hit_gives_the_verdict_of_the_real_named_enumeration():
+    # Two modules identical up to renaming share one shape; the cached result must match
+    # what enumerating each module under its own names gives (the soundness argument in
+    # check_shape, point 2).
+    from nn2crn.dna.verify import ShapeCache, _whole_check
+
+    cache = ShapeCache()
+    first = verify_system(
+        translate(parse_crn("A -> B + C\nD + E -> F")), pairs=False, whole_limit=0, cache=cache
+    )
+    second = verify_system(
+        translate(parse_crn("Q -> R + S\nU + V -> W")), pairs=False, whole_limit=0, cache=cache
+    )
+    assert [c.cached for c in first.checks] == [False, False]
+    assert [c.cached for c in second.checks] == [True, True]
+    for index, line in enumerate(("Q -> R + S", "U + V -> W")):
+        real = _whole_check(translate(parse_crn(line)))
+        cached = second.checks[index]
+        assert real.verdict is cached.verdict is Verdict.CORRECT
+        assert (real.n_complexes, real.n_condensed) == (cached.n_complexes, cached.n_condensed)
+
+
+def test_a_broken_gate_is_not_answered_from_a_correct_modules_cache_entry():
+    # Point 1 of the soundness argument: same formal shape, different kernel -> a miss.
+    system = translate(parse_crn("A -> B + C\nD -> E + F"))
+    # Pitfall 4: the translator also binds b_E, so E is never released.
+    broken = break_fuel(system, "T_r2", "h_E_r2_1( a_E( b_E( c_E + h_F_r2_2( a_F( b_F c_F + ) ) ) ) ) c_D*")
+    report = verify_system(broken, pairs=False, whole_limit=0)
+    assert [c.cached for c in report.checks] == [False, False]
+    assert report.checks[0].verdict is Verdict.CORRECT
+    assert report.checks[1].verdict is Verdict.NOT_BISIMILAR
+
+
+def test_a_qsw_fanout_pair_that_crnverifier_rejects_in_one_reaction_order_verifies():
+    # crnverifier 0.3 says "not bisimilar" for this pair's implementation CRN in the order
+    # peppercorn gives it and "bisimilar" for the same reactions in another order; the
+    # whole-system check (same system, other names) always passed. Fixed by retrying orders.
+    report = verify_system(translate(parse_crn("A -> C\nC -> D + E + F"), "qsw2011"), whole_limit=0)
+    assert [(c.kind, c.verdict) for c in report.checks][-1] == ("pair", Verdict.CORRECT)
+    assert report.ok

@@ -299,9 +299,18 @@ def verify_command(
             for line in check.offending[:20]:
                 click.echo(f"      {line}")
     failed = sum(1 for c in report.checks if not c.verdict.ok)
+    whole = next((c for c in report.checks if c.kind == "system"), None)
+    if whole is not None:
+        whole_text = f"whole system {'correct' if whole.verdict.ok else 'FAILED'} ({whole.seconds:.1f} s)"
+    elif whole_limit <= 0:
+        whole_text = f"whole system not enumerated (--whole-limit {whole_limit})"
+    else:
+        whole_text = (
+            f"whole system not enumerated ({len(system.modules)} reactions > --whole-limit {whole_limit})"
+        )
     echo_err(
-        f"{scheme}: {report.count('module')} modules, {report.count('pair')} pairs, "
-        f"{report.count('system')} whole-system checks; {report.n_shapes} shapes enumerated; "
+        f"{scheme}: {report.count('module')} modules, {report.count('pair')} pairs, {whole_text}; "
+        f"{report.n_shapes} shapes enumerated; "
         f"{report.seconds:.1f} s; " + ("all correct" if failed == 0 else f"{failed} FAILED")
     )
     return 0 if report.ok else 1

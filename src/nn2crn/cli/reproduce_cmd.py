@@ -40,7 +40,7 @@ DEFAULT_OUTPUT = "nn2crn-reproduce"
     "--dna/--no-dna",
     default=True,
     show_default=True,
-    help="A DNA implementation section for iris and virus (skipped with a note without nn2crn[dna]).",
+    help="A DNA implementation section for iris, virus and mnist (skipped with a note without nn2crn[dna]).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages and no table on stdout.")
 def reproduce_command(

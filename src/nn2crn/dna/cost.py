@@ -63,16 +63,27 @@ def dna_cost(system: DSDSystem) -> DNACost:
         each distinct strand once).
     """
     lengths = system.domain_length
+    # Every complex is parsed and every distinct strand measured once: the rows below revisit
+    # them (kinds, layers, total), and a reduced MNIST CRN has ~80k complexes.
+    parsed: dict[str, tuple[tuple[str, ...], ...]] = {}
+    measured: dict[tuple[str, ...], int] = {}
+
+    def strands_of(name: str) -> tuple[tuple[str, ...], ...]:
+        if name not in parsed:
+            parsed[name] = system.complex(name).strands
+        return parsed[name]
 
     def strand_length(strand: tuple[str, ...]) -> int:
-        return sum(lengths[d.rstrip("*")] for d in strand)
+        if strand not in measured:
+            measured[strand] = sum(lengths[d.rstrip("*")] for d in strand)
+        return measured[strand]
 
     def row(group: str, modules: list[int], with_signals: bool = False) -> CostRow:
         fuel_names = {name for i in modules for name in system.modules[i].fuels}
-        strands = {s for name in fuel_names for s in system.complex(name).strands}
+        strands = {s for name in fuel_names for s in strands_of(name)}
         complexes = len(fuel_names)
         if with_signals:
-            strands |= {c.strands[0] for c in system.signals}
+            strands |= {strands_of(c.name)[0] for c in system.signals}
             complexes += len(system.signals)
         return CostRow(
             group,
@@ -94,7 +105,7 @@ def dna_cost(system: DSDSystem) -> DNACost:
         for m in system.modules:
             by_level.setdefault(int(levels[m.index]), []).append(m.index)
         rows += [row(f"layer {level}", by_level[level]) for level in sorted(by_level)]
-    signal_strands = {c.strands[0] for c in system.signals}
+    signal_strands = {strands_of(c.name)[0] for c in system.signals}
     rows.append(
         CostRow(
             "signals",

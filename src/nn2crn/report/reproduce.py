@@ -63,7 +63,7 @@ def reproduce(
     command : str
         The command line that made this, shown in the report.
     dna : bool
-        Add a "DNA implementation" section for iris and virus (needs the ``dna`` extra).
+        Add a "DNA implementation" section for iris, virus and mnist (needs the ``dna`` extra).
     log : callable, optional
         Receives progress messages.
 

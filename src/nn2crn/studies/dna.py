@@ -18,6 +18,7 @@ from .._errors import DNADesignError
 from ..crn import CRN
 from ..dna.concentrations import Concentrations
 from ..dna.cost import DNACost, dna_cost
+from ..dna.fanout import bound_fanout
 from ..dna.kinetics import DNAKinetics, build_kinetics
 from ..dna.system import DomainLengths
 from ..dna.translate import translate
@@ -254,9 +255,17 @@ class DNASectionData:
         (CRN form "compiled"/"reduced", scheme, cost).
     verification : tuple of (str, str, VerificationReport)
     sweep : tuple of AgreementRun
-        Compiled CRN, default scheme; empty when kinetics were skipped.
+        Compiled CRN (fan-out bounded with `max_fanout`), default scheme; empty when
+        kinetics were skipped.
     output_names : tuple of str
         The CRN's declared outputs, in the order of the runs' output columns.
+    max_fanout : int or None
+        The fan-out bound (:func:`nn2crn.dna.fanout.bound_fanout`) of the verified and
+        simulated CRNs; None when they are the CRNs as compiled and reduced.
+    whole_limit : int
+        Whole-system enumeration was done for CRNs of at most this many reactions.
+    sweep_form : str
+        The CRN form the sweep simulated (``compiled`` or ``compiled, fan-out ≤ K``).
     """
 
     model: str
@@ -264,6 +273,14 @@ class DNASectionData:
     verification: tuple[tuple[str, str, VerificationReport], ...]
     sweep: tuple[AgreementRun, ...]
     output_names: tuple[str, ...] = ()
+    max_fanout: int | None = None
+    whole_limit: int = 50
+    sweep_form: str = "compiled"
+
+
+def fanout_form(form: str, max_fanout: int | None) -> str:
+    """The label of CRN form `form` after :func:`nn2crn.dna.fanout.bound_fanout` (unchanged for None)."""
+    return form if max_fanout is None else f"{form}, fan-out ≤ {max_fanout}"
 
 
 def dna_section_data(
@@ -280,19 +297,46 @@ def dna_section_data(
     fuel_excesses: Sequence[float] = DEFAULT_FUELS,
     leaks: Sequence[float] = DEFAULT_LEAKS,
     hours: float = 4.0,
+    max_fanout: int | None = None,
 ) -> DNASectionData:
-    """Cost tables, verification verdicts and (with inputs) the fuel × leak agreement sweep."""
+    """Cost tables, verification verdicts and (with inputs) the fuel × leak agreement sweep.
+
+    Parameters
+    ----------
+    verify : sequence of (form, scheme)
+        Form ``compiled`` or ``reduced``.
+    max_fanout : int, optional
+        Verify and simulate the CRNs with every reaction's products split into trees
+        of at most this many (:func:`nn2crn.dna.fanout.bound_fanout`; exact, and it
+        leaves a handful of module shapes, which is what makes MNIST verify in
+        minutes). The cost table then has the bounded compiled CRN's rows too.
+    """
     forms = {"compiled": compiled, "reduced": reduced}
+    unknown = sorted({form for form, _ in verify} - set(forms))
+    if unknown:
+        raise DNADesignError(f"unknown CRN form {unknown[0]!r} to verify; choose compiled or reduced")
+    bounded: dict[str, CRN] = {}
+
+    def chosen(form: str) -> CRN:
+        if max_fanout is None:
+            return forms[form]
+        if form not in bounded:
+            bounded[form] = bound_fanout(forms[form], max_fanout)
+        return bounded[form]
+
+    cost_forms = [(form, crn) for form, crn in forms.items()]
+    if max_fanout is not None:
+        cost_forms.append((fanout_form("compiled", max_fanout), chosen("compiled")))
     costs = tuple(
-        (form, scheme, dna_cost(translate(crn, scheme))) for form, crn in forms.items() for scheme in schemes
+        (form, scheme, dna_cost(translate(crn, scheme))) for form, crn in cost_forms for scheme in schemes
     )
     caches = {scheme: ShapeCache() for scheme in schemes}
     verification = tuple(
         (
-            form,
+            fanout_form(form, max_fanout),
             scheme,
             verify_system(
-                translate(forms[form], scheme),
+                translate(chosen(form), scheme),
                 pairs=pairs,
                 whole_limit=whole_limit,
                 cache=caches.setdefault(scheme, ShapeCache()),
@@ -303,7 +347,7 @@ def dna_section_data(
     sweep: tuple[AgreementRun, ...] = ()
     if network_outputs is not None and input_values is not None:
         sweep = fuel_leak_sweep(
-            compiled,
+            chosen("compiled"),
             network_outputs,
             input_values,
             fuel_excesses=fuel_excesses,
@@ -311,11 +355,42 @@ def dna_section_data(
             hours=hours,
             cache=caches.get("ssw2010"),
         )
-    return DNASectionData(model, costs, verification, sweep, tuple(compiled.output_names))
+    return DNASectionData(
+        model,
+        costs,
+        verification,
+        sweep,
+        tuple(compiled.output_names),
+        max_fanout,
+        whole_limit,
+        fanout_form("compiled", max_fanout),
+    )
 
 
 DNA_ROWS = 10
 """Test examples of an experiment that the report's DNA agreement sweep simulates."""
+
+
+@dataclass(frozen=True)
+class DNAPlan:
+    """What the report's DNA section computes for one experiment.
+
+    Attributes
+    ----------
+    rows : int
+        Test examples simulated at the DNA level (0: no kinetics).
+    max_fanout : int or None
+        See :func:`dna_section_data`.
+    verify : tuple of (form, scheme)
+    fuel_excesses, leaks : tuple of float
+        The agreement sweep's grid.
+    """
+
+    rows: int = DNA_ROWS
+    max_fanout: int | None = None
+    verify: tuple[tuple[str, str], ...] = (("compiled", "ssw2010"),)
+    fuel_excesses: tuple[float, ...] = DEFAULT_FUELS
+    leaks: tuple[float, ...] = DEFAULT_LEAKS
 
 
 def dna_available() -> bool:
@@ -325,16 +400,21 @@ def dna_available() -> bool:
     return find_spec("peppercornenumerator") is not None and find_spec("crnverifier") is not None
 
 
-def experiment_dna(result: ExperimentResult, *, log: Log | None = None) -> DNASectionData:
+def experiment_dna(
+    result: ExperimentResult, plan: DNAPlan | None = None, *, log: Log | None = None
+) -> DNASectionData:
     """:func:`dna_section_data` of an experiment: the report's "DNA implementation" data.
 
-    Costs of the compiled and reduced CRN under both schemes, the compiled CRN's
-    modules + interacting pairs verified (whole system only up to 50 reactions),
-    and the fuel × leak agreement sweep on the first :data:`DNA_ROWS` test examples.
+    Costs of the compiled and reduced CRN under both schemes, the plan's CRNs
+    verified (modules + interacting pairs; whole system only up to 50 reactions),
+    and the fuel × leak agreement sweep on the first `plan.rows` test examples.
 
     Parameters
     ----------
     result : ExperimentResult
+    plan : DNAPlan, optional
+        Default: :data:`DNA_ROWS` rows, the compiled CRN verified under ssw2010, the
+        full fuel × leak grid, no fan-out bound.
     log : callable, optional
         Receives one progress message.
 
@@ -342,14 +422,19 @@ def experiment_dna(result: ExperimentResult, *, log: Log | None = None) -> DNASe
     -------
     DNASectionData
     """
-    rows = slice(0, DNA_ROWS)
+    plan = DNAPlan() if plan is None else plan
+    rows = slice(0, plan.rows)
     started = time.perf_counter()
     data = dna_section_data(
         result.key,
         result.crn,
         result.reduced,
-        network_outputs=np.asarray(result.nn_test_outputs)[rows],
-        input_values=result.network.transform(result.dataset.test.x[rows]),
+        network_outputs=np.asarray(result.nn_test_outputs)[rows] if plan.rows else None,
+        input_values=result.network.transform(result.dataset.test.x[rows]) if plan.rows else None,
+        verify=plan.verify,
+        fuel_excesses=plan.fuel_excesses,
+        leaks=plan.leaks,
+        max_fanout=plan.max_fanout,
     )
     if log is not None:
         log(
