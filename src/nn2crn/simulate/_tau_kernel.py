@@ -47,6 +47,8 @@ DEFAULT_EPSILON = 0.03
 N_CRITICAL = 10
 EXACT_FACTOR = 10.0
 EXACT_STEPS = 100
+FAST_COUNT = 1000
+"""Largest count of a species leaped as a linear birth-death process (the binomial draw costs up to this)."""
 
 
 class TauPlan(NamedTuple):
@@ -55,6 +57,16 @@ class TauPlan(NamedTuple):
     react_use: np.ndarray  # int64, aligned with react_idx: molecules consumed net per firing (0: none)
     highest_order: np.ndarray  # int64 (n_species,): highest order of a reaction consuming the species
     highest_power: np.ndarray  # int64 (n_species,): its largest multiplicity in such a reaction
+    fast_rxn: (
+        np.ndarray
+    )  # int64: reactions that may be leaped as the death of a birth-death species, in priority order
+    fast_ptr: np.ndarray  # int64 (len(fast_rxn) + 1,): CSR over fast_rxn into fast_species
+    fast_species: np.ndarray  # int64: the reactants of each that may be that species
+    prod_ptr: (
+        np.ndarray
+    )  # int64 (n_species + 1,): CSR of the reactions producing a candidate species (+1 each)
+    prod_idx: np.ndarray  # int64
+    fast_count: int  # a species is leaped as a birth-death process only with at most this many molecules
     epsilon: float
     n_critical: int
     exact_factor: float
@@ -97,6 +109,72 @@ def _poisson(state, lam):
 
 
 @_jit()
+def _binomial_inversion(state, n, p):
+    """A Binomial(n, p) draw by inversion; O(n min(p, 1 - p)) uniforms' worth of work."""
+    if n <= 0 or not p > 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    flip = p > 0.5
+    q = 1.0 - p if flip else p
+    odds = q / (1.0 - q)
+    f = math.exp(n * math.log1p(-q))
+    u = _uniform(state)
+    k = 0
+    while k < n and u >= f:
+        u -= f
+        f *= odds * (n - k) / (k + 1.0)
+        k += 1
+    return n - k if flip else k
+
+
+@_jit()
+def _normal(state):
+    """A standard normal draw (Box-Muller, one of the pair)."""
+    return math.sqrt(-2.0 * math.log(1.0 - _uniform(state))) * math.cos(2.0 * math.pi * _uniform(state))
+
+
+@_jit()
+def _gamma(state, shape):
+    """A Gamma(shape, 1) draw for shape >= 1 (Marsaglia & Tsang 2000)."""
+    d = shape - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        x = _normal(state)
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = _uniform(state)
+        if u < 1.0 - 0.0331 * x * x * x * x or math.log(u) < 0.5 * x * x + d * (1.0 - v + math.log(v)):
+            return d * v
+
+
+@_jit()
+def _binomial(state, n, p):
+    """A Binomial(n, p) draw, exact for any n: Devroye's order-statistic splitting, then inversion.
+
+    The i-th smallest of n uniforms is Beta(i, n + 1 - i); the count below p is then either
+    a binomial of the i - 1 smaller ones (below the split) or i plus one of the n - i larger
+    ones, each halving n. Inversion (a few ns per unit of the smaller tail's mean, against
+    about 250 ns per split) finishes once that mean is at most 100.
+    """
+    k = 0
+    while n > 0 and p > 0.0 and p < 1.0 and n * min(p, 1.0 - p) > 100.0:
+        i = (n + 1) // 2
+        first = _gamma(state, float(i))
+        split = first / (first + _gamma(state, float(n + 1 - i)))
+        if p < split:
+            n = i - 1
+            p = p / split
+        else:
+            k += i
+            n -= i
+            p = (p - split) / (1.0 - split)
+    return k + _binomial_inversion(state, n, p)
+
+
+@_jit()
 def _g(order, power, x):
     """Cao et al.'s g_i: how much a relative change of x_i moves the propensities it enters."""
     if order <= 1:
@@ -122,6 +200,115 @@ def _fire(r, times, counts, plan):
         if counts[s] > COUNT_LIMIT:
             overflow = True
     return overflow
+
+
+@_jit()
+def _per_molecule_rate(c, s, counts, rate, react_ptr, react_idx, react_pow):
+    """Propensity of reaction c per molecule of its reactant s (which it uses once): the death rate of s."""
+    a = rate[c]
+    for j in range(react_ptr[c], react_ptr[c + 1]):
+        if react_idx[j] == s:
+            continue
+        x = counts[react_idx[j]]
+        n = react_pow[j]
+        if x < n:
+            return 0.0
+        for m in range(n):
+            a *= x - m
+    return a
+
+
+@_jit()
+def _choose_fast(counts, a, tau_plan, plan, slot_of, consumer_of, feeds, feeds_fast, fast_s, fast_c, gamma):
+    """Pick this leap's birth-death species; returns how many (slots 0..n-1 of fast_s, fast_c, gamma).
+
+    Candidates (consumed by one reaction c only, once per firing, and born one at a time)
+    are visited in topological order of c. One is taken when it has at most ``fast_count``
+    molecules, c's other reactants can fire c at least ``n_critical`` more times and c does
+    not feed a species taken before (births must come from earlier slots or ordinary
+    reactions); of c's candidate reactants the smallest wins.
+    """
+    rate, react_ptr, react_idx, react_pow = plan.rate, plan.react_ptr, plan.react_idx, plan.react_pow
+    fast_rxn, fast_ptr, fast_species = tau_plan.fast_rxn, tau_plan.fast_ptr, tau_plan.fast_species
+    prod_ptr, prod_idx, react_use = tau_plan.prod_ptr, tau_plan.prod_idx, tau_plan.react_use
+    fast_count, n_critical = tau_plan.fast_count, tau_plan.n_critical
+    n_fast = 0
+    for k in range(fast_rxn.shape[0]):
+        c = fast_rxn[k]
+        if feeds[c] > 0 or not a[c] >= 0.0:
+            continue
+        best = -1
+        for i in range(fast_ptr[k], fast_ptr[k + 1]):
+            s = fast_species[i]
+            x = counts[s]
+            if x > fast_count or (best >= 0 and x >= counts[best]):
+                continue
+            ok = True
+            for j in range(react_ptr[c], react_ptr[c + 1]):
+                if (
+                    react_idx[j] != s
+                    and react_use[j] > 0
+                    and counts[react_idx[j]] // react_use[j] < n_critical
+                ):
+                    ok = False
+            if ok:
+                best = s
+        if best < 0:
+            continue
+        fast_s[n_fast] = best
+        fast_c[n_fast] = c
+        consumer_of[c] = n_fast
+        slot_of[best] = n_fast
+        feeds_fast[n_fast] = False
+        gamma[n_fast] = _per_molecule_rate(c, best, counts, rate, react_ptr, react_idx, react_pow)
+        for j in range(prod_ptr[best], prod_ptr[best + 1]):
+            r = prod_idx[j]
+            feeds[r] += 1
+            if consumer_of[r] >= 0:
+                feeds_fast[consumer_of[r]] = True
+        n_fast += 1
+    return n_fast
+
+
+@_jit()
+def _release_fast(n_fast, fast_s, fast_c, tau_plan, slot_of, consumer_of, feeds):
+    """Undo :func:`_choose_fast`'s marks."""
+    prod_ptr, prod_idx = tau_plan.prod_ptr, tau_plan.prod_idx
+    for k in range(n_fast):
+        s = fast_s[k]
+        consumer_of[fast_c[k]] = -1
+        slot_of[s] = -1
+        for j in range(prod_ptr[s], prod_ptr[s + 1]):
+            feeds[prod_idx[j]] = 0
+
+
+@_jit()
+def _leap_bound(counts, a, mu, sigma2, slot_of, fast_c, feeds_fast, highest_order, highest_power, epsilon):
+    """Cao et al.'s tau1 over the ordinary reactant species, and the bound of the birth-death ones.
+
+    An ordinary species' expected change and standard deviation stay within
+    ``max(epsilon x / g, 1)``. A birth-death species whose deaths give birth to another
+    one keeps its expected change within ``max(epsilon x, 1)``, so its death rate (their
+    birth rate) stays about constant over the leap; the others need no bound.
+    """
+    tau1 = math.inf
+    for s in range(counts.shape[0]):
+        if highest_order[s] == 0:
+            continue
+        x = float(counts[s])
+        k = slot_of[s]
+        if k >= 0:
+            if feeds_fast[k]:
+                drift = abs(mu[s] - a[fast_c[k]])
+                if drift > 0.0:
+                    tau1 = min(tau1, max(epsilon * x, 1.0) / drift)
+            continue
+        bound = max(epsilon * x / _g(highest_order[s], highest_power[s], x), 1.0)
+        if mu[s] != 0.0:
+            tau1 = min(tau1, bound / abs(mu[s]))
+        if sigma2[s] > 0.0:
+            tau1 = min(tau1, bound * bound / sigma2[s])
+    return tau1
 
 
 @_jit()
@@ -152,6 +339,17 @@ def _tau_row(counts, state, record, outputs, plan, tau_plan, settings):
     mu = np.zeros(n_species)
     sigma2 = np.zeros(n_species)
     saved = np.empty(n_species, dtype=np.int64)
+    n_slots = tau_plan.fast_rxn.shape[0]
+    prod_ptr, prod_idx = tau_plan.prod_ptr, tau_plan.prod_idx
+    consumer_of = np.full(n_reactions, -1, dtype=np.int64)  # slot of the birth-death species r kills
+    feeds = np.zeros(n_reactions, dtype=np.int64)  # how many birth-death species r gives birth to
+    slot_of = np.full(n_species, -1, dtype=np.int64)
+    fast_s = np.empty(n_slots, dtype=np.int64)
+    fast_c = np.empty(n_slots, dtype=np.int64)
+    feeds_fast = np.zeros(n_slots, dtype=np.bool_)
+    gamma = np.empty(n_slots)
+    inflow = np.empty(n_slots)
+    n_fast = 0
 
     t = 0.0
     events = 0
@@ -227,11 +425,28 @@ def _tau_row(counts, state, record, outputs, plan, tau_plan, settings):
         if sample < n_times and sample_times[sample] < boundary:
             boundary = sample_times[sample]
 
+        _release_fast(n_fast, fast_s, fast_c, tau_plan, slot_of, consumer_of, feeds)
+        n_fast = _choose_fast(
+            counts, a, tau_plan, plan, slot_of, consumer_of, feeds, feeds_fast, fast_s, fast_c, gamma
+        )
         a0_critical = 0.0
         for s in range(n_species):
             mu[s] = 0.0
             sigma2[s] = 0.0
         for r in range(n_reactions):
+            k = consumer_of[r]
+            if k >= 0:
+                # The death reaction of a birth-death species: never critical. Its rate now
+                # bounds the leap through its other reactants and products; the births during
+                # the leap raise it, which the second pass below adds.
+                critical[r] = False
+                flux = a[r]
+                for j in range(delta_ptr[r], delta_ptr[r + 1]):
+                    if delta_idx[j] != fast_s[k]:
+                        change = float(delta_val[j])
+                        mu[delta_idx[j]] += change * flux
+                        sigma2[delta_idx[j]] += change * change * flux
+                continue
             limit = COUNT_LIMIT
             for j in range(react_ptr[r], react_ptr[r + 1]):
                 if react_use[j] > 0:
@@ -246,16 +461,32 @@ def _tau_row(counts, state, record, outputs, plan, tau_plan, settings):
                     change = float(delta_val[j])
                     mu[delta_idx[j]] += change * a[r]
                     sigma2[delta_idx[j]] += change * change * a[r]
-        tau1 = math.inf
-        for s in range(n_species):
-            if highest_order[s] > 0:
-                x = float(counts[s])
-                bound = max(epsilon * x / _g(highest_order[s], highest_power[s], x), 1.0)
-                if mu[s] != 0.0:
-                    tau1 = min(tau1, bound / abs(mu[s]))
-                if sigma2[s] > 0.0:
-                    tau1 = min(tau1, bound * bound / sigma2[s])
-        if tau1 < tau_plan.exact_factor / a0 or (math.isinf(tau1) and a0_critical == 0.0):
+        for k in range(n_fast):
+            inflow[k] = mu[fast_s[k]]  # the birth rate: every reaction changing s but its death makes one s
+        tau1 = _leap_bound(
+            counts, a, mu, sigma2, slot_of, fast_c, feeds_fast, highest_order, highest_power, epsilon
+        )
+        if n_fast > 0 and tau1 < math.inf:
+            # Second pass: a death reaction fires on average D(tau) / tau per unit time in a leap
+            # tau, which grows with tau as the births accumulate; add that growth at tau1 and
+            # bound again. D(tau) / tau increases with tau, so the smaller leap stays bounded.
+            for k in range(n_fast):
+                c = fast_c[k]
+                decay = gamma[k] * tau1
+                share = 1.0 if not decay > 0.0 else -math.expm1(-decay) / decay
+                extra = (inflow[k] - a[c]) * (1.0 - share)  # D(tau1) / tau1 - a_c
+                if extra > 0.0:
+                    for j in range(delta_ptr[c], delta_ptr[c + 1]):
+                        if delta_idx[j] != fast_s[k]:
+                            change = float(delta_val[j])
+                            mu[delta_idx[j]] += change * extra
+                            sigma2[delta_idx[j]] += change * change * extra
+            tau1 = _leap_bound(
+                counts, a, mu, sigma2, slot_of, fast_c, feeds_fast, highest_order, highest_power, epsilon
+            )
+        if tau1 < tau_plan.exact_factor / a0 or (
+            math.isinf(tau1) and a0_critical == 0.0 and math.isinf(boundary)
+        ):
             exact_left = tau_plan.exact_steps
             continue
 
@@ -286,11 +517,33 @@ def _tau_row(counts, state, record, outputs, plan, tau_plan, settings):
             negative = False
             for r in range(n_reactions):
                 fires[r] = 0
-                if not critical[r] and a[r] > 0.0:
+                if consumer_of[r] >= 0:
+                    continue
+                if critical[r]:
+                    if r == critical_choice:
+                        fires[r] = 1
+                elif a[r] > 0.0:
                     fires[r] = _poisson(state, a[r] * tau)
-                elif r == critical_choice:
-                    fires[r] = 1
                 if fires[r] > 0 and _fire(r, fires[r], counts, plan):
+                    overflow = True
+            for k in range(n_fast):
+                # Slots are in topological order: every producer of s has fired by now.
+                s = fast_s[k]
+                births = 0
+                for j in range(prod_ptr[s], prod_ptr[s + 1]):
+                    r = prod_idx[j]
+                    if not critical[r]:  # a critical firing ends the leap: its birth lives on
+                        births += fires[r]
+                decay = gamma[k] * tau
+                # A birth at time u lives to the end of the leap with probability e^(-gamma (tau - u)):
+                # with the births spread uniformly over the leap, (1 - e^(-gamma tau)) / (gamma tau).
+                kept = 1.0 if not decay > 0.0 else -math.expm1(-decay) / decay
+                start = saved[s]
+                deaths = start - _binomial(state, start, math.exp(-decay))
+                deaths += births - _binomial(state, births, kept)
+                c = fast_c[k]
+                fires[c] = deaths
+                if deaths > 0 and _fire(c, deaths, counts, plan):
                     overflow = True
             for s in range(n_species):
                 if counts[s] < 0:
