@@ -47,8 +47,6 @@ DEFAULT_EPSILON = 0.03
 N_CRITICAL = 10
 EXACT_FACTOR = 10.0
 EXACT_STEPS = 100
-FAST_COUNT = 1000
-"""Largest count of a species leaped as a linear birth-death process (the binomial draw costs up to this)."""
 
 
 class TauPlan(NamedTuple):
@@ -66,7 +64,7 @@ class TauPlan(NamedTuple):
         np.ndarray
     )  # int64 (n_species + 1,): CSR of the reactions producing a candidate species (+1 each)
     prod_idx: np.ndarray  # int64
-    fast_count: int  # a species is leaped as a birth-death process only with at most this many molecules
+    reactant_uses: np.ndarray  # int64 (n_species,): how many reactions have the species as a reactant
     epsilon: float
     n_critical: int
     exact_factor: float
@@ -129,49 +127,107 @@ def _binomial_inversion(state, n, p):
 
 
 @_jit()
-def _normal(state):
-    """A standard normal draw (Box-Muller, one of the pair)."""
-    return math.sqrt(-2.0 * math.log(1.0 - _uniform(state))) * math.cos(2.0 * math.pi * _uniform(state))
+def _stirling_tail(x):
+    """log(x!) minus its Stirling approximation, for x >= 1 (to ~1e-12 beyond x = 20)."""
+    x2 = x * x
+    return (13860.0 - (462.0 - (132.0 - (99.0 - 140.0 / x2) / x2) / x2) / x2) / x / 166320.0
 
 
 @_jit()
-def _gamma(state, shape):
-    """A Gamma(shape, 1) draw for shape >= 1 (Marsaglia & Tsang 2000)."""
-    d = shape - 1.0 / 3.0
-    c = 1.0 / math.sqrt(9.0 * d)
+def _btpe(state, n, r):
+    """A Binomial(n, r) draw for r <= 1/2 and n r > 30: Kachitvichyanukul & Schmeiser's BTPE, as numpy has it."""
+    q = 1.0 - r
+    fm = n * r + r
+    m = math.floor(fm)
+    p1 = math.floor(2.195 * math.sqrt(n * r * q) - 4.6 * q) + 0.5
+    xm = m + 0.5
+    xl = xm - p1
+    xr = xm + p1
+    c = 0.134 + 20.5 / (15.3 + m)
+    a = (fm - xl) / (fm - xl * r)
+    laml = a * (1.0 + a / 2.0)
+    a = (xr - fm) / (xr * q)
+    lamr = a * (1.0 + a / 2.0)
+    p2 = p1 * (1.0 + 2.0 * c)
+    p3 = p2 + c / laml
+    p4 = p3 + c / lamr
+    nrq = n * r * q
     while True:
-        x = _normal(state)
-        v = 1.0 + c * x
-        if v <= 0.0:
+        u = _uniform(state) * p4
+        v = _uniform(state)
+        if u <= p1:  # the triangular centre: accept at once
+            return int(math.floor(xm - p1 * v + u))
+        if u <= p2:  # the parallelograms
+            x = xl + (u - p1) / c
+            v = v * c + 1.0 - abs(m - x + 0.5) / p1
+            if v > 1.0:
+                continue
+            y = math.floor(x)
+        elif u <= p3:  # the left exponential tail
+            y = math.floor(xl + math.log(v) / laml)
+            if y < 0 or v == 0.0:
+                continue
+            v = v * (u - p2) * laml
+        else:  # the right exponential tail
+            y = math.floor(xr - math.log(v) / lamr)
+            if y > n or v == 0.0:
+                continue
+            v = v * (u - p3) * lamr
+        k = abs(y - m)
+        if k <= 20 or k >= nrq / 2.0 - 1.0:
+            # Explicit ratio f(y) / f(m) by the recursion of the binomial probabilities.
+            s = r / q
+            a = s * (n + 1)
+            f = 1.0
+            if m < y:
+                i = m + 1
+                while i <= y:
+                    f *= a / i - s
+                    i += 1
+            elif m > y:
+                i = y + 1
+                while i <= m:
+                    f /= a / i - s
+                    i += 1
+            if v <= f:
+                return int(y)
             continue
-        v = v * v * v
-        u = _uniform(state)
-        if u < 1.0 - 0.0331 * x * x * x * x or math.log(u) < 0.5 * x * x + d * (1.0 - v + math.log(v)):
-            return d * v
+        # Squeeze on log f(y) / f(m), then the Stirling-corrected bound.
+        rho = (k / nrq) * ((k * (k / 3.0 + 0.625) + 0.16666666666666666) / nrq + 0.5)
+        t = -k * k / (2.0 * nrq)
+        big_a = math.log(v)
+        if big_a < t - rho:
+            return int(y)
+        if big_a > t + rho:
+            continue
+        x1 = y + 1.0
+        f1 = m + 1.0
+        z = n + 1.0 - m
+        w = n - y + 1.0
+        bound = (
+            xm * math.log(f1 / x1)
+            + (n - m + 0.5) * math.log(z / w)
+            + (y - m) * math.log(w * r / (x1 * q))
+            + _stirling_tail(f1)
+            + _stirling_tail(z)
+            - _stirling_tail(x1)
+            - _stirling_tail(w)
+        )
+        if big_a <= bound:
+            return int(y)
 
 
 @_jit()
 def _binomial(state, n, p):
-    """A Binomial(n, p) draw, exact for any n: Devroye's order-statistic splitting, then inversion.
-
-    The i-th smallest of n uniforms is Beta(i, n + 1 - i); the count below p is then either
-    a binomial of the i - 1 smaller ones (below the split) or i plus one of the n - i larger
-    ones, each halving n. Inversion (a few ns per unit of the smaller tail's mean, against
-    about 250 ns per split) finishes once that mean is at most 100.
-    """
-    k = 0
-    while n > 0 and p > 0.0 and p < 1.0 and n * min(p, 1.0 - p) > 100.0:
-        i = (n + 1) // 2
-        first = _gamma(state, float(i))
-        split = first / (first + _gamma(state, float(n + 1 - i)))
-        if p < split:
-            n = i - 1
-            p = p / split
-        else:
-            k += i
-            n -= i
-            p = (p - split) / (1.0 - split)
-    return k + _binomial_inversion(state, n, p)
+    """A Binomial(n, p) draw for any n: inversion when the smaller tail's mean is at most 30, else BTPE."""
+    if n <= 0 or not p > 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    if p <= 0.5:
+        return _binomial_inversion(state, n, p) if n * p <= 30.0 else _btpe(state, n, p)
+    q = 1.0 - p
+    return n - (_binomial_inversion(state, n, q) if n * q <= 30.0 else _btpe(state, n, q))
 
 
 @_jit()
@@ -219,19 +275,20 @@ def _per_molecule_rate(c, s, counts, rate, react_ptr, react_idx, react_pow):
 
 
 @_jit()
-def _choose_fast(counts, a, tau_plan, plan, slot_of, consumer_of, feeds, feeds_fast, fast_s, fast_c, gamma):
+def _choose_fast(
+    counts, a, tau_plan, plan, slot_of, consumer_of, feeds, feeds_fast, partner, fast_s, fast_c, gamma
+):
     """Pick this leap's birth-death species; returns how many (slots 0..n-1 of fast_s, fast_c, gamma).
 
     Candidates (consumed by one reaction c only, once per firing, and born one at a time)
-    are visited in topological order of c. One is taken when it has at most ``fast_count``
-    molecules, c's other reactants can fire c at least ``n_critical`` more times and c does
-    not feed a species taken before (births must come from earlier slots or ordinary
+    are visited in topological order of c. One is taken when c's other reactants can fire c
+    at least ``n_critical`` more times and c does not feed a species taken before (births must come from earlier slots or ordinary
     reactions); of c's candidate reactants the smallest wins.
     """
     rate, react_ptr, react_idx, react_pow = plan.rate, plan.react_ptr, plan.react_idx, plan.react_pow
     fast_rxn, fast_ptr, fast_species = tau_plan.fast_rxn, tau_plan.fast_ptr, tau_plan.fast_species
     prod_ptr, prod_idx, react_use = tau_plan.prod_ptr, tau_plan.prod_idx, tau_plan.react_use
-    fast_count, n_critical = tau_plan.fast_count, tau_plan.n_critical
+    n_critical = tau_plan.n_critical
     n_fast = 0
     for k in range(fast_rxn.shape[0]):
         c = fast_rxn[k]
@@ -241,7 +298,7 @@ def _choose_fast(counts, a, tau_plan, plan, slot_of, consumer_of, feeds, feeds_f
         for i in range(fast_ptr[k], fast_ptr[k + 1]):
             s = fast_species[i]
             x = counts[s]
-            if x > fast_count or (best >= 0 and x >= counts[best]):
+            if best >= 0 and x >= counts[best]:
                 continue
             ok = True
             for j in range(react_ptr[c], react_ptr[c + 1]):
@@ -257,6 +314,10 @@ def _choose_fast(counts, a, tau_plan, plan, slot_of, consumer_of, feeds, feeds_f
             continue
         fast_s[n_fast] = best
         fast_c[n_fast] = c
+        for j in range(react_ptr[c], react_ptr[c + 1]):
+            other = react_idx[j]
+            if other != best and react_pow[j] == 1 and tau_plan.reactant_uses[other] == 1:
+                partner[other] = True
         consumer_of[c] = n_fast
         slot_of[best] = n_fast
         feeds_fast[n_fast] = False
@@ -271,23 +332,28 @@ def _choose_fast(counts, a, tau_plan, plan, slot_of, consumer_of, feeds, feeds_f
 
 
 @_jit()
-def _release_fast(n_fast, fast_s, fast_c, tau_plan, slot_of, consumer_of, feeds):
+def _release_fast(n_fast, fast_s, fast_c, tau_plan, plan, slot_of, consumer_of, feeds, partner):
     """Undo :func:`_choose_fast`'s marks."""
     prod_ptr, prod_idx = tau_plan.prod_ptr, tau_plan.prod_idx
     for k in range(n_fast):
         s = fast_s[k]
-        consumer_of[fast_c[k]] = -1
+        c = fast_c[k]
+        for j in range(plan.react_ptr[c], plan.react_ptr[c + 1]):
+            partner[plan.react_idx[j]] = False
+        consumer_of[c] = -1
         slot_of[s] = -1
         for j in range(prod_ptr[s], prod_ptr[s + 1]):
             feeds[prod_idx[j]] = 0
 
 
 @_jit()
-def _leap_bound(counts, a, mu, sigma2, slot_of, fast_c, feeds_fast, highest_order, highest_power, epsilon):
+def _leap_bound(
+    counts, a, mu, sigma2, slot_of, fast_c, feeds_fast, partner, highest_order, highest_power, epsilon
+):
     """Cao et al.'s tau1 over the ordinary reactant species, and the bound of the birth-death ones.
 
     An ordinary species' expected change and standard deviation stay within
-    ``max(epsilon x / g, 1)``. A birth-death species whose deaths give birth to another
+    ``max(epsilon x / g, 1)`` (g = 1 for a partner, see below). A birth-death species whose deaths give birth to another
     one keeps its expected change within ``max(epsilon x, 1)``, so its death rate (their
     birth rate) stays about constant over the leap; the others need no bound.
     """
@@ -303,7 +369,10 @@ def _leap_bound(counts, a, mu, sigma2, slot_of, fast_c, feeds_fast, highest_orde
                 if drift > 0.0:
                     tau1 = min(tau1, max(epsilon * x, 1.0) / drift)
             continue
-        bound = max(epsilon * x / _g(highest_order[s], highest_power[s], x), 1.0)
+        # The partner of a birth-death species in its death reaction takes the whole budget:
+        # the death rate is linear in it, and the other factor is followed exactly.
+        g = 1.0 if partner[s] else _g(highest_order[s], highest_power[s], x)
+        bound = max(epsilon * x / g, 1.0)
         if mu[s] != 0.0:
             tau1 = min(tau1, bound / abs(mu[s]))
         if sigma2[s] > 0.0:
@@ -344,6 +413,9 @@ def _tau_row(counts, state, record, outputs, plan, tau_plan, settings):
     consumer_of = np.full(n_reactions, -1, dtype=np.int64)  # slot of the birth-death species r kills
     feeds = np.zeros(n_reactions, dtype=np.int64)  # how many birth-death species r gives birth to
     slot_of = np.full(n_species, -1, dtype=np.int64)
+    partner = np.zeros(
+        n_species, dtype=np.bool_
+    )  # the other reactant, used by this reaction only, of a death
     fast_s = np.empty(n_slots, dtype=np.int64)
     fast_c = np.empty(n_slots, dtype=np.int64)
     feeds_fast = np.zeros(n_slots, dtype=np.bool_)
@@ -425,9 +497,9 @@ def _tau_row(counts, state, record, outputs, plan, tau_plan, settings):
         if sample < n_times and sample_times[sample] < boundary:
             boundary = sample_times[sample]
 
-        _release_fast(n_fast, fast_s, fast_c, tau_plan, slot_of, consumer_of, feeds)
+        _release_fast(n_fast, fast_s, fast_c, tau_plan, plan, slot_of, consumer_of, feeds, partner)
         n_fast = _choose_fast(
-            counts, a, tau_plan, plan, slot_of, consumer_of, feeds, feeds_fast, fast_s, fast_c, gamma
+            counts, a, tau_plan, plan, slot_of, consumer_of, feeds, feeds_fast, partner, fast_s, fast_c, gamma
         )
         a0_critical = 0.0
         for s in range(n_species):
@@ -464,7 +536,7 @@ def _tau_row(counts, state, record, outputs, plan, tau_plan, settings):
         for k in range(n_fast):
             inflow[k] = mu[fast_s[k]]  # the birth rate: every reaction changing s but its death makes one s
         tau1 = _leap_bound(
-            counts, a, mu, sigma2, slot_of, fast_c, feeds_fast, highest_order, highest_power, epsilon
+            counts, a, mu, sigma2, slot_of, fast_c, feeds_fast, partner, highest_order, highest_power, epsilon
         )
         if n_fast > 0 and tau1 < math.inf:
             # Second pass: a death reaction fires on average D(tau) / tau per unit time in a leap
@@ -482,7 +554,17 @@ def _tau_row(counts, state, record, outputs, plan, tau_plan, settings):
                             mu[delta_idx[j]] += change * extra
                             sigma2[delta_idx[j]] += change * change * extra
             tau1 = _leap_bound(
-                counts, a, mu, sigma2, slot_of, fast_c, feeds_fast, highest_order, highest_power, epsilon
+                counts,
+                a,
+                mu,
+                sigma2,
+                slot_of,
+                fast_c,
+                feeds_fast,
+                partner,
+                highest_order,
+                highest_power,
+                epsilon,
             )
         if tau1 < tau_plan.exact_factor / a0 or (
             math.isinf(tau1) and a0_critical == 0.0 and math.isinf(boundary)

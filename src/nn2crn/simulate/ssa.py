@@ -283,7 +283,6 @@ def _tau_plan(crn: CRN, epsilon: float):
         _TAU_STRUCTURES[id(crn)] = (weakref.ref(crn), arrays)
     return _tau_kernel.TauPlan(
         *arrays,
-        fast_count=_tau_kernel.FAST_COUNT,
         epsilon=float(epsilon),
         n_critical=_tau_kernel.N_CRITICAL,
         exact_factor=_tau_kernel.EXACT_FACTOR,
@@ -326,7 +325,8 @@ def _birth_death_candidates(crn: CRN, orders: np.ndarray) -> tuple[np.ndarray, .
     Returns ``fast_rxn`` (the death reactions, in topological order of the births they
     give), ``fast_ptr``,
     ``fast_species`` (CSR: each death reaction's candidate reactants), ``prod_ptr``,
-    ``prod_idx`` (CSR over species: the reactions giving birth to a candidate).
+    ``prod_idx`` (CSR over species: the reactions giving birth to a candidate) and
+    ``reactant_uses`` (how many reactions have each species as a reactant).
     """
     reactants = sp.csc_array(crn.reactant_matrix)
     stoichiometry = sp.csc_array(crn.stoichiometry)
@@ -368,7 +368,8 @@ def _birth_death_candidates(crn: CRN, orders: np.ndarray) -> tuple[np.ndarray, .
     fast_species = np.concatenate(groups).astype(np.int64) if groups else np.zeros(0, dtype=np.int64)
     prod_ptr = np.concatenate([[0], np.cumsum([p.size for p in prod_lists])]).astype(np.int64)
     prod_idx = np.concatenate(prod_lists).astype(np.int64) if n_species else np.zeros(0, dtype=np.int64)
-    return fast_rxn.astype(np.int64), fast_ptr, fast_species, prod_ptr, prod_idx
+    reactant_uses = np.diff(reactants.indptr).astype(np.int64)
+    return fast_rxn.astype(np.int64), fast_ptr, fast_species, prod_ptr, prod_idx, reactant_uses
 
 
 def _plan(crn: CRN, volume: float):
