@@ -10,23 +10,63 @@ layout, row start, propensities and xoshiro256** generator, so a batch row
 ``(input row i, run j)`` draws from the same stream ``SeedSequence(seed, (i, j))``
 and results do not depend on the number of threads.
 
+Birth-death leaps (the structure of compiled networks)
+------------------------------------------------------
+In a compiled network every species is a reactant of one reaction only, and is born
+one molecule at a time by others. Such a species s, consumed once per firing of its
+one "death" reaction c, has a propensity linear in s: ``a_c = gamma s`` with ``gamma``
+the rate times c's other reactants. With gamma and the birth rates frozen over a leap
+(what epsilon controls, as in any tau leap), s is a linear birth-death process and its
+leap is drawn exactly instead of by a Poisson count of c's firings:
+
+- each of the ``s0`` molecules present survives the leap with probability
+  ``exp(-gamma tau)`` (a binomial draw, BTPE for large counts);
+- the births (the firings of s's producers in this leap, drawn first) are spread
+  uniformly over the leap, so each lives to its end with probability
+  ``(1 - exp(-gamma tau)) / (gamma tau)`` (another binomial);
+- c fires once for every molecule that died, so s never goes negative.
+
+That removes the two limits plain Cao et al. leaping meets on these CRNs: the ReLU
+gadget's intermediate ``m`` (``z+ -> m + h+``, ``m + z- -> h-``) holds a few molecules
+while carrying a large flux, so its death reaction was critical and each leap fired
+it about once; and every species' own epsilon bound. Such a species needs no bound of
+its own, except when its death gives birth to another birth-death species: then its
+expected change stays within ``max(epsilon s, 1)`` so that those births are about
+uniform over the leap. Species are picked per leap in topological order of their
+death reactions (a death reaction fires before the species it feeds), of a
+bimolecular death reaction the reactant with fewer molecules, and only while the
+other reactants can fire it ``n_critical`` more times; that other reactant (the
+*partner*, if no other reaction uses it) gets the whole epsilon budget (``g = 1``),
+since the propensity's dependence on the birth-death species is followed exactly.
+The rest of the algorithm is Cao et al.'s, over the remaining reactions and species.
+
+Approximations: the frozen gamma and birth rates over a leap (first order in
+epsilon, as for every tau leap), births spread uniformly, and births of two
+birth-death species by one firing drawn independently (their shared birth time is
+not kept). The statistical tests (tests/simulate/test_tau_kernel.py) compare means
+and variances at t_end with the exact SSA over 1,000 runs.
+
 Algorithm (per batch row)
 -------------------------
-1. Propensities ``a_j`` of all reactions, total ``a0``.
-2. Reaction ``j`` is *critical* when it can fire fewer than ``n_critical`` more times
-   before a species it consumes runs out (``L_j = min_i floor(x_i / c_ij)`` over the
-   species it consumes net, ``c_ij`` molecules per firing).
+1. Propensities ``a_j`` of all reactions, total ``a0``; pick the birth-death species.
+2. Reaction ``j`` (other than a death reaction) is *critical* when it can fire fewer
+   than ``n_critical`` more times before a species it consumes runs out
+   (``L_j = min_i floor(x_i / c_ij)`` over the species it consumes net, ``c_ij``
+   molecules per firing).
 3. The leap ``tau1`` bounds the expected change and the standard deviation of every
-   reactant species ``i`` by ``max(epsilon x_i / g_i, 1)`` (the relative change of
+   other reactant species ``i`` by ``max(epsilon x_i / g_i, 1)`` (the relative change of
    every propensity stays about ``epsilon``; ``g_i`` from the highest order reaction
-   consuming ``i``), counting the non-critical reactions only.
+   consuming ``i``), counting the non-critical reactions, the death reactions at their
+   mean rate over the leap (which grows as births accumulate; a second pass adds that),
+   and the birth-death species' bounds above.
 4. If ``tau1 < exact_factor / a0`` a leap would fire about as few reactions as
    exact steps: take ``exact_steps`` steps of Gillespie's direct method instead.
 5. Otherwise draw the time ``tau2 ~ Exp(a0c)`` to the next critical firing
    (``a0c`` the critical propensity). The step is ``min(tau1, tau2)``, cut at the next
    sample time or t_end (memorylessness makes cutting exact). Each non-critical
-   reaction fires ``Poisson(a_j tau)`` times, and one critical reaction (chosen
-   with probability ``a_j / a0c``) once if ``tau2`` was the step.
+   reaction fires ``Poisson(a_j tau)`` times, one critical reaction (chosen with
+   probability ``a_j / a0c``) once if ``tau2`` was the step (at the leap's end, so
+   its birth lives on), then each death reaction as above.
 6. A leap that would make a count negative is undone and retried with ``tau1 / 2``.
 """
 

@@ -290,10 +290,14 @@ def _tau_plan(crn: CRN, epsilon: float):
     )
 
 
-_TAU_STRUCTURES: dict[int, tuple[weakref.ref, tuple[np.ndarray, ...]]] = {}
+_Arrays6 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_TauArrays = tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]
+_TAU_STRUCTURES: dict[int, tuple[weakref.ref, _TauArrays]] = {}
 
 
-def _build_tau_structure(crn: CRN) -> tuple[np.ndarray, ...]:
+def _build_tau_structure(crn: CRN) -> _TauArrays:
     """Net consumption per reactant entry, each species' highest reaction order and multiplicity,
     and the candidates for birth-death leaps (:func:`_birth_death_candidates`)."""
     orders, react_ptr, react_idx, react_pow, *_ = _structure(crn)
@@ -312,7 +316,7 @@ def _build_tau_structure(crn: CRN) -> tuple[np.ndarray, ...]:
     return (react_use, highest_order, highest_power, *_birth_death_candidates(crn, orders))
 
 
-def _birth_death_candidates(crn: CRN, orders: np.ndarray) -> tuple[np.ndarray, ...]:
+def _birth_death_candidates(crn: CRN, orders: np.ndarray) -> _Arrays6:
     """Species the tau-leaping kernel may leap as linear birth-death processes, grouped by death reaction.
 
     A candidate s is a reactant of exactly one reaction c, used once and consumed once per
@@ -443,7 +447,11 @@ def simulate_ssa(
         044109, 2006), for high copy numbers: each leap lets every propensity change
         by about a fraction `epsilon`, fires each reaction a Poisson number of times,
         never makes a count negative, and falls back to exact steps when few
-        molecules are left (see :mod:`._tau_kernel`). Same seeding and batch layout
+        molecules are left. A species consumed by one reaction only (every species
+        of a compiled network) is leaped as a linear birth-death process, its
+        survivors drawn binomially, so a species of a few molecules carrying a large
+        flux (the ReLU gadget's ``m``) does not cap the leap (see
+        :mod:`._tau_kernel`). Same seeding and batch layout
         as ``"direct"``, but different random draws, so not the same trajectories;
         ``leader_time`` is resolved to the leap.
     epsilon : float, default 0.03
