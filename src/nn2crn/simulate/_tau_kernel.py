@@ -271,6 +271,28 @@ def _binomial(state, n, p):
 
 
 @_jit()
+def _survivors(state, n, decay):
+    """Binomial(n, exp(-decay)): how many of n molecules outlive an exponential clock of rate * time `decay`."""
+    if n <= 0:
+        return 0
+    if not decay > 0.0:
+        return n
+    dying = -math.expm1(-decay)
+    if dying < 0.5 and n * dying <= 30.0:
+        # Inversion on the deaths; P(no death) = exp(-n decay) needs no log.
+        odds = dying / (1.0 - dying)
+        f = math.exp(-n * decay)
+        u = _uniform(state)
+        k = 0
+        while k < n and u >= f:
+            u -= f
+            f *= odds * (n - k) / (k + 1.0)
+            k += 1
+        return n - k
+    return _binomial(state, n, math.exp(-decay))
+
+
+@_jit()
 def _g(order, power, x):
     """Cao et al.'s g_i: how much a relative change of x_i moves the propensities it enters."""
     if order <= 1:
@@ -578,7 +600,11 @@ def _tau_row(counts, state, record, outputs, plan, tau_plan, settings):
         tau1 = _leap_bound(
             counts, a, mu, sigma2, slot_of, fast_c, feeds_fast, partner, highest_order, highest_power, epsilon
         )
-        if n_fast > 0 and tau1 < math.inf:
+        growing = False
+        for k in range(n_fast):
+            if inflow[k] > a[fast_c[k]]:
+                growing = True
+        if growing and tau1 < math.inf:
             # Second pass: a death reaction fires on average D(tau) / tau per unit time in a leap
             # tau, which grows with tau as the births accumulate; add that growth at tau1 and
             # bound again. D(tau) / tau increases with tau, so the smaller leap stays bounded.
@@ -661,7 +687,7 @@ def _tau_row(counts, state, record, outputs, plan, tau_plan, settings):
                 # with the births spread uniformly over the leap, (1 - e^(-gamma tau)) / (gamma tau).
                 kept = 1.0 if not decay > 0.0 else -math.expm1(-decay) / decay
                 start = saved[s]
-                deaths = start - _binomial(state, start, math.exp(-decay))
+                deaths = start - _survivors(state, start, decay)
                 deaths += births - _binomial(state, births, kept)
                 c = fast_c[k]
                 fires[c] = deaths
