@@ -90,6 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     import numba
 
+    load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="bench_tau_"))
     summary = []
     for name, n_inputs in (("virus", args.virus_inputs), ("mnist", args.mnist_inputs)):
@@ -143,6 +144,11 @@ def main() -> None:
         )
     print(f"tau-leap epsilon 0.03 (default), numba {numba.__version__}, 1 thread")
     print(machine_line())
+    after = os.getloadavg()
+    print(
+        f"load average (1, 5, 15 min): {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} at the start, "
+        f"{after[0]:.2f} {after[1]:.2f} {after[2]:.2f} at the end"
+    )
 
 
 if __name__ == "__main__":

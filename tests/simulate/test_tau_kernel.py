@@ -13,7 +13,7 @@ import pytest
 
 from nn2crn._errors import SimulationError
 from nn2crn.compile import compile_network
-from nn2crn.crn import CRN, Reaction
+from nn2crn.crn import CRN, Reaction, Signal
 from nn2crn.nn.network import random_ternary_network
 from nn2crn.simulate.ssa import final_counts_nc, simulate_ssa
 
@@ -45,6 +45,57 @@ def test_output_means_and_variances_at_t_end_match_the_exact_ssa_over_1000_runs(
         assert abs(a.mean() - b.mean()) <= STANDARD_ERRORS * mean_error, k
         variance_error = math.hypot(_variance_standard_error(a), _variance_standard_error(b))
         assert abs(a.var(ddof=1) - b.var(ddof=1)) <= STANDARD_ERRORS * variance_error, k
+
+
+def _relu_gadget_crn() -> CRN:
+    """Two ReLU gadgets (z+ -> m + h+, m + z- -> h-) fed by decaying inputs, with a fast annihilation.
+
+    Gadget 1 has z- well above z+: its intermediate m stays at a few dozen molecules at
+    V = 1e4 while a flux of thousands per unit time runs through it (the regime in which
+    plain Cao et al. leaping is capped at about one firing of m's consumer per leap).
+    Gadget 2 has z+ above z-: m2 accumulates and z2- runs down. A fan-out (h+ -> y+ + w)
+    and a decay (w -> 0) complete the chain.
+    """
+    reactions = (
+        Reaction(("xp",), ("zp",), 1.0),
+        Reaction(("zp",), ("m", "hp"), 1.0),
+        Reaction(("m", "zn"), ("hn",), 20.0),
+        Reaction(("hp",), ("yp", "w"), 1.0),
+        Reaction(("hn",), ("yn",), 1.0),
+        Reaction(("w",), (), 0.5),
+        Reaction(("xq",), ("zq", "zn"), 1.0),
+        Reaction(("zq",), ("m2", "hq"), 1.0),
+        Reaction(("m2", "zn2"), ("hn2",), 20.0),
+        Reaction(("hq",), ("yq",), 1.0),
+        Reaction(("hn2",), ("yn2",), 1.0),
+    )
+    outputs = (Signal("y1", (("yp", 1),), (("yn", 1),)), Signal("y2", (("yq", 1),), (("yn2", 1),)))
+    return CRN(reactions, {"xp": 1.0, "zn": 4.0, "xq": 2.0, "zn2": 1.0}, outputs=outputs)
+
+
+def _assert_same_mean_and_variance(a: np.ndarray, b: np.ndarray, what: str) -> None:
+    mean_error = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+    assert abs(a.mean() - b.mean()) <= STANDARD_ERRORS * mean_error, (what, a.mean(), b.mean())
+    variance_error = math.hypot(_variance_standard_error(a), _variance_standard_error(b))
+    assert abs(a.var(ddof=1) - b.var(ddof=1)) <= STANDARD_ERRORS * variance_error, (what, a.var(), b.var())
+
+
+@pytest.mark.slow
+def test_the_relu_gadget_with_few_m_molecules_and_a_large_flux_matches_the_exact_ssa() -> None:
+    crn = _relu_gadget_crn()
+    volume = 1e4
+    kwargs = dict(volume=volume, t_end=1.0, runs=1000, n_points=2)
+    exact = simulate_ssa(crn, seed=11, **kwargs)
+    leaped = simulate_ssa(crn, seed=12, method="tau-leap", **kwargs)
+    m = crn.species.index("m")
+    exact_m, leaped_m = exact.states[:, -1, m] * volume, leaped.states[:, -1, m] * volume
+    # The regime of the issue: m holds tens of molecules while thousands per unit time pass through it.
+    assert 10 < exact_m.mean() < 100
+    assert exact.stats.events.mean() > 3e4
+    assert exact.final_outputs.std(axis=0).min() > 0
+    for k in range(crn.n_outputs):
+        _assert_same_mean_and_variance(exact.final_outputs[:, k], leaped.final_outputs[:, k], f"output {k}")
+    _assert_same_mean_and_variance(exact_m, leaped_m, "m")
 
 
 def test_tau_leaping_conserves_and_never_goes_negative() -> None:

@@ -281,11 +281,8 @@ def _tau_plan(crn: CRN, epsilon: float):
         if len(_TAU_STRUCTURES) >= 8:
             _TAU_STRUCTURES.pop(next(iter(_TAU_STRUCTURES)))
         _TAU_STRUCTURES[id(crn)] = (weakref.ref(crn), arrays)
-    react_use, highest_order, highest_power = arrays
     return _tau_kernel.TauPlan(
-        react_use,
-        highest_order,
-        highest_power,
+        *arrays,
         epsilon=float(epsilon),
         n_critical=_tau_kernel.N_CRITICAL,
         exact_factor=_tau_kernel.EXACT_FACTOR,
@@ -293,11 +290,16 @@ def _tau_plan(crn: CRN, epsilon: float):
     )
 
 
-_TAU_STRUCTURES: dict[int, tuple[weakref.ref, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+_Arrays6 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_TauArrays = tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]
+_TAU_STRUCTURES: dict[int, tuple[weakref.ref, _TauArrays]] = {}
 
 
-def _build_tau_structure(crn: CRN) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Net consumption per reactant entry, and each species' highest reaction order and multiplicity."""
+def _build_tau_structure(crn: CRN) -> _TauArrays:
+    """Net consumption per reactant entry, each species' highest reaction order and multiplicity,
+    and the candidates for birth-death leaps (:func:`_birth_death_candidates`)."""
     orders, react_ptr, react_idx, react_pow, *_ = _structure(crn)
     reaction_of_entry = np.repeat(np.arange(react_ptr.size - 1), np.diff(react_ptr))
     consumed = sp.csr_array(-sp.csr_array(crn.stoichiometry)).maximum(0)
@@ -311,7 +313,67 @@ def _build_tau_structure(crn: CRN) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     highest_power = np.zeros(crn.n_species, dtype=np.int64)
     in_highest = entry_order == highest_order[react_idx]
     np.maximum.at(highest_power, react_idx[in_highest], react_pow[in_highest])
-    return react_use, highest_order, highest_power
+    return (react_use, highest_order, highest_power, *_birth_death_candidates(crn, orders))
+
+
+def _birth_death_candidates(crn: CRN, orders: np.ndarray) -> _Arrays6:
+    """Species the tau-leaping kernel may leap as linear birth-death processes, grouped by death reaction.
+
+    A candidate s is a reactant of exactly one reaction c, used once and consumed once per
+    firing of c, and every other reaction that changes s makes one more s. Then only c's
+    propensity depends on s and it is linear in s: with c's other reactants and the birth
+    rates frozen over a leap (what ε controls), s is a linear birth-death process whose
+    leap can be drawn exactly (see :mod:`._tau_kernel`). Compiled networks make every
+    species a candidate; the ReLU gadget's ``m`` is the one that needs it.
+
+    Returns ``fast_rxn`` (the death reactions, in topological order of the births they
+    give), ``fast_ptr``,
+    ``fast_species`` (CSR: each death reaction's candidate reactants), ``prod_ptr``,
+    ``prod_idx`` (CSR over species: the reactions giving birth to a candidate) and
+    ``reactant_uses`` (how many reactions have each species as a reactant).
+    """
+    reactants = sp.csc_array(crn.reactant_matrix)
+    stoichiometry = sp.csc_array(crn.stoichiometry)
+    reactants.sort_indices()
+    stoichiometry.sort_indices()
+    n_species = crn.n_species
+    consumer = np.full(n_species, -1, dtype=np.int64)
+    prod_lists: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * n_species
+    for s in range(n_species):
+        rows = reactants.indices[reactants.indptr[s] : reactants.indptr[s + 1]]
+        powers = reactants.data[reactants.indptr[s] : reactants.indptr[s + 1]]
+        if rows.size != 1 or round(float(powers[0])) != 1:
+            continue
+        c = int(rows[0])
+        changers = stoichiometry.indices[stoichiometry.indptr[s] : stoichiometry.indptr[s + 1]]
+        changes = np.rint(stoichiometry.data[stoichiometry.indptr[s] : stoichiometry.indptr[s + 1]])
+        is_death = changers == c
+        if not (is_death.sum() == 1 and changes[is_death][0] == -1 and np.all(changes[~is_death] == 1)):
+            continue
+        consumer[s] = c
+        prod_lists[s] = changers[~is_death].astype(np.int64)
+    species = np.flatnonzero(consumer >= 0)
+    # Death reactions in topological order of the births they give (r -> c when r gives birth
+    # to a species c kills), so that the kernel draws a death reaction's firings before those of
+    # the species it feeds. On a cycle the kernel's own check keeps the draws in order.
+    fast_rxn = np.unique(consumer[species])
+    position = np.full(crn.n_reactions, -1, dtype=np.int64)
+    position[fast_rxn] = np.arange(fast_rxn.size)
+    edge_from = np.concatenate([prod_lists[s] for s in species]) if species.size else np.zeros(0, np.int64)
+    edge_to = np.repeat(consumer[species], [prod_lists[s].size for s in species])
+    inside = position[edge_from] >= 0 if edge_from.size else np.zeros(0, dtype=bool)
+    from ..crn.checks import longest_path_levels
+
+    levels = longest_path_levels(fast_rxn.size, position[edge_from[inside]], position[edge_to[inside]])
+    if levels is not None:
+        fast_rxn = fast_rxn[np.argsort(levels, kind="stable")]
+    groups = [species[consumer[species] == c] for c in fast_rxn]
+    fast_ptr = np.concatenate([[0], np.cumsum([g.size for g in groups])]).astype(np.int64)
+    fast_species = np.concatenate(groups).astype(np.int64) if groups else np.zeros(0, dtype=np.int64)
+    prod_ptr = np.concatenate([[0], np.cumsum([p.size for p in prod_lists])]).astype(np.int64)
+    prod_idx = np.concatenate(prod_lists).astype(np.int64) if n_species else np.zeros(0, dtype=np.int64)
+    reactant_uses = np.diff(reactants.indptr).astype(np.int64)
+    return fast_rxn.astype(np.int64), fast_ptr, fast_species, prod_ptr, prod_idx, reactant_uses
 
 
 def _plan(crn: CRN, volume: float):
@@ -385,7 +447,11 @@ def simulate_ssa(
         044109, 2006), for high copy numbers: each leap lets every propensity change
         by about a fraction `epsilon`, fires each reaction a Poisson number of times,
         never makes a count negative, and falls back to exact steps when few
-        molecules are left (see :mod:`._tau_kernel`). Same seeding and batch layout
+        molecules are left. A species consumed by one reaction only (every species
+        of a compiled network) is leaped as a linear birth-death process, its
+        survivors drawn binomially, so a species of a few molecules carrying a large
+        flux (the ReLU gadget's ``m``) does not cap the leap (see
+        :mod:`._tau_kernel`). Same seeding and batch layout
         as ``"direct"``, but different random draws, so not the same trajectories;
         ``leader_time`` is resolved to the leap.
     epsilon : float, default 0.03
