@@ -45,22 +45,31 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._errors import CRNStructureError, SimulationError
 from ..crn import CRN
+from ._ssa_types import COUNT_LIMIT, BatchOutput, BatchSettings, BatchStart, SsaPlan
 from .base import SsaStats, Status, Trajectory, check_trajectory_size, sample_grid
 
 ROUNDING_RULES = ("nearest", "stochastic")
 METHODS = ("direct", "tau-leap")
 STORE_MODES = ("all", "outputs", "final")
+BACKENDS = ("auto", "c", "numba")
 _NO_LIMIT = np.iinfo(np.int64).max
 
 
 def _kernel():
+    """The numba kernel module (or its pure-Python fallback without numba); imports numba."""
     from . import _ssa_kernel
 
     return _ssa_kernel
+
+
+def _native():
+    """The ahead-of-time compiled C kernel module, or None when it was not built."""
+    from . import _ssa_native
+
+    return _ssa_native if _ssa_native.available() else None
 
 
 # ---------------------------------------------------------------------------
@@ -158,7 +167,7 @@ def initial_counts(
     if rounding not in ROUNDING_RULES:
         raise SimulationError(f"rounding must be one of {ROUNDING_RULES}, got {rounding!r}")
     scaled = crn.initial_state(input_values) * volume
-    limit = float(_kernel().COUNT_LIMIT)
+    limit = float(COUNT_LIMIT)
     too_big = ~(scaled < limit)
     if too_big.any():
         row, column = (int(v) for v in np.argwhere(too_big)[0])
@@ -179,15 +188,35 @@ def initial_counts(
 # compiled structure of a CRN
 
 
-def _csr_parts(matrix: sp.csr_array, dtype: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    matrix = sp.csr_array(matrix)
-    matrix.eliminate_zeros()
-    matrix.sort_indices()
+def _csr_of_terms(rows: list, crn: CRN) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR (indptr, species indices sorted per row, int64 values, no zeros) of per-reaction term lists."""
+    index = crn.species_index
+    starts = [0]
+    columns: list[int] = []
+    values: list[int] = []
+    for terms in rows:
+        merged: dict[int, int] = {}
+        for name, count in terms:
+            column = index[name]
+            merged[column] = merged.get(column, 0) + count
+        for column in sorted(merged):
+            if merged[column]:
+                columns.append(column)
+                values.append(merged[column])
+        starts.append(len(columns))
     return (
-        matrix.indptr.astype(np.int64),
-        matrix.indices.astype(np.int64),
-        np.rint(matrix.data).astype(dtype) if dtype is np.int64 else matrix.data.astype(dtype),
+        np.array(starts, dtype=np.int64),
+        np.array(columns, dtype=np.int64),
+        np.array(values, dtype=np.int64),
     )
+
+
+def _net_changes(crn: CRN) -> list[list[tuple[str, int]]]:
+    """Per reaction, (species, net change) terms: products minus reactants."""
+    return [
+        [*reaction.products, *((name, -count) for name, count in reaction.reactants)]
+        for reaction in crn.reactions
+    ]
 
 
 _STRUCTURES: dict[int, tuple[weakref.ref, tuple]] = {}
@@ -239,18 +268,43 @@ def _structure(crn: CRN) -> tuple:
 
 
 def _build_structure(crn: CRN) -> tuple:
-    reactants = sp.csr_array(crn.reactant_matrix)
-    stoichiometry = sp.csr_array(crn.stoichiometry)
-    react_ptr, react_idx, react_pow = _csr_parts(reactants, np.int64)
-    delta_ptr, delta_idx, delta_val = _csr_parts(stoichiometry, np.int64)
+    # numpy and dicts only: a fresh `nn2crn simulate --method ssa` never imports scipy.
+    react_ptr, react_idx, react_pow = _csr_of_terms([r.reactants for r in crn.reactions], crn)
+    delta_ptr, delta_idx, delta_val = _csr_of_terms(_net_changes(crn), crn)
     # Reaction q depends on r if r changes one of q's reactants.
-    changed = sp.csr_array((np.ones(delta_idx.size), delta_idx, delta_ptr), shape=stoichiometry.shape)
-    uses = sp.csr_array((np.ones(react_idx.size), react_idx, react_ptr), shape=reactants.shape)
-    dep_ptr, dep_idx, _ = _csr_parts((changed @ uses.T).tocsr(), np.float64)
+    users: list[list[int]] = [[] for _ in range(crn.n_species)]
+    for q in range(crn.n_reactions):
+        for s in react_idx[react_ptr[q] : react_ptr[q + 1]].tolist():
+            users[s].append(q)
+    dep_starts = [0]
+    dep_list: list[int] = []
+    for r in range(crn.n_reactions):
+        dependent = {q for s in delta_idx[delta_ptr[r] : delta_ptr[r + 1]].tolist() for q in users[s]}
+        dep_list.extend(sorted(dependent))
+        dep_starts.append(len(dep_list))
+    dep_ptr, dep_idx = np.array(dep_starts, dtype=np.int64), np.array(dep_list, dtype=np.int64)
     out_matrix = integer_output_matrix(crn)
-    out_ptr, out_idx, out_val = _csr_parts(
-        sp.csr_array(stoichiometry @ out_matrix.T.astype(np.float64)), np.int64
-    )
+    # Change of the integer outputs per firing: delta (n_reactions, n_species) @ out_matrix.T.
+    out_starts = [0]
+    out_list: list[int] = []
+    out_values: list[int] = []
+    columns_of = out_matrix.T.tolist()  # per species, its weight in each output
+    for r in range(crn.n_reactions):
+        change = [0] * crn.n_outputs
+        for s, d in zip(
+            delta_idx[delta_ptr[r] : delta_ptr[r + 1]].tolist(),
+            delta_val[delta_ptr[r] : delta_ptr[r + 1]].tolist(),
+            strict=True,
+        ):
+            for k, weight in enumerate(columns_of[s]):
+                change[k] += weight * d
+        for k, value in enumerate(change):
+            if value:
+                out_list.append(k)
+                out_values.append(value)
+        out_starts.append(len(out_list))
+    out_ptr = np.array(out_starts, dtype=np.int64)
+    out_idx, out_val = np.array(out_list, dtype=np.int64), np.array(out_values, dtype=np.int64)
     orders = np.array([reaction.order for reaction in crn.reactions], dtype=np.float64)
     return (
         orders,
@@ -265,7 +319,7 @@ def _build_structure(crn: CRN) -> tuple:
         out_ptr,
         out_idx,
         out_val,
-        out_matrix,
+        np.ascontiguousarray(out_matrix, dtype=np.int64),
     )
 
 
@@ -298,6 +352,8 @@ _TAU_STRUCTURES: dict[int, tuple[weakref.ref, tuple[np.ndarray, np.ndarray, np.n
 
 def _build_tau_structure(crn: CRN) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Net consumption per reactant entry, and each species' highest reaction order and multiplicity."""
+    import scipy.sparse as sp
+
     orders, react_ptr, react_idx, react_pow, *_ = _structure(crn)
     reaction_of_entry = np.repeat(np.arange(react_ptr.size - 1), np.diff(react_ptr))
     consumed = sp.csr_array(-sp.csr_array(crn.stoichiometry)).maximum(0)
@@ -321,7 +377,7 @@ def _plan(crn: CRN, volume: float):
     if orders.size and (orders == 0).any():
         # Zeroth-order reactions (-> X) scale with the volume: k V molecules per unit time.
         rate = np.where(orders == 0, np.asarray(crn.rates) * volume, rate)
-    return _kernel().SsaPlan(np.ascontiguousarray(rate, dtype=np.float64), *arrays)
+    return SsaPlan(np.ascontiguousarray(rate, dtype=np.float64), *arrays)
 
 
 # ---------------------------------------------------------------------------
@@ -345,6 +401,7 @@ def simulate_ssa(
     epsilon: float = 0.03,
     n_threads: int | None = None,
     progress: Callable[[float], None] | None = None,
+    backend: str = "auto",
 ) -> Trajectory:
     """Stochastic trajectories of a CRN at volume V: exact (Gillespie's direct method) or tau-leaping.
 
@@ -396,6 +453,12 @@ def simulate_ssa(
         Results do not depend on it.
     progress : callable, optional
         Called with the fraction of batch rows done (0 to 1) after each chunk of rows.
+    backend : {"auto", "c", "numba"}, default "auto"
+        Kernel of the exact method: ``"c"`` is the ahead-of-time compiled C kernel that
+        ``pip install`` builds (no numba import, no JIT: the fast first call of a fresh
+        process), ``"numba"`` the numba kernel (pure Python without numba). Both give
+        bit-identical trajectories. ``"auto"``: C when it was built, else numba.
+        Tau-leaping always runs on numba.
 
     Returns
     -------
@@ -408,8 +471,8 @@ def simulate_ssa(
         ``t_last_event``, ``leader_time`` (time the unique argmax of the outputs last
         changed identity, a tie counting as no leader; exact, not on the sample
         grid), ``run`` and ``final_counts`` (int64, (n_batch, n_species)); and
-        ``volume``, ``seed`` (the entropy used), ``rounding``, ``backend`` ("numba"
-        or "python"), ``seconds`` (in the kernel), ``method`` and ``epsilon``.
+        ``volume``, ``seed`` (the entropy used), ``rounding``, ``backend`` ("c",
+        "numba" or "python"), ``seconds`` (in the kernel), ``method`` and ``epsilon``.
 
     Raises
     ------
@@ -432,6 +495,14 @@ def simulate_ssa(
     if method not in METHODS:
         raise SimulationError(f"method must be one of {METHODS}, got {method!r}")
     epsilon = _check_epsilon(epsilon)
+    if backend not in BACKENDS:
+        raise SimulationError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    native = _native() if method == "direct" and backend in ("auto", "c") else None
+    if backend == "c" and native is None:
+        raise SimulationError(
+            "backend='c': the C SSA kernel was not built (no C compiler at install time, or "
+            "method='tau-leap'); reinstall nn2crn with gcc available, or use backend='numba'"
+        )
     if max_events is None:
         limit = _NO_LIMIT
         if math.isinf(t_end):
@@ -458,9 +529,8 @@ def simulate_ssa(
     input_rows = np.repeat(np.arange(n_rows, dtype=np.int64), runs)
     plan = _plan(crn, volume)
 
-    kernel = _kernel()
     n_batch = input_rows.size
-    output = kernel.BatchOutput(
+    output = BatchOutput(
         records=np.zeros((n_batch, sample_times.size, columns.size)),
         final_counts=np.zeros((n_batch, crn.n_species), dtype=np.int64),
         status=np.zeros(n_batch, dtype=np.int64),
@@ -468,29 +538,41 @@ def simulate_ssa(
         t_last=np.zeros(n_batch),
         t_leader=np.zeros(n_batch),
     )
-    settings = kernel.BatchSettings(float(t_end), sample_times, columns, float(volume), int(limit))
+    settings = BatchSettings(float(t_end), sample_times, columns, float(volume), int(limit))
 
     chunk = max(1, n_batch) if progress is None else max(8, -(-n_batch // 100))
     started = time.perf_counter()
-    if method == "tau-leap":
-        from . import _tau_kernel
-
-        tau_plan = _tau_plan(crn, epsilon)
+    if native is not None:
+        threads = native.default_threads() if n_threads is None else int(n_threads)
 
         def run_part(start, part_output):
-            _tau_kernel.run_batch(start, plan, tau_plan, settings, part_output)
+            native.run_batch(start, plan, settings, part_output, threads)
 
+        backend_name = "c"
+        scope = _no_thread_count()
     else:
+        kernel = _kernel()
+        backend_name = "numba" if kernel.HAVE_NUMBA else "python"
+        scope = _thread_count(kernel, n_threads)
+        if method == "tau-leap":
+            from . import _tau_kernel
 
-        def run_part(start, part_output):
-            kernel.run_batch(start, plan, settings, part_output)
+            tau_plan = _tau_plan(crn, epsilon)
 
-    with _thread_count(kernel, n_threads):
+            def run_part(start, part_output):
+                _tau_kernel.run_batch(start, plan, tau_plan, settings, part_output)
+
+        else:
+
+            def run_part(start, part_output):
+                kernel.run_batch(start, plan, settings, part_output)
+
+    with scope:
         for start in range(0, n_batch, chunk):
             part = slice(start, min(n_batch, start + chunk))
             run_part(
-                kernel.BatchStart(base, fraction, input_rows[part], rng_states[part]),
-                kernel.BatchOutput(*(array[part] for array in output)),
+                BatchStart(base, fraction, input_rows[part], rng_states[part]),
+                BatchOutput(*(array[part] for array in output)),
             )
             if progress is not None:
                 progress(part.stop / n_batch)
@@ -507,7 +589,7 @@ def simulate_ssa(
         volume=volume,
         seed=entropy,
         rounding=rounding,
-        backend="numba" if kernel.HAVE_NUMBA else "python",
+        backend=backend_name,
         seconds=elapsed,
         method=method,
         epsilon=epsilon if method == "tau-leap" else math.nan,
@@ -521,6 +603,11 @@ def simulate_ssa(
         stats,
         columns=columns if store == "outputs" else None,
     )
+
+
+@contextmanager
+def _no_thread_count() -> Iterator[None]:
+    yield
 
 
 @contextmanager
@@ -597,6 +684,8 @@ def final_counts_nc(crn: CRN, input_values: object = None, *, volume: float) -> 
     SimulationError
         Bad volume, or counts that would overflow int64.
     """
+    import scipy.sparse as sp
+
     from ..crn.checks import reaction_levels, require_nc_feed_forward
 
     require_nc_feed_forward(crn, "final_counts_nc")
@@ -617,7 +706,7 @@ def final_counts_nc(crn: CRN, input_values: object = None, *, volume: float) -> 
         changes = np.rint(stoichiometry.data[start:stop]).astype(np.int64)
         if extent.size and changes.size and extent.max() > 0:
             peak = extent.astype(np.float64)[:, None] * np.maximum(changes, 0) + counts[:, targets]
-            if (peak >= float(_kernel().COUNT_LIMIT)).any():
+            if (peak >= float(COUNT_LIMIT)).any():
                 raise SimulationError(
                     f"final_counts_nc: reaction {crn.reactions[r]} makes a count beyond 2**62; use a smaller volume"
                 )
