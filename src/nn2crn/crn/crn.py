@@ -520,7 +520,7 @@ class CRN:
         When input k loads exactly species ``start + k * step`` once, with no fixed
         initial amount, the species are given as a slice for a copy-free load.
         """
-        result = []
+        result: list[tuple[np.ndarray | slice, np.ndarray, np.ndarray, bool]] = []
         index = self.species_index
         for side in ("positive", "negative"):
             # The nonzero entries of the (n_species, n_inputs) loading matrix, ordered by input, then

@@ -9,6 +9,11 @@ tiny CRN fills the cache for every later CRN, batch size and volume. After
 second instead of compiling them (tens of seconds of CPU); ``benchmarks/bench_cold.py``
 measures both.
 
+An editable install (``pip install -e .``) runs it at install time
+(``_build/nn2crn_backend.py``), so that even the first ``nn2crn simulate`` loads its
+kernel. The exact SSA's default kernel is C, compiled by the install
+(:mod:`._ssa_native`); its numba twin is warmed only when the C kernel was not built.
+
 The warm-up is also automatic: the CLI calls ``start_background_warm_up`` before the
 commands of a session (compile, check, eval, ...; see :mod:`nn2crn._kernel_cache`). With a cold cache it starts
 the warm-up in a detached process and returns at once; ``simulate`` waits for a running
@@ -23,6 +28,9 @@ from collections.abc import Callable
 
 def warm_kernels(report: Callable[[str], None] | None = None) -> dict[str, float]:
     """Run the exact SSA, tau-leaping and the ODE kernel once each on a tiny CRN.
+
+    The exact SSA runs on its default backend: the C kernel when the install built it
+    (nothing to compile), else numba's.
 
     Parameters
     ----------
