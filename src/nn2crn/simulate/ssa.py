@@ -188,35 +188,46 @@ def initial_counts(
 # compiled structure of a CRN
 
 
-def _csr_of_terms(rows: list, crn: CRN) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR (indptr, species indices sorted per row, int64 values, no zeros) of per-reaction term lists."""
+def _group_sum(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct `keys` in increasing order and the exact int64 sum of `values` per key."""
+    if keys.size == 0:
+        return keys, values
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], values[order]
+    first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    return keys[first], np.add.reduceat(values, first)
+
+
+def _join(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i, j) with ``left[i] == right[j]`` (both int64 species columns)."""
+    order = np.argsort(right, kind="stable")
+    sorted_right = right[order]
+    begin = np.searchsorted(sorted_right, left, side="left")
+    count = np.searchsorted(sorted_right, left, side="right") - begin
+    i = np.repeat(np.arange(left.size, dtype=np.int64), count)
+    offsets = np.arange(i.size, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    return i, order[np.repeat(begin, count) + offsets]
+
+
+def _csr(rows: np.ndarray, columns: np.ndarray, values: np.ndarray, n_rows: int, n_columns: int):
+    """CSR (indptr, indices sorted per row, int64 values) of COO entries: duplicates summed, zeros dropped."""
+    keys, sums = _group_sum(rows * n_columns + columns, values.astype(np.int64))
+    keep = sums != 0
+    keys, sums = keys[keep], sums[keep]
+    indptr = np.searchsorted(keys // max(n_columns, 1), np.arange(n_rows + 1), side="left").astype(np.int64)
+    return indptr, (keys % max(n_columns, 1)).astype(np.int64), sums
+
+
+def _term_entries(crn: CRN, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(reaction, species column, count) of every reactant or product term."""
     index = crn.species_index
-    starts = [0]
-    columns: list[int] = []
-    values: list[int] = []
-    for terms in rows:
-        merged: dict[int, int] = {}
-        for name, count in terms:
-            column = index[name]
-            merged[column] = merged.get(column, 0) + count
-        for column in sorted(merged):
-            if merged[column]:
-                columns.append(column)
-                values.append(merged[column])
-        starts.append(len(columns))
-    return (
-        np.array(starts, dtype=np.int64),
-        np.array(columns, dtype=np.int64),
-        np.array(values, dtype=np.int64),
-    )
-
-
-def _net_changes(crn: CRN) -> list[list[tuple[str, int]]]:
-    """Per reaction, (species, net change) terms: products minus reactants."""
-    return [
-        [*reaction.products, *((name, -count) for name, count in reaction.reactants)]
-        for reaction in crn.reactions
-    ]
+    lists = [getattr(reaction, side) for reaction in crn.reactions]
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    rows = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
+    names = [name for terms in lists for name, _ in terms]
+    columns = np.fromiter(map(index.__getitem__, names), dtype=np.int64, count=len(names))
+    counts = np.fromiter((count for terms in lists for _, count in terms), dtype=np.int64, count=len(names))
+    return rows, columns, counts
 
 
 _STRUCTURES: dict[int, tuple[weakref.ref, tuple]] = {}
@@ -268,43 +279,36 @@ def _structure(crn: CRN) -> tuple:
 
 
 def _build_structure(crn: CRN) -> tuple:
-    # numpy and dicts only: a fresh `nn2crn simulate --method ssa` never imports scipy.
-    react_ptr, react_idx, react_pow = _csr_of_terms([r.reactants for r in crn.reactions], crn)
-    delta_ptr, delta_idx, delta_val = _csr_of_terms(_net_changes(crn), crn)
+    # numpy only, vectorized: a fresh `nn2crn simulate --method ssa` never imports scipy.
+    n_reactions, n_species = crn.n_reactions, crn.n_species
+    r_rows, r_columns, r_counts = _term_entries(crn, "reactants")
+    p_rows, p_columns, p_counts = _term_entries(crn, "products")
+    react_ptr, react_idx, react_pow = _csr(r_rows, r_columns, r_counts, n_reactions, n_species)
+    delta_ptr, delta_idx, delta_val = _csr(
+        np.concatenate((p_rows, r_rows)),
+        np.concatenate((p_columns, r_columns)),
+        np.concatenate((p_counts, -r_counts)),
+        n_reactions,
+        n_species,
+    )
+    delta_rows = np.repeat(np.arange(n_reactions, dtype=np.int64), np.diff(delta_ptr))
+    react_rows = np.repeat(np.arange(n_reactions, dtype=np.int64), np.diff(react_ptr))
     # Reaction q depends on r if r changes one of q's reactants.
-    users: list[list[int]] = [[] for _ in range(crn.n_species)]
-    for q in range(crn.n_reactions):
-        for s in react_idx[react_ptr[q] : react_ptr[q + 1]].tolist():
-            users[s].append(q)
-    dep_starts = [0]
-    dep_list: list[int] = []
-    for r in range(crn.n_reactions):
-        dependent = {q for s in delta_idx[delta_ptr[r] : delta_ptr[r + 1]].tolist() for q in users[s]}
-        dep_list.extend(sorted(dependent))
-        dep_starts.append(len(dep_list))
-    dep_ptr, dep_idx = np.array(dep_starts, dtype=np.int64), np.array(dep_list, dtype=np.int64)
-    out_matrix = integer_output_matrix(crn)
-    # Change of the integer outputs per firing: delta (n_reactions, n_species) @ out_matrix.T.
-    out_starts = [0]
-    out_list: list[int] = []
-    out_values: list[int] = []
-    columns_of = out_matrix.T.tolist()  # per species, its weight in each output
-    for r in range(crn.n_reactions):
-        change = [0] * crn.n_outputs
-        for s, d in zip(
-            delta_idx[delta_ptr[r] : delta_ptr[r + 1]].tolist(),
-            delta_val[delta_ptr[r] : delta_ptr[r + 1]].tolist(),
-            strict=True,
-        ):
-            for k, weight in enumerate(columns_of[s]):
-                change[k] += weight * d
-        for k, value in enumerate(change):
-            if value:
-                out_list.append(k)
-                out_values.append(value)
-        out_starts.append(len(out_list))
-    out_ptr = np.array(out_starts, dtype=np.int64)
-    out_idx, out_val = np.array(out_list, dtype=np.int64), np.array(out_values, dtype=np.int64)
+    i, j = _join(delta_idx, react_idx)
+    dep_ptr, dep_idx, _ = _csr(
+        delta_rows[i], react_rows[j], np.ones(i.size, dtype=np.int64), n_reactions, n_reactions
+    )
+    out_matrix = np.ascontiguousarray(integer_output_matrix(crn), dtype=np.int64)
+    # Change of the integer outputs per firing: delta (n_reactions, n_species) @ out_matrix.T, exactly.
+    out_k, out_s = np.nonzero(out_matrix)
+    i, j = _join(delta_idx, out_s.astype(np.int64))
+    out_ptr, out_idx, out_val = _csr(
+        delta_rows[i],
+        out_k[j].astype(np.int64),
+        delta_val[i] * out_matrix[out_k[j], out_s[j]],
+        n_reactions,
+        crn.n_outputs,
+    )
     orders = np.array([reaction.order for reaction in crn.reactions], dtype=np.float64)
     return (
         orders,
@@ -319,7 +323,7 @@ def _build_structure(crn: CRN) -> tuple:
         out_ptr,
         out_idx,
         out_val,
-        np.ascontiguousarray(out_matrix, dtype=np.int64),
+        out_matrix,
     )
 
 
