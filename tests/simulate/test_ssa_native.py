@@ -127,3 +127,48 @@ def test_cli_ssa_in_a_fresh_process_imports_neither_numba_nor_scipy(tmp_path: Pa
     )
     assert result.stdout.strip() == "[]", result.stderr
     assert (tmp_path / "t.csv").read_text().count("\n") == 3 * 101 + 1
+
+
+def _scipy_structure(crn: CRN) -> tuple:
+    """The SSA's index arrays built with scipy.sparse, as before the numpy-only builder."""
+    import scipy.sparse as sp
+
+    from nn2crn.simulate.ssa import integer_output_matrix
+
+    def parts(matrix, integer=True):
+        matrix = sp.csr_array(matrix)
+        matrix.eliminate_zeros()
+        matrix.sort_indices()
+        data = np.rint(matrix.data).astype(np.int64) if integer else matrix.data
+        return matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), data
+
+    reactants, stoichiometry = sp.csr_array(crn.reactant_matrix), sp.csr_array(crn.stoichiometry)
+    react = parts(reactants)
+    delta = parts(stoichiometry)
+    changed = sp.csr_array((np.ones(delta[1].size), delta[1], delta[0]), shape=stoichiometry.shape)
+    uses = sp.csr_array((np.ones(react[1].size), react[1], react[0]), shape=reactants.shape)
+    dep = parts((changed @ uses.T).tocsr())[:2]
+    out_matrix = integer_output_matrix(crn)
+    out = parts(sp.csr_array(stoichiometry @ out_matrix.T.astype(np.float64)))
+    return (*react, *delta, *dep, *out, out_matrix)
+
+
+def test_numpy_structure_equals_the_scipy_construction() -> None:
+    from nn2crn.compile import reduce_crn
+    from nn2crn.simulate.ssa import _build_structure
+
+    compiled = _compiled([6, 5, 4], 9)
+    catalytic = CRN(
+        (
+            Reaction((("A", 1), ("B", 1)), (("A", 1), ("C", 2)), 1.0),  # A is a catalyst: no net change
+            Reaction((("C", 2),), (("B", 1),), 0.5),
+            Reaction((), (("A", 1),), 0.1),
+        ),
+        {"A": 1.0, "B": 2.0},
+    )
+    for crn in (compiled, reduce_crn(compiled), catalytic, CRN((), {})):
+        new = _build_structure(crn)[1:]  # without the reaction orders
+        old = _scipy_structure(crn)
+        assert len(new) == len(old)
+        for a, b in zip(new, old, strict=True):
+            assert a.dtype == np.int64 and np.array_equal(a, b)
