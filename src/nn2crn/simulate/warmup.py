@@ -54,10 +54,10 @@ def warm_kernels(report: Callable[[str], None] | None = None) -> dict[str, float
     seconds = {}
     for name, call in calls.items():
         start = time.perf_counter()
-        call()
+        trajectory = call()
         seconds[name] = time.perf_counter() - start
         if report is not None:
-            report(f"{name} kernel ready in {seconds[name]:.1f} s")
+            report(f"{name} kernel ready in {seconds[name]:.1f} s ({trajectory.info['backend']})")
     return seconds
 
 
