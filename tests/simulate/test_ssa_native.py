@@ -172,3 +172,32 @@ def test_numpy_structure_equals_the_scipy_construction() -> None:
         assert len(new) == len(old)
         for a, b in zip(new, old, strict=True):
             assert a.dtype == np.int64 and np.array_equal(a, b)
+
+
+def test_inconsistent_arrays_are_refused_before_the_c_call() -> None:
+    from nn2crn.simulate import ssa
+    from nn2crn.simulate._ssa_types import BatchOutput, BatchSettings, BatchStart
+
+    crn = CRN((Reaction((("A", 1),), (), 1.0),), {"A": 2.0})
+    plan = ssa._plan(crn, 5.0)
+    base, fraction = ssa.initial_counts(crn, volume=5.0)
+    settings = BatchSettings(1.0, np.array([0.0, 1.0]), np.array([0], dtype=np.int64), 5.0, 100)
+
+    def output(n_batch: int, n_times: int = 2) -> BatchOutput:
+        return BatchOutput(
+            np.zeros((n_batch, n_times, 1)),
+            np.zeros((n_batch, 1), dtype=np.int64),
+            *(np.zeros(n_batch, dtype=dtype) for dtype in (np.int64, np.int64, np.float64, np.float64)),
+        )
+
+    states = np.ones((1, 4), dtype=np.uint64)
+    with pytest.raises(ValueError, match="index range"):  # input row 3 of a 1-row base
+        _ssa_native.run_batch(BatchStart(base, fraction, np.array([3]), states), plan, settings, output(1), 1)
+    with pytest.raises(ValueError, match="disagree in shape"):  # records for 3 sample times, 2 given
+        _ssa_native.run_batch(
+            BatchStart(base, fraction, np.array([0]), states), plan, settings, output(1, 3), 1
+        )
+    if _ssa_native.available():
+        done = output(1)
+        _ssa_native.run_batch(BatchStart(base, fraction, np.array([0]), states), plan, settings, done, 1)
+        assert done.events[0] <= 10 and done.records[0, 0, 0] == 2.0

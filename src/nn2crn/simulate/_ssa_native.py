@@ -117,13 +117,33 @@ def run_batch(
     start: BatchStart, plan: SsaPlan, settings: BatchSettings, output: BatchOutput, n_threads: int
 ) -> None:
     """Simulate every batch row (the same contract as :func:`._ssa_kernel.run_batch`)."""
+    n_batch = int(start.input_rows.shape[0])
+    n_species = int(start.base.shape[1])
+    n_reactions = int(plan.rate.shape[0])
+    shapes_agree = (
+        start.fraction.shape == start.base.shape
+        and start.rng_states.shape == (n_batch, 4)
+        and output.records.shape == (n_batch, settings.sample_times.shape[0], settings.columns.shape[0])
+        and output.final_counts.shape == (n_batch, n_species)
+        and all(getattr(output, name).shape == (n_batch,) for name in BatchOutput._fields[2:])
+        and all(
+            getattr(plan, name).shape == (n_reactions + 1,)
+            for name in ("react_ptr", "delta_ptr", "dep_ptr", "out_ptr")
+        )
+        and plan.out_matrix.shape[1:] == (n_species,)
+    )
+    # The C code trusts every index: refuse what would read or write out of bounds.
+    in_bounds = (
+        n_batch == 0 or 0 <= int(start.input_rows.min()) <= int(start.input_rows.max()) < start.base.shape[0]
+    ) and (
+        settings.columns.size == 0
+        or 0 <= int(settings.columns.min()) <= int(settings.columns.max()) < n_species
+    )
+    if not (shapes_agree and in_bounds):
+        raise ValueError("C SSA kernel: the batch, plan and output arrays disagree in shape or index range")
     function = _load()
     if function is None:  # pragma: no cover - callers check available()
         raise RuntimeError("the C SSA kernel is not built")
-    n_batch = int(start.input_rows.shape[0])
-    n_species = int(start.base.shape[1])
-    if start.rng_states.shape != (n_batch, 4) or output.records.shape[0] != n_batch:
-        raise ValueError("C SSA kernel: batch arrays disagree in length")
     arguments = (
         n_batch,
         _address(start.base, "base"),
