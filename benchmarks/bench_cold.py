@@ -10,19 +10,25 @@ ODE, exact SSA at V = 1,000, tau-leaping at V = 1e5. Cache states, each with its
 
 - cold: an empty cache (what a fresh install without the warm-up step sees);
 - warm: the same cache again (every later run);
-- after warm-up: a fresh empty cache, ``nn2crn warm-up`` run once (the install step),
-  then the command.
+- after warm-up: a fresh empty cache, ``nn2crn warm-up`` run once (what an editable
+  install now does, ``_build/nn2crn_backend.py``), then the command.
+
+With ``--installed PYTHON`` (the interpreter of a fresh ``pip install -e .`` of a fresh
+clone), each command also runs twice there, with that install's own cache: its very
+first run after installing, then warm. The exact SSA runs on the C kernel that the
+install compiles (``nn2crn.simulate._ssa_native``), which needs no numba cache at all.
 
 The anchor for the SSA is rebop 0.9 in a fresh process (import and model building
 included) on the same inputs and volume. Times are CPU seconds (user + system) with
 wall seconds in parentheses: on this shared machine wall time mostly measures
 waiting for a core.
 
-Run: python benchmarks/bench_cold.py
+Run: python benchmarks/bench_cold.py [--installed /path/to/fresh/venv/bin/python]
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import os
 import resource
@@ -58,19 +64,28 @@ for seed, row in enumerate(counts):
 """
 
 
-def measured(argv: list[str], cache: Path) -> tuple[float, float]:
-    """(CPU, wall) seconds of one fresh process."""
+def measured(argv: list[str], cache: Path | None, cwd: Path | None = None) -> tuple[float, float]:
+    """(CPU, wall) seconds of one fresh process; `cache` None: the installation's own numba cache."""
+    env = dict(os.environ)
+    env.pop("NUMBA_CACHE_DIR", None)
+    if cache is not None:
+        env["NUMBA_CACHE_DIR"] = str(cache)
+    else:  # a fresh install: its own package, not this tree's
+        env.pop("PYTHONPATH", None)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(
-        argv, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "NUMBA_CACHE_DIR": str(cache)}
-    )
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env, cwd=cwd)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--installed", metavar="PYTHON", help="interpreter of a fresh `pip install -e .` (its first runs)"
+    )
+    arguments = parser.parse_args()
     import numba
     import rebop
 
@@ -114,6 +129,7 @@ def main() -> None:
             str(work / "tau.csv"),
         ],
     }
+    print(f"load average at the start: {os.getloadavg()[0]:.2f}")
     print(f"virus CRN ({crn.n_species} species, {crn.n_reactions} reactions), {N_INPUTS} inputs, t_end 50")
     print(f"{'command':16s} {'cold':>16s} {'warm':>16s} {'after warm-up':>16s} {'cold - warm':>12s}")
     # One install step for all commands: each command's first run after it is still its first run.
@@ -131,6 +147,19 @@ def main() -> None:
             f"{name:16s} {cold[0]:7.2f} ({cold[1]:6.2f}) {warm[0]:7.2f} ({warm[1]:6.2f}) "
             f"{after[0]:7.2f} ({after[1]:6.2f}) {cold[0] - warm[0]:12.2f}"
         )
+    installed = {}
+    if arguments.installed:
+        print(
+            f"\nfresh install ({arguments.installed}), its own cache: first run after installing, then again"
+        )
+        for name, argv in commands.items():
+            first = measured([arguments.installed, *argv[1:]], None, cwd=work)
+            again = measured([arguments.installed, *argv[1:]], None, cwd=work)
+            installed[name] = (first, again)
+            print(
+                f"{name:16s} first {first[0]:7.2f} ({first[1]:6.2f})  again {again[0]:7.2f} ({again[1]:6.2f})  "
+                f"first - again {first[0] - again[0]:+.2f} s"
+            )
     rebop_cpu, rebop_wall = measured(
         [sys.executable, "-c", REBOP, str(crn_path), str(inputs_path), "1000"], work / "unused"
     )
@@ -143,7 +172,14 @@ def main() -> None:
     print(
         f"after warm-up minus warm (goal <= 1 s): {', '.join(f'{n} {r[2][0] - r[1][0]:+.2f} s' for n, r in results.items())}"
     )
+    if installed:
+        first, again = installed["ssa V=1e3"]
+        print(
+            f"fresh install, first SSA command vs rebop (CPU): x{rebop_cpu / first[0]:.2f} "
+            f"(again x{rebop_cpu / again[0]:.2f})"
+        )
     print(f"numba {numba.__version__}, rebop {rebop.__version__}")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     print(machine_line())
 
 

@@ -179,3 +179,16 @@ def test_staged_folder_leaves_nothing_when_the_run_fails(tmp_path):
 def test_demo_reduced_crn_is_the_reduction_of_the_compiled_one(demo):
     _, folder, network, _ = demo
     assert read_crn(folder / "iris-reduced.crn") == reduce_crn(compile_network(network))
+
+
+def test_ode_times_exclude_the_once_per_process_kernel_load(demo):
+    result, folder, _, _ = demo
+    seconds = result.experiment.seconds
+    assert seconds["ODE kernel load"] >= 0.0
+    # integrating 150 rows takes longer than nothing, and the load is not counted in it
+    assert 0.0 < result.experiment.ode.seconds < seconds["ODE kinetics"]
+    markdown = (folder / "report.md").read_text()
+    assert (
+        f"ODE time excludes loading the compiled ODE kernel, once per process ({seconds['ODE kernel load']:.2f} s)"
+        in markdown
+    )

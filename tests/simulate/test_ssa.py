@@ -372,10 +372,10 @@ def test_pure_python_fallback_gives_identical_results(monkeypatch: pytest.Monkey
     crn = compiled([3, 4, 2], 8)
     x = inputs_for(crn, 2, 8)
     kwargs = dict(volume=6.0, t_end=4.0, runs=2, seed=5, n_points=11, rounding="stochastic")
-    fast = simulate_ssa(crn, x, **kwargs)
+    fast = simulate_ssa(crn, x, backend="numba", **kwargs)
     python_kernel = _pure_python_kernel()
     monkeypatch.setattr(ssa, "_kernel", lambda: python_kernel)
-    slow = simulate_ssa(crn, x, **kwargs)
+    slow = simulate_ssa(crn, x, backend="numba", **kwargs)
     assert slow.stats.backend == "python" and fast.stats.backend == "numba"
     assert np.array_equal(fast.states, slow.states)
     assert np.array_equal(fast.info["events"], slow.info["events"])

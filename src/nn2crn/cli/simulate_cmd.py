@@ -278,13 +278,16 @@ def simulate_command(
             )
 
     stable = None
-    try:
-        from ..simulate import stable_outputs
+    # The exact stable outputs serve the summary and the plots only: a quiet run without plots
+    # skips them (and the exact evaluator's imports).
+    if not quiet or plot is not None or convergence_plot is not None:
+        try:
+            from ..simulate import stable_outputs
 
-        stable = stable_outputs(crn, values)
-    except CRNStructureError as error:
-        if not quiet:
-            echo_err(f"note: no exact stable outputs to compare with ({error})")
+            stable = stable_outputs(crn, values)
+        except CRNStructureError as error:
+            if not quiet:
+                echo_err(f"note: no exact stable outputs to compare with ({error})")
 
     header = ["row", "time"] + (["run"] if stochastic else []) + list(crn.output_names)
     if all_species:

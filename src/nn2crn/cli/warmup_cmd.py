@@ -13,7 +13,9 @@ def warmup_command(quiet: bool) -> None:
     Run once after installing (or upgrading) nn2crn: later commands then load the
     kernels in well under a second instead of compiling them on their first run.
     The cache is next to the installed sources (__pycache__), or under
-    NUMBA_CACHE_DIR when that is set.
+    NUMBA_CACHE_DIR when that is set. An editable install (pip install -e .) has
+    already done this; the exact SSA's C kernel (built by pip install) needs no
+    warm-up.
     """
     from ..simulate.warmup import warm_kernels
     from ._output import echo_err

@@ -520,12 +520,20 @@ class CRN:
         When input k loads exactly species ``start + k * step`` once, with no fixed
         initial amount, the species are given as a slice for a copy-free load.
         """
-        result = []
-        for matrix in self._input_loading:
-            coo = matrix.tocoo()
-            species, inputs, counts = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.copy()
-            order = np.argsort(inputs, kind="stable")
-            species, inputs, counts = species[order], inputs[order], counts[order]
+        result: list[tuple[np.ndarray | slice, np.ndarray, np.ndarray, bool]] = []
+        index = self.species_index
+        for side in ("positive", "negative"):
+            # The nonzero entries of the (n_species, n_inputs) loading matrix, ordered by input, then
+            # species; built from the signals directly, so that loading inputs never imports scipy.
+            entries: dict[tuple[int, int], float] = {}
+            for k, signal in enumerate(self.inputs):
+                for name, count in getattr(signal, side):
+                    key = (k, index[name])
+                    entries[key] = entries.get(key, 0.0) + count
+            keys = sorted(key for key, value in entries.items() if value != 0)
+            inputs = np.array([k for k, _ in keys], dtype=np.int64)
+            species = np.array([s for _, s in keys], dtype=np.int64)
+            counts = np.array([entries[key] for key in keys], dtype=np.float64)
             unique = len(np.unique(species)) == len(species)
             step = int(species[1] - species[0]) if len(species) > 1 else 1
             regular = (

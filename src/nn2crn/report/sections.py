@@ -53,7 +53,13 @@ def kinetics_table(result: ExperimentResult) -> doc.Table:
         ),
         tuple(rows),
         caption=f"Mass-action ODE kinetics, all rate constants 1, first {result.n_ode} test examples; "
-        f"ε = {EPSILON} absolute; times are when the criterion holds from then on.",
+        f"ε = {EPSILON} absolute; times are when the criterion holds from then on."
+        + (
+            f" ODE time excludes loading the compiled ODE kernel, once per process "
+            f"({result.seconds['ODE kernel load']:.2f} s)."
+            if "ODE kernel load" in result.seconds
+            else ""
+        ),
     )
 
 

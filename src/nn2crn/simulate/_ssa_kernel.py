@@ -25,11 +25,11 @@ Algorithm (per batch row)
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import numpy as np
 
 # An absolute import: the tests also load this file as a module of its own, with numba hidden.
+from nn2crn.simulate._ssa_types import COUNT_LIMIT, BatchOutput, BatchSettings, BatchStart, SsaPlan
 from nn2crn.simulate.base import Status
 
 try:  # numba is optional (the ``fast`` extra)
@@ -40,54 +40,7 @@ except ImportError:  # pragma: no cover - exercised by a test that hides numba
 HAVE_NUMBA = _numba is not None
 
 
-COUNT_LIMIT = 2**62
-"""Largest molecule count allowed; larger counts raise instead of wrapping int64."""
-
-
-class SsaPlan(NamedTuple):
-    """Index arrays of a CRN at one volume (CSR over reactions unless noted), int64 unless noted."""
-
-    rate: np.ndarray  # float64 (n_reactions,): k / V**(order - 1), k V for zeroth order
-    react_ptr: np.ndarray
-    react_idx: np.ndarray
-    react_pow: np.ndarray
-    delta_ptr: np.ndarray  # net change of each reaction
-    delta_idx: np.ndarray
-    delta_val: np.ndarray
-    dep_ptr: np.ndarray  # reactions whose propensity a firing of reaction r changes
-    dep_idx: np.ndarray
-    out_ptr: np.ndarray  # change of the integer output combinations per reaction
-    out_idx: np.ndarray
-    out_val: np.ndarray
-    out_matrix: np.ndarray  # (n_outputs, n_species)
-
-
-class BatchStart(NamedTuple):
-    """Initial state of every batch row."""
-
-    base: np.ndarray  # int64 (n_rows, n_species): rounded counts per input row
-    fraction: np.ndarray  # float64 (n_rows, n_species): probability of one more molecule
-    input_rows: np.ndarray  # int64 (n_batch,): input row of each batch row
-    rng_states: np.ndarray  # uint64 (n_batch, 4): xoshiro256** states, advanced in place
-
-
-class BatchSettings(NamedTuple):
-    t_end: float
-    sample_times: np.ndarray  # float64 (n_times,)
-    columns: np.ndarray  # int64 (n_columns,): species recorded at the sample times
-    volume: float
-    max_events: int
-
-
-class BatchOutput(NamedTuple):
-    """Arrays the kernel fills, one entry per batch row."""
-
-    records: np.ndarray  # float64 (n_batch, n_times, n_columns): amounts count / V
-    final_counts: np.ndarray  # int64 (n_batch, n_species)
-    status: np.ndarray  # int64 (n_batch,): a Status value
-    events: np.ndarray  # int64 (n_batch,)
-    t_last: np.ndarray  # float64 (n_batch,)
-    t_leader: np.ndarray  # float64 (n_batch,)
+__all__ = ["COUNT_LIMIT", "BatchOutput", "BatchSettings", "BatchStart", "SsaPlan", "run_batch", "start_row"]
 
 
 _MASK = (1 << 64) - 1

@@ -45,22 +45,31 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._errors import CRNStructureError, SimulationError
 from ..crn import CRN
+from ._ssa_types import COUNT_LIMIT, BatchOutput, BatchSettings, BatchStart, SsaPlan
 from .base import SsaStats, Status, Trajectory, check_trajectory_size, sample_grid
 
 ROUNDING_RULES = ("nearest", "stochastic")
 METHODS = ("direct", "tau-leap")
 STORE_MODES = ("all", "outputs", "final")
+BACKENDS = ("auto", "c", "numba")
 _NO_LIMIT = np.iinfo(np.int64).max
 
 
 def _kernel():
+    """The numba kernel module (or its pure-Python fallback without numba); imports numba."""
     from . import _ssa_kernel
 
     return _ssa_kernel
+
+
+def _native():
+    """The ahead-of-time compiled C kernel module, or None when it was not built."""
+    from . import _ssa_native
+
+    return _ssa_native if _ssa_native.available() else None
 
 
 # ---------------------------------------------------------------------------
@@ -158,7 +167,7 @@ def initial_counts(
     if rounding not in ROUNDING_RULES:
         raise SimulationError(f"rounding must be one of {ROUNDING_RULES}, got {rounding!r}")
     scaled = crn.initial_state(input_values) * volume
-    limit = float(_kernel().COUNT_LIMIT)
+    limit = float(COUNT_LIMIT)
     too_big = ~(scaled < limit)
     if too_big.any():
         row, column = (int(v) for v in np.argwhere(too_big)[0])
@@ -179,15 +188,46 @@ def initial_counts(
 # compiled structure of a CRN
 
 
-def _csr_parts(matrix: sp.csr_array, dtype: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    matrix = sp.csr_array(matrix)
-    matrix.eliminate_zeros()
-    matrix.sort_indices()
-    return (
-        matrix.indptr.astype(np.int64),
-        matrix.indices.astype(np.int64),
-        np.rint(matrix.data).astype(dtype) if dtype is np.int64 else matrix.data.astype(dtype),
-    )
+def _group_sum(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct `keys` in increasing order and the exact int64 sum of `values` per key."""
+    if keys.size == 0:
+        return keys, values
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], values[order]
+    first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    return keys[first], np.add.reduceat(values, first)
+
+
+def _join(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i, j) with ``left[i] == right[j]`` (both int64 species columns)."""
+    order = np.argsort(right, kind="stable")
+    sorted_right = right[order]
+    begin = np.searchsorted(sorted_right, left, side="left")
+    count = np.searchsorted(sorted_right, left, side="right") - begin
+    i = np.repeat(np.arange(left.size, dtype=np.int64), count)
+    offsets = np.arange(i.size, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    return i, order[np.repeat(begin, count) + offsets]
+
+
+def _csr(rows: np.ndarray, columns: np.ndarray, values: np.ndarray, n_rows: int, n_columns: int):
+    """CSR (indptr, indices sorted per row, int64 values) of COO entries: duplicates summed, zeros dropped."""
+    keys, sums = _group_sum(rows * n_columns + columns, values.astype(np.int64))
+    keep = sums != 0
+    keys, sums = keys[keep], sums[keep]
+    indptr = np.searchsorted(keys // max(n_columns, 1), np.arange(n_rows + 1), side="left").astype(np.int64)
+    return indptr, (keys % max(n_columns, 1)).astype(np.int64), sums
+
+
+def _term_entries(crn: CRN, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(reaction, species column, count) of every reactant or product term."""
+    index = crn.species_index
+    lists = [getattr(reaction, side) for reaction in crn.reactions]
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    rows = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
+    names = [name for terms in lists for name, _ in terms]
+    columns = np.fromiter(map(index.__getitem__, names), dtype=np.int64, count=len(names))
+    counts = np.fromiter((count for terms in lists for _, count in terms), dtype=np.int64, count=len(names))
+    return rows, columns, counts
 
 
 _STRUCTURES: dict[int, tuple[weakref.ref, tuple]] = {}
@@ -239,17 +279,35 @@ def _structure(crn: CRN) -> tuple:
 
 
 def _build_structure(crn: CRN) -> tuple:
-    reactants = sp.csr_array(crn.reactant_matrix)
-    stoichiometry = sp.csr_array(crn.stoichiometry)
-    react_ptr, react_idx, react_pow = _csr_parts(reactants, np.int64)
-    delta_ptr, delta_idx, delta_val = _csr_parts(stoichiometry, np.int64)
+    # numpy only, vectorized: a fresh `nn2crn simulate --method ssa` never imports scipy.
+    n_reactions, n_species = crn.n_reactions, crn.n_species
+    r_rows, r_columns, r_counts = _term_entries(crn, "reactants")
+    p_rows, p_columns, p_counts = _term_entries(crn, "products")
+    react_ptr, react_idx, react_pow = _csr(r_rows, r_columns, r_counts, n_reactions, n_species)
+    delta_ptr, delta_idx, delta_val = _csr(
+        np.concatenate((p_rows, r_rows)),
+        np.concatenate((p_columns, r_columns)),
+        np.concatenate((p_counts, -r_counts)),
+        n_reactions,
+        n_species,
+    )
+    delta_rows = np.repeat(np.arange(n_reactions, dtype=np.int64), np.diff(delta_ptr))
+    react_rows = np.repeat(np.arange(n_reactions, dtype=np.int64), np.diff(react_ptr))
     # Reaction q depends on r if r changes one of q's reactants.
-    changed = sp.csr_array((np.ones(delta_idx.size), delta_idx, delta_ptr), shape=stoichiometry.shape)
-    uses = sp.csr_array((np.ones(react_idx.size), react_idx, react_ptr), shape=reactants.shape)
-    dep_ptr, dep_idx, _ = _csr_parts((changed @ uses.T).tocsr(), np.float64)
-    out_matrix = integer_output_matrix(crn)
-    out_ptr, out_idx, out_val = _csr_parts(
-        sp.csr_array(stoichiometry @ out_matrix.T.astype(np.float64)), np.int64
+    i, j = _join(delta_idx, react_idx)
+    dep_ptr, dep_idx, _ = _csr(
+        delta_rows[i], react_rows[j], np.ones(i.size, dtype=np.int64), n_reactions, n_reactions
+    )
+    out_matrix = np.ascontiguousarray(integer_output_matrix(crn), dtype=np.int64)
+    # Change of the integer outputs per firing: delta (n_reactions, n_species) @ out_matrix.T, exactly.
+    out_k, out_s = np.nonzero(out_matrix)
+    i, j = _join(delta_idx, out_s.astype(np.int64))
+    out_ptr, out_idx, out_val = _csr(
+        delta_rows[i],
+        out_k[j].astype(np.int64),
+        delta_val[i] * out_matrix[out_k[j], out_s[j]],
+        n_reactions,
+        crn.n_outputs,
     )
     orders = np.array([reaction.order for reaction in crn.reactions], dtype=np.float64)
     return (
@@ -300,6 +358,8 @@ _TAU_STRUCTURES: dict[int, tuple[weakref.ref, _TauArrays]] = {}
 def _build_tau_structure(crn: CRN) -> _TauArrays:
     """Net consumption per reactant entry, each species' highest reaction order and multiplicity,
     and the candidates for birth-death leaps (:func:`_birth_death_candidates`)."""
+    import scipy.sparse as sp
+
     orders, react_ptr, react_idx, react_pow, *_ = _structure(crn)
     reaction_of_entry = np.repeat(np.arange(react_ptr.size - 1), np.diff(react_ptr))
     consumed = sp.csr_array(-sp.csr_array(crn.stoichiometry)).maximum(0)
@@ -383,7 +443,7 @@ def _plan(crn: CRN, volume: float):
     if orders.size and (orders == 0).any():
         # Zeroth-order reactions (-> X) scale with the volume: k V molecules per unit time.
         rate = np.where(orders == 0, np.asarray(crn.rates) * volume, rate)
-    return _kernel().SsaPlan(np.ascontiguousarray(rate, dtype=np.float64), *arrays)
+    return SsaPlan(np.ascontiguousarray(rate, dtype=np.float64), *arrays)
 
 
 # ---------------------------------------------------------------------------
@@ -407,6 +467,7 @@ def simulate_ssa(
     epsilon: float = 0.03,
     n_threads: int | None = None,
     progress: Callable[[float], None] | None = None,
+    backend: str = "auto",
 ) -> Trajectory:
     """Stochastic trajectories of a CRN at volume V: exact (Gillespie's direct method) or tau-leaping.
 
@@ -462,6 +523,12 @@ def simulate_ssa(
         Results do not depend on it.
     progress : callable, optional
         Called with the fraction of batch rows done (0 to 1) after each chunk of rows.
+    backend : {"auto", "c", "numba"}, default "auto"
+        Kernel of the exact method: ``"c"`` is the ahead-of-time compiled C kernel that
+        ``pip install`` builds (no numba import, no JIT: the fast first call of a fresh
+        process), ``"numba"`` the numba kernel (pure Python without numba). Both give
+        bit-identical trajectories. ``"auto"``: C when it was built, else numba.
+        Tau-leaping always runs on numba.
 
     Returns
     -------
@@ -474,8 +541,8 @@ def simulate_ssa(
         ``t_last_event``, ``leader_time`` (time the unique argmax of the outputs last
         changed identity, a tie counting as no leader; exact, not on the sample
         grid), ``run`` and ``final_counts`` (int64, (n_batch, n_species)); and
-        ``volume``, ``seed`` (the entropy used), ``rounding``, ``backend`` ("numba"
-        or "python"), ``seconds`` (in the kernel), ``method`` and ``epsilon``.
+        ``volume``, ``seed`` (the entropy used), ``rounding``, ``backend`` ("c",
+        "numba" or "python"), ``seconds`` (in the kernel), ``method`` and ``epsilon``.
 
     Raises
     ------
@@ -498,6 +565,14 @@ def simulate_ssa(
     if method not in METHODS:
         raise SimulationError(f"method must be one of {METHODS}, got {method!r}")
     epsilon = _check_epsilon(epsilon)
+    if backend not in BACKENDS:
+        raise SimulationError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    native = _native() if method == "direct" and backend in ("auto", "c") else None
+    if backend == "c" and native is None:
+        raise SimulationError(
+            "backend='c': the C SSA kernel was not built (no C compiler at install time, or "
+            "method='tau-leap'); reinstall nn2crn with gcc available, or use backend='numba'"
+        )
     if max_events is None:
         limit = _NO_LIMIT
         if math.isinf(t_end):
@@ -524,9 +599,8 @@ def simulate_ssa(
     input_rows = np.repeat(np.arange(n_rows, dtype=np.int64), runs)
     plan = _plan(crn, volume)
 
-    kernel = _kernel()
     n_batch = input_rows.size
-    output = kernel.BatchOutput(
+    output = BatchOutput(
         records=np.zeros((n_batch, sample_times.size, columns.size)),
         final_counts=np.zeros((n_batch, crn.n_species), dtype=np.int64),
         status=np.zeros(n_batch, dtype=np.int64),
@@ -534,29 +608,41 @@ def simulate_ssa(
         t_last=np.zeros(n_batch),
         t_leader=np.zeros(n_batch),
     )
-    settings = kernel.BatchSettings(float(t_end), sample_times, columns, float(volume), int(limit))
+    settings = BatchSettings(float(t_end), sample_times, columns, float(volume), int(limit))
 
     chunk = max(1, n_batch) if progress is None else max(8, -(-n_batch // 100))
     started = time.perf_counter()
-    if method == "tau-leap":
-        from . import _tau_kernel
-
-        tau_plan = _tau_plan(crn, epsilon)
+    if native is not None:
+        threads = native.default_threads() if n_threads is None else int(n_threads)
 
         def run_part(start, part_output):
-            _tau_kernel.run_batch(start, plan, tau_plan, settings, part_output)
+            native.run_batch(start, plan, settings, part_output, threads)
 
+        backend_name = "c"
+        scope = _no_thread_count()
     else:
+        kernel = _kernel()
+        backend_name = "numba" if kernel.HAVE_NUMBA else "python"
+        scope = _thread_count(kernel, n_threads)
+        if method == "tau-leap":
+            from . import _tau_kernel
 
-        def run_part(start, part_output):
-            kernel.run_batch(start, plan, settings, part_output)
+            tau_plan = _tau_plan(crn, epsilon)
 
-    with _thread_count(kernel, n_threads):
+            def run_part(start, part_output):
+                _tau_kernel.run_batch(start, plan, tau_plan, settings, part_output)
+
+        else:
+
+            def run_part(start, part_output):
+                kernel.run_batch(start, plan, settings, part_output)
+
+    with scope:
         for start in range(0, n_batch, chunk):
             part = slice(start, min(n_batch, start + chunk))
             run_part(
-                kernel.BatchStart(base, fraction, input_rows[part], rng_states[part]),
-                kernel.BatchOutput(*(array[part] for array in output)),
+                BatchStart(base, fraction, input_rows[part], rng_states[part]),
+                BatchOutput(*(array[part] for array in output)),
             )
             if progress is not None:
                 progress(part.stop / n_batch)
@@ -573,7 +659,7 @@ def simulate_ssa(
         volume=volume,
         seed=entropy,
         rounding=rounding,
-        backend="numba" if kernel.HAVE_NUMBA else "python",
+        backend=backend_name,
         seconds=elapsed,
         method=method,
         epsilon=epsilon if method == "tau-leap" else math.nan,
@@ -587,6 +673,11 @@ def simulate_ssa(
         stats,
         columns=columns if store == "outputs" else None,
     )
+
+
+@contextmanager
+def _no_thread_count() -> Iterator[None]:
+    yield
 
 
 @contextmanager
@@ -663,6 +754,8 @@ def final_counts_nc(crn: CRN, input_values: object = None, *, volume: float) -> 
     SimulationError
         Bad volume, or counts that would overflow int64.
     """
+    import scipy.sparse as sp
+
     from ..crn.checks import reaction_levels, require_nc_feed_forward
 
     require_nc_feed_forward(crn, "final_counts_nc")
@@ -683,7 +776,7 @@ def final_counts_nc(crn: CRN, input_values: object = None, *, volume: float) -> 
         changes = np.rint(stoichiometry.data[start:stop]).astype(np.int64)
         if extent.size and changes.size and extent.max() > 0:
             peak = extent.astype(np.float64)[:, None] * np.maximum(changes, 0) + counts[:, targets]
-            if (peak >= float(_kernel().COUNT_LIMIT)).any():
+            if (peak >= float(COUNT_LIMIT)).any():
                 raise SimulationError(
                     f"final_counts_nc: reaction {crn.reactions[r]} makes a count beyond 2**62; use a smaller volume"
                 )
