@@ -66,7 +66,7 @@ def compile_command(
       nn2crn compile iris.json --reduce -o iris-reduced.crn
       nn2crn compile float.json --denominator 4 --quantized-model q.json -o q.crn
     """
-    from ..compile import compile_network, reduce_crn
+    from ..compile import compile_network
     from ..crn import check_crn, format_crn
     from ..nn import load_network
     from ._options import parse_floats
@@ -83,6 +83,8 @@ def compile_command(
     crn = compile_network(network, shift_inputs=shift, max_range=max_range)
     compiled_size = (crn.n_species, crn.n_reactions)
     if reduce_:
+        from ..compile import reduce_crn
+
         crn = reduce_crn(crn, keep_inputs=keep_inputs)
     header = f"compiled from {model}: network {'-'.join(map(str, network.widths))}"
     if reduce_:
