@@ -46,24 +46,32 @@ ENV = {**os.environ, "NN2CRN_NO_AUTO_WARMUP": "1"}
 
 
 def read_against_write(widths: tuple[int, ...], repeats: int, work: Path) -> None:
-    print(f"{'CRN':28s} {'product terms':>14s} {'write s':>8s} {'read s':>8s} {'read/write':>10s}")
+    print(
+        f"{'CRN':28s} {'product terms':>14s} {'write s':>8s} {'read s':>8s} {'read/write':>10s}"
+        f" {'write CPU':>9s} {'read CPU':>9s} {'CPU ratio':>9s}"
+    )
     for width in widths:
         network = random_ternary_network((64, width, width, 10), rng=np.random.default_rng(width))
         compiled = compile_network(network)
         for label, crn in (("compiled", compiled), ("reduced", reduce_crn(compiled))):
             path = work / f"w{width}-{label}.crn"
-            writes, reads = [], []
+            writes, reads, write_cpus, read_cpus = [], [], [], []
             for _ in range(repeats):
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 write_crn(crn, path)
                 writes.append(time.perf_counter() - start)
-                start = time.perf_counter()
+                write_cpus.append(time.process_time() - cpu)
+                start, cpu = time.perf_counter(), time.process_time()
                 back = read_crn(path)
                 reads.append(time.perf_counter() - start)
+                read_cpus.append(time.process_time() - cpu)
             assert back.n_reactions == crn.n_reactions
-            write, read = min(writes), min(reads)
+            write, read, write_cpu, read_cpu = min(writes), min(reads), min(write_cpus), min(read_cpus)
             terms = int(crn.product_terms.nnz)
-            print(f"W = {width} {label:18s} {terms:14,d} {write:8.3f} {read:8.3f} {read / write:10.2f}")
+            print(
+                f"W = {width} {label:18s} {terms:14,d} {write:8.3f} {read:8.3f} {read / write:10.2f}"
+                f" {write_cpu:9.3f} {read_cpu:9.3f} {read_cpu / write_cpu:9.2f}"
+            )
             del back
 
 
