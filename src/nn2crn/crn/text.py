@@ -381,6 +381,7 @@ _ACROSS_SPACE = np.zeros(32 * 32, dtype=bool)
 _ACROSS_SPACE[[_DIGIT * 32 + _LETTER, _LETTER * 32 + _PLUS, _PLUS * 32 + _DIGIT, _PLUS * 32 + _LETTER]] = True
 _ACROSS_NEWLINE = np.zeros(32 * 32, dtype=bool)
 _ACROSS_NEWLINE[[a * 32 + b for a in (0, _LETTER) for b in (0, _DIGIT, _LETTER)]] = True
+_ALL_DIGITS = np.uint64(int.from_bytes(bytes([_DIGIT]) * 8, "big"))
 # The first k bytes of a big-endian 8-byte word, k = 0..8.
 _WORD_MASKS = np.array([((1 << (8 * k)) - 1) << (8 * (8 - k)) for k in range(9)], dtype=np.uint64)
 
@@ -428,10 +429,12 @@ def _tokenize_sides(sides: list[str]) -> tuple[list[str], np.ndarray, np.ndarray
         count_starts, count_lengths = starts[is_count], lengths[is_count]
         if (count_lengths > 6).any() or (data[count_starts] == ord("0")).any():
             return None
-        for digit in range(1, 6):
-            present = count_lengths > digit
-            if (kind[count_starts[present] + digit] != _DIGIT).any():
-                return None
+        # All bytes digits: the classes of a count, right-aligned in a word, are 0x0202...
+        class_padded = classes + bytes(8)
+        class_windows = np.ndarray((len(classes),), dtype=">u8", buffer=class_padded, strides=(1,))
+        shift = (8 * (8 - count_lengths)).astype(np.uint64)
+        if (class_windows[count_starts].astype(np.uint64) >> shift != _ALL_DIGITS >> shift).any():
+            return None
     # Grammar of a side: [count] name (" + " [count] name)*: a table of the allowed kinds of
     # neighbouring pieces, across a space and across a newline (the end of a side).
     pair = first[:-1].astype(np.int16) * 32 + first[1:]
@@ -482,10 +485,12 @@ def _tokenize_sides(sides: list[str]) -> tuple[list[str], np.ndarray, np.ndarray
     if has_count.any():
         count_token = np.flatnonzero(is_name)[has_count] - 1
         count_starts, count_lengths = starts[count_token], lengths[count_token]
+        # The count's digits right-aligned in one word: digit k (from the right) is byte k.
+        word = windows[count_starts].astype(np.uint64) >> (8 * (8 - count_lengths)).astype(np.uint64)
         value = np.zeros(len(count_token), dtype=np.int64)
         for digit in range(6):
-            present = count_lengths > digit
-            value[present] = value[present] * 10 + (data[count_starts[present] + digit] - ord("0"))
+            byte = ((word >> np.uint64(8 * digit)) & np.uint64(0xFF)).astype(np.int64)
+            value += np.where(count_lengths > digit, byte - ord("0"), 0) * 10**digit
         counts[has_count] = value
     return names, side[is_name], rank[key], counts
 
