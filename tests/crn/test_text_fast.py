@@ -12,12 +12,22 @@ from hypothesis import strategies as st
 from nn2crn import NN2CRNError
 from nn2crn.compile import compile_network, reduce_crn
 from nn2crn.crn import CRN, format_crn, parse_crn
+from nn2crn.crn import text as text_module
 from nn2crn.crn.text import _parse_crn
 from nn2crn.nn import load_network, random_ternary_network
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 MODELS = ROOT / "src" / "nn2crn" / "models"
+
+
+@pytest.fixture(autouse=True, params=["per-line", "vectorized"])
+def reader_path(request, monkeypatch):
+    """Every test twice: small files through the per-line fast path, and through the
+    vectorized tokenizer of big files (its size threshold lowered to 0)."""
+    if request.param == "vectorized":
+        monkeypatch.setattr(text_module, "_VECTOR_MIN_REACTIONS", 0)
+    return request.param
 
 
 def _fields(crn: CRN) -> tuple[object, ...]:
@@ -141,3 +151,25 @@ def test_repeated_species_in_a_side_add_up():
     crn = parse_crn("A + B + A -> 2 C + C [k = 1]")
     assert crn.reactions[0].reactants == (("A", 2), ("B", 1))
     assert crn.reactions[0].products == (("C", 3),)
+
+
+def test_vectorized_path_is_taken_and_equals_the_general_parser(reader_path):
+    network = random_ternary_network((6, 12, 3), rng=np.random.default_rng(3))
+    crn = compile_network(network)
+    for candidate in (crn, reduce_crn(crn), reduce_crn(crn, keep_inputs=False)):
+        text = format_crn(candidate)
+        parsed = _parse_crn(text, "net.crn", fast=True)
+        lazy = "_reaction_arrays" in parsed.__dict__ and "reactions" not in parsed.__dict__
+        assert lazy == (reader_path == "vectorized")
+        # Checked before the reactions are built (check and eval never build them) ...
+        general = _parse_crn(text, "net.crn", fast=False)
+        assert parsed.n_reactions == general.n_reactions
+        np.testing.assert_array_equal(parsed.rates, general.rates)
+        np.testing.assert_array_equal(parsed.reactant_columns, general.reactant_columns)
+        np.testing.assert_array_equal(parsed.reactant_powers, general.reactant_powers)
+        for side in ("reactant_terms", "product_terms"):
+            ours, theirs = getattr(parsed, side), getattr(general, side)
+            for name in ("indptr", "indices", "data"):
+                np.testing.assert_array_equal(getattr(ours, name), getattr(theirs, name))
+        # ... and the reactions, built on first use, are the general parser's.
+        assert _fields(parsed) == _fields(general)

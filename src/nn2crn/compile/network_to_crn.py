@@ -45,10 +45,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._errors import CompileError
 from ..crn import CRN, RawInputs, Reaction, Signal
+from ..crn.crn import TermsCSR
 from ..nn import Network
 from ..nn.network import Activation, AvgPool2d, Conv2d, Flatten, Layer, MaxPool2d
 
@@ -163,18 +163,27 @@ def _window_indices(
 
 def unrolled_affine(
     layer: Layer | Conv2d | AvgPool2d, input_shape: tuple[int, ...]
-) -> tuple[sp.csr_array, np.ndarray]:
+) -> tuple[TermsCSR, np.ndarray]:
     """A dense, convolution or average-pooling layer as ``W_flat @ x_flat + b_flat``.
 
     Returns
     -------
-    matrix : sparse of shape (n_out, n_in)
-        Over the flattened (channels, rows, columns) values.
+    matrix : TermsCSR of shape (n_out, n_in)
+        The nonzero weights over the flattened (channels, rows, columns) values (numpy
+        CSR arrays: compiling a dense network needs no scipy).
     bias : ndarray of shape (n_out,)
     """
     if isinstance(layer, Layer):
-        return sp.csr_array(layer.weight), np.array(layer.bias)
-    channels, rows, columns = input_shape
+        weight = np.asarray(layer.weight, dtype=np.float64)
+        rows, columns = np.nonzero(weight)
+        indptr = np.zeros(weight.shape[0] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=weight.shape[0]), out=indptr[1:])
+        return TermsCSR(indptr, columns.astype(np.int64), weight[rows, columns], weight.shape), np.array(
+            layer.bias
+        )
+    import scipy.sparse as sp
+
+    channels, rows_in, columns_in = input_shape
     # AvgPool2d's __post_init__ has replaced a stride of None by the kernel, as here.
     stride = layer.kernel if layer.stride is None else layer.stride
     position, source, offset = _window_indices(input_shape, layer.kernel, stride, layer.padding)
@@ -183,12 +192,12 @@ def unrolled_affine(
         # Each channel averages its own windows; zero padding counts in the divisor.
         channel = np.repeat(np.arange(channels), len(position))
         out = channel * n_positions + np.tile(position, channels)
-        into = channel * rows * columns + np.tile(source, channels)
+        into = channel * rows_in * columns_in + np.tile(source, channels)
         values = np.full(len(out), 1.0 / (layer.kernel[0] * layer.kernel[1]))
         matrix = sp.csr_array(
-            (values, (out, into)), shape=(channels * n_positions, channels * rows * columns)
+            (values, (out, into)), shape=(channels * n_positions, channels * rows_in * columns_in)
         )
-        return matrix, np.zeros(channels * n_positions)
+        return TermsCSR.from_scipy(matrix), np.zeros(channels * n_positions)
     out_channels, in_channels = layer.weight.shape[:2]
     kernel_size = layer.kernel[0] * layer.kernel[1]
     flat_weight = layer.weight.reshape(out_channels, in_channels, kernel_size)
@@ -197,13 +206,13 @@ def unrolled_affine(
     )
     values = flat_weight[o, c, offset[k]].ravel()
     out = (o * n_positions + position[k]).ravel()
-    into = (c * rows * columns + source[k]).ravel()
+    into = (c * rows_in * columns_in + source[k]).ravel()
     keep = values != 0
     matrix = sp.csr_array(
         (values[keep], (out[keep], into[keep])),
-        shape=(out_channels * n_positions, in_channels * rows * columns),
+        shape=(out_channels * n_positions, in_channels * rows_in * columns_in),
     )
-    return matrix, np.repeat(layer.bias, n_positions)
+    return TermsCSR.from_scipy(matrix), np.repeat(layer.bias, n_positions)
 
 
 class _Builder:
@@ -227,17 +236,20 @@ class _Builder:
             targets[target] = targets.get(target, 0.0) + weight
 
     def connect_matrix(
-        self, sources: Sequence[_Node], targets: Sequence[_DualNode], matrix: sp.csr_array
+        self, sources: Sequence[_Node], targets: Sequence[_DualNode], matrix: TermsCSR
     ) -> None:
-        columns = sp.csc_array(matrix)
+        # Column-major order (the CSC arrays) by a stable sort: each source's targets by row.
+        order = np.argsort(matrix.indices, kind="stable")
+        target_rows, weights = matrix.rows[order].tolist(), matrix.data[order].tolist()
+        bounds = np.zeros(matrix.shape[1] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(matrix.indices, minlength=matrix.shape[1]), out=bounds[1:])
+        bounds_list = bounds.tolist()
         for index, source in enumerate(sources):
-            start, stop = columns.indptr[index], columns.indptr[index + 1]
+            start, stop = bounds_list[index], bounds_list[index + 1]
             if start == stop:
                 continue
             entries = self.consumers.setdefault(source, {})
-            for row, weight in zip(
-                columns.indices[start:stop].tolist(), columns.data[start:stop].tolist(), strict=True
-            ):
+            for row, weight in zip(target_rows[start:stop], weights[start:stop], strict=True):
                 target = targets[row]
                 entries[target] = entries.get(target, 0.0) + weight
 
@@ -300,7 +312,7 @@ def _activate(
     index: int,
     names: list[str],
     out_names: list[str],
-    matrix: sp.csr_array,
+    matrix: TermsCSR,
     bias: np.ndarray,
     sources: Sequence[_Node],
     scale: Fraction,
@@ -513,12 +525,12 @@ def compile_network(
             continue
         matrix, bias = unrolled_affine(layer, input_shape)
         if index == 0 and low is not None:
-            bias = bias + matrix @ low
+            bias = bias + np.bincount(
+                matrix.rows, weights=matrix.data * low[matrix.indices], minlength=len(bias)
+            )
         weights = np.asarray(layer.weight if isinstance(layer, (Layer, Conv2d)) else matrix.data)
         lcd = _weight_lcd(weights, f"layers[{index}].weight")
-        integer = sp.csr_array(
-            (_scaled_integers(matrix.data, lcd), matrix.indices, matrix.indptr), shape=matrix.shape
-        )
+        integer = TermsCSR(matrix.indptr, matrix.indices, _scaled_integers(matrix.data, lcd), matrix.shape)
         scale = scale * lcd
         scaled_bias = bias * float(scale)
         limits.check(index, "integer weight", integer.data, scale)

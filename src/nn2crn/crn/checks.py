@@ -81,13 +81,13 @@ class CheckReport:
 
 def _reaction_species_edges(crn: CRN) -> tuple[np.ndarray, np.ndarray]:
     """(source, target) species column pairs for every reactant -> product edge."""
-    products = crn.product_matrix.tocoo()
+    products = crn.product_terms
     sources, targets = [], []
     for slot in range(crn.reactant_columns.shape[1]):
-        reactant = crn.reactant_columns[:, slot][products.row]
+        reactant = crn.reactant_columns[:, slot][products.rows]
         valid = reactant >= 0
         sources.append(reactant[valid])
-        targets.append(products.col[valid].astype(np.int64))
+        targets.append(products.indices[valid])
     if not sources:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(sources), np.concatenate(targets)
@@ -138,8 +138,13 @@ def check_crn(crn: CRN) -> CheckReport:
     """
     sources, targets = _reaction_species_edges(crn)
     cycle = _find_cycle(crn, sources, targets)
-    reactant_csc = crn.reactant_matrix.tocsc()
-    n_consumers = np.diff(reactant_csc.indptr)
+    reactants = crn.reactant_terms
+    # Column-major view of the reactant terms (the CSC arrays), by a stable sort: each
+    # species' consuming reactions in increasing order.
+    n_consumers = np.bincount(reactants.indices, minlength=crn.n_species)
+    consumer_indptr = np.zeros(crn.n_species + 1, dtype=np.int64)
+    np.cumsum(n_consumers, out=consumer_indptr[1:])
+    consumer_rows = reactants.rows[np.argsort(reactants.indices, kind="stable")]
     output_species = {name for signal in crn.outputs for name, _ in (*signal.positive, *signal.negative)}
     index = crn.species_index
     output_columns = np.array(sorted(index[name] for name in output_species), dtype=np.int64)
@@ -147,7 +152,7 @@ def check_crn(crn: CRN) -> CheckReport:
     named = np.union1d(np.flatnonzero(n_consumers > 1), output_columns[n_consumers[output_columns] > 0])
     consumers = {
         crn.species[column]: tuple(
-            reactant_csc.indices[reactant_csc.indptr[column] : reactant_csc.indptr[column + 1]].tolist()
+            consumer_rows[consumer_indptr[column] : consumer_indptr[column + 1]].tolist()
         )
         for column in named.tolist()
     }
@@ -158,9 +163,9 @@ def check_crn(crn: CRN) -> CheckReport:
         if n_consumers[column] > 0
     }
     # A reaction's order is its total reactant count: the row sums of the reactant matrix.
-    orders = np.asarray(crn.reactant_matrix.sum(axis=1)).astype(np.int64).ravel()
-    product_counts = crn.product_matrix
-    distinct_products = np.diff(product_counts.tocsr().indptr)
+    orders = reactants.row_sums().astype(np.int64)
+    product_counts = crn.product_terms
+    distinct_products = np.diff(product_counts.indptr)
     return CheckReport(
         feed_forward=not cycle,
         cycle=cycle,
@@ -204,12 +209,12 @@ def reaction_levels(crn: CRN, *, latest: bool = False) -> np.ndarray:
     fire together.
     """
     consumer = np.full(crn.n_species, -1, dtype=np.int64)
-    reactant = crn.reactant_matrix.tocoo()
-    consumer[reactant.col] = reactant.row
-    product = crn.product_matrix.tocoo()
-    has_consumer = consumer[product.col] >= 0
-    edge_from = product.row[has_consumer].astype(np.int64)
-    edge_to = consumer[product.col[has_consumer]]
+    reactant = crn.reactant_terms
+    consumer[reactant.indices] = reactant.rows
+    product = crn.product_terms
+    has_consumer = consumer[product.indices] >= 0
+    edge_from = product.rows[has_consumer]
+    edge_to = consumer[product.indices[has_consumer]]
     if latest:
         edge_from, edge_to = edge_to, edge_from
     levels = longest_path_levels(crn.n_reactions, edge_from, edge_to)

@@ -30,6 +30,81 @@ Terms = tuple[tuple[str, int], ...]
 
 TermsLike = Mapping[str, int] | Iterable[str | tuple[str, int]]
 
+# Input loading matrices up to this many entries are dense numpy (no scipy import).
+_DENSE_LOADING = 1 << 16
+
+
+@dataclass(frozen=True, eq=False)
+class TermsCSR:
+    """(reaction, species) -> count in canonical CSR form: in each row the columns increase.
+
+    The numpy-only twin of a ``scipy.sparse.csr_array``: the structural checks and the
+    exact evaluator of small CRNs work on these arrays, so that ``nn2crn check`` and
+    ``nn2crn eval`` need not import scipy (about 0.2 s).
+    """
+
+    indptr: np.ndarray  # int64, (n_rows + 1,)
+    indices: np.ndarray  # int64, (nnz,)
+    data: np.ndarray  # float64, (nnz,)
+    shape: tuple[int, int]
+
+    @classmethod
+    def canonical(
+        cls, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: tuple[int, int]
+    ) -> TermsCSR:
+        """Sort each row's columns and add up repeated (row, column) entries."""
+        indptr = np.asarray(indptr, dtype=np.int64)
+        indices = np.asarray(indices, dtype=np.int64)
+        data = np.asarray(data, dtype=np.float64)
+        if len(indices) > 1:
+            rows = np.repeat(np.arange(shape[0], dtype=np.int64), np.diff(indptr))
+            step = np.diff(indices)
+            same_row = rows[1:] == rows[:-1]
+            if (step[same_row] <= 0).any():
+                order = np.argsort(rows * max(shape[1], 1) + indices, kind="stable")
+                rows, indices, data = rows[order], indices[order], data[order]
+                repeated = (rows[1:] == rows[:-1]) & (indices[1:] == indices[:-1])
+                if repeated.any():
+                    first = np.concatenate(([True], ~repeated))
+                    starts = np.flatnonzero(first)
+                    data = np.add.reduceat(data, starts)
+                    rows, indices = rows[starts], indices[starts]
+                    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+                    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+        return cls(indptr, indices, data, shape)
+
+    @classmethod
+    def from_scipy(cls, matrix: sp.csr_array) -> TermsCSR:
+        matrix = matrix.tocsr()
+        if not matrix.has_canonical_format:
+            matrix = matrix.copy()
+            matrix.sum_duplicates()
+        return cls(
+            matrix.indptr.astype(np.int64),
+            matrix.indices.astype(np.int64),
+            matrix.data.astype(np.float64),
+            (int(matrix.shape[0]), int(matrix.shape[1])),
+        )
+
+    @property
+    def nnz(self) -> int:
+        return len(self.indices)
+
+    @cached_property
+    def rows(self) -> np.ndarray:
+        """Row of every entry, int64 (nnz,): the COO row array."""
+        return np.repeat(np.arange(self.shape[0], dtype=np.int64), np.diff(self.indptr))
+
+    def row_sums(self) -> np.ndarray:
+        return np.bincount(self.rows, weights=self.data, minlength=self.shape[0])
+
+    def to_scipy(self) -> sp.csr_array:
+        import scipy.sparse as sp  # on first use: `nn2crn check` and `eval` of small CRNs never need it
+
+        matrix = sp.csr_array((self.data.copy(), self.indices, self.indptr), shape=self.shape)
+        matrix.has_canonical_format = True
+        return matrix
+
 
 def make_terms(terms: TermsLike, what: str = "terms") -> Terms:
     """Aggregate species into ``((name, count), ...)``, keeping first-appearance order.
@@ -182,6 +257,56 @@ class RawInputs:
 
 
 @dataclass(frozen=True, eq=False)
+class ReactionArrays:
+    """Reactions held as arrays until someone asks for the :class:`Reaction` objects.
+
+    The `.crn` reader keeps a big file's reactions this way: ``check`` and ``eval`` work on
+    the sparse terms and never build a Python tuple per term. Terms are in the text's
+    order (``*_columns`` index `species`), so the reactions built are those of the file.
+    """
+
+    species: tuple[str, ...]
+    reactant_indptr: np.ndarray
+    reactant_columns: np.ndarray
+    reactant_counts: np.ndarray
+    product_indptr: np.ndarray
+    product_columns: np.ndarray
+    product_counts: np.ndarray
+    rates: np.ndarray
+
+    @property
+    def n_reactions(self) -> int:
+        return len(self.rates)
+
+    def build(self) -> tuple[Reaction, ...]:
+        def sides(indptr: np.ndarray, columns: np.ndarray, counts: np.ndarray) -> list[Terms]:
+            terms = list(zip(map(self.species.__getitem__, columns.tolist()), counts.tolist(), strict=True))
+            bounds = indptr.tolist()
+            return [tuple(terms[bounds[k] : bounds[k + 1]]) for k in range(len(bounds) - 1)]
+
+        reactants = sides(self.reactant_indptr, self.reactant_columns, self.reactant_counts)
+        products = sides(self.product_indptr, self.product_columns, self.product_counts)
+        return tuple(
+            map(Reaction._trusted, reactants, products, self.rates.tolist())  # validated by the reader
+        )
+
+
+class _ReactionsField:
+    """The `reactions` field: stored as given, or built on first use from `ReactionArrays`."""
+
+    def __get__(self, crn: CRN | None, owner: type | None = None) -> tuple[Reaction, ...]:
+        if crn is None:
+            return ()  # the dataclass default
+        stored = crn.__dict__
+        if "reactions" not in stored:
+            stored["reactions"] = stored["_reaction_arrays"].build()
+        return stored["reactions"]
+
+    def __set__(self, crn: CRN, value: tuple[Reaction, ...]) -> None:
+        crn.__dict__["reactions"] = value
+
+
+@dataclass(frozen=True, eq=False)
 class CRN:
     """An immutable chemical reaction network with declared inputs and outputs.
 
@@ -196,7 +321,7 @@ class CRN:
         outputs, reactions, initial) when not given.
     """
 
-    reactions: tuple[Reaction, ...] = ()
+    reactions: _ReactionsField = _ReactionsField()
     initial: Mapping[str, float] = field(default_factory=dict)
     inputs: tuple[Signal, ...] = ()
     outputs: tuple[Signal, ...] = ()
@@ -208,7 +333,8 @@ class CRN:
             raise CRNStructureError(
                 f"input transform: {len(self.raw_inputs.features)} features for {len(tuple(self.inputs))} inputs"
             )
-        reactions = tuple(self.reactions)
+        lazy = "reactions" not in self.__dict__  # built by _with_terms from ReactionArrays
+        reactions = () if lazy else tuple(self.reactions)
         inputs, outputs = tuple(self.inputs), tuple(self.outputs)
         species = list(self.species)
         known = set(species)
@@ -218,13 +344,15 @@ class CRN:
         if self.species:
             # Building the matrices looks every name up, which validates membership.
             object.__setattr__(self, "species", tuple(species))
-            object.__setattr__(self, "reactions", reactions)
-            self.__dict__["reactant_matrix"] = self._terms_matrix(
-                [r.reactants for r in reactions], len(reactions)
-            )
-            self.__dict__["product_matrix"] = self._terms_matrix(
-                [r.products for r in reactions], len(reactions)
-            )
+            if not lazy:
+                object.__setattr__(self, "reactions", reactions)
+            if "reactant_terms" not in self.__dict__:  # else given by _with_terms (the .crn reader)
+                self.__dict__["reactant_terms"] = self._terms_csr(
+                    [r.reactants for r in reactions], len(reactions)
+                )
+                self.__dict__["product_terms"] = self._terms_csr(
+                    [r.products for r in reactions], len(reactions)
+                )
             others = [
                 name for signal in (*inputs, *outputs) for name, _ in (*signal.positive, *signal.negative)
             ]
@@ -258,11 +386,48 @@ class CRN:
                 raise CRNStructureError(
                     f"two {kind}s are named {next(n for n in names if names.count(n) > 1)!r}"
                 )
-        object.__setattr__(self, "reactions", reactions)
+        if not lazy:
+            object.__setattr__(self, "reactions", reactions)
         object.__setattr__(self, "inputs", inputs)
         object.__setattr__(self, "outputs", outputs)
         object.__setattr__(self, "species", tuple(species))
         object.__setattr__(self, "initial", MappingProxyType(initial))
+
+    @classmethod
+    def _with_terms(
+        cls,
+        reactions: tuple[Reaction, ...] | ReactionArrays,
+        initial: Mapping[str, float],
+        inputs: tuple[Signal, ...],
+        outputs: tuple[Signal, ...],
+        species: tuple[str, ...],
+        raw_inputs: RawInputs | None,
+        reactant_terms: TermsCSR,
+        product_terms: TermsCSR,
+    ) -> CRN:
+        """Build with the reactions' sparse terms already made (the `.crn` reader's hot path).
+
+        `reactions` may be `ReactionArrays`, built into Reaction objects on first use.
+        Everything else is validated as by the constructor; the terms must match the
+        reactions in `species` column order (the reader builds both from the same text).
+        """
+        crn = object.__new__(cls)
+        if isinstance(reactions, ReactionArrays):
+            crn.__dict__["_reaction_arrays"] = reactions
+        else:
+            object.__setattr__(crn, "reactions", reactions)
+        for name, value in (
+            ("initial", initial),
+            ("inputs", inputs),
+            ("outputs", outputs),
+            ("species", species),
+            ("raw_inputs", raw_inputs),
+        ):
+            object.__setattr__(crn, name, value)
+        crn.__dict__["reactant_terms"] = reactant_terms
+        crn.__dict__["product_terms"] = product_terms
+        crn.__post_init__()
+        return crn
 
     @classmethod
     def _trusted(
@@ -298,6 +463,8 @@ class CRN:
 
     @property
     def n_reactions(self) -> int:
+        if "reactions" not in self.__dict__:
+            return self.__dict__["_reaction_arrays"].n_reactions
         return len(self.reactions)
 
     @property
@@ -321,7 +488,7 @@ class CRN:
     def species_index(self) -> Mapping[str, int]:
         return MappingProxyType({name: index for index, name in enumerate(self.species)})
 
-    def _terms_matrix(self, rows: list[Terms], n_rows: int) -> sp.csr_array:
+    def _terms_csr(self, rows: list[Terms], n_rows: int) -> TermsCSR:
         index = self.species_index
         lengths = np.fromiter((len(terms) for terms in rows), dtype=np.int64, count=n_rows)
         names = [name for terms in rows for name, _ in terms]
@@ -334,22 +501,33 @@ class CRN:
             raise CRNStructureError(
                 f"species {error.args[0]!r} is used but not in the species list"
             ) from None
-        indptr = np.concatenate(([0], np.cumsum(lengths)))
-        import scipy.sparse as sp  # on first use: `nn2crn check` and `--help` never need it
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        return TermsCSR.canonical(indptr, columns, counts, (n_rows, self.n_species))
 
-        matrix = sp.csr_array((counts, columns, indptr), shape=(n_rows, self.n_species))
-        matrix.sum_duplicates()
-        return matrix
+    @cached_property
+    def reactant_terms(self) -> TermsCSR:
+        """Reactant counts as numpy CSR arrays (no scipy), shape (n_reactions, n_species)."""
+        if "reactant_matrix" in self.__dict__:
+            return TermsCSR.from_scipy(self.__dict__["reactant_matrix"])
+        return self._terms_csr([r.reactants for r in self.reactions], self.n_reactions)
+
+    @cached_property
+    def product_terms(self) -> TermsCSR:
+        """Product counts as numpy CSR arrays (no scipy), shape (n_reactions, n_species)."""
+        if "product_matrix" in self.__dict__:
+            return TermsCSR.from_scipy(self.__dict__["product_matrix"])
+        return self._terms_csr([r.products for r in self.reactions], self.n_reactions)
 
     @cached_property
     def reactant_matrix(self) -> sp.csr_array:
         """Reactant counts, sparse of shape (n_reactions, n_species)."""
-        return self._terms_matrix([r.reactants for r in self.reactions], self.n_reactions)
+        return self.reactant_terms.to_scipy()
 
     @cached_property
     def product_matrix(self) -> sp.csr_array:
         """Product counts, sparse of shape (n_reactions, n_species)."""
-        return self._terms_matrix([r.products for r in self.reactions], self.n_reactions)
+        return self.product_terms.to_scipy()
 
     @cached_property
     def stoichiometry(self) -> sp.csr_array:
@@ -359,7 +537,10 @@ class CRN:
     @cached_property
     def rates(self) -> np.ndarray:
         """Rate constants, shape (n_reactions,)."""
-        rates = np.array([r.rate for r in self.reactions], dtype=np.float64)
+        if "reactions" not in self.__dict__:
+            rates = np.array(self.__dict__["_reaction_arrays"].rates, dtype=np.float64)
+        else:
+            rates = np.array([r.rate for r in self.reactions], dtype=np.float64)
         rates.setflags(write=False)
         return rates
 
@@ -369,14 +550,26 @@ class CRN:
 
         Padded with -1; `reactant_powers` gives the matching counts (0 for padding).
         """
-        width = max((len(r.reactants) for r in self.reactions), default=0)
-        columns = np.full((self.n_reactions, width), -1, dtype=np.int64)
-        powers = np.zeros((self.n_reactions, width), dtype=np.int64)
-        index = self.species_index
-        for row, reaction in enumerate(self.reactions):
-            for slot, (name, count) in enumerate(reaction.reactants):
-                columns[row, slot] = index[name]
-                powers[row, slot] = count
+        if "reactions" not in self.__dict__:
+            # The reader's arrays, in the text's term order: one scatter, no loop.
+            arrays: ReactionArrays = self.__dict__["_reaction_arrays"]
+            lengths = np.diff(arrays.reactant_indptr)
+            width = int(lengths.max(initial=0))
+            columns = np.full((self.n_reactions, width), -1, dtype=np.int64)
+            powers = np.zeros((self.n_reactions, width), dtype=np.int64)
+            rows = np.repeat(np.arange(self.n_reactions), lengths)
+            slots = np.arange(len(rows)) - arrays.reactant_indptr[rows]
+            columns[rows, slots] = arrays.reactant_columns
+            powers[rows, slots] = arrays.reactant_counts
+        else:
+            width = max((len(r.reactants) for r in self.reactions), default=0)
+            columns = np.full((self.n_reactions, width), -1, dtype=np.int64)
+            powers = np.zeros((self.n_reactions, width), dtype=np.int64)
+            index = self.species_index
+            for row, reaction in enumerate(self.reactions):
+                for slot, (name, count) in enumerate(reaction.reactants):
+                    columns[row, slot] = index[name]
+                    powers[row, slot] = count
         columns.setflags(write=False)
         powers.setflags(write=False)
         self.__dict__["reactant_powers"] = powers
@@ -495,8 +688,7 @@ class CRN:
                 # Inputs that load many species (a fully reduced CRN): one sparse product,
                 # (n_species, n_inputs) @ (n_inputs, n_batch); gathering a row per loading
                 # term first would take terms x batch memory.
-                loading = self._input_loading[0 if sign > 0 else 1]
-                amounts += loading @ np.maximum(sign * values_t, 0.0)
+                amounts += self._loading_product(0 if sign > 0 else 1, np.maximum(sign * values_t, 0.0))
                 continue
             rail = np.maximum(sign * values_t[signal_index], 0.0)
             if not (counts == 1).all():
@@ -514,6 +706,34 @@ class CRN:
         return np.array([not signal.dual_rail for signal in self.inputs], dtype=bool)
 
     @cached_property
+    def _input_terms(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]:
+        """Per rail: (species column, input index, count) of every loading term, by (input, species).
+
+        Repeated (input, species) terms are added up, as in `_input_loading`.
+        """
+        index = self.species_index
+        result = []
+        for side in ("positive", "negative"):
+            triples = [
+                (index[name], k, count)
+                for k, signal in enumerate(self.inputs)
+                for name, count in getattr(signal, side)
+            ]
+            species = np.array([t[0] for t in triples], dtype=np.int64)
+            inputs = np.array([t[1] for t in triples], dtype=np.int64)
+            counts = np.array([t[2] for t in triples], dtype=np.float64)
+            order = np.lexsort((species, inputs))
+            species, inputs, counts = species[order], inputs[order], counts[order]
+            if len(species) > 1:
+                repeated = (species[1:] == species[:-1]) & (inputs[1:] == inputs[:-1])
+                if repeated.any():
+                    starts = np.flatnonzero(np.concatenate(([True], ~repeated)))
+                    counts = np.add.reduceat(counts, starts)
+                    species, inputs = species[starts], inputs[starts]
+            result.append((species, inputs, counts))
+        return tuple(result)
+
+    @cached_property
     def _input_scatter(self) -> tuple[tuple[np.ndarray | slice, np.ndarray, np.ndarray, bool], ...]:
         """Per rail: (species column, input index, count, species unique) of every loading term.
 
@@ -521,19 +741,7 @@ class CRN:
         initial amount, the species are given as a slice for a copy-free load.
         """
         result: list[tuple[np.ndarray | slice, np.ndarray, np.ndarray, bool]] = []
-        index = self.species_index
-        for side in ("positive", "negative"):
-            # The nonzero entries of the (n_species, n_inputs) loading matrix, ordered by input, then
-            # species; built from the signals directly, so that loading inputs never imports scipy.
-            entries: dict[tuple[int, int], float] = {}
-            for k, signal in enumerate(self.inputs):
-                for name, count in getattr(signal, side):
-                    key = (k, index[name])
-                    entries[key] = entries.get(key, 0.0) + count
-            keys = sorted(key for key, value in entries.items() if value != 0)
-            inputs = np.array([k for k, _ in keys], dtype=np.int64)
-            species = np.array([s for _, s in keys], dtype=np.int64)
-            counts = np.array([entries[key] for key in keys], dtype=np.float64)
+        for species, inputs, counts in self._input_terms:
             unique = len(np.unique(species)) == len(species)
             step = int(species[1] - species[0]) if len(species) > 1 else 1
             regular = (
@@ -556,10 +764,20 @@ class CRN:
         """Sparse (n_species, n_inputs) loading matrices of the positive and negative sides."""
         import scipy.sparse as sp
 
-        return (
-            sp.csr_array(self._signal_matrix(self.inputs, "positive").T),
-            sp.csr_array(self._signal_matrix(self.inputs, "negative").T),
+        shape = (self.n_species, self.n_inputs)
+        return tuple(  # type: ignore[return-value]
+            sp.csr_array((counts, (species, inputs)), shape=shape)
+            for species, inputs, counts in self._input_terms
         )
+
+    def _loading_product(self, rail: int, values: np.ndarray) -> np.ndarray:
+        """(n_species, n_inputs) loading of one rail times `values` (n_inputs, n_batch)."""
+        if self.n_species * self.n_inputs <= _DENSE_LOADING:
+            species, inputs, counts = self._input_terms[rail]
+            loading = np.zeros((self.n_species, self.n_inputs))
+            loading[species, inputs] = counts
+            return loading @ values
+        return self._input_loading[rail] @ values
 
     def read_outputs(self, states: np.ndarray) -> np.ndarray:
         """Output values ``(positive - negative) / scale`` for states (..., n_species) → (..., n_outputs)."""

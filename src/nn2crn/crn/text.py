@@ -19,14 +19,15 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from itertools import chain, repeat
-from operator import itemgetter
+from itertools import chain
 from typing import NoReturn, cast
+
+import numpy as np
 
 from .._errors import CRNFormatError, CRNStructureError
 from .._limits import MAX_AMOUNT, MAX_COEFFICIENT, MAX_NUMBER_CHARS
 from .._validation import read_text_file
-from .crn import CRN, RawInputs, Reaction, Signal, Terms, format_terms
+from .crn import CRN, RawInputs, Reaction, ReactionArrays, Signal, Terms, TermsCSR, format_terms
 
 _TOKEN = re.compile(
     r"""
@@ -245,52 +246,63 @@ def _parse_transform(
     transforms[name_token.text] = (feature, mean, scale, statement)
 
 
-class _CountValues(dict[str, int]):
-    """Count text -> int, filled on first use; ``""`` (no count written) is 1."""
+_FAST_TERM = re.compile(rf"(?:([1-9][0-9]{{0,5}}) )?({_NAME})")
+_FAST_RATE = re.compile(_NUMBER)
 
-    def __missing__(self, text: str) -> int:
-        value = int(text) if text else 1
-        self[text] = value
+
+class _Irregular(Exception):
+    """A line the fast path does not take: the general parser decides (and words any error)."""
+
+
+class _SpeciesIds(dict[str, int]):
+    """Species name -> provisional id, in order of first appearance in the reactions."""
+
+    def __missing__(self, name: str) -> int:
+        value = self[name] = len(self)
         return value
 
 
-def _fast_terms(side: str | None, count_values: _CountValues) -> Terms | None:
-    """Terms of one side matched by _FAST_REACTION; None when a species repeats (make_terms adds up)."""
-    if side is None:
-        return ()
-    if " " not in side:
-        return ((side, 1),)
-    parts = side.split(" + ")
-    if side.count(" ") == 2 * len(parts) - 2:
-        # No counts written (every term 1): the per-term work stays in C.
-        names: list[str] | tuple[str, ...] = parts
-        terms = tuple(zip(parts, repeat(1)))
-    else:
-        # "2 A" -> ("2", " ", "A"); "A" -> ("", "", "A"), whose count text "" is 1.
-        counts, _, names = zip(*map(str.rpartition, parts, repeat(" ")), strict=True)
-        terms = tuple(zip(names, map(count_values.__getitem__, counts), strict=True))
-    if len(names) > 1 and len(set(names)) != len(names):
-        return None
+class _TermTable(dict[str, tuple[str, int]]):
+    """Term text as format_crn writes it (``2 A``, ``B``) -> the term ``(name, count)``.
+
+    Each distinct text is validated once, on first use, so a big file costs two
+    dictionary look-ups per term: this one, whose shared tuples make the reactions'
+    terms, and `codes`, which makes the sparse matrices.
+    """
+
+    def __init__(self, ids: _SpeciesIds) -> None:
+        super().__init__()
+        self.ids = ids
+        self.codes: dict[str, int] = {}
+        self.counts: dict[str, int] = {}
+
+    def __missing__(self, text: str) -> tuple[str, int]:
+        match = _FAST_TERM.fullmatch(text)
+        if match is None:
+            raise _Irregular
+        count_text, name = match.groups()
+        return self.add(text, name, int(count_text) if count_text else 1)
+
+    def add(self, text: str, name: str, count: int) -> tuple[str, int]:
+        term = self[text] = (name, count)
+        self.codes[text] = self.ids[name]
+        self.counts[text] = count  # a sum of counts may pass MAX_COEFFICIENT (general parser)
+        return term
+
+    def key(self, name: str, count: int) -> str:
+        """The text of a term the general parser read (registered on first use)."""
+        text = name if count == 1 else f"{count} {name}"
+        if text not in self:
+            self.add(text, name, count)
+        return text
+
+
+def _fast_side(text: str, table: _TermTable, parts_out: list[str]) -> Terms:
+    """The terms of one side as format_crn writes it; _Irregular for anything else."""
+    parts = text.split(" + ")
+    terms = tuple(map(table.__getitem__, parts))
+    parts_out.extend(parts)
     return terms
-
-
-def _fast_reaction(
-    match: re.Match[str], rate_values: dict[str, float], count_values: _CountValues
-) -> Reaction | None:
-    """The reaction of a line matched by _FAST_REACTION, or None when the general parser must decide."""
-    reactant_text, product_text, rate_text = match.groups()
-    rate = rate_values.get(rate_text)
-    if rate is None:
-        rate = float(rate_text)
-        if not (len(rate_text) <= MAX_NUMBER_CHARS and 0 < rate < math.inf):
-            return None
-        rate_values[rate_text] = rate
-    reactants = _fast_terms(reactant_text, count_values)
-    products = _fast_terms(product_text, count_values)
-    if reactants is None or products is None or not (reactants or products):
-        return None
-    # Validated above exactly as Reaction.__post_init__ would: distinct names, counts in 1..999,999.
-    return Reaction._trusted(reactants, products, rate)
 
 
 def _raw_inputs(
@@ -340,6 +352,268 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
 
 def _parse_crn(text: str, source: str, *, fast: bool) -> CRN:
     """parse_crn; ``fast=False`` sends every line through the general parser (tests compare both)."""
+    if fast:
+        crn = _parse_regular(text, source)
+        if crn is not None:
+            return crn
+    statements = _read_statements(text, source, fast=fast)
+    _check_signal_species(statements.signal_species, set(statements.initial) | set(statements.ids), source)
+    try:
+        return _build_crn(statements)
+    except CRNStructureError as error:
+        raise CRNFormatError(str(error), source=source) from None
+
+
+# Byte classes of the vectorized tokenizer (bytes.translate): 0 refused, 1 letter or _,
+# 2 digit, 4 '+', 8 space, 24 newline; bit 8 marks the separators between tokens.
+_LETTER, _DIGIT, _PLUS, _SPACE, _NEWLINE = 1, 2, 4, 8, 24
+_CLASS_TABLE = bytearray(256)
+for _byte in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_":
+    _CLASS_TABLE[_byte] = _LETTER
+for _byte in b"0123456789":
+    _CLASS_TABLE[_byte] = _DIGIT
+_CLASS_TABLE[ord("+")], _CLASS_TABLE[ord(" ")], _CLASS_TABLE[ord("\n")] = _PLUS, _SPACE, _NEWLINE
+_BYTE_CLASSES = bytes(_CLASS_TABLE)
+_MAX_FAST_NAME = 32  # longer names take the per-line path
+_VECTOR_MIN_REACTIONS = 64  # fewer reaction lines: the per-line path (tests set 0 to cover this one)
+# Allowed (piece, next piece) kinds, indexed kind * 32 + next kind (0 is an empty side).
+_ACROSS_SPACE = np.zeros(32 * 32, dtype=bool)
+_ACROSS_SPACE[[_DIGIT * 32 + _LETTER, _LETTER * 32 + _PLUS, _PLUS * 32 + _DIGIT, _PLUS * 32 + _LETTER]] = True
+_ACROSS_NEWLINE = np.zeros(32 * 32, dtype=bool)
+_ACROSS_NEWLINE[[a * 32 + b for a in (0, _LETTER) for b in (0, _DIGIT, _LETTER)]] = True
+_ALL_DIGITS = np.uint64(int.from_bytes(bytes([_DIGIT]) * 8, "big"))
+# The first k bytes of a big-endian 8-byte word, k = 0..8.
+_WORD_MASKS = np.array([((1 << (8 * k)) - 1) << (8 * (8 - k)) for k in range(9)], dtype=np.uint64)
+
+
+def _tokenize_sides(sides: list[str]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None:
+    """Vectorized tokenizer of reaction sides as format_crn writes them (``2 A + B``).
+
+    Returns the species names in order of first appearance, and for every term (in text
+    order) its side, species (index into the names) and count; None for anything
+    irregular, which the per-line path then reads (and words the errors of). Tokens are
+    the pieces between single separators, so the per-byte work is two passes in C and
+    two in numpy; the rest is per token.
+    """
+    text = "\n".join(sides) + "\n"
+    if not text.isascii():
+        return None
+    raw = text.encode("ascii")
+    classes = raw.translate(_BYTE_CLASSES)
+    if b"\x00" in classes:
+        return None
+    kind = np.frombuffer(classes, dtype=np.uint8)
+    data = np.frombuffer(raw, dtype=np.uint8)
+    # int32 positions (files are below 2**31 bytes): the per-piece arrays are the memory traffic.
+    separators = np.flatnonzero(kind & _SPACE).astype(np.int32)
+    starts = np.concatenate((np.zeros(1, dtype=np.int32), separators[:-1] + 1))
+    ends = separators
+    lengths = ends - starts
+    newline_after = kind[separators] == _NEWLINE
+    newline_before = np.concatenate(([True], newline_after[:-1]))
+    empty = lengths == 0
+    # An empty piece is an empty side (between two newlines); any other is a doubled space.
+    if not (newline_before[empty] & newline_after[empty]).all():
+        return None
+    first = np.where(empty, 0, kind[np.minimum(starts, len(kind) - 1)])
+    side = np.zeros(len(starts), dtype=np.int32)  # newlines before the piece: its side
+    np.cumsum(newline_after[:-1], out=side[1:])
+    is_count, is_name, is_plus = first == _DIGIT, first == _LETTER, first == _PLUS
+    # '+' only alone between spaces: then no name or count holds one.
+    if classes.count(b"\x04") != int(is_plus.sum()) or (lengths[is_plus] != 1).any():
+        return None
+    if (newline_before[is_plus] | newline_after[is_plus]).any():
+        return None
+    # Counts: digits only, 1 to 6 of them, no leading zero (else the general parser decides).
+    if is_count.any():
+        count_starts, count_lengths = starts[is_count], lengths[is_count]
+        if (count_lengths > 6).any() or (data[count_starts] == ord("0")).any():
+            return None
+        # All bytes digits: the classes of a count, right-aligned in a word, are 0x0202...
+        class_padded = classes + bytes(8)
+        class_windows = np.ndarray((len(classes),), dtype=">u8", buffer=class_padded, strides=(1,))
+        shift = (8 * (8 - count_lengths)).astype(np.uint64)
+        if (class_windows[count_starts].astype(np.uint64) >> shift != _ALL_DIGITS >> shift).any():
+            return None
+    # Grammar of a side: [count] name (" + " [count] name)*: a table of the allowed kinds of
+    # neighbouring pieces, across a space and across a newline (the end of a side).
+    pair = first[:-1].astype(np.int16) * 32 + first[1:]
+    allowed = np.where(newline_after[:-1], _ACROSS_NEWLINE[pair], _ACROSS_SPACE[pair])
+    if not (allowed.all() and first[0] in (0, _DIGIT, _LETTER) and first[-1] in (0, _LETTER)):
+        return None
+    name_starts, name_lengths = starts[is_name], lengths[is_name]
+    if len(name_starts) and int(name_lengths.max()) > _MAX_FAST_NAME:
+        return None
+    # Species: names packed 8 bytes to a big-endian word (exact, no hashing), made unique.
+    # Every byte offset of the text viewed as the start of an 8-byte word: one gather per word.
+    padded = raw + bytes(_MAX_FAST_NAME)  # room for the last name's last word
+    windows = np.ndarray((len(raw) + _MAX_FAST_NAME - 8,), dtype=">u8", buffer=padded, strides=(1,))
+    n_words = -(-int(name_lengths.max(initial=1)) // 8)
+    words = [
+        windows[name_starts + 8 * column].astype(np.uint64)
+        & _WORD_MASKS[np.clip(name_lengths - 8 * column, 0, 8)]
+        for column in range(n_words)
+    ]
+    # Equal names are equal word tuples: one sort, then a new key at each change.
+    order = np.argsort(words[0]) if n_words == 1 else np.lexsort(words[::-1])
+    change = np.zeros(len(order), dtype=bool)
+    if len(order):
+        change[0] = True
+        for word in words:
+            ordered = word[order]
+            change[1:] |= ordered[1:] != ordered[:-1]
+    key = np.empty(len(order), dtype=np.int64)
+    key[order] = np.cumsum(change) - 1
+    n_unique = int(key.max(initial=-1)) + 1
+    first_seen = np.full(n_unique, len(key), dtype=np.int64)
+    np.minimum.at(first_seen, key, np.arange(len(key)))
+    order = np.argsort(first_seen)
+    rank = np.empty(n_unique, dtype=np.int64)
+    rank[order] = np.arange(n_unique)
+    representatives = first_seen[order]
+    names = [
+        text[start : start + length]
+        for start, length in zip(
+            name_starts[representatives].tolist(), name_lengths[representatives].tolist(), strict=True
+        )
+    ]
+    # Count of each term: the count piece just before its name, else 1.
+    counts = np.ones(len(name_starts), dtype=np.int64)
+    previous_is_count = np.zeros(len(is_name), dtype=bool)
+    previous_is_count[1:] = is_count[:-1]
+    has_count = previous_is_count[is_name]
+    if has_count.any():
+        count_token = np.flatnonzero(is_name)[has_count] - 1
+        count_starts, count_lengths = starts[count_token], lengths[count_token]
+        # The count's digits right-aligned in one word: digit k (from the right) is byte k.
+        word = windows[count_starts].astype(np.uint64) >> (8 * (8 - count_lengths)).astype(np.uint64)
+        value = np.zeros(len(count_token), dtype=np.int64)
+        for digit in range(6):
+            byte = ((word >> np.uint64(8 * digit)) & np.uint64(0xFF)).astype(np.int64)
+            value += np.where(count_lengths > digit, byte - ord("0"), 0) * 10**digit
+        counts[has_count] = value
+    return names, side[is_name], rank[key], counts
+
+
+def _parse_regular(text: str, source: str) -> CRN | None:
+    """A whole file as format_crn writes it, with the reaction lines tokenized at once.
+
+    The other lines (signals, initial amounts, comments) go through the per-line reader.
+    None when any reaction line is not regular: the per-line reader then reads the file.
+    """
+    lines = text.splitlines()
+    sides: list[str] = []
+    rate_texts: list[str] = []
+    blanked = list(lines)
+    for number, line in enumerate(lines):
+        if "->" not in line or line[:1] == "#":
+            continue
+        left, _, right = line.partition("->")
+        products_text, bracket, rate_text = right.rpartition(" [k = ")
+        if not bracket or rate_text[-1:] != "]":
+            return None
+        if left:
+            if left[-1] != " ":
+                return None
+            left = left[:-1]
+        if products_text:
+            if products_text[0] != " ":
+                return None
+            products_text = products_text[1:]
+        if not (left or products_text):
+            return None
+        sides.append(left)
+        sides.append(products_text)
+        rate_texts.append(rate_text)
+        blanked[number] = ""
+    if len(rate_texts) < _VECTOR_MIN_REACTIONS:  # small files: the per-line path is as fast
+        return None
+    rate_of: dict[str, float] = {}
+    for rate_text in dict.fromkeys(rate_texts):
+        digits = rate_text[:-1]
+        if not (len(digits) <= MAX_NUMBER_CHARS and _FAST_RATE.fullmatch(digits)):
+            return None
+        rate = float(digits)
+        if not 0 < rate < math.inf:
+            return None
+        rate_of[rate_text] = rate
+    tokens = _tokenize_sides(sides)
+    if tokens is None:
+        return None
+    names, side_of, species_of, counts = tokens
+    statements = _read_statements("\n".join(blanked), source, fast=True)
+    if statements.reactions:  # e.g. a '<=>' line: the per-line reader keeps the order
+        return None
+    _check_signal_species(statements.signal_species, set(statements.initial) | set(names), source)
+    inputs, outputs, initial = statements.inputs, statements.outputs, statements.initial
+    signal_names = (
+        name for signal in (*inputs, *outputs) for name, _ in (*signal.positive, *signal.negative)
+    )
+    species = tuple(dict.fromkeys(chain(signal_names, names, initial)))
+    position = {name: k for k, name in enumerate(species)}
+    remap = np.fromiter(map(position.__getitem__, names), dtype=np.int64, count=len(names))
+    columns = remap[species_of]
+    n_reactions = len(rate_texts)
+    shape = (n_reactions, len(species))
+    arrays = []
+    for parity in (0, 1):
+        mask = side_of % 2 == parity
+        indptr = np.zeros(n_reactions + 1, dtype=np.int64)
+        np.cumsum(np.bincount(side_of[mask] // 2, minlength=n_reactions), out=indptr[1:])
+        arrays.append((indptr, columns[mask], counts[mask]))
+    terms = [
+        TermsCSR.canonical(indptr, cols, vals.astype(np.float64), shape) for indptr, cols, vals in arrays
+    ]
+    if any(t.nnz != len(cols) for t, (_, cols, _) in zip(terms, arrays, strict=True)):
+        return None  # a species twice in one side: Reaction adds them up, per line
+    reactions = ReactionArrays(
+        species,
+        *arrays[0],
+        *arrays[1],
+        np.array([rate_of[rate_text] for rate_text in rate_texts], dtype=np.float64),
+    )
+    try:
+        return CRN._with_terms(
+            reactions, initial, tuple(inputs), tuple(outputs), species, statements.raw_inputs, *terms
+        )
+    except CRNStructureError as error:
+        raise CRNFormatError(str(error), source=source) from None
+
+
+def _check_signal_species(
+    signal_species: list[tuple[str, str, int, str]], known: set[str], source: str
+) -> None:
+    """A species named only by an input/output line is almost always a typo; format_crn
+    writes an explicit ``@initial 0`` for a deliberate one."""
+    for name, kind, line_number, raw_line in signal_species:
+        if name not in known:
+            raise CRNFormatError(
+                f"{kind} line names species {name!r}, which no reaction uses; fix the name, or declare it "
+                f"with '{name} @initial 0' if it is meant to stay unused",
+                source=source,
+                line=line_number,
+                column=raw_line.find(name) + 1 if name in raw_line else None,
+                text=raw_line.rstrip("\n"),
+            )
+
+
+@dataclass
+class _Statements:
+    """What the line-by-line reader collected, before the CRN is built."""
+
+    reactions: list[Reaction]
+    initial: dict[str, float]
+    inputs: list[Signal]
+    outputs: list[Signal]
+    signal_species: list[tuple[str, str, int, str]]
+    raw_inputs: RawInputs | None
+    ids: _SpeciesIds
+    reactant_side: tuple[_TermTable, list[str], list[int]]
+    product_side: tuple[_TermTable, list[str], list[int]]
+
+
+def _read_statements(text: str, source: str, *, fast: bool) -> _Statements:
+    """Every line through the per-line fast path or the general parser, in order."""
     reactions: list[Reaction] = []
     initial: dict[str, float] = {}
     inputs: list[Signal] = []
@@ -435,23 +709,75 @@ def _parse_crn(text: str, source: str, *, fast: bool) -> CRN:
             if reversible:
                 reactions.append(Reaction(tuple(products), tuple(reactants), backward))
 
-    rate_values: dict[str, float] = {}
-    count_values = _CountValues()
+    ids = _SpeciesIds()
+    table = _TermTable(ids)
+    # Term texts of every reaction's sides in order, and each side's length: the sparse
+    # matrices are built from them in one pass at the end.
+    reactant_parts: list[str] = []
+    product_parts: list[str] = []
+    reactant_lengths: list[int] = []
+    product_lengths: list[int] = []
+    rate_values: dict[str, float | None] = {}
+
+    def register(first: int) -> None:
+        """Term texts of the reactions the general parser appended from index `first` on."""
+        for reaction in reactions[first:]:
+            reactant_parts.extend(table.key(name, count) for name, count in reaction.reactants)
+            product_parts.extend(table.key(name, count) for name, count in reaction.products)
+            reactant_lengths.append(len(reaction.reactants))
+            product_lengths.append(len(reaction.products))
+
     for line_number, raw_line in enumerate(text.splitlines(), start=1):
         if not fast:
+            first = len(reactions)
             parse_line_carefully(line_number, raw_line)
+            register(first)
             continue
         # Fast path: the regular lines nn2crn itself writes (most of any big file). A line
         # it does not recognize, or one whose values need a check to fail, goes to the
         # general parser, which gives the same result or the error with file:line:col.
-        match = _FAST_REACTION.fullmatch(raw_line)
-        if match is not None:
-            reaction = _fast_reaction(match, rate_values, count_values)
-            if reaction is not None:
-                reactions.append(reaction)
-                continue
-        elif raw_line[:1] == "#" or not raw_line:
+        if raw_line[:1] == "#" or not raw_line:
             continue
+        left, arrow, right = raw_line.partition("->")
+        if arrow:
+            marks = len(reactant_parts), len(product_parts)
+            try:
+                products_text, bracket, rate_text = right.rpartition(" [k = ")
+                if not bracket or rate_text[-1:] != "]":
+                    raise _Irregular
+                rate = rate_values.get(rate_text, 0.0)
+                if rate == 0.0:
+                    number = rate_text[:-1]
+                    rate = float(number) if _FAST_RATE.fullmatch(number) else None
+                    if rate is not None and not (len(number) <= MAX_NUMBER_CHARS and 0 < rate < math.inf):
+                        rate = None
+                    rate_values[rate_text] = rate
+                if rate is None:
+                    raise _Irregular
+                if left:
+                    if left[-1] != " ":
+                        raise _Irregular
+                    reactants = _fast_side(left[:-1], table, reactant_parts)
+                else:
+                    reactants = ()
+                if products_text:
+                    if products_text[0] != " ":
+                        raise _Irregular
+                    products = _fast_side(products_text[1:], table, product_parts)
+                else:
+                    products = ()
+                if not (reactants or products):
+                    raise _Irregular
+            except _Irregular:
+                # Term texts of a half-read line are dropped; its names were seen in the
+                # order the general parser sees them, so the species order is the same.
+                del reactant_parts[marks[0] :]
+                del product_parts[marks[1] :]
+            else:
+                reactions.append(Reaction._trusted(reactants, products, rate))
+                reactant_lengths.append(len(reactants))
+                product_lengths.append(len(products))
+                continue
         else:
             match = _FAST_INITIAL.fullmatch(raw_line)
             if match is not None:
@@ -460,28 +786,72 @@ def _parse_crn(text: str, source: str, *, fast: bool) -> CRN:
                 if len(amount_text) <= MAX_NUMBER_CHARS and amount <= MAX_AMOUNT and name not in initial:
                     initial[name] = amount
                     continue
+        first = len(reactions)
         parse_line_carefully(line_number, raw_line)
-    # A species named only by an input/output line is almost always a typo; format_crn
-    # writes an explicit ``@initial 0`` for a deliberate one.
-    known = set(initial)
-    if signal_species:
-        sides = chain.from_iterable((reaction.reactants, reaction.products) for reaction in reactions)
-        known.update(map(itemgetter(0), chain.from_iterable(sides)))
-    for name, kind, line_number, raw_line in signal_species:
-        if name not in known:
-            raise CRNFormatError(
-                f"{kind} line names species {name!r}, which no reaction uses; fix the name, or declare it "
-                f"with '{name} @initial 0' if it is meant to stay unused",
-                source=source,
-                line=line_number,
-                column=raw_line.find(name) + 1 if name in raw_line else None,
-                text=raw_line.rstrip("\n"),
-            )
-    raw_inputs = _raw_inputs(transforms, inputs, source)
-    try:
+        register(first)
+    return _Statements(
+        reactions,
+        initial,
+        inputs,
+        outputs,
+        signal_species,
+        _raw_inputs(transforms, inputs, source),
+        ids,
+        (table, reactant_parts, reactant_lengths),
+        (table, product_parts, product_lengths),
+    )
+
+
+def _side_terms(
+    side: tuple[_TermTable, list[str], list[int]], remap: np.ndarray, shape: tuple[int, int]
+) -> TermsCSR | None:
+    """One side's sparse matrix from its term texts; None when a row names a species twice."""
+    table, parts, lengths = side
+    species = np.fromiter(map(table.codes.__getitem__, parts), dtype=np.int64, count=len(parts))
+    counts = np.fromiter(map(table.counts.__getitem__, parts), dtype=np.float64, count=len(parts))
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(lengths, dtype=np.int64, count=len(lengths)), out=indptr[1:])
+    columns = remap[species]
+    terms = TermsCSR.canonical(indptr, columns, counts, shape)
+    return None if terms.nnz != len(parts) else terms
+
+
+def _build_crn(statements: _Statements) -> CRN:
+    """The CRN, with its sparse matrices built from the term texts (vectorized).
+
+    The species order is what CRN() infers: first appearance in the signals, the
+    reactions, then the initial amounts.
+    """
+    reactions, initial, inputs, outputs = (
+        statements.reactions,
+        statements.initial,
+        statements.inputs,
+        statements.outputs,
+    )
+    raw_inputs, ids = statements.raw_inputs, statements.ids
+    signal_names = (
+        name for signal in (*inputs, *outputs) for name, _ in (*signal.positive, *signal.negative)
+    )
+    species = tuple(dict.fromkeys(chain(signal_names, ids, initial)))
+    position = {name: k for k, name in enumerate(species)}
+    remap = np.fromiter(map(position.__getitem__, ids), dtype=np.int64, count=len(ids))
+    shape = (len(reactions), len(species))
+    reactant_terms = _side_terms(statements.reactant_side, remap, shape)
+    product_terms = _side_terms(statements.product_side, remap, shape)
+    if reactant_terms is None or product_terms is None:
+        # A species repeated within a side (``A + A``): Reaction adds the counts up.
+        reactions = [Reaction(r.reactants, r.products, r.rate) for r in reactions]
         return CRN(tuple(reactions), initial, tuple(inputs), tuple(outputs), raw_inputs=raw_inputs)
-    except CRNStructureError as error:
-        raise CRNFormatError(str(error), source=source) from None
+    return CRN._with_terms(
+        tuple(reactions),
+        initial,
+        tuple(inputs),
+        tuple(outputs),
+        species,
+        raw_inputs,
+        reactant_terms,
+        product_terms,
+    )
 
 
 def read_crn(path: str | os.PathLike[str]) -> CRN:

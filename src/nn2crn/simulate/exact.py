@@ -17,13 +17,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..crn import CRN
 from ..crn.checks import reaction_levels, require_nc_feed_forward
+from ..crn.crn import TermsCSR
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
     from threadpoolctl import ThreadpoolController
+
+# scipy.sparse is imported only for a block too big to be dense: small CRNs are evaluated
+# with numpy alone, so `nn2crn eval` of one does not pay the import (about 0.2 s).
 
 # Denser product blocks than this use a dense matrix product (BLAS); sparser ones stay sparse.
 _DENSE_THRESHOLD = 0.05
@@ -50,6 +54,8 @@ def _block_matrix(
         block = np.zeros(shape)
         block[rows, columns] = values
         return block
+    import scipy.sparse as sp
+
     return sp.csr_array((values, (rows, columns)), shape=shape)
 
 
@@ -131,8 +137,7 @@ def _rail_partners(crn: CRN) -> np.ndarray:
             if count == other:
                 pair(index[positive], index[negative])
 
-    def term_rows(matrix: sp.csr_array) -> list[dict[int, int]]:
-        matrix = matrix.tocsr()
+    def term_rows(matrix: TermsCSR) -> list[dict[int, int]]:
         columns, counts = matrix.indices.tolist(), matrix.data.astype(np.int64).tolist()
         bounds = matrix.indptr.tolist()
         return [
@@ -140,11 +145,11 @@ def _rail_partners(crn: CRN) -> np.ndarray:
             for r in range(crn.n_reactions)
         ]
 
-    reactant_coo = crn.reactant_matrix.tocoo()
+    reactant_terms = crn.reactant_terms
     consumer_array = np.full(crn.n_species, -1, dtype=np.int64)  # the one consumer of an NC CRN's species
-    consumer_array[reactant_coo.col] = reactant_coo.row
+    consumer_array[reactant_terms.indices] = reactant_terms.rows
     consumer = consumer_array.tolist()
-    reactants, products = term_rows(crn.reactant_matrix), term_rows(crn.product_matrix)
+    reactants, products = term_rows(reactant_terms), term_rows(crn.product_terms)
     # Fan-out signature of a product: its counts from the first and the second rails of
     # each pair, keyed by the pair's smaller species. Built up as pairs appear, and each
     # pass looks only at the products of the pairs found in the pass before, so the work
@@ -245,14 +250,14 @@ def _mirror_group(
     shape = (len(representatives), half)
     # B1 (representatives) counts +1 in both; B2 (partners) +1 in the sum, -1 in the difference.
     sign = np.where(flags == 1, 1.0, -1.0)
-    total = sp.csr_array((counts, (slots, pairs)), shape=shape)
-    difference = sp.csr_array((counts * sign, (slots, pairs)), shape=shape)
-    total.sum_duplicates()
-    difference.sum_duplicates()
-    difference.eliminate_zeros()
+    # Add up repeated (slot, pair) entries in numpy; the difference drops the zeros it makes.
+    entries, inverse = np.unique(slots * half + pairs, return_inverse=True)
+    total_values = np.bincount(inverse, weights=counts, minlength=len(entries))
+    difference_values = np.bincount(inverse, weights=counts * sign, minlength=len(entries))
+    nonzero = difference_values != 0
 
-    def packed(matrix: sp.csr_array) -> np.ndarray | sp.csr_array:
-        return matrix.toarray() if _use_dense(matrix.nnz, *shape) else matrix
+    def packed(key: np.ndarray, values: np.ndarray) -> np.ndarray | sp.csr_array:
+        return _block_matrix(key // half, key % half, values, shape)
 
     reactant = np.concatenate((reactant_columns[positive], reactant_columns[negative]))
     return _Group(
@@ -262,7 +267,7 @@ def _mirror_group(
         representatives,
         None,
         (_as_index(representatives), _as_index(partner[representatives])),
-        (packed(total), packed(difference)),
+        (packed(entries, total_values), packed(entries[nonzero], difference_values[nonzero])),
         (_as_index(reactant[:half]), _as_index(reactant[half:])),
     )
 
@@ -351,7 +356,7 @@ def plan_exact(crn: CRN) -> ExactPlan:
     """
     require_nc_feed_forward(crn, "exact evaluation")
     levels_of = reaction_levels(crn, latest=True)
-    products_all = crn.product_matrix.tocsr()
+    products_all = crn.product_terms  # canonical: unique, sorted terms in each row
     all_columns = crn.reactant_columns
     all_powers = crn.reactant_powers.astype(np.float64)
     n_valid = (all_columns >= 0).sum(axis=1)
@@ -365,10 +370,7 @@ def plan_exact(crn: CRN) -> ExactPlan:
         else np.zeros(crn.n_reactions, bool)
     )
     partner = _rail_partners(crn)
-    if not products_all.has_canonical_format:  # the block builders need unique, sorted terms
-        products_all = products_all.copy()
-        products_all.sum_duplicates()
-    indptr, indices, data = products_all.indptr, products_all.indices.astype(np.int64), products_all.data
+    indptr, indices, data = products_all.indptr, products_all.indices, products_all.data
     # One sort groups the reactions by (level, kind), each group's rows increasing, so
     # planning is linear in the reactions however many levels there are.
     kind_of = np.where(single, 0, np.where(pair, 1, 2))

@@ -1,0 +1,167 @@
+"""`.crn` reading against writing, and the big-CRN CLI rows of issue 12, from the user's seat.
+
+1. In process, side by side: ``read_crn`` against ``write_crn`` of the same CRN, for random
+   ternary 64-W-W-10 networks (W = 1024 and 2048), compiled and reduced. Candidates are
+   interleaved over the repeats; the best time of each is printed with read / write.
+   Goal: reading is no slower than writing (ratio <= 1).
+2. Fresh processes (``python -c 'from nn2crn.cli import main; ...'``), wall and CPU
+   (user + system of the child), against their anchors measured in the same run:
+
+   - ``nn2crn eval`` of 10,000 rows through the 196-64-10 MNIST CRN, against the
+     in-process ``stable_outputs`` of the same rows (plan included) plus the start-up of
+     ``nn2crn --version``; goal CLI <= 3 x in-process + start-up;
+   - ``nn2crn check`` of a reduced 1024-1024-1024-10 CRN (6.4 M product terms); goal < 5 s;
+   - ``nn2crn compile --reduce`` of a 784-256-256-256-10 binary network; goal < 2 s;
+   - ``nn2crn export --to sbml`` of a 64-4000-10 network (no libSBML check, the
+     default; ``--validate`` runs it); goal < 10 s.
+
+The background kernel warm-up is switched off (NN2CRN_NO_AUTO_WARMUP=1): it would run
+in parallel with the timed commands. Run: python benchmarks/bench_crn_io.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _timing import machine_line  # noqa: E402
+from nn2crn.compile import compile_network, reduce_crn  # noqa: E402
+from nn2crn.crn import read_crn, write_crn  # noqa: E402
+from nn2crn.nn import load_network, random_ternary_network, save_network  # noqa: E402
+from nn2crn.simulate import stable_outputs  # noqa: E402
+
+MODELS = Path(__file__).resolve().parents[1] / "src" / "nn2crn" / "models"
+CLI = "from nn2crn.cli import main; raise SystemExit(main())"
+ENV = {**os.environ, "NN2CRN_NO_AUTO_WARMUP": "1"}
+
+
+def read_against_write(widths: tuple[int, ...], repeats: int, work: Path) -> None:
+    print(
+        f"{'CRN':28s} {'product terms':>14s} {'write s':>8s} {'read s':>8s} {'read/write':>10s}"
+        f" {'write CPU':>9s} {'read CPU':>9s} {'CPU ratio':>9s}"
+    )
+    for width in widths:
+        network = random_ternary_network((64, width, width, 10), rng=np.random.default_rng(width))
+        compiled = compile_network(network)
+        for label, crn in (("compiled", compiled), ("reduced", reduce_crn(compiled))):
+            path = work / f"w{width}-{label}.crn"
+            writes, reads, write_cpus, read_cpus = [], [], [], []
+            for _ in range(repeats):
+                start, cpu = time.perf_counter(), time.process_time()
+                write_crn(crn, path)
+                writes.append(time.perf_counter() - start)
+                write_cpus.append(time.process_time() - cpu)
+                start, cpu = time.perf_counter(), time.process_time()
+                back = read_crn(path)
+                reads.append(time.perf_counter() - start)
+                read_cpus.append(time.process_time() - cpu)
+            assert back.n_reactions == crn.n_reactions
+            write, read, write_cpu, read_cpu = min(writes), min(reads), min(write_cpus), min(read_cpus)
+            terms = int(crn.product_terms.nnz)
+            print(
+                f"W = {width} {label:18s} {terms:14,d} {write:8.3f} {read:8.3f} {read / write:10.2f}"
+                f" {write_cpu:9.3f} {read_cpu:9.3f} {read_cpu / write_cpu:9.2f}"
+            )
+            del back
+
+
+def fresh(arguments: list[str], repeats: int) -> tuple[float, float]:
+    """Best wall and CPU seconds of `repeats` fresh CLI processes."""
+    walls, cpus = [], []
+    for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", CLI, *arguments], check=True, env=ENV, stdout=subprocess.DEVNULL
+        )
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return min(walls), min(cpus)
+
+
+def cli_rows(work: Path, repeats: int, quick: bool) -> None:
+    rng = np.random.default_rng(0)
+    rows: list[tuple[str, float, float, str]] = []
+    # eval of 10,000 rows
+    mnist = work / "mnist.crn"
+    network = load_network(MODELS / "mnist-196-64-10-ternary.json")
+    crn = compile_network(network)
+    write_crn(crn, mnist)
+    values = rng.uniform(0, 1, size=(10_000, crn.n_inputs))
+    inputs = work / "x10k.csv"
+    np.savetxt(inputs, values, delimiter=",", header=",".join(crn.input_names), comments="", fmt="%.6g")
+    loaded = np.loadtxt(inputs, delimiter=",", skiprows=1)
+    in_process = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        stable_outputs(crn, loaded)
+        in_process.append(time.perf_counter() - start)
+    startup_wall, startup_cpu = fresh(["--version"], repeats)
+    wall, cpu = fresh(["eval", str(mnist), "--inputs", str(inputs), "-o", str(work / "y.csv")], repeats)
+    anchor = 3 * min(in_process) + startup_wall
+    rows.append(
+        (
+            "eval 10,000 rows (MNIST 196-64-10)",
+            wall,
+            cpu,
+            f"in-process {min(in_process):.3f} s, start-up {startup_wall:.3f} s: goal <= {anchor:.2f} s, "
+            f"ratio {wall / anchor:.2f}",
+        )
+    )
+    # compile --reduce of 784-256-256-256-10 binary
+    binary = work / "bin.json"
+    save_network(random_ternary_network((784, 256, 256, 256, 10), rng=rng, binary=True), binary)
+    wall, cpu = fresh(["compile", str(binary), "--reduce", "-o", str(work / "bin-reduced.crn")], repeats)
+    rows.append(("compile --reduce 784-256-256-256-10", wall, cpu, f"goal < 2 s, ratio {wall / 2:.2f}"))
+    # export --to sbml of a 4000-wide network
+    wide = work / "w4000.crn"
+    write_crn(compile_network(random_ternary_network((64, 4000, 10), rng=rng)), wide)
+    wall, cpu = fresh(["export", str(wide), "--to", "sbml", "-o", str(work / "w4000.xml"), "-q"], repeats)
+    rows.append(("export --to sbml 64-4000-10", wall, cpu, f"goal < 10 s, ratio {wall / 10:.2f}"))
+    if not quick:
+        # check of a reduced 1024-1024-1024-10 CRN (6.4 M product terms)
+        deep = work / "d1024-reduced.crn"
+        big = reduce_crn(compile_network(random_ternary_network((1024, 1024, 1024, 10), rng=rng)))
+        terms = int(big.product_terms.nnz)
+        write_crn(big, deep)
+        del big
+        wall, cpu = fresh(["check", str(deep)], 1)
+        rows.append(
+            (
+                f"check reduced 1024-1024-1024-10 ({terms / 1e6:.2f} M terms)",
+                wall,
+                cpu,
+                f"goal < 5 s, ratio {wall / 5:.2f}",
+            )
+        )
+    print(f"\n{'CLI command (fresh process)':44s} {'wall s':>7s} {'CPU s':>7s}  against the goal")
+    for name, wall, cpu, note in rows:
+        print(f"{name:44s} {wall:7.2f} {cpu:7.2f}  {note}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="W = 1024 only; no 6.4 M-term check")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench_crn_io_"))
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    read_against_write((1024,) if args.quick else (1024, 2048), args.repeats, work)
+    cli_rows(work, args.repeats, args.quick)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(machine_line())
+
+
+if __name__ == "__main__":
+    main()
