@@ -392,6 +392,8 @@ def _birth_death_candidates(crn: CRN, orders: np.ndarray) -> _Arrays6:
     ``prod_idx`` (CSR over species: the reactions giving birth to a candidate) and
     ``reactant_uses`` (how many reactions have each species as a reactant).
     """
+    import scipy.sparse as sp
+
     reactants = sp.csc_array(crn.reactant_matrix)
     stoichiometry = sp.csc_array(crn.stoichiometry)
     reactants.sort_indices()
