@@ -27,6 +27,7 @@ def reader_path(request, monkeypatch):
     vectorized tokenizer of big files (its size threshold lowered to 0)."""
     if request.param == "vectorized":
         monkeypatch.setattr(text_module, "_VECTOR_MIN_REACTIONS", 0)
+        monkeypatch.setattr(text_module, "_CHUNK_BYTES", 40)  # several chunks even for small files
     return request.param
 
 

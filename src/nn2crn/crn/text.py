@@ -386,7 +386,7 @@ _ALL_DIGITS = np.uint64(int.from_bytes(bytes([_DIGIT]) * 8, "big"))
 _WORD_MASKS = np.array([((1 << (8 * k)) - 1) << (8 * (8 - k)) for k in range(9)], dtype=np.uint64)
 
 
-def _tokenize_sides(sides: list[str]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None:
+def _tokenize_chunk(sides: list[str]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray] | None:
     """Vectorized tokenizer of reaction sides as format_crn writes them (``2 A + B``).
 
     Returns the species names in order of first appearance, and for every term (in text
@@ -398,12 +398,15 @@ def _tokenize_sides(sides: list[str]) -> tuple[list[str], np.ndarray, np.ndarray
     text = "\n".join(sides) + "\n"
     if not text.isascii():
         return None
-    raw = text.encode("ascii")
+    size = len(text)
+    # Zero padding (class 0) after the text, so that 8-byte words may start at any byte of it;
+    # added before encoding, as each copy of a big file's bytes costs its page faults.
+    raw = (text + "\x00" * _MAX_FAST_NAME).encode("ascii")
     classes = raw.translate(_BYTE_CLASSES)
-    if b"\x00" in classes:
+    if classes.find(b"\x00", 0, size) >= 0:
         return None
-    kind = np.frombuffer(classes, dtype=np.uint8)
-    data = np.frombuffer(raw, dtype=np.uint8)
+    kind = np.frombuffer(classes, dtype=np.uint8, count=size)
+    data = np.frombuffer(raw, dtype=np.uint8, count=size)
     # int32 positions (files are below 2**31 bytes): the per-piece arrays are the memory traffic.
     separators = np.flatnonzero(kind & _SPACE).astype(np.int32)
     starts = np.concatenate((np.zeros(1, dtype=np.int32), separators[:-1] + 1))
@@ -430,8 +433,7 @@ def _tokenize_sides(sides: list[str]) -> tuple[list[str], np.ndarray, np.ndarray
         if (count_lengths > 6).any() or (data[count_starts] == ord("0")).any():
             return None
         # All bytes digits: the classes of a count, right-aligned in a word, are 0x0202...
-        class_padded = classes + bytes(8)
-        class_windows = np.ndarray((len(classes),), dtype=">u8", buffer=class_padded, strides=(1,))
+        class_windows = np.ndarray((size,), dtype=">u8", buffer=classes, strides=(1,))
         shift = (8 * (8 - count_lengths)).astype(np.uint64)
         if (class_windows[count_starts].astype(np.uint64) >> shift != _ALL_DIGITS >> shift).any():
             return None
@@ -446,14 +448,70 @@ def _tokenize_sides(sides: list[str]) -> tuple[list[str], np.ndarray, np.ndarray
         return None
     # Species: names packed 8 bytes to a big-endian word (exact, no hashing), made unique.
     # Every byte offset of the text viewed as the start of an 8-byte word: one gather per word.
-    padded = raw + bytes(_MAX_FAST_NAME)  # room for the last name's last word
-    windows = np.ndarray((len(raw) + _MAX_FAST_NAME - 8,), dtype=">u8", buffer=padded, strides=(1,))
+    windows = np.ndarray((size + _MAX_FAST_NAME - 8,), dtype=">u8", buffer=raw, strides=(1,))
     n_words = -(-int(name_lengths.max(initial=1)) // 8)
     words = [
         windows[name_starts + 8 * column].astype(np.uint64)
         & _WORD_MASKS[np.clip(name_lengths - 8 * column, 0, 8)]
         for column in range(n_words)
     ]
+    # Count of each term: the count piece just before its name, else 1.
+    counts = np.ones(len(name_starts), dtype=np.int64)
+    previous_is_count = np.zeros(len(is_name), dtype=bool)
+    previous_is_count[1:] = is_count[:-1]
+    has_count = previous_is_count[is_name]
+    if has_count.any():
+        count_token = np.flatnonzero(is_name)[has_count] - 1
+        count_starts, count_lengths = starts[count_token], lengths[count_token]
+        # The count's digits right-aligned in one word: digit k (from the right) is byte k.
+        word = windows[count_starts].astype(np.uint64) >> (8 * (8 - count_lengths)).astype(np.uint64)
+        value = np.zeros(len(count_token), dtype=np.int64)
+        for digit in range(6):
+            byte = ((word >> np.uint64(8 * digit)) & np.uint64(0xFF)).astype(np.int64)
+            value += np.where(count_lengths > digit, byte - ord("0"), 0) * 10**digit
+        counts[has_count] = value
+    return words, name_lengths, side[is_name], counts
+
+
+# Sides are tokenized in chunks of about this many bytes: the temporary arrays stay small
+# (reused by the allocator, in cache) instead of faulting in fresh pages for a whole file.
+_CHUNK_BYTES = 1 << 21
+
+
+def _tokenize_sides(sides: list[str]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None:
+    """Vectorized tokenizer of reaction sides as format_crn writes them (``2 A + B``).
+
+    Returns the species names in order of first appearance, and for every term (in text
+    order) its side, species (index into the names) and count; None for anything
+    irregular, which the per-line path then reads (and words the errors of).
+    """
+    chunks: list[tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]] = []
+    start = 0
+    while start < len(sides):
+        stop, size = start, 0
+        while stop < len(sides) and (stop == start or size + len(sides[stop]) < _CHUNK_BYTES):
+            size += len(sides[stop]) + 1
+            stop += 1
+        chunk = _tokenize_chunk(sides[start:stop])
+        if chunk is None:
+            return None
+        words_of, _, side_of, counts_of = chunk
+        chunks.append((words_of, chunk[1], side_of.astype(np.int64) + start, counts_of))
+        start = stop
+    n_words = max((len(chunk[0]) for chunk in chunks), default=1)
+    words = [
+        np.concatenate(
+            [
+                chunk[0][column] if column < len(chunk[0]) else np.zeros(len(chunk[1]), np.uint64)
+                for chunk in chunks
+            ]
+        )
+        if chunks
+        else np.zeros(0, np.uint64)
+        for column in range(n_words)
+    ]
+    side = np.concatenate([chunk[2] for chunk in chunks]) if chunks else np.zeros(0, np.int64)
+    counts = np.concatenate([chunk[3] for chunk in chunks]) if chunks else np.zeros(0, np.int64)
     # Equal names are equal word tuples: one sort, then a new key at each change.
     order = np.argsort(words[0]) if n_words == 1 else np.lexsort(words[::-1])
     change = np.zeros(len(order), dtype=bool)
@@ -471,28 +529,10 @@ def _tokenize_sides(sides: list[str]) -> tuple[list[str], np.ndarray, np.ndarray
     rank = np.empty(n_unique, dtype=np.int64)
     rank[order] = np.arange(n_unique)
     representatives = first_seen[order]
-    names = [
-        text[start : start + length]
-        for start, length in zip(
-            name_starts[representatives].tolist(), name_lengths[representatives].tolist(), strict=True
-        )
-    ]
-    # Count of each term: the count piece just before its name, else 1.
-    counts = np.ones(len(name_starts), dtype=np.int64)
-    previous_is_count = np.zeros(len(is_name), dtype=bool)
-    previous_is_count[1:] = is_count[:-1]
-    has_count = previous_is_count[is_name]
-    if has_count.any():
-        count_token = np.flatnonzero(is_name)[has_count] - 1
-        count_starts, count_lengths = starts[count_token], lengths[count_token]
-        # The count's digits right-aligned in one word: digit k (from the right) is byte k.
-        word = windows[count_starts].astype(np.uint64) >> (8 * (8 - count_lengths)).astype(np.uint64)
-        value = np.zeros(len(count_token), dtype=np.int64)
-        for digit in range(6):
-            byte = ((word >> np.uint64(8 * digit)) & np.uint64(0xFF)).astype(np.int64)
-            value += np.where(count_lengths > digit, byte - ord("0"), 0) * 10**digit
-        counts[has_count] = value
-    return names, side[is_name], rank[key], counts
+    # A name is its words' bytes (zero-padded, and names hold no zero byte).
+    packed = np.stack([word[representatives] for word in words], axis=1).astype(">u8")
+    names = [row.tobytes().rstrip(b"\x00").decode("ascii") for row in packed]
+    return names, side, rank[key], counts
 
 
 def _parse_regular(text: str, source: str) -> CRN | None:
