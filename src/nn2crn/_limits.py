@@ -12,18 +12,20 @@ limit                      value                why
 ``MAX_NUMBER_CHARS``       100                  one number token (``1e-300`` is 6)
 ``MAX_JSON_DEPTH``         32                   model JSON nests 4 deep
 ``MAX_JSON_INT_DIGITS``    18                   JSON integers fit int64
-``MAX_COEFFICIENT``        1,000,000            stoichiometric coefficient (see below)
+``MAX_COEFFICIENT``        2**53                stoichiometric coefficient (see below)
 ``MAX_AMOUNT``             1e12                 an initial amount, a feature value
 ``MAX_INFLATED_BYTES``     512 MiB              a gzip-compressed IDX file, inflated
 ``MAX_ARRAY_ELEMENTS``     2**28                one array declared by a file header
 =========================  ===================  =========================================
 
-Why ``MAX_COEFFICIENT`` and ``MAX_AMOUNT``: the SSA keeps molecule counts in
-int64. With counts below ``MAX_AMOUNT`` x volume and each firing adding at most
-``MAX_COEFFICIENT`` molecules, the simulator can check before each run that no
-count can pass 2**62 (see :func:`nn2crn.simulate.ssa.simulate_ssa`); the
-stoichiometric matrices themselves hold at most 1e6 x (terms per side), far from
-int64's 9.2e18.
+Why ``MAX_COEFFICIENT`` and ``MAX_AMOUNT``: full reduction multiplies coefficients
+along paths and refuses past 2**53 (``CoefficientOverflowError``: beyond it a float64
+sum of them is no longer exact), so a reader must accept every coefficient up to 2**53
+that nn2crn itself writes; a 784-256-256-256-10 binary network reduces to coefficients
+above 1,000,000. The SSA keeps molecule counts in int64 and checks every firing against
+2**62 (a count plus one coefficient stays below 2**63), so no coefficient the reader
+accepts can overflow it silently; initial counts are checked against 2**62 before a run
+(:func:`nn2crn.simulate.ssa.simulate_ssa`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ MAX_LINE_CHARS = 1_000_000
 MAX_NUMBER_CHARS = 100
 MAX_JSON_DEPTH = 32
 MAX_JSON_INT_DIGITS = 18
-MAX_COEFFICIENT = 1_000_000
+MAX_COEFFICIENT = 2**53  # what reduce_crn can write; see CoefficientOverflowError
 MAX_MATRIX_COEFFICIENT = 2**62  # a CRN built in Python: the int64 matrices must hold it
 MAX_AMOUNT = 1e12
 MAX_INFLATED_BYTES = 512 * 1024 * 1024
