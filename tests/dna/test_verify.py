@@ -204,7 +204,7 @@ def test_a_broken_gate_is_not_answered_from_a_correct_modules_cache_entry():
 def test_a_qsw_fanout_pair_that_crnverifier_rejects_in_one_reaction_order_verifies():
     # crnverifier 0.3 says "not bisimilar" for this pair's implementation CRN in the order
     # peppercorn gives it and "bisimilar" for the same reactions in another order; the
-    # whole-system check (same system, other names) always passed. Fixed by retrying orders.
+    # whole-system check (same system, other names) always passed. Fixed by _bisimilar's retries.
     report = verify_system(translate(parse_crn("A -> C\nC -> D + E + F"), "qsw2011"), whole_limit=0)
     assert [(c.kind, c.verdict) for c in report.checks][-1] == ("pair", Verdict.CORRECT)
     assert report.ok

@@ -196,9 +196,9 @@ def dna_plan(key: str) -> DNAPlan:
     MNIST: its 648 compiled reactions have ~50 distinct fan-outs (each a module shape of
     ~10 s of peppercorn), so the verified and simulated CRN has fan-out ≤ 2 (exact; 8
     shapes; modules + pairs took 37 s inside reproduce, 89 s as `nn2crn dna verify`); kinetics of
-    :data:`MNIST_DNA_ROWS` digits at 10× fuels (926 nM) without leak (12 s) and with 1 /M/s
-    (50 s, stiffer), where every output is already swamped by leak, so 10 /M/s adds nothing
-    (measured at load 6–11; the DNA section took 199 s of a 244 s ``reproduce mnist``).
+    :data:`MNIST_DNA_ROWS` digits at 10× fuels (926 nM) without leak (12–18 s) and with 1 /M/s
+    (28–51 s, stiffer), where every output is already swamped by leak, so 10 /M/s adds nothing
+    (measured at load 5–7: the DNA section took 167 s of a 190 s ``reproduce mnist``).
     """
     from .dna import DNAPlan
 
