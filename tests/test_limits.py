@@ -42,7 +42,10 @@ def test_hostile_model_json(tmp_path, text, message):
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("9" * 5000 + " a -> b", "stoichiometric coefficient 9{20} is above the limit of 9,007,199,254,740,992"),
+        (
+            "9" * 5000 + " a -> b",
+            "stoichiometric coefficient 9{20} is above the limit of 9,007,199,254,740,992",
+        ),
         (f"{MAX_COEFFICIENT + 1} a -> b", "above the limit of 9,007,199,254,740,992"),
         ("a -> 1000000000000000000000000000000 b", "above the limit"),
         ("a -> 1e30 b", "must be a positive integer, found '1e30'"),
