@@ -104,3 +104,23 @@ def test_shipped_model_was_made_by_its_recipe_and_the_readme_says_how(recipe):
     readme = resources.files("nn2crn").joinpath("models").joinpath("README.md").read_text(encoding="utf-8")
     assert recipe.command() in readme
     assert record["correct"]["test"] in readme
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+def test_int3_model_is_remade_exactly_by_its_recipe():
+    # About 30 s of CPU (150 epochs of the 196-64-10 MLP). The CNNs' recipes take 4-15 minutes,
+    # too long for the test suite: benchmarks/bench_train.py retrains and compares them.
+    pytest.importorskip("torch")
+    from nn2crn.nn.runs import run_named
+    from nn2crn.nn.train import train_network
+
+    run = run_named("mnist-196-64-10-int3")
+    result = train_network(load_dataset(run.dataset, **run.loader_options), run.config)
+    shipped = load_shipped_model(run.name)
+    assert result.network == shipped
+    assert result.network.training["correct"] == shipped.training["correct"]
+    assert result.network.training["best_epoch"] == shipped.training["best_epoch"]
+    levels = result.network.layers[0].weight * 3
+    assert np.array_equal(levels, np.round(levels))  # exactly k/3, so it compiles
+    assert compile_network(result.network).n_species == 732

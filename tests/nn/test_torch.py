@@ -59,6 +59,26 @@ def test_quantized_modules_train_straight_through_and_clip():
     assert set(ternary.unique().tolist()) <= {-1.0, 0.0, 1.0}
 
 
+def test_float32_integer_levels_come_out_as_exact_rationals():
+    # nn2crn train uses float32 modules: float32(2/3) would not be a small-denominator rational.
+    torch.manual_seed(1)
+    module = torch.nn.Sequential(
+        IntConv2d(1, 2, 3, levels=3), torch.nn.Flatten(), IntLinear(2 * 2 * 2, 3, levels=3)
+    )
+    network = from_torch(module, input_shape=(1, 4, 4))
+    for layer in (network.layers[0], network.layers[2]):
+        counts = layer.weight * 3
+        assert np.array_equal(counts, np.round(counts)) and np.abs(counts).max() <= 3
+        assert np.any(np.abs(counts) == 2)  # a level that float32 cannot hold exactly
+        assert np.array_equal(layer.weight, np.round(counts) / 3)  # float64 k / 3
+    x = np.random.default_rng(0).normal(size=(6, 16))
+    crn = compile_network(network)
+    assert_close_relative(stable_outputs(crn, x), network.forward(x), 1e-9)
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x).float().reshape(6, 1, 4, 4)).double().numpy()
+    np.testing.assert_allclose(network.forward(x), expected, rtol=1e-5, atol=1e-5)
+
+
 def test_from_torch_computes_the_module_and_compiles_exactly():
     net_module = model().eval()
     network = from_torch(net_module, input_shape=(1, 8, 8))

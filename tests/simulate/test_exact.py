@@ -219,3 +219,54 @@ def test_wide_network_memory_grows_with_the_product_terms_not_the_species_square
     bound = 1024 * measured["product_terms"]
     assert measured["growth_bytes"] < bound, measured
     assert measured["growth_bytes"] < measured["dense_bytes"] / 50, measured
+
+
+def small_cnn(rng):
+    from nn2crn.nn import Layer, Network
+    from nn2crn.nn.network import Conv2d, Flatten, MaxPool2d
+
+    conv = Conv2d(rng.integers(-1, 2, (3, 1, 3, 3)), rng.normal(size=3), (1, 1), (1, 1))
+    dense = Layer(rng.integers(-1, 2, (4, 3 * 3 * 3)), rng.normal(size=4), "linear")
+    return Network((conv, MaxPool2d((2, 2)), Flatten(), dense), input_shape=(1, 6, 6))
+
+
+def test_species_are_laid_out_so_that_reactants_are_views(rng):
+    from nn2crn.compile import compile_network
+
+    network = small_cnn(rng)
+    crn = compile_network(network)
+    plan = plan_exact(crn)
+    assert sorted(plan.layout.species) == sorted(crn.species)
+    assert [plan.layout.species[k] for k in range(crn.n_species)] == [crn.species[k] for k in plan.order]
+    kinds = {group.kind for group in plan.groups}
+    assert {"single", "pair", "mirror"} <= kinds
+    for group in plan.groups:
+        if group.kind in ("single", "pair"):
+            assert all(isinstance(rows, slice) for rows in group.slots)
+        if group.kind == "mirror":
+            assert all(isinstance(rows, slice) for rows in group.mirror_reactants)
+    values = rng.normal(size=(40, 36))
+    np.testing.assert_allclose(stable_outputs(crn, values, plan=plan), network.forward(values), rtol=1e-12)
+    # states come back in the CRN's own species order
+    states = evaluate_exact(crn, values, plan=plan)
+    np.testing.assert_allclose(crn.read_outputs(states), network.forward(values), rtol=1e-12)
+    index = crn.species_index
+    hidden = [name for name in crn.species if name.startswith("h1_")]
+    assert hidden and (states[:, [index[name] for name in hidden]] >= 0).all()
+
+
+def test_wide_crns_work_in_smaller_chunks_with_the_same_results(rng, monkeypatch):
+    from nn2crn.compile import compile_network
+    from nn2crn.simulate import exact
+
+    assert exact._chunk_rows(500) == exact._CHUNK
+    assert exact._MIN_CHUNK <= exact._chunk_rows(32_876) < exact._CHUNK
+    assert exact._chunk_rows(10**9) == exact._MIN_CHUNK
+    network = small_cnn(rng)
+    crn = compile_network(network)
+    values = rng.normal(size=(300, 36))
+    whole, states = stable_outputs(crn, values), evaluate_exact(crn, values)
+    monkeypatch.setattr(exact, "_CHUNK_ENTRIES", 7 * crn.n_species)  # chunks of 32 rows (the minimum)
+    assert exact._chunk_rows(crn.n_species) == exact._MIN_CHUNK
+    np.testing.assert_array_equal(stable_outputs(crn, values), whole)
+    np.testing.assert_array_equal(evaluate_exact(crn, values), states)

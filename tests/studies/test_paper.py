@@ -105,3 +105,20 @@ def test_recorded_dataset_options_map_onto_the_loader():
     # second, conflicting registry that report/reproduce.py used to keep).
     assert paper_module.dataset_options(mnist, None) == {"source": "sample", "download": False}
     assert paper_module.dataset_options(EXPERIMENTS["iris"], None) == {"split": "all"}
+
+
+def test_each_experiment_simulates_its_own_number_of_ode_examples_unless_told(monkeypatch):
+    from nn2crn.studies import paper
+
+    seen: dict[str, int] = {}
+    monkeypatch.setattr(paper, "experiment_network", lambda run, **options: (None, None, ""))
+
+    def record(key, network, data, *, ode_examples, **options):
+        seen[key] = ode_examples
+        return key
+
+    monkeypatch.setattr(paper, "run_experiment", record)
+    assert paper.run_paper_experiments(["cnn", "int3", "mnist"]) == ("cnn", "int3", "mnist")
+    assert seen == {"cnn": 100, "int3": 1000, "mnist": 1000}  # the CNN's 32,876 species: 100 digits
+    paper.run_paper_experiments(["cnn", "int3"], ode_examples=7)
+    assert seen == {"cnn": 7, "int3": 7, "mnist": 1000}

@@ -32,9 +32,9 @@ DEFAULT_OUTPUT = "nn2crn-reproduce"
 @click.option(
     "--ode-examples",
     type=click.IntRange(min=1),
-    default=DEFAULT_ODE_EXAMPLES,
-    show_default=True,
-    help="ODE-simulate the first N test examples of each dataset (all if fewer).",
+    default=None,
+    help=f"ODE-simulate the first N test examples of each dataset (all if fewer). "
+    f"[default: {DEFAULT_ODE_EXAMPLES}; cnn: 100]",
 )
 @click.option(
     "--dna/--no-dna",
@@ -48,7 +48,7 @@ def reproduce_command(
     output: str,
     force: bool,
     train: bool,
-    ode_examples: int,
+    ode_examples: int | None,
     dna: bool,
     quiet: bool,
 ) -> None:
@@ -81,7 +81,7 @@ def reproduce_command(
     if output != DEFAULT_OUTPUT:
         command += ["-o", output]
     command += ["--force"] * force + ["--train"] * train
-    if ode_examples != DEFAULT_ODE_EXAMPLES:
+    if ode_examples is not None:
         command += ["--ode-examples", str(ode_examples)]
     if not dna:
         command += ["--no-dna"]

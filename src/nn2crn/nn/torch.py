@@ -243,6 +243,22 @@ def _state_dict_network(state: Mapping[str, Any]) -> list[Layer]:
     return layers
 
 
+def _weight_array(module: Any) -> np.ndarray:
+    """The weights a linear or convolution module computes with, as float64.
+
+    Integer-level modules give k / levels exactly: the levels k are whole numbers in
+    any float type, the division is done in float64 (a float32 2/3 would not compile).
+    """
+    if not isinstance(module, _Quantized):
+        return _array(module.weight)
+    levels = getattr(module, "levels", None)
+    if levels is None:  # binary and ternary weights are exact in any float type
+        return _array(module.quantized_weight())
+    with torch.no_grad():
+        counts = torch.round(module.weight.clamp(-1.0, 1.0) * levels)
+    return _array(counts) / levels
+
+
 def from_torch(
     module_or_state_dict: torch.nn.Module | Mapping[str, Any],
     *,
@@ -322,9 +338,8 @@ def from_torch(
                 continue
             pending_activation_target = False
             if isinstance(child, torch.nn.Linear):
-                weight = child.quantized_weight() if isinstance(child, _Quantized) else child.weight
                 bias = _array(child.bias) if child.bias is not None else np.zeros(child.out_features)
-                layer: Any = Layer(_array(weight), bias, Activation("linear"))
+                layer: Any = Layer(_weight_array(child), bias, Activation("linear"))
                 pending_activation_target = True
             elif isinstance(child, torch.nn.Conv2d):
                 if (
@@ -336,10 +351,13 @@ def from_torch(
                     raise ModelFileError(
                         f"{where}: only zero padding given as numbers, dilation 1 and groups 1 are supported"
                     )
-                weight = child.quantized_weight() if isinstance(child, _Quantized) else child.weight
                 bias = _array(child.bias) if child.bias is not None else np.zeros(child.out_channels)
                 layer = Conv2d(
-                    _array(weight), bias, _pair(child.stride), _pair(child.padding), Activation("linear")
+                    _weight_array(child),
+                    bias,
+                    _pair(child.stride),
+                    _pair(child.padding),
+                    Activation("linear"),
                 )
                 pending_activation_target = True
             elif isinstance(child, torch.nn.MaxPool2d):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..studies.experiment import DEFAULT_ODE_EXAMPLES, ExperimentResult, Log
+from ..studies.experiment import ExperimentResult, Log
 from ..studies.kinetics import EPSILON
 from ..studies.paper import paper_dna_data, resolve_keys, run_paper_experiments
 from . import html as doc
@@ -41,7 +41,7 @@ def reproduce(
     *,
     force: bool = False,
     train: bool = False,
-    ode_examples: int = DEFAULT_ODE_EXAMPLES,
+    ode_examples: int | None = None,
     command: str = "",
     dna: bool = False,
     log: Log | None = None,
@@ -58,8 +58,9 @@ def reproduce(
         Overwrite the report files in an existing folder.
     train : bool
         Train each network first (with the shipped model's recorded settings).
-    ode_examples : int
-        ODE-simulate the first ``min(ode_examples, n_test)`` test examples.
+    ode_examples : int, optional
+        ODE-simulate the first ``min(ode_examples, n_test)`` test examples; by default
+        each experiment's own number (1,000, i.e. all; the CNN: 100).
     command : str
         The command line that made this, shown in the report.
     dna : bool

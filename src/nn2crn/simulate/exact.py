@@ -5,6 +5,10 @@ equals firing each reaction to completion in topological order. Reactions on
 one topological level consume disjoint species and feed none of each other, so
 a level fires at once for the whole batch: a gather for the extents and one
 matrix product for the products.
+
+The plan lays the species out in firing order (each group's reactants in
+consecutive rows), so the gathers are views, and wide CRNs are evaluated in
+chunks of fewer batch rows, so that a chunk stays in cache.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import numpy as np
 
 from ..crn import CRN
 from ..crn.checks import reaction_levels, require_nc_feed_forward
-from ..crn.crn import TermsCSR
+from ..crn.crn import ReactionArrays, TermsCSR
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -77,11 +81,16 @@ class _Group:
     mirror_rows: tuple[np.ndarray | slice, np.ndarray | slice] | None = None
     mirror_matrices: tuple[np.ndarray | sp.csr_array, np.ndarray | sp.csr_array] | None = None
     mirror_reactants: tuple[np.ndarray | slice, np.ndarray | slice] | None = None
+    # single and pair: the reactant rows of each slot, slices once the plan has laid
+    # the species out by consumer (views instead of gathers)
+    slots: tuple[np.ndarray | slice, ...] = ()
 
 
 def _as_index(columns: np.ndarray) -> np.ndarray | slice:
     """A slice when `columns` is an increasing arithmetic progression: views avoid copies."""
     columns = np.asarray(columns)
+    if len(columns) == 1:
+        return slice(int(columns[0]), int(columns[0]) + 1)
     if len(columns) > 1:
         step = int(columns[1] - columns[0])
         if step > 0 and np.array_equal(columns, columns[0] + step * np.arange(len(columns))):
@@ -278,6 +287,10 @@ class ExactPlan:
 
     crn: CRN
     groups: tuple[_Group, ...]
+    # The plan works on `layout`, `crn` with its species reordered so that each
+    # group's reactants are consecutive rows: species `order[k]` of `crn` is row k.
+    layout: CRN
+    order: np.ndarray
     # Species that may be nonzero after firing: all but those emptied by a
     # unimolecular group. Zeroing just these makes a buffer reusable.
     residual_rows: np.ndarray
@@ -293,11 +306,17 @@ class ExactPlan:
         as for molecule counts. Returns the final states, shape (n_batch, n_species).
         """
         # Species-major layout: gathering a species is a contiguous row of the batch.
-        amounts = np.array(np.asarray(states, dtype=np.float64).T, order="C")
-        return self.fire_species_major(amounts, integer=integer).T
+        states = np.asarray(states, dtype=np.float64)
+        amounts = np.array(states.T[self.order], order="C")
+        fired = self.fire_species_major(amounts, integer=integer)
+        final = np.empty_like(states)
+        final[..., self.order] = fired.T
+        return final
 
     def fire_species_major(self, amounts: np.ndarray, *, integer: bool = False) -> np.ndarray:
-        """As :meth:`fire`, in place on C-ordered `amounts` of shape (n_species, n_batch)."""
+        """As :meth:`fire`, in place on C-ordered `amounts` of shape (n_species, n_batch),
+        with the species in the plan's `layout` order (see :meth:`CRN._load_species_major`
+        of ``plan.layout``)."""
         for group in self.groups:
             columns, powers = group.reactant_columns, group.reactant_powers
             if group.kind == "mirror":
@@ -317,14 +336,25 @@ class ExactPlan:
                 amounts[partners] += total - difference
                 continue
             if group.kind == "single":
-                extents = amounts[columns[:, 0]]
-                amounts[columns[:, 0]] = 0.0
+                (rows,) = group.slots
+                if isinstance(rows, slice):  # a view: products first, then empty it
+                    produced = group.products_t @ amounts[rows]
+                    amounts[rows] = 0.0
+                    amounts[group.product_columns] += produced
+                    continue
+                extents = amounts[rows]
+                amounts[rows] = 0.0
             elif group.kind == "pair":
                 # A + B -> ...: the extent is the smaller amount; both drop by it.
-                first, second = amounts[columns[:, 0]], amounts[columns[:, 1]]
+                first_rows, second_rows = group.slots
+                first, second = amounts[first_rows], amounts[second_rows]
                 extents = np.minimum(first, second)
-                amounts[columns[:, 0]] = first - extents
-                amounts[columns[:, 1]] = second - extents
+                if isinstance(first_rows, slice) and isinstance(second_rows, slice):
+                    first -= extents  # views: in place
+                    second -= extents
+                else:
+                    amounts[first_rows] = first - extents
+                    amounts[second_rows] = second - extents
             else:
                 valid = columns >= 0
                 safe = np.where(valid, columns, 0)
@@ -347,7 +377,9 @@ def plan_exact(crn: CRN) -> ExactPlan:
 
     Reactions are placed on the latest topological level that still precedes
     their consumers, then each level is split into groups that fire the same
-    way (unimolecular, dual-rail mirrored pairs, bimolecular, general).
+    way (unimolecular, dual-rail mirrored pairs, bimolecular, general). The
+    plan works on ``plan.layout``, the CRN with its species in firing order;
+    :meth:`ExactPlan.fire` takes and returns states in the CRN's own order.
 
     Raises
     ------
@@ -356,6 +388,120 @@ def plan_exact(crn: CRN) -> ExactPlan:
     """
     require_nc_feed_forward(crn, "exact evaluation")
     levels_of = reaction_levels(crn, latest=True)
+    # Lay the species out in firing order (each group's reactants consecutive, slot by
+    # slot) and renumber the groups into that layout: their gathers become views.
+    groups = _plan_groups(crn, levels_of)
+    order = _layout_order(crn.n_species, groups)
+    if np.array_equal(order, np.arange(crn.n_species)):
+        layout = crn
+    else:
+        layout = _reordered(crn, order)
+        new_index = np.empty_like(order)
+        new_index[order] = np.arange(len(order))
+        groups = tuple(_renumbered(group, new_index) for group in groups)
+    emptied = np.zeros(layout.n_species, dtype=bool)
+    for group in groups:
+        if group.kind in ("single", "mirror"):
+            emptied[group.reactant_columns[:, 0]] = True
+    output_columns = np.flatnonzero(np.any(layout.output_matrix != 0, axis=0))
+    return ExactPlan(
+        crn,
+        groups,
+        layout,
+        order,
+        np.flatnonzero(~emptied),
+        _as_index(output_columns),
+        np.ascontiguousarray(layout.output_matrix[:, output_columns]),
+    )
+
+
+def _layout_order(n_species: int, groups: tuple[_Group, ...]) -> np.ndarray:
+    """Species in firing order: each unimolecular, bimolecular or mirror group's reactants
+    consecutive (slot by slot; a mirror group's positive rails, then the negative ones),
+    then every other species in its old order. Each species has one consumer (NC)."""
+    placed = np.zeros(n_species, dtype=bool)
+    parts = []
+    for group in groups:
+        if group.kind == "general":
+            continue
+        for slot in range(group.reactant_columns.shape[1]):
+            columns = group.reactant_columns[:, slot]
+            parts.append(columns)
+            placed[columns] = True
+    parts.append(np.flatnonzero(~placed))
+    return np.concatenate(parts).astype(np.int64)
+
+
+def _renumbered(group: _Group, new_index: np.ndarray) -> _Group:
+    """`group` with species k renamed `new_index[k]` (the products' blocks are unchanged)."""
+
+    def renamed(rows: np.ndarray | slice) -> np.ndarray:
+        if isinstance(rows, slice):
+            rows = np.arange(rows.start, rows.stop, rows.step)
+        return new_index[rows]
+
+    reactants = np.where(group.reactant_columns >= 0, new_index[group.reactant_columns], -1)
+    mirror_reactants = None
+    if group.mirror_reactants is not None:
+        positive, negative = group.mirror_reactants
+        mirror_reactants = (_as_index(renamed(positive)), _as_index(renamed(negative)))
+    # Touched species in increasing (layout) order, their product rows along: the
+    # scatter-adds then walk memory forwards.
+    products, products_t = new_index[group.product_columns], group.products_t
+    mirror_rows, mirror_matrices = group.mirror_rows, group.mirror_matrices
+    if mirror_rows is not None and mirror_matrices is not None:
+        rows, partners = renamed(mirror_rows[0]), renamed(mirror_rows[1])
+        ahead = np.argsort(rows, kind="stable")
+        mirror_rows = (_as_index(rows[ahead]), _as_index(partners[ahead]))
+        mirror_matrices = (mirror_matrices[0][ahead], mirror_matrices[1][ahead])
+        products = products[ahead]
+    elif products_t is not None:
+        ahead = np.argsort(products, kind="stable")
+        products, products_t = products[ahead], products_t[ahead]
+    return _Group(
+        group.kind,
+        reactants,
+        group.reactant_powers,
+        products,
+        products_t,
+        mirror_rows,
+        mirror_matrices,
+        mirror_reactants,
+        _slots(group.kind, reactants),
+    )
+
+
+def _reordered(crn: CRN, order: np.ndarray) -> CRN:
+    """`crn` with species `order[k]` as species k (same reactions, signals and initial amounts).
+
+    Built from the terms' arrays, renumbered, so that neither scipy nor the reactions'
+    Python objects are needed (``nn2crn eval`` of a file read lazily builds neither).
+    """
+    new_index = np.empty_like(order)
+    new_index[order] = np.arange(len(order))
+    species = tuple(crn.species[k] for k in order.tolist())
+
+    def renumbered(terms: TermsCSR) -> TermsCSR:
+        return TermsCSR.canonical(terms.indptr, new_index[terms.indices], terms.data, terms.shape)
+
+    reactant_terms, product_terms = renumbered(crn.reactant_terms), renumbered(crn.product_terms)
+    reactions = ReactionArrays(
+        species,
+        reactant_terms.indptr,
+        reactant_terms.indices,
+        reactant_terms.data.astype(np.int64),
+        product_terms.indptr,
+        product_terms.indices,
+        product_terms.data.astype(np.int64),
+        crn.rates,
+    )
+    return CRN._with_terms(
+        reactions, crn.initial, crn.inputs, crn.outputs, species, crn.raw_inputs, reactant_terms, product_terms
+    )
+
+
+def _plan_groups(crn: CRN, levels_of: np.ndarray) -> tuple[_Group, ...]:
+    """The firing groups of `crn`, level by level (see :func:`plan_exact`)."""
     products_all = crn.product_terms  # canonical: unique, sorted terms in each row
     all_columns = crn.reactant_columns
     all_powers = crn.reactant_powers.astype(np.float64)
@@ -397,6 +543,7 @@ def plan_exact(crn: CRN) -> ExactPlan:
                     all_powers[row : row + 1, :width],
                     touched,
                     products_t,
+                    slots=_slots(kind, all_columns[row : row + 1, :width]),
                 )
             )
             continue
@@ -411,25 +558,40 @@ def plan_exact(crn: CRN) -> ExactPlan:
                 groups.append(mirrored)
                 continue
         touched, products_t = _product_block(local_rows, columns, values, len(rows))
-        groups.append(_Group(kind, all_columns[rows, :width], all_powers[rows, :width], touched, products_t))
-    emptied = np.zeros(crn.n_species, dtype=bool)
-    for group in groups:
-        if group.kind in ("single", "mirror"):
-            emptied[group.reactant_columns[:, 0]] = True
-    output_columns = np.flatnonzero(np.any(crn.output_matrix != 0, axis=0))
-    return ExactPlan(
-        crn,
-        tuple(groups),
-        np.flatnonzero(~emptied),
-        _as_index(output_columns),
-        np.ascontiguousarray(crn.output_matrix[:, output_columns]),
-    )
+        reactants = all_columns[rows, :width]
+        groups.append(
+            _Group(
+                kind,
+                reactants,
+                all_powers[rows, :width],
+                touched,
+                products_t,
+                slots=_slots(kind, reactants),
+            )
+        )
+    return tuple(groups)
+
+
+def _slots(kind: str, reactants: np.ndarray) -> tuple[np.ndarray | slice, ...]:
+    if kind == "general":
+        return ()
+    return tuple(_as_index(reactants[:, slot]) for slot in range(reactants.shape[1]))
 
 
 # Batches are processed in chunks: the working set stays in cache and freed
 # buffers are reused instead of page-faulting fresh memory for every level.
 _CHUNK = 512
+# ... and a chunk's buffer (species x rows) holds at most this many amounts (16 MB of
+# float64), so that wide CRNs (a CNN's 30,000 species) still work in cache: for them
+# a chunk of 512 rows streams every level through main memory and is about 2x slower.
+_CHUNK_ENTRIES = 1 << 21
+_MIN_CHUNK = 32
 _MAX_WORKERS = 8
+
+
+def _chunk_rows(n_species: int) -> int:
+    """Batch rows per chunk for a CRN of `n_species` species."""
+    return max(_MIN_CHUNK, min(_CHUNK, _CHUNK_ENTRIES // max(1, n_species)))
 
 
 def _single_threaded_blas() -> contextlib.AbstractContextManager:
@@ -475,9 +637,10 @@ def evaluate_exact(crn: CRN, input_values: object = None, *, plan: ExactPlan | N
     plan = plan or plan_exact(crn)
     initial = crn.initial_state(input_values)
     final = np.empty_like(initial, order="C")
+    chunk = _chunk_rows(crn.n_species)
     with _single_threaded_blas():
-        for start in range(0, initial.shape[0], _CHUNK):
-            final[start : start + _CHUNK] = plan.fire(initial[start : start + _CHUNK])
+        for start in range(0, initial.shape[0], chunk):
+            final[start : start + chunk] = plan.fire(initial[start : start + chunk])
     return final
 
 
@@ -492,16 +655,17 @@ def stable_outputs(crn: CRN, input_values: object = None, *, plan: ExactPlan | N
         return crn.read_outputs(plan.fire(crn.initial_state(None)))
     values = crn.validate_inputs(input_values)
     outputs = np.empty((values.shape[0], crn.n_outputs))
-    starts = list(range(0, values.shape[0], _CHUNK))
+    chunk = _chunk_rows(crn.n_species)
+    starts = list(range(0, values.shape[0], chunk))
 
     def work(worker: int) -> None:
         # numpy releases the GIL in the products and element-wise kernels, so
         # chunks on separate threads run on separate cores.
-        buffer = np.zeros((crn.n_species, min(_CHUNK, values.shape[0])))
+        buffer = np.zeros((crn.n_species, min(chunk, values.shape[0])))
         for start in starts[worker::n_workers]:
-            amounts = crn._load_species_major(values[start : start + _CHUNK], out=buffer, zeroed=True)
+            amounts = plan.layout._load_species_major(values[start : start + chunk], out=buffer, zeroed=True)
             amounts = plan.fire_species_major(amounts)
-            outputs[start : start + _CHUNK] = (plan.output_weights @ amounts[plan.output_rows]).T
+            outputs[start : start + chunk] = (plan.output_weights @ amounts[plan.output_rows]).T
             amounts[plan.residual_rows] = 0.0
 
     n_workers = max(1, min(len(starts), os.cpu_count() or 1, _MAX_WORKERS))

@@ -131,7 +131,7 @@ def run_paper_experiments(
     keys: Sequence[str],
     *,
     train: bool = False,
-    ode_examples: int = DEFAULT_ODE_EXAMPLES,
+    ode_examples: int | None = None,
     command: str | None = None,
     log: Log | None = None,
 ) -> tuple[ExperimentResult, ...]:
@@ -143,8 +143,9 @@ def run_paper_experiments(
         Experiment keys (``iris``, ``virus``, ``mnist``).
     train : bool
         Train each network first (with the shipped model's recorded settings).
-    ode_examples : int
-        ODE-simulate the first ``min(ode_examples, n_test)`` test examples.
+    ode_examples : int, optional
+        ODE-simulate the first ``min(ode_examples, n_test)`` test examples; by default
+        each run's own number (:attr:`Run.ode_examples`, else 1,000).
     command : str, optional
         Recorded in trained networks.
     log : callable, optional
@@ -161,7 +162,7 @@ def run_paper_experiments(
     ModelFileError
         A shipped model is missing (without `train`).
     """
-    if ode_examples < 1:
+    if ode_examples is not None and ode_examples < 1:
         raise InputDataError(f"ode_examples must be >= 1, got {ode_examples}")
     results = []
     for key in keys:
@@ -173,7 +174,7 @@ def run_paper_experiments(
                 network,
                 data,
                 t_end=run.t_end,
-                ode_examples=ode_examples,
+                ode_examples=ode_examples or run.ode_examples or DEFAULT_ODE_EXAMPLES,
                 provenance=provenance,
                 log=log,
             )
