@@ -496,7 +496,14 @@ def _reordered(crn: CRN, order: np.ndarray) -> CRN:
         crn.rates,
     )
     return CRN._with_terms(
-        reactions, crn.initial, crn.inputs, crn.outputs, species, crn.raw_inputs, reactant_terms, product_terms
+        reactions,
+        crn.initial,
+        crn.inputs,
+        crn.outputs,
+        species,
+        crn.raw_inputs,
+        reactant_terms,
+        product_terms,
     )
 
 
