@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -11,6 +12,14 @@ import pytest
 # tests that run the CLI must not leave such processes behind (tests/test_kernel_cache.py
 # tests it on its own cache directory).
 os.environ["NN2CRN_NO_AUTO_WARMUP"] = "1"
+
+# A test run started in the background by a non-interactive shell (`.ci/run &`) inherits
+# SIGINT ignored, and so would every CLI process the tests start: Python then installs no
+# KeyboardInterrupt handler, and the tests that interrupt a command with SIGINT would see
+# it run on. A handled signal is reset to the default on exec, so handling it here gives
+# the children the default disposition.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
