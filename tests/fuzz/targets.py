@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from nn2crn import NN2CRNError
+from nn2crn.crn import CRN
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,9 +49,29 @@ def _with_file(data: bytes, suffix: str, read: Callable[[Path], object]) -> None
 
 def fuzz_crn(data: bytes) -> None:
     from nn2crn.crn import check_crn, format_crn, parse_crn, read_crn
+    from nn2crn.crn import text as text_module
+
+    def outcome(path: Path) -> CRN | str:
+        try:
+            return read_crn(path)
+        except NN2CRNError as error:
+            return type(error).__name__
 
     def read(path: Path) -> None:
-        crn = read_crn(path)
+        # Files of fewer than 64 reactions take the per-line parser; read every case through
+        # the vectorized one too (in small chunks), which must agree: the same CRN, or an error.
+        saved = text_module._VECTOR_MIN_REACTIONS, text_module._CHUNK_BYTES
+        text_module._VECTOR_MIN_REACTIONS, text_module._CHUNK_BYTES = 0, 64
+        try:
+            vectorized = outcome(path)
+        finally:
+            text_module._VECTOR_MIN_REACTIONS, text_module._CHUNK_BYTES = saved
+        per_line = outcome(path)
+        if isinstance(vectorized, CRN) != isinstance(per_line, CRN) or (
+            isinstance(per_line, CRN) and vectorized != per_line
+        ):
+            raise AssertionError(f"the readers disagree: vectorized {vectorized!r}, per line {per_line!r}")
+        crn = read_crn(path)  # raises the per-line reader's error, which _with_file checks
         # What loads must also check and round-trip through the writer.
         check_crn(crn)
         again = parse_crn(format_crn(crn))
