@@ -311,10 +311,24 @@ def test_hopeless_rails_are_refused_with_the_row_bound_and_fix():
     assert message.startswith("exact evaluation: row ")
     assert "may be off by up to" in message and "above rtol=1e-09" in message
     assert "2 of 2 rows fail" in message and "(CLI: --rtol" in message
+    # The longdouble bound is predicted from the float64 rails: refused without re-evaluating.
+    assert "by the bound of the same rails" in message
     # The suggested tolerance is accepted, and rtol=None returns plain float64.
     accept = message.split("(CLI: --rtol ")[1].rstrip(")")
     assert stable_outputs(crn, x, rtol=float(accept)).shape == (2, 1)
     assert stable_outputs(crn, x, rtol=None).shape == (2, 1)
+
+
+def test_rows_refused_after_the_extended_pass_name_both_precisions():
+    from nn2crn import PrecisionLossError
+
+    if np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps / 100:
+        pytest.skip("numpy.longdouble is not finer than float64 on this platform")
+    # Under a loose rtol, float64's own error could make |y| large enough to pass in
+    # longdouble, so the row is re-evaluated; its true |y| = 1e-7 then fails.
+    with pytest.raises(PrecisionLossError, match=r"row 0: .* in float64 and \w+ \(eps ") as caught:
+        stable_outputs(_offset_rails(1e12), [[1e-7]], rtol=1e-3)
+    assert "by the bound" not in str(caught.value)
 
 
 def test_deep_random_ternary_network_meets_1e_9_relative_per_row():

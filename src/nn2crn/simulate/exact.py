@@ -18,7 +18,7 @@ import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
@@ -770,45 +770,74 @@ def _checked_outputs(
     """`outputs`, with the rows whose float64 error bound exceeds `rtol` re-evaluated in
     extended precision; raises PrecisionLossError if any still does."""
     limits = rtol * (np.abs(outputs).max(axis=1) if outputs.shape[1] else np.zeros(len(outputs)))
-    bounds = _error_bounds(plan, sizes, float(np.finfo(np.float64).eps))
+    float_eps = float(np.finfo(np.float64).eps)
+    bounds = _error_bounds(plan, sizes, float_eps)
     suspect = np.flatnonzero(bounds > limits)
     if not len(suspect):
         return outputs
     extended = np.longdouble
     extended_eps = float(np.finfo(extended).eps)
-    if extended_eps < np.finfo(np.float64).eps:
-        with _single_threaded_blas():
-            for first in range(0, len(suspect), _EXTENDED_CHUNK):
-                rows = suspect[first : first + _EXTENDED_CHUNK]
-                if values is None:
-                    amounts = np.array(plan.crn.initial_state(None).T[plan.order], dtype=extended)
-                else:
-                    # Load in extended precision too: a reduced CRN's inputs load species
-                    # with large coefficients, and those products would round in float64.
-                    amounts = np.zeros((plan.layout.n_species, len(rows)), dtype=extended)
-                    amounts = plan.layout._load_species_major(
-                        values[rows].astype(extended), out=amounts, zeroed=True
-                    )
-                amounts = plan.fire_species_major(amounts)
-                rails = amounts[plan.output_rows]
-                outputs[rows] = (plan.output_weights.astype(extended) @ rails).T.astype(np.float64)
-                bounds[rows] = _error_bounds(plan, _rail_sizes(plan, rails), extended_eps)
-        limits[suspect] = rtol * np.abs(outputs[suspect]).max(axis=1)
-        precision = f"float64 and {np.dtype(extended).name} (eps {extended_eps:.1e})"
-    else:
-        precision = f"float64 ({np.dtype(extended).name} is no finer on this platform)"
+    name = np.dtype(extended).name
+    if extended_eps >= float_eps:
+        _refuse(plan, suspect, bounds, limits, sizes, rtol, f"float64 ({name} is no finer on this platform)")
+    # The rails are accurate to a few ulps in float64, so the extended bound is known
+    # before re-evaluating: rows it fails even if their true |output| were as large as
+    # float64 allows are refused at once, without the slow extended pass.
+    predicted = bounds[suspect] * (extended_eps / float_eps)
+    hopeless = predicted > rtol * (limits[suspect] / rtol + bounds[suspect])
+    if hopeless.any():
+        bounds[suspect] = predicted
+        _refuse(
+            plan,
+            suspect[hopeless],
+            bounds,
+            limits,
+            sizes,
+            rtol,
+            f"float64, and in {name} (eps {extended_eps:.1e}) by the bound of the same rails",
+        )
+    with _single_threaded_blas():
+        for first in range(0, len(suspect), _EXTENDED_CHUNK):
+            rows = suspect[first : first + _EXTENDED_CHUNK]
+            if values is None:
+                amounts = np.array(plan.crn.initial_state(None).T[plan.order], dtype=extended)
+            else:
+                # Load in extended precision too: a reduced CRN's inputs load species
+                # with large coefficients, and those products would round in float64.
+                amounts = np.zeros((plan.layout.n_species, len(rows)), dtype=extended)
+                amounts = plan.layout._load_species_major(
+                    values[rows].astype(extended), out=amounts, zeroed=True
+                )
+            amounts = plan.fire_species_major(amounts)
+            rails = amounts[plan.output_rows]
+            outputs[rows] = (plan.output_weights.astype(extended) @ rails).T.astype(np.float64)
+            bounds[rows] = _error_bounds(plan, _rail_sizes(plan, rails), extended_eps)
+    limits[suspect] = rtol * np.abs(outputs[suspect]).max(axis=1)
     failing = suspect[bounds[suspect] > limits[suspect]]
     if len(failing):
-        relative = bounds[failing] / np.maximum(limits[failing] / rtol, np.finfo(np.float64).tiny)
-        worst = int(failing[np.argmax(relative)])
-        worst_relative = float(relative.max())
-        accept = 10.0 ** np.ceil(np.log10(worst_relative))
-        raise PrecisionLossError(
-            f"exact evaluation: row {worst}: outputs may be off by up to {bounds[worst]:.2g}, "
-            f"{worst_relative:.2g} relative to the row's largest |output| "
-            f"{limits[worst] / rtol:.3g} (rails of size {sizes[worst]:.3g}, {plan.n_levels} levels; "
-            f"{len(failing)} of {len(outputs)} rows fail), above rtol={rtol:g} in {precision}; "
-            f"the dual rails outgrow their difference in deep networks: use a shallower network, "
-            f"or accept the error with rtol={accept:g} (CLI: --rtol {accept:g})"
-        )
+        _refuse(plan, failing, bounds, limits, sizes, rtol, f"float64 and {name} (eps {extended_eps:.1e})")
     return outputs
+
+
+def _refuse(
+    plan: ExactPlan,
+    failing: np.ndarray,
+    bounds: np.ndarray,
+    limits: np.ndarray,
+    sizes: np.ndarray,
+    rtol: float,
+    precision: str,
+) -> NoReturn:
+    """Raise PrecisionLossError for the rows `failing` (the worst one named)."""
+    relative = bounds[failing] / np.maximum(limits[failing] / rtol, np.finfo(np.float64).tiny)
+    worst = int(failing[np.argmax(relative)])
+    worst_relative = float(relative.max())
+    accept = 10.0 ** np.ceil(np.log10(worst_relative))
+    raise PrecisionLossError(
+        f"exact evaluation: row {worst}: outputs may be off by up to {bounds[worst]:.2g}, "
+        f"{worst_relative:.2g} relative to the row's largest |output| "
+        f"{limits[worst] / rtol:.3g} (rails of size {sizes[worst]:.3g}, {plan.n_levels} levels; "
+        f"{len(failing)} of {len(bounds)} rows fail), above rtol={rtol:g} in {precision}; "
+        f"the dual rails outgrow their difference in deep networks: use a shallower network, "
+        f"or accept the error with rtol={accept:g} (CLI: --rtol {accept:g})"
+    )
