@@ -796,9 +796,11 @@ def _checked_outputs(
             rtol,
             f"float64, and in {name} (eps {extended_eps:.1e}) by the bound of the same rails",
         )
-    with _single_threaded_blas():
-        for first in range(0, len(suspect), _EXTENDED_CHUNK):
-            rows = suspect[first : first + _EXTENDED_CHUNK]
+    pieces = [suspect[first : first + _EXTENDED_CHUNK] for first in range(0, len(suspect), _EXTENDED_CHUNK)]
+
+    def work(worker: int) -> None:
+        # longdouble has no BLAS, but numpy's loops release the GIL: one thread per core.
+        for rows in pieces[worker::n_workers]:
             if values is None:
                 amounts = np.array(plan.crn.initial_state(None).T[plan.order], dtype=extended)
             else:
@@ -812,6 +814,14 @@ def _checked_outputs(
             rails = amounts[plan.output_rows]
             outputs[rows] = (plan.output_weights.astype(extended) @ rails).T.astype(np.float64)
             bounds[rows] = _error_bounds(plan, _rail_sizes(plan, rails), extended_eps)
+
+    n_workers = max(1, min(len(pieces), os.cpu_count() or 1, _MAX_WORKERS))
+    with _single_threaded_blas():
+        if n_workers == 1:
+            work(0)
+        else:
+            with ThreadPoolExecutor(n_workers) as pool:
+                list(pool.map(work, range(n_workers)))
     limits[suspect] = rtol * np.abs(outputs[suspect]).max(axis=1)
     failing = suspect[bounds[suspect] > limits[suspect]]
     if len(failing):
