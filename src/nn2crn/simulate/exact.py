@@ -641,6 +641,9 @@ def evaluate_exact(crn: CRN, input_values: object = None, *, plan: ExactPlan | N
     Returns
     -------
     ndarray of shape (n_batch, n_species)
+        Plain float64 amounts, not checked: outputs read from them
+        (``crn.read_outputs``) lose digits when both rails are large;
+        :func:`stable_outputs` bounds and guards its outputs.
 
     Raises
     ------
