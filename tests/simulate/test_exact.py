@@ -300,6 +300,14 @@ def test_big_rails_are_re_evaluated_in_extended_precision():
     assert np.abs(checked - x[:, 0]).max() <= 1e-9 * np.abs(x).max()
 
 
+def test_a_crn_without_inputs_is_checked_too():
+    if np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps / 100:
+        pytest.skip("numpy.longdouble is not finer than float64 on this platform")
+    crn = parse_crn("output y = yp - yn\nyp @initial 1e8\nyn @initial 99999999\na @initial 0.1\na -> yp\n")
+    assert abs(stable_outputs(crn, rtol=None)[0, 0] - 1.1) > 1e-9
+    assert abs(stable_outputs(crn)[0, 0] - 1.1) <= 1e-9 * 1.1
+
+
 def test_hopeless_rails_are_refused_with_the_row_bound_and_fix():
     from nn2crn import PrecisionLossError
 

@@ -849,7 +849,7 @@ def _refuse(
     raise PrecisionLossError(
         f"exact evaluation: row {worst}: outputs may be off by up to {bounds[worst]:.2g}, "
         f"{worst_relative:.2g} relative to the row's largest |output| "
-        f"{limits[worst] / rtol:.3g} (rails of size {sizes[worst]:.3g}, {plan.n_levels} levels; "
+        f"{limits[worst] / rtol:.3g} (rails of size {sizes[worst]:.3g}, {plan.n_levels} firing level{'s' if plan.n_levels != 1 else ''}; "
         f"{len(failing)} of {len(bounds)} rows fail), above rtol={rtol:g} in {precision}; "
         f"the dual rails outgrow their difference in deep networks: use a shallower network, "
         f"or accept the error with rtol={accept:g} (CLI: --rtol {accept:g})"
