@@ -11,8 +11,11 @@ Anchor: the size of the CRN. A stage whose exponent is well above 1 grows faster
 CRN it works on.
 
 Relative error: max |CRN - NN| / max |NN| over the 10,000 outputs, for the compiled and
-the fully reduced CRN (float64 evaluation; both rails of a value grow with depth, so
-their difference loses digits in the compiled CRN as much as in the reduced one).
+the fully reduced CRN (plain float64 evaluation, rtol=None; both rails of a value grow with
+depth, so their difference loses digits in the compiled CRN as much as in the reduced one).
+Then the default evaluation (rtol=1e-9: rows whose rounding bound is too large are
+re-evaluated in longdouble, or refused): its time and max per-row relative error, or the
+refusal.
 
 Run: python benchmarks/bench_scaling.py [--quick]
 """
@@ -66,13 +69,27 @@ try:
 except Exception as error:  # CoefficientOverflowError: recorded, not fatal
     result["refused"] = str(error)[:80]
     full = None
+from nn2crn import PrecisionLossError
 expected = network.forward(inputs)
 scale = float(np.abs(expected).max())
-outputs = stage("exact 10k", lambda: stable_outputs(compiled, inputs))
+row_scale = np.maximum(np.abs(expected).max(axis=1), 1e-300)
+# Plain float64 (rtol=None) for the timings and the cancellation figures ...
+outputs = stage("exact 10k", lambda: stable_outputs(compiled, inputs, rtol=None))
 result["exact relative error"] = float(np.abs(outputs - expected).max()) / scale
 if full is not None:
-    outputs = stage("exact full 10k", lambda: stable_outputs(full, inputs))
+    outputs = stage("exact full 10k", lambda: stable_outputs(full, inputs, rtol=None))
     result["full relative error"] = float(np.abs(outputs - expected).max()) / scale
+# ... then the default (rtol=1e-9): per-row error after the extended-precision pass, or refused.
+for name, crn in (("checked", compiled), ("full checked", full)):
+    if crn is None:
+        continue
+    start = time.perf_counter()
+    try:
+        outputs = stable_outputs(crn, inputs)
+        row_error = float((np.abs(outputs - expected).max(axis=1) / row_scale).max())
+        result[name] = (time.perf_counter() - start, row_error)
+    except PrecisionLossError as error:
+        result[name] = (time.perf_counter() - start, "refused: " + str(error).split(";")[0][:90])
 print(json.dumps(result))
 """
 
@@ -119,6 +136,13 @@ def main() -> None:
         if "full relative error" in point:
             errors += f", fully reduced {point['full relative error']:.2g}"
         print(f"{'':>19}{errors} {extra}")
+        for name in ("checked", "full checked"):
+            if name in point:
+                seconds, outcome = point[name]
+                shown = outcome if isinstance(outcome, str) else f"max per-row relative error {outcome:.2g}"
+                print(
+                    f"{'':>19}rtol=1e-9 ({name.replace('checked', '').strip() or 'compiled'}): {seconds:.2f} s, {shown}"
+                )
     ok = [p for p in points if "failed" not in p]
     print("fitted exponent k of time ~ (compiled product terms)^k:")
     print("  " + ", ".join(f"{s} {growth_exponent(ok, s):.2f}" for s in STAGES))

@@ -25,6 +25,7 @@ from ._errors import InputDataError as InputDataError
 from ._errors import ModelFileError as ModelFileError
 from ._errors import NN2CRNError as NN2CRNError
 from ._errors import OutputError as OutputError
+from ._errors import PrecisionLossError as PrecisionLossError
 from ._errors import SBMLExportError as SBMLExportError
 from ._errors import SimulationError as SimulationError
 from ._version import __version__ as __version__
@@ -59,6 +60,7 @@ _ERRORS = (
     "InputDataError",
     "ModelFileError",
     "NN2CRNError",
+    "PrecisionLossError",
     "SBMLExportError",
     "SimulationError",
 )

@@ -70,6 +70,14 @@ class SimulationError(NN2CRNError):
     """A simulation failed or was asked for with invalid settings."""
 
 
+class PrecisionLossError(SimulationError):
+    """Float evaluation cannot guarantee the requested accuracy (rounding error bound too large).
+
+    Raised by the exact evaluator when a row's a-posteriori error bound exceeds the
+    tolerance even after re-evaluating it in extended precision.
+    """
+
+
 class ModelFileError(NN2CRNError, ValueError):
     """A network model file (JSON) is malformed, or a network value breaks an invariant.
 

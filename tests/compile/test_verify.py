@@ -35,7 +35,9 @@ def test_mismatch_is_located(rng, monkeypatch):
     real = nn2crn.simulate.stable_outputs
     network = random_ternary_network([2, 3, 2], rng=rng)
     monkeypatch.setattr(
-        nn2crn.simulate, "stable_outputs", lambda crn, x: real(crn, x) + np.array([0.0, 1e-6])
+        nn2crn.simulate,
+        "stable_outputs",
+        lambda crn, x, **options: real(crn, x, **options) + np.array([0.0, 1e-6]),
     )
     result = verify_network(network, rng.normal(size=(4, 2)))
     assert not result.ok and result.mismatched.sum() == 4 and result.first_mismatch() == (0, 1)

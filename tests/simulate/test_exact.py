@@ -270,3 +270,109 @@ def test_wide_crns_work_in_smaller_chunks_with_the_same_results(rng, monkeypatch
     assert exact._chunk_rows(crn.n_species) == exact._MIN_CHUNK
     np.testing.assert_array_equal(stable_outputs(crn, values), whole)
     np.testing.assert_array_equal(evaluate_exact(crn, values), states)
+
+
+# -- accuracy: a-posteriori rounding bound, extended precision, refusal -------------------
+
+
+def _offset_rails(offset: float) -> CRN:
+    """y = x through rails that both carry `offset`: float64 cancels ~eps x offset of y."""
+    return parse_crn(
+        f"""
+        input x = xp - xn
+        output y = yp - yn
+        yp @initial {offset}
+        yn @initial {offset}
+        xp -> yp
+        xn -> yn
+        """
+    )
+
+
+def test_big_rails_are_re_evaluated_in_extended_precision():
+    if np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps / 100:
+        pytest.skip("numpy.longdouble is not finer than float64 on this platform")
+    crn = _offset_rails(1e8)
+    x = np.array([[0.1], [-0.3], [1.0 / 3.0]])
+    plain = stable_outputs(crn, x, rtol=None)[:, 0]
+    assert np.abs(plain - x[:, 0]).max() > 1e-9  # float64 alone is off
+    checked = stable_outputs(crn, x)[:, 0]
+    assert np.abs(checked - x[:, 0]).max() <= 1e-9 * np.abs(x).max()
+
+
+def test_a_crn_without_inputs_is_checked_too():
+    if np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps / 100:
+        pytest.skip("numpy.longdouble is not finer than float64 on this platform")
+    crn = parse_crn("output y = yp - yn\nyp @initial 1e8\nyn @initial 99999999\na @initial 0.1\na -> yp\n")
+    assert abs(stable_outputs(crn, rtol=None)[0, 0] - 1.1) > 1e-9
+    assert abs(stable_outputs(crn)[0, 0] - 1.1) <= 1e-9 * 1.1
+
+
+def test_hopeless_rails_are_refused_with_the_row_bound_and_fix():
+    from nn2crn import PrecisionLossError
+
+    crn = _offset_rails(1e12)  # the largest initial amount a .crn file takes
+    x = np.array([[1.0], [2.0]])
+    with pytest.raises(PrecisionLossError) as caught:
+        stable_outputs(crn, x)
+    message = str(caught.value)
+    assert message.startswith("exact evaluation: row ")
+    assert "may be off by up to" in message and "above rtol=1e-09" in message
+    assert "2 of 2 rows fail" in message and "(CLI: --rtol" in message
+    # The longdouble bound is predicted from the float64 rails: refused without re-evaluating.
+    assert "by the bound of the same rails" in message
+    # The suggested tolerance is accepted, and rtol=None returns plain float64.
+    accept = message.split("(CLI: --rtol ")[1].rstrip(")")
+    assert stable_outputs(crn, x, rtol=float(accept)).shape == (2, 1)
+    assert stable_outputs(crn, x, rtol=None).shape == (2, 1)
+
+
+def test_rows_refused_after_the_extended_pass_name_both_precisions():
+    from nn2crn import PrecisionLossError
+
+    if np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps / 100:
+        pytest.skip("numpy.longdouble is not finer than float64 on this platform")
+    # Under a loose rtol, float64's own error could make |y| large enough to pass in
+    # longdouble, so the row is re-evaluated; its true |y| = 1e-7 then fails.
+    with pytest.raises(PrecisionLossError, match=r"row 0: .* in float64 and \w+ \(eps ") as caught:
+        stable_outputs(_offset_rails(1e12), [[1e-7]], rtol=1e-3)
+    assert "by the bound" not in str(caught.value)
+
+
+def test_deep_random_ternary_network_meets_1e_9_relative_per_row():
+    from nn2crn.compile import compile_network
+    from nn2crn.nn import random_ternary_network
+
+    rng = np.random.default_rng(0)
+    network = random_ternary_network((64,) * 8 + (10,), rng=rng)
+    x = rng.normal(size=(200, 64))
+    crn = compile_network(network)
+    plan = plan_exact(crn)
+    expected = network.forward(x)
+    row_scale = np.abs(expected).max(axis=1)
+
+    def row_error(outputs):
+        return float((np.abs(outputs - expected).max(axis=1) / row_scale).max())
+
+    assert row_error(stable_outputs(crn, x, plan=plan, rtol=None)) > 1e-9  # plain float64: 6.7e-9
+    assert row_error(stable_outputs(crn, x, plan=plan)) <= 1e-9
+
+
+def test_ordinary_networks_pass_the_check_untouched():
+    from nn2crn.compile import compile_network, reduce_crn
+    from nn2crn.nn import random_ternary_network
+
+    rng = np.random.default_rng(1)
+    network = random_ternary_network((16, 16, 16, 4), rng=rng)
+    x = rng.normal(size=(300, 16))
+    for crn in (compile_network(network), reduce_crn(compile_network(network), keep_inputs=False)):
+        plan = plan_exact(crn)
+        # Identical to plain float64: no row was re-evaluated.
+        assert np.array_equal(stable_outputs(crn, x, plan=plan), stable_outputs(crn, x, plan=plan, rtol=None))
+
+
+def test_rtol_must_be_non_negative():
+    from nn2crn import SimulationError
+
+    with pytest.raises(SimulationError, match="rtol must be >= 0 or None"):
+        stable_outputs(_offset_rails(1.0), [[1.0]], rtol=-1.0)

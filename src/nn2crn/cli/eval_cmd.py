@@ -20,7 +20,15 @@ import click
     help="Model JSON: rows are raw features, passed through its input_transform first.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output CSV (default: stdout).")
-def eval_command(crn_file: str, inputs_path: str, model: str | None, output: str | None) -> None:
+@click.option(
+    "--rtol",
+    type=click.FloatRange(min=0),
+    default=1e-9,
+    show_default=True,
+    help="Largest accepted rounding-error bound of a row's outputs, relative to its largest "
+    "|output|; rows above it are re-evaluated in extended precision, then refused (exit 2).",
+)
+def eval_command(crn_file: str, inputs_path: str, model: str | None, output: str | None, rtol: float) -> None:
     """Exact stable outputs of NET.crn for each row of --inputs, without an ODE.
 
     NET.crn must be feed-forward and non-competitive; its reactions are fired to
@@ -37,7 +45,7 @@ def eval_command(crn_file: str, inputs_path: str, model: str | None, output: str
     refuse_same_file(output, crn_file, inputs_path, model)
     crn = read_crn(crn_file)
     rows = load_crn_inputs(inputs_path, crn, model)
-    outputs = stable_outputs(crn, rows.values)
+    outputs = stable_outputs(crn, rows.values, rtol=rtol)
     header = list(crn.output_names)
     predicted = None
     if rows.network is not None:

@@ -39,6 +39,14 @@ import click
 )
 @click.option("--shift-inputs", metavar="LOW", help="Compile with single-rail inputs shifted by LOW.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the compiled CRN here.")
+@click.option(
+    "--rtol",
+    type=click.FloatRange(min=0),
+    default=1e-9,
+    show_default=True,
+    help="Largest accepted rounding-error bound of the CRN's outputs per row, relative to its "
+    "largest |output|; rows above it are re-evaluated in extended precision, then refused (exit 2).",
+)
 def verify_command(
     model: str,
     inputs_path: str | None,
@@ -49,6 +57,7 @@ def verify_command(
     keep_inputs: bool,
     shift_inputs: str | None,
     output: str | None,
+    rtol: float,
 ) -> int:
     """Compile MODEL, evaluate the CRN exactly on every row and compare with the network.
 
@@ -100,7 +109,9 @@ def verify_command(
             click.echo(f"note: {note}", err=True)
 
     shift = parse_floats(shift_inputs, "--shift-inputs") if shift_inputs is not None else None
-    result = verify_network(network, raw, reduce=reduce_, keep_inputs=keep_inputs, shift_inputs=shift)
+    result = verify_network(
+        network, raw, reduce=reduce_, keep_inputs=keep_inputs, shift_inputs=shift, rtol=rtol
+    )
     crn, report = result.crn, result.check
     if output:
         write_crn(crn, output)

@@ -101,6 +101,7 @@ def verify_network(
     reduce: bool = False,
     keep_inputs: bool = True,
     shift_inputs: float | Sequence[float] | np.ndarray | None = None,
+    rtol: float | None = 1e-9,
 ) -> NetworkVerification:
     """Compile `network` and compare the CRN's exact stable outputs with the forward pass.
 
@@ -117,6 +118,9 @@ def verify_network(
     shift_inputs : float or array-like of shape (n_inputs,), optional
         Compile with single-rail inputs shifted by these lower bounds; every
         transformed input must then be at or above its bound.
+    rtol : float or None
+        Accepted rounding-error bound of the CRN's exact evaluation (see
+        :func:`nn2crn.simulate.stable_outputs`); None skips the check.
 
     Returns
     -------
@@ -129,6 +133,9 @@ def verify_network(
         Inputs of the wrong shape, non-finite, or below the `shift_inputs` bound.
     CompileError
         The network cannot be compiled.
+    PrecisionLossError
+        The CRN's exact evaluation cannot meet `rtol` (deep networks: the rails
+        outgrow their difference).
 
     Examples
     --------
@@ -158,7 +165,7 @@ def verify_network(
                 f"{features[row, column]:.6g}, below the shift_inputs bound {low[column]}; "
                 f"choose a lower bound"
             )
-    actual = stable_outputs(crn, crn_inputs)
+    actual = stable_outputs(crn, crn_inputs, rtol=rtol)
     absolute = np.abs(actual - expected)
     relative = absolute / np.maximum(1.0, network.forward_magnitude(features))
     return NetworkVerification(
