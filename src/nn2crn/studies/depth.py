@@ -135,7 +135,9 @@ def _cell(
     tied = 0
     for network, x in zip(networks, inputs, strict=True):
         crn = compile_network(network)
-        stable = stable_outputs(crn, x)
+        # The reference for kinetics: float64 rounding of deep networks' rails (below 1e-6
+        # relative even at depth 8) is far below what is compared with it: no bound check.
+        stable = stable_outputs(crn, x, rtol=None)
         trajectory = simulate_ode(crn, x, t_end=t_end, times=grid, store="outputs")
         times = convergence_times(trajectory, stable, epsilon=EPSILON)
         unique = winners(stable).sum(axis=1) == 1

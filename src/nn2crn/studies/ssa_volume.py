@@ -153,7 +153,9 @@ def ssa_volume_study(
         raise SimulationError(
             "the CRN declares no outputs; the study compares outputs with their stable values"
         )
-    stable = stable_outputs(crn, input_values)
+    # The reference for kinetics: float64 rounding of deep networks' rails (below 1e-6
+    # relative even at depth 8) is far below what is compared with it: no bound check.
+    stable = stable_outputs(crn, input_values, rtol=None)
     winner_mask = winners(stable)
     n_rows = stable.shape[0]
     label_index = None

@@ -122,7 +122,9 @@ def load_context(spec: SweepSpec) -> SweepContext:
     names_match = network is None or tuple(network.output_names) == classes
     label_index = labels.astype(np.int64) if names_match and len(classes) == crn.n_outputs else None
     try:
-        stable = stable_outputs(crn, inputs)
+        # The reference for kinetics: float64 rounding of deep networks' rails (below 1e-6
+        # relative even at depth 8) is far below what is compared with it: no bound check.
+        stable = stable_outputs(crn, inputs, rtol=None)
     except NN2CRNError as error:
         raise SweepSpecError(f"{spec.path}: model: {error}") from None
     digest.update("\n".join(format_crn(crn).splitlines()[1:]).encode())  # line 1 names the version
