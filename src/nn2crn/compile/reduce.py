@@ -18,8 +18,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._errors import CoefficientOverflowError, CRNStructureError
-from ..crn import CRN, Reaction, Signal
+from ..crn import CRN, Signal
 from ..crn.checks import check_crn, longest_path_levels
+from ..crn.crn import ReactionArrays
 
 # Coefficients are sums of products of positive integers, so float64 holds them exactly
 # while they stay at or below 2**53; beyond, reduction would round them silently.
@@ -177,14 +178,6 @@ def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
     species = crn.species
     names_of = np.array(species, dtype=object)
     new_products.sort_indices()
-    counts_all = new_products.data.astype(np.int64)
-    reactions = []
-    for row, number in enumerate(kept.tolist()):
-        start, stop = new_products.indptr[row], new_products.indptr[row + 1]
-        names = names_of[new_products.indices[start:stop]].tolist()
-        products = tuple(zip(names, counts_all[start:stop].tolist(), strict=True))
-        original = crn.reactions[number]
-        reactions.append(Reaction._trusted(original.reactants, products, original.rate))
 
     inputs = crn.inputs
     if not keep_inputs and crn.inputs:
@@ -218,12 +211,31 @@ def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
     reactant_matrix = crn.reactant_matrix[kept][:, columns].tocsr()
     product_matrix = new_products[:, columns].tocsr()
     product_matrix.sort_indices()  # column selection keeps the order; this only sets the flag
+    new_species = tuple(species[c] for c in columns)
+    # The reactions stay arrays (no Python tuple per product term) until someone asks for
+    # them; the products in column order, the reactants in the original reactions' order.
+    new_column = np.full(crn.n_species, -1, dtype=np.int64)
+    new_column[columns] = np.arange(len(columns))
+    reactant_sides = [crn.reactions[number].reactants for number in kept.tolist()]
+    reactant_indptr = np.zeros(len(kept) + 1, dtype=np.int64)
+    np.cumsum([len(side) for side in reactant_sides], out=reactant_indptr[1:])
+    reactant_names = [name for side in reactant_sides for name, _ in side]
+    reactions = ReactionArrays(
+        new_species,
+        reactant_indptr,
+        new_column[np.fromiter(map(index.__getitem__, reactant_names), np.int64, len(reactant_names))],
+        np.fromiter((count for side in reactant_sides for _, count in side), np.int64, len(reactant_names)),
+        product_matrix.indptr.astype(np.int64),
+        product_matrix.indices.astype(np.int64),
+        product_matrix.data.astype(np.int64),
+        crn.rates[kept],
+    )
     return CRN._trusted(
-        tuple(reactions),
+        reactions,
         initial,
         inputs,
         crn.outputs,
-        tuple(species[c] for c in columns),
+        new_species,
         reactant_matrix,
         product_matrix,
         crn.raw_inputs if len(inputs) == crn.n_inputs else None,
