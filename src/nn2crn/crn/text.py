@@ -953,7 +953,7 @@ def _format_term_rows(
 
     Row k is ``text[offsets[k]:offsets[k + 1]]``. Each term is laid out in a fixed-width
     byte record (count digits right-aligned, a space, the name padded, then `` + `` unless
-    it ends its row) with zero bytes as padding, which one mask then drops. None if a name
+    it ends its row) with zero bytes as padding, which `bytes.translate` then deletes. None if a name
     is not ASCII or a count is below 1 (the caller then formats term by term).
     """
     encoded = [name.encode() for name in names]
@@ -978,18 +978,22 @@ def _format_term_rows(
     offsets = np.zeros(len(indptr), dtype=np.int64)
     np.cumsum(np.bincount(rows, weights=term_length, minlength=len(row_lengths)), out=offsets[1:])
     n_digits = int(digits.max(initial=1))
+    small = np.int32 if n_digits < 10 else np.int64  # int32 division is about twice as fast
     pieces = []
     for start in range(0, n_terms, _FORMAT_CHUNK):
         part = slice(start, min(start + _FORMAT_CHUNK, n_terms))
-        count, many = counts[part], counts[part] != 1
-        record = np.zeros((len(count), n_digits + 1 + width + 3), dtype=np.uint8)
-        for place in range(n_digits):
-            shown = many & (count >= _POWERS_OF_TEN[place])
-            record[shown, n_digits - 1 - place] = 48 + (count[shown] // _POWERS_OF_TEN[place]) % 10
-        record[many, n_digits] = 32  # the space after a count
+        count = counts[part]
+        shown = np.where(count != 1, count, 0).astype(small)  # a count of 1 is not written
+        record = np.empty((len(count), n_digits + 1 + width + 3), dtype=np.uint8)
+        for place in range(n_digits):  # digits right-aligned, leading zeros left as 0 bytes
+            power = _POWERS_OF_TEN[place].astype(small)
+            digit = (shown // power % 10 + 48) * (shown >= power)
+            record[:, n_digits - 1 - place] = digit
+        record[:, n_digits] = (shown > 0) * 32  # the space after a count
         record[:, n_digits + 1 : n_digits + 1 + width] = padded[columns[part]]
-        record[~last[part], n_digits + 1 + width :] = np.frombuffer(b" + ", dtype=np.uint8)
-        pieces.append(record[record != 0].tobytes())
+        record[:, n_digits + 1 + width :] = np.frombuffer(b" + ", dtype=np.uint8)
+        record[last[part], n_digits + 1 + width :] = 0
+        pieces.append(record.tobytes().translate(None, b"\0"))  # drop the padding
     return b"".join(pieces).decode("ascii"), offsets.tolist()
 
 
