@@ -983,12 +983,13 @@ def _format_term_rows(
     for start in range(0, n_terms, _FORMAT_CHUNK):
         part = slice(start, min(start + _FORMAT_CHUNK, n_terms))
         count = counts[part]
-        shown = np.where(count != 1, count, 0).astype(small)  # a count of 1 is not written
+        shown: np.ndarray = np.where(count != 1, count, 0).astype(small)  # a count of 1: not written
         record = np.empty((len(count), n_digits + 1 + width + 3), dtype=np.uint8)
+        rest: np.ndarray = shown
         for place in range(n_digits):  # digits right-aligned, leading zeros left as 0 bytes
-            power = _POWERS_OF_TEN[place].astype(small)
-            digit = (shown // power % 10 + 48) * (shown >= power)
-            record[:, n_digits - 1 - place] = digit
+            written = rest > 0
+            rest, digit = np.divmod(rest, 10)
+            record[:, n_digits - 1 - place] = (digit + 48) * written
         record[:, n_digits] = (shown > 0) * 32  # the space after a count
         record[:, n_digits + 1 : n_digits + 1 + width] = padded[columns[part]]
         record[:, n_digits + 1 + width :] = np.frombuffer(b" + ", dtype=np.uint8)
