@@ -95,3 +95,13 @@ def test_term_rows_with_empty_rows_anywhere():
 
 def test_non_ascii_names_fall_back_to_the_per_term_writer():
     assert text_module._format_term_rows(("é",), np.array([0, 1]), np.array([0]), np.array([2])) is None
+
+
+@pytest.mark.parametrize("keep_inputs", [True, False])
+def test_reducing_a_crn_read_from_text_formats_as_reducing_its_eager_copy(keep_inputs):
+    # Over 64 reactions, so the reader keeps arrays and reduce_crn gets a lazy CRN.
+    network = random_ternary_network((30, 70, 70, 4), rng=np.random.default_rng(2))
+    read = parse_crn(format_crn(reduce_crn(compile_network(network))))
+    assert "reactions" not in read.__dict__
+    reduced = reduce_crn(read, keep_inputs=keep_inputs)
+    assert format_crn(reduced) == format_crn(_eager(reduce_crn(_eager(read), keep_inputs=keep_inputs)))
