@@ -22,6 +22,20 @@ def test_json_depth_ignores_brackets_in_strings():
     assert json_depth('{"a": [[1], "[[[["], "b": {}}') == 3
 
 
+def test_integers_at_the_digit_limit_load_with_or_without_the_checking_hook():
+    from nn2crn._limits import load_json
+
+    def refuse(message):
+        return ValueError(message)
+
+    at_limit = 10**17 + 3  # 18 digits: no run of 19, so json's own int() parses it
+    assert load_json(f'{{"a": [{at_limit}, -7, 1.5]}}', refuse) == {"a": [at_limit, -7, 1.5]}
+    # a long digit run in a string switches the hook on; the integers still load
+    assert load_json(f'{{"s": "{"1" * 40}", "a": {at_limit}}}', refuse)["a"] == at_limit
+    with pytest.raises(ValueError, match="integer with 19 digits"):
+        load_json(f'{{"s": "x", "a": {10**18}}}', refuse)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -18,8 +18,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._errors import CoefficientOverflowError, CRNStructureError
-from ..crn import CRN, Reaction, Signal
+from ..crn import CRN, Signal
 from ..crn.checks import check_crn, longest_path_levels
+from ..crn.crn import ReactionArrays, TermsCSR
 
 # Coefficients are sums of products of positive integers, so float64 holds them exactly
 # while they stay at or below 2**53; beyond, reduction would round them silently.
@@ -171,20 +172,13 @@ def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
     found = _largest_inexact(new_initial)
     if found is not None:
         raise _overflow("the initial amounts", found[2], crn.species[found[1]], keep_inputs)
-    if new_products.nnz and np.abs(new_products.data - np.round(new_products.data)).max() > 0:
+    new_products.sort_indices()
+    product_counts = new_products.data.astype(np.int64)  # exact: all at most 2**53, checked above
+    if (product_counts != new_products.data).any():
         raise CRNStructureError("stoichiometric coefficients overflowed during reduction")  # pragma: no cover
 
     species = crn.species
     names_of = np.array(species, dtype=object)
-    new_products.sort_indices()
-    counts_all = new_products.data.astype(np.int64)
-    reactions = []
-    for row, number in enumerate(kept.tolist()):
-        start, stop = new_products.indptr[row], new_products.indptr[row + 1]
-        names = names_of[new_products.indices[start:stop]].tolist()
-        products = tuple(zip(names, counts_all[start:stop].tolist(), strict=True))
-        original = crn.reactions[number]
-        reactions.append(Reaction._trusted(original.reactants, products, original.rate))
 
     inputs = crn.inputs
     if not keep_inputs and crn.inputs:
@@ -207,8 +201,8 @@ def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
         )
     initial = {species[c]: float(new_initial[c]) for c in np.flatnonzero(new_initial)}
     used = np.zeros(crn.n_species, dtype=bool)
-    used[np.unique(new_products.indices)] = True
-    used[np.unique(crn.reactant_matrix[kept].indices)] = True
+    used[new_products.indices] = True
+    used[crn.reactant_matrix[kept].indices] = True
     used[new_initial != 0] = True
     signal_species = {
         name for signal in (*inputs, *crn.outputs) for name, _ in (*signal.positive, *signal.negative)
@@ -216,15 +210,43 @@ def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
     keep_column = used | np.array([name in signal_species for name in species])
     columns = np.flatnonzero(keep_column)
     reactant_matrix = crn.reactant_matrix[kept][:, columns].tocsr()
-    product_matrix = new_products[:, columns].tocsr()
-    product_matrix.sort_indices()  # column selection keeps the order; this only sets the flag
-    return CRN._trusted(
-        tuple(reactions),
+    new_species = tuple(species[c] for c in columns)
+    new_column = np.full(crn.n_species, -1, dtype=np.int64)
+    new_column[columns] = np.arange(len(columns))
+    # Every product's column is kept, so selecting the columns only renumbers them (in order).
+    product_indptr = new_products.indptr.astype(np.int64)
+    product_columns = new_column[new_products.indices]
+    product_matrix = sp.csr_array(
+        (new_products.data, product_columns, product_indptr), shape=(len(kept), len(columns))
+    )
+    product_matrix.has_canonical_format = True  # sorted and summed above
+    # The reactions stay arrays (no Python tuple per product term) until someone asks for
+    # them; the products in column order, the reactants in the original reactions' order.
+    reactant_sides = [crn.reactions[number].reactants for number in kept.tolist()]
+    reactant_indptr = np.zeros(len(kept) + 1, dtype=np.int64)
+    np.cumsum([len(side) for side in reactant_sides], out=reactant_indptr[1:])
+    reactant_names = [name for side in reactant_sides for name, _ in side]
+    reactions = ReactionArrays(
+        new_species,
+        reactant_indptr,
+        new_column[np.fromiter(map(index.__getitem__, reactant_names), np.int64, len(reactant_names))],
+        np.fromiter((count for side in reactant_sides for _, count in side), np.int64, len(reactant_names)),
+        product_indptr,
+        product_columns,
+        product_counts,
+        crn.rates[kept],
+    )
+    reduced = CRN._trusted(
+        reactions,
         initial,
         inputs,
         crn.outputs,
-        tuple(species[c] for c in columns),
+        new_species,
         reactant_matrix,
         product_matrix,
         crn.raw_inputs if len(inputs) == crn.n_inputs else None,
     )
+    reduced.__dict__["product_terms"] = TermsCSR(
+        product_indptr, product_columns, product_matrix.data, (len(kept), len(columns))
+    )
+    return reduced

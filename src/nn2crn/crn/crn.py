@@ -432,7 +432,7 @@ class CRN:
     @classmethod
     def _trusted(
         cls,
-        reactions: tuple[Reaction, ...],
+        reactions: tuple[Reaction, ...] | ReactionArrays,
         initial: Mapping[str, float],
         inputs: tuple[Signal, ...],
         outputs: tuple[Signal, ...],
@@ -443,10 +443,14 @@ class CRN:
     ) -> CRN:
         """Build without re-validating parts that nn2crn derived itself (hot path of reduce).
 
-        The matrices must already be in `species` column order.
+        The matrices must already be in `species` column order. `reactions` may be
+        `ReactionArrays` (over the same `species`), built into Reaction objects on first use.
         """
         crn = object.__new__(cls)
-        object.__setattr__(crn, "reactions", reactions)
+        if isinstance(reactions, ReactionArrays):
+            crn.__dict__["_reaction_arrays"] = reactions
+        else:
+            object.__setattr__(crn, "reactions", reactions)
         object.__setattr__(crn, "initial", MappingProxyType(dict(initial)))
         object.__setattr__(crn, "inputs", inputs)
         object.__setattr__(crn, "outputs", outputs)

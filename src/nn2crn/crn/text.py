@@ -941,6 +941,89 @@ def _format_transforms(crn: CRN) -> list[str]:
     return lines
 
 
+# Terms per chunk of the vectorized formatter: keeps its (terms x width) byte records small.
+_FORMAT_CHUNK = 1 << 17
+_POWERS_OF_TEN = 10 ** np.arange(19, dtype=np.int64)
+
+
+def _format_term_rows(
+    names: tuple[str, ...], indptr: np.ndarray, columns: np.ndarray, counts: np.ndarray
+) -> tuple[str, list[int]] | None:
+    """Every row's ``A + 2 B`` (as `format_terms`) in one string, and the row offsets.
+
+    Row k is ``text[offsets[k]:offsets[k + 1]]``. Each term is laid out in a fixed-width
+    byte record (count digits right-aligned, a space, the name padded, then `` + `` unless
+    it ends its row) with zero bytes as padding, which `bytes.translate` then deletes. None if a name
+    is not ASCII or a count is below 1 (the caller then formats term by term).
+    """
+    encoded = [name.encode() for name in names]
+    if not encoded or any(len(name) != len(text) for name, text in zip(names, encoded, strict=True)):
+        return None
+    counts = np.asarray(counts, dtype=np.int64)
+    columns = np.asarray(columns, dtype=np.int64)
+    indptr = np.asarray(indptr, dtype=np.int64)
+    n_terms = len(columns)
+    if n_terms and int(counts.min()) < 1:
+        return None
+    name_length = np.array([len(text) for text in encoded], dtype=np.int64)
+    width = int(name_length.max())
+    padded = np.frombuffer(b"".join(text.ljust(width, b"\0") for text in encoded), dtype=np.uint8)
+    padded = padded.reshape(len(encoded), width)
+    digits = np.searchsorted(_POWERS_OF_TEN, counts, side="right")  # decimal digits of each count
+    row_lengths = np.diff(indptr)
+    last = np.zeros(n_terms, dtype=bool)
+    last[indptr[1:][row_lengths > 0] - 1] = True
+    term_length = name_length[columns] + np.where(counts != 1, digits + 1, 0) + np.where(last, 0, 3)
+    rows = np.repeat(np.arange(len(row_lengths)), row_lengths)
+    offsets = np.zeros(len(indptr), dtype=np.int64)
+    np.cumsum(np.bincount(rows, weights=term_length, minlength=len(row_lengths)), out=offsets[1:])
+    n_digits = int(digits.max(initial=1))
+    small = np.int32 if n_digits < 10 else np.int64  # int32 division is about twice as fast
+    pieces = []
+    for start in range(0, n_terms, _FORMAT_CHUNK):
+        part = slice(start, min(start + _FORMAT_CHUNK, n_terms))
+        count = counts[part]
+        shown: np.ndarray = np.where(count != 1, count, 0).astype(small)  # a count of 1: not written
+        record = np.empty((len(count), n_digits + 1 + width + 3), dtype=np.uint8)
+        rest: np.ndarray = shown
+        for place in range(n_digits):  # digits right-aligned, leading zeros left as 0 bytes
+            written = rest > 0
+            rest, digit = np.divmod(rest, 10)
+            record[:, n_digits - 1 - place] = (digit + 48) * written
+        record[:, n_digits] = (shown > 0) * 32  # the space after a count
+        record[:, n_digits + 1 : n_digits + 1 + width] = padded[columns[part]]
+        record[:, n_digits + 1 + width :] = np.frombuffer(b" + ", dtype=np.uint8)
+        record[last[part], n_digits + 1 + width :] = 0
+        pieces.append(record.tobytes().translate(None, b"\0"))  # drop the padding
+    return b"".join(pieces).decode("ascii"), offsets.tolist()
+
+
+def _format_reaction(reaction: Reaction) -> str:
+    text = f"{format_terms(reaction.reactants)} -> {format_terms(reaction.products)}".strip()
+    return f"{text} [k = {format_number(reaction.rate)}]"
+
+
+def _format_reaction_arrays(arrays: ReactionArrays) -> list[str] | None:
+    """The reaction lines of `format_crn`, formatted from the arrays (no Reaction objects)."""
+    reactants = _format_term_rows(
+        arrays.species, arrays.reactant_indptr, arrays.reactant_columns, arrays.reactant_counts
+    )
+    products = _format_term_rows(
+        arrays.species, arrays.product_indptr, arrays.product_columns, arrays.product_counts
+    )
+    if reactants is None or products is None:
+        return None
+    (left, left_at), (right, right_at) = reactants, products
+    rates = np.asarray(arrays.rates, dtype=np.float64)
+    unique, which = np.unique(rates, return_inverse=True)
+    rate_texts = [f" [k = {format_number(rate)}]" for rate in unique.tolist()]
+    return [
+        f"{left[left_at[k] : left_at[k + 1]]} -> {right[right_at[k] : right_at[k + 1]]}".strip()
+        + rate_texts[rate]
+        for k, rate in enumerate(which.tolist())
+    ]
+
+
 def format_crn(crn: CRN, *, plain: bool = False, header: str | None = None) -> str:
     """The `.crn` text of `crn`; `plain` omits input/output lines (crnverifier/Nuskell compatible)."""
     from .._version import __version__
@@ -962,20 +1045,32 @@ def format_crn(crn: CRN, *, plain: bool = False, header: str | None = None) -> s
         lines.extend(_format_signal("input", signal) for signal in crn.inputs)
         lines.extend(_format_signal("output", signal) for signal in crn.outputs)
         lines.extend(_format_transforms(crn))
-    if crn.reactions:
+    # Reactions still held as arrays (reduce_crn, the reader) are formatted from them.
+    arrays: ReactionArrays | None = (
+        None if "reactions" in crn.__dict__ else crn.__dict__.get("_reaction_arrays")
+    )
+    reaction_lines = _format_reaction_arrays(arrays) if arrays is not None else None
+    if reaction_lines is None:
+        arrays = None
+        reaction_lines = [_format_reaction(reaction) for reaction in crn.reactions]
+    if reaction_lines:
         lines.append("")
-        for reaction in crn.reactions:
-            text = f"{format_terms(reaction.reactants)} -> {format_terms(reaction.products)}".strip()
-            lines.append(f"{text} [k = {format_number(reaction.rate)}]")
+        lines.extend(reaction_lines)
     # Plain text has no signal lines, so their species need no declaration there.
     mentioned: set[str] = (
         {name for signal in (*crn.inputs, *crn.outputs) for name, _ in (*signal.positive, *signal.negative)}
         if plain
         else set()
     )
-    for reaction in crn.reactions:
-        mentioned.update(name for name, _ in reaction.reactants)
-        mentioned.update(name for name, _ in reaction.products)
+    if arrays is not None:
+        used = np.zeros(len(arrays.species), dtype=bool)
+        used[arrays.reactant_columns] = True
+        used[arrays.product_columns] = True
+        mentioned.update(arrays.species[c] for c in np.flatnonzero(used).tolist())
+    else:
+        for reaction in crn.reactions:
+            mentioned.update(name for name, _ in reaction.reactants)
+            mentioned.update(name for name, _ in reaction.products)
     # A species in no reaction is kept with an explicit zero, so it reads back.
     isolated = [name for name in crn.species if name not in mentioned and name not in crn.initial]
     if crn.initial or isolated:

@@ -93,6 +93,13 @@ def _vector(value: object, path: str, length: int | None = None) -> np.ndarray:
         raise ModelFileError(f"{path}: expected a list of numbers, got {type(value).__name__}")
     if length is not None and len(value) != length:
         raise ModelFileError(f"{path}: has {len(value)} entries, expected {length}")
+    if set(map(type, value)) <= {int, float}:  # the common case, converted at once
+        try:
+            vector = np.array(value, dtype=np.float64)
+        except OverflowError:
+            vector = None
+        if vector is not None and np.isfinite(vector).all():
+            return vector
     return np.array([_number(v, f"{path}[{i}]") for i, v in enumerate(value)], dtype=np.float64)
 
 
