@@ -427,10 +427,12 @@ def _tokenize_chunk(sides: list[str]) -> tuple[list[np.ndarray], np.ndarray, np.
         return None
     if (newline_before[is_plus] | newline_after[is_plus]).any():
         return None
-    # Counts: digits only, 1 to 6 of them, no leading zero (else the general parser decides).
+    # Counts: digits only, 1 to 8 of them (one 8-byte word; below 1e8, far under
+    # MAX_COEFFICIENT), no leading zero (else the general parser decides). Full reduction
+    # writes 7-digit counts (1,461,863 for a 784-256-256-256-10 binary network).
     if is_count.any():
         count_starts, count_lengths = starts[is_count], lengths[is_count]
-        if (count_lengths > 6).any() or (data[count_starts] == ord("0")).any():
+        if (count_lengths > 8).any() or (data[count_starts] == ord("0")).any():
             return None
         # All bytes digits: the classes of a count, right-aligned in a word, are 0x0202...
         class_windows = np.ndarray((size,), dtype=">u8", buffer=classes, strides=(1,))
@@ -466,7 +468,7 @@ def _tokenize_chunk(sides: list[str]) -> tuple[list[np.ndarray], np.ndarray, np.
         # The count's digits right-aligned in one word: digit k (from the right) is byte k.
         word = windows[count_starts].astype(np.uint64) >> (8 * (8 - count_lengths)).astype(np.uint64)
         value = np.zeros(len(count_token), dtype=np.int64)
-        for digit in range(6):
+        for digit in range(8):
             byte = ((word >> np.uint64(8 * digit)) & np.uint64(0xFF)).astype(np.int64)
             value += np.where(count_lengths > digit, byte - ord("0"), 0) * 10**digit
         counts[has_count] = value

@@ -663,7 +663,7 @@ def evaluate_exact(crn: CRN, input_values: object = None, *, plan: ExactPlan | N
 
 
 # Default tolerance of :func:`stable_outputs`: the rounding error bound of each row's
-# outputs, relative to the row's largest |output|.
+# outputs, relative to the row's largest |output| (or |input|, when that is larger).
 DEFAULT_RTOL = 1e-9
 # Rounding steps counted per firing level in the error bound (forming the rails and
 # subtracting them); see :func:`stable_outputs`.
@@ -702,7 +702,8 @@ def stable_outputs(
     Parameters
     ----------
     rtol : float or None
-        Largest accepted error bound relative to each row's largest |output|;
+        Largest accepted error bound relative to each row's largest |output| (or its
+        largest |input|, when that is larger: an output of exactly 0 has no relative error);
         None skips the check (plain float64, as fast, possibly inaccurate).
 
     Raises
@@ -767,12 +768,22 @@ def _error_bounds(plan: ExactPlan, sizes: np.ndarray, eps: float) -> np.ndarray:
     return _ROUNDINGS_PER_LEVEL * plan.n_levels * eps * sizes
 
 
+def _row_scales(values: np.ndarray | None, outputs: np.ndarray) -> np.ndarray:
+    """Each row's scale for the relative error: its largest |output|, or its largest |input|
+    when that is larger. An output that is exactly 0 (a ReLU that cut everything off) has no
+    relative error; the inputs' scale is then the natural unit of the answer."""
+    scales = np.abs(outputs).max(axis=1) if outputs.shape[1] else np.zeros(len(outputs))
+    if values is not None and values.ndim == 2 and values.shape[1]:
+        scales = np.maximum(scales, np.abs(values).max(axis=1))
+    return scales
+
+
 def _checked_outputs(
     plan: ExactPlan, values: np.ndarray | None, outputs: np.ndarray, sizes: np.ndarray, rtol: float
 ) -> np.ndarray:
     """`outputs`, with the rows whose float64 error bound exceeds `rtol` re-evaluated in
     extended precision; raises PrecisionLossError if any still does."""
-    limits = rtol * (np.abs(outputs).max(axis=1) if outputs.shape[1] else np.zeros(len(outputs)))
+    limits = rtol * _row_scales(values, outputs)
     float_eps = float(np.finfo(np.float64).eps)
     bounds = _error_bounds(plan, sizes, float_eps)
     suspect = np.flatnonzero(bounds > limits)
@@ -825,7 +836,7 @@ def _checked_outputs(
         else:
             with ThreadPoolExecutor(n_workers) as pool:
                 list(pool.map(work, range(n_workers)))
-    limits[suspect] = rtol * np.abs(outputs[suspect]).max(axis=1)
+    limits[suspect] = rtol * _row_scales(None if values is None else values[suspect], outputs[suspect])
     failing = suspect[bounds[suspect] > limits[suspect]]
     if len(failing):
         _refuse(plan, failing, bounds, limits, sizes, rtol, f"float64 and {name} (eps {extended_eps:.1e})")
@@ -848,7 +859,7 @@ def _refuse(
     accept = 10.0 ** np.ceil(np.log10(worst_relative))
     raise PrecisionLossError(
         f"exact evaluation: row {worst}: outputs may be off by up to {bounds[worst]:.2g}, "
-        f"{worst_relative:.2g} relative to the row's largest |output| "
+        f"{worst_relative:.2g} relative to the row's largest |output| or |input| "
         f"{limits[worst] / rtol:.3g} (rails of size {sizes[worst]:.3g}, {plan.n_levels} firing level{'s' if plan.n_levels != 1 else ''}; "
         f"{len(failing)} of {len(bounds)} rows fail), above rtol={rtol:g} in {precision}; "
         f"the dual rails outgrow their difference in deep networks: use a shallower network, "
