@@ -14,7 +14,16 @@ import pytest
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "nn2crn"
 
-BASE_MODULES = ("_errors", "_frozen", "_kernel_cache", "_limits", "_validation", "_version", "_writing")
+BASE_MODULES = (
+    "_errors",
+    "_frozen",
+    "_kernel_cache",
+    "_lazy",
+    "_limits",
+    "_validation",
+    "_version",
+    "_writing",
+)
 """Top-level modules of the base layer; everything may import them."""
 
 _STUDIES = {"base", "datasets", "nn", "torch", "crn", "simulate", "compile", "dna", "studies"}

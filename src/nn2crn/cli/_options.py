@@ -95,3 +95,16 @@ def require_dna_extra(flag: str) -> None:
         raise InputDataError(
             f"{flag} needs peppercorn and crnverifier; pip install 'nn2crn[dna]', or leave out {flag}"
         )
+
+
+def rtol_option(what: str) -> Callable[[Callable[..., object]], Callable[..., object]]:
+    """``--rtol`` of the commands that report exact stable outputs (`what`: whose outputs)."""
+    return click.option(
+        "--rtol",
+        type=click.FloatRange(min=0),
+        default=1e-9,
+        show_default=True,
+        help=f"Largest accepted rounding-error bound of {what} per row, relative to the row's largest "
+        "|output| (or |input|, when that is larger); rows above it are re-evaluated in extended "
+        "precision, then refused (exit 2).",
+    )

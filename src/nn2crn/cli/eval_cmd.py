@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ._options import rtol_option
+
 
 @click.command("eval")
 @click.argument("crn_file", metavar="NET.crn", type=click.Path(dir_okay=False))
@@ -20,14 +22,7 @@ import click
     help="Model JSON: rows are raw features, passed through its input_transform first.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output CSV (default: stdout).")
-@click.option(
-    "--rtol",
-    type=click.FloatRange(min=0),
-    default=1e-9,
-    show_default=True,
-    help="Largest accepted rounding-error bound of a row's outputs, relative to its largest "
-    "|output|; rows above it are re-evaluated in extended precision, then refused (exit 2).",
-)
+@rtol_option("the outputs")
 def eval_command(crn_file: str, inputs_path: str, model: str | None, output: str | None, rtol: float) -> None:
     """Exact stable outputs of NET.crn for each row of --inputs, without an ODE.
 

@@ -6,6 +6,8 @@ from typing import cast
 
 import click
 
+from ._options import rtol_option
+
 
 @click.command("verify")
 @click.argument("model", type=click.Path(dir_okay=False))
@@ -39,14 +41,7 @@ import click
 )
 @click.option("--shift-inputs", metavar="LOW", help="Compile with single-rail inputs shifted by LOW.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the compiled CRN here.")
-@click.option(
-    "--rtol",
-    type=click.FloatRange(min=0),
-    default=1e-9,
-    show_default=True,
-    help="Largest accepted rounding-error bound of the CRN's outputs per row, relative to its "
-    "largest |output|; rows above it are re-evaluated in extended precision, then refused (exit 2).",
-)
+@rtol_option("the CRN's outputs")
 def verify_command(
     model: str,
     inputs_path: str | None,

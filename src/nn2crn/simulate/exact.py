@@ -28,6 +28,8 @@ from ..crn.checks import reaction_levels, require_nc_feed_forward
 from ..crn.crn import ReactionArrays, TermsCSR
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import scipy.sparse as sp
     from threadpoolctl import ThreadpoolController
 
@@ -672,6 +674,18 @@ _ROUNDINGS_PER_LEVEL = 2
 _EXTENDED_CHUNK = 64
 
 
+def _run_on_workers(work: Callable[[int, int], None], n_tasks: int) -> None:
+    """Call ``work(worker, n_workers)`` for up to one worker per core (at most `n_tasks`), on
+    threads with single-threaded BLAS; each takes its share ``tasks[worker::n_workers]``."""
+    n_workers = max(1, min(n_tasks, os.cpu_count() or 1, _MAX_WORKERS))
+    with _single_threaded_blas():
+        if n_workers == 1:
+            work(0, 1)
+        else:
+            with ThreadPoolExecutor(n_workers) as pool:
+                list(pool.map(work, range(n_workers), [n_workers] * n_workers))
+
+
 def stable_outputs(
     crn: CRN,
     input_values: object = None,
@@ -730,7 +744,7 @@ def stable_outputs(
     chunk = _chunk_rows(crn.n_species)
     starts = list(range(0, values.shape[0], chunk))
 
-    def work(worker: int) -> None:
+    def work(worker: int, n_workers: int) -> None:
         # numpy releases the GIL in the products and element-wise kernels, so
         # chunks on separate threads run on separate cores.
         buffer = np.zeros((crn.n_species, min(chunk, values.shape[0])))
@@ -743,13 +757,7 @@ def stable_outputs(
                 sizes[start : start + chunk] = _rail_sizes(plan, rails)
             amounts[plan.residual_rows] = 0.0
 
-    n_workers = max(1, min(len(starts), os.cpu_count() or 1, _MAX_WORKERS))
-    with _single_threaded_blas():
-        if n_workers == 1:
-            work(0)
-        else:
-            with ThreadPoolExecutor(n_workers) as pool:
-                list(pool.map(work, range(n_workers)))
+    _run_on_workers(work, len(starts))
     if sizes is None:
         return outputs
     assert rtol is not None  # sizes exist only with a tolerance
@@ -812,7 +820,7 @@ def _checked_outputs(
         )
     pieces = [suspect[first : first + _EXTENDED_CHUNK] for first in range(0, len(suspect), _EXTENDED_CHUNK)]
 
-    def work(worker: int) -> None:
+    def work(worker: int, n_workers: int) -> None:
         # longdouble has no BLAS, but numpy's loops release the GIL: one thread per core.
         for rows in pieces[worker::n_workers]:
             if values is None:
@@ -829,13 +837,7 @@ def _checked_outputs(
             outputs[rows] = (plan.output_weights.astype(extended) @ rails).T.astype(np.float64)
             bounds[rows] = _error_bounds(plan, _rail_sizes(plan, rails), extended_eps)
 
-    n_workers = max(1, min(len(pieces), os.cpu_count() or 1, _MAX_WORKERS))
-    with _single_threaded_blas():
-        if n_workers == 1:
-            work(0)
-        else:
-            with ThreadPoolExecutor(n_workers) as pool:
-                list(pool.map(work, range(n_workers)))
+    _run_on_workers(work, len(pieces))
     limits[suspect] = rtol * _row_scales(None if values is None else values[suspect], outputs[suspect])
     failing = suspect[bounds[suspect] > limits[suspect]]
     if len(failing):
