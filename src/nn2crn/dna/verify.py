@@ -336,6 +336,13 @@ def _bisimilar(test, formal, icrn, formals, interpretation) -> bool:
     """
     import random
 
+    # Our own structured search proposes full interpretations; crnverifier then only checks
+    # each one (all three bisimulation conditions), so a "yes" here is as certain as one
+    # from its own search, and it is independent of names, hash seed and reaction order.
+    for candidate in candidate_interpretations(formal, icrn, interpretation):
+        correct, _ = test(formal, icrn, formals, interpretation=candidate, permissive="graphsearch")
+        if correct:
+            return True
     rng = random.Random(0)
     for attempt in range(BISIMULATION_ATTEMPTS):
 
@@ -358,6 +365,150 @@ def _bisimilar(test, formal, icrn, formals, interpretation) -> bool:
         if correct:
             return True
     return False
+
+
+CANDIDATE_LIMIT = 16
+"""Full interpretations proposed to crnverifier before its own search (see :func:`candidate_interpretations`)."""
+CANDIDATE_BUDGET = 200_000
+"""Propagation steps the proposal search may take before giving up (then crnverifier searches)."""
+
+
+class _BudgetExceeded(Exception):
+    pass
+
+
+def candidate_interpretations(
+    formal: Sequence[Sequence[Sequence[str]]],
+    icrn: Sequence[Sequence[Sequence[str]]],
+    known: dict[str, list[str]],
+    *,
+    limit: int = CANDIDATE_LIMIT,
+    budget: int = CANDIDATE_BUDGET,
+) -> Iterable[dict[str, list[str]]]:
+    """Full interpretations under which every implementation reaction is trivial or formal.
+
+    A CRN bisimulation interprets each implementation reaction as either trivial
+    (``m(lhs) == m(rhs)``) or one formal reaction. Starting from the signals' known
+    interpretation, a reaction in which only one species ``u`` is still unknown leaves
+    ``m(u)`` one candidate per alternative (trivial, or each formal reaction), and
+    most alternatives are impossible (a negative or fractional multiset). So the
+    search propagates forced values and branches only where several remain: for a
+    strand-displacement module (signals in, a chain of intermediates, signals out) it
+    is nearly linear. These are only proposals: what they do not check (the atomic,
+    delimiting and permissive conditions) crnverifier does, one candidate at a time.
+    Yields at most `limit` candidates; stops early, yielding nothing more, when it gets
+    stuck (a species that no single-unknown reaction determines) or runs past `budget`.
+    """
+    from collections import Counter
+
+    formal_sides = [(Counter(r), Counter(p)) for r, p in formal]
+    reactions = [(Counter(r), Counter(p)) for r, p in icrn]
+    species = sorted(set(chain.from_iterable((*r, *p) for r, p in icrn)))
+    touching: dict[str, list[int]] = {s: [] for s in species}
+    for index, (r, p) in enumerate(reactions):
+        for s in set(r) | set(p):
+            touching[s].append(index)
+    start = {s: Counter(v) for s, v in known.items() if s in touching}
+    steps = 0
+
+    def image(side: Counter, m: dict[str, Counter], skip: str | None = None) -> Counter:
+        total: Counter = Counter()
+        for s, count in side.items():
+            if s != skip:
+                for f, n in m[s].items():
+                    total[f] += n * count
+        return total
+
+    def quotient(difference: Counter, divisor: int) -> Counter | None:
+        # m(u) * divisor == difference, as multisets of formal species.
+        if any(n < 0 or n % divisor for n in difference.values()):
+            return None
+        return Counter({f: n // divisor for f, n in difference.items() if n})
+
+    def consistent(index: int, m: dict[str, Counter]) -> bool:
+        r, p = reactions[index]
+        left, right = image(r, m), image(p, m)
+        return left == right or any(left == fr and right == fp for fr, fp in formal_sides)
+
+    def difference(a: Counter, b: Counter) -> Counter:
+        out = Counter(a)
+        out.subtract(b)
+        return out
+
+    def options(index: int, u: str, m: dict[str, Counter]) -> list[Counter] | None:
+        # left + on_left * m(u) must equal right + on_right * m(u) (trivial), or
+        # (left + on_left * m(u), right + on_right * m(u)) one formal reaction.
+        r, p = reactions[index]
+        on_left, on_right = r[u], p[u]
+        left, right = image(r, m, u), image(p, m, u)
+        if on_left == on_right and left == right:
+            return None  # a catalyst of a trivial reaction: this reaction says nothing about m(u)
+        found: list[Counter] = []
+
+        def add(value: Counter | None) -> None:
+            if value is not None and value not in found:
+                found.append(value)
+
+        if on_left > on_right:
+            add(quotient(difference(right, left), on_left - on_right))
+        elif on_right > on_left:
+            add(quotient(difference(left, right), on_right - on_left))
+        for fr, fp in formal_sides:
+            if on_left:
+                value = quotient(difference(fr, left), on_left)
+                if value is not None and right + Counter({f: n * on_right for f, n in value.items()}) == fp:
+                    add(value)
+            elif left == fr:
+                add(quotient(difference(fp, right), on_right))
+        return found
+
+    def solve(m: dict[str, Counter]) -> Iterable[dict[str, Counter]]:
+        nonlocal steps
+        m = dict(m)
+        while True:
+            steps += 1
+            if steps > budget:
+                raise _BudgetExceeded
+            branch: tuple[str, list[Counter]] | None = None
+            progressed = False
+            for index, (r, p) in enumerate(reactions):
+                unknown = [s for s in set(r) | set(p) if s not in m]
+                if not unknown:
+                    if not consistent(index, m):
+                        return
+                    continue
+                if len(unknown) != 1:
+                    continue
+                choices = options(index, unknown[0], m)
+                if choices is None:
+                    continue
+                if not choices:
+                    return
+                if len(choices) == 1:
+                    m[unknown[0]] = choices[0]
+                    progressed = True
+                elif branch is None or len(choices) < len(branch[1]):
+                    branch = (unknown[0], choices)
+            if not progressed:
+                break
+        if len(m) == len(touching):
+            yield m
+            return
+        if branch is None:
+            return  # stuck: leave it to crnverifier's own search
+        u, choices = branch
+        for value in choices:
+            yield from solve({**m, u: value})
+
+    produced = 0
+    try:
+        for m in solve(start):
+            yield {s: sorted(m[s].elements()) for s in species}
+            produced += 1
+            if produced >= limit:
+                return
+    except _BudgetExceeded:
+        return
 
 
 def _cross_reactions(system: DSDSystem, enumeration: Enumeration) -> tuple[str, ...]:
