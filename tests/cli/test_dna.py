@@ -119,3 +119,15 @@ def test_trimolecular_reaction_exits_2(run_cli, tmp_path):
         "error: reaction 1 (A + B + C -> D) has 3 reactant molecules; the DNA schemes implement at most 2 "
         "(split it into bimolecular steps first)\n"
     )
+
+
+def test_verify_warns_before_enumerating_a_gate_with_many_repeated_products():
+    from nn2crn.cli.dna_cmd import _warn_repeated_products
+    from nn2crn.crn import parse_crn
+
+    said: list[str] = []
+    _warn_repeated_products(parse_crn("X -> A + 4 B + 4 C\nY -> A + B"), said.append)
+    assert len(said) == 1 and "r1 has 6 repeated product copies" in said[0] and "--max-fanout 2" in said[0]
+    said.clear()
+    _warn_repeated_products(parse_crn("X -> A + 3 B + 3 C"), said.append)
+    assert said == []

@@ -320,19 +320,21 @@ BISIMULATION_ATTEMPTS = 12
 
 
 def _bisimilar(test, formal, icrn, formals, interpretation) -> bool:
-    """crnverifier's CRN bisimulation test, retried on renamed, reordered inputs before saying no.
+    """crnverifier's CRN bisimulation test on proposed interpretations, then its own search.
 
-    crnverifier 0.3's search is incomplete and its path depends on the iteration order of
-    sets of species names, i.e. on the names and on the process's string-hash seed: the
-    qsw2011 module ``X -> 8 products`` passes under 3 of 8 seeds (``PYTHONHASHSEED``), and
-    the pair ``S0 -> S1; S1 -> S2 + S3 + S4`` passes in one reaction order and fails in
-    another of the very same set (measured). A "yes" comes with a bisimulation, so it is a
-    proof whichever attempt found it; only a "no" is in doubt. So a "no" is retried with
-    every species renamed, formal and implementation alike (``X`` -> ``X~k``, which changes
-    their hashes), and the reactions shuffled, :data:`BISIMULATION_ATTEMPTS` attempts in all (seeded), and the
-    CRN is declared not bisimilar only if every attempt says no. This cannot accept an
-    incorrect system (each "yes" is a bisimulation of a renaming of it); it can still,
-    with small probability, reject a correct one.
+    First each full interpretation from :func:`candidate_interpretations` is handed to
+    crnverifier, which checks it (atomic, delimiting and permissive conditions). This is
+    what makes the verdict independent of names and of the string-hash seed: crnverifier
+    0.3's own search is incomplete and its path depends on the iteration order of sets
+    of species names (the qsw2011 module ``X -> 8 products`` passed under 3 of 8
+    ``PYTHONHASHSEED`` values, and the pair ``S0 -> S1; S1 -> S2 + S3 + S4`` in one
+    reaction order and not in another of the very same set; measured). If no proposal
+    passes, crnverifier searches itself, and a "no" is retried with every species
+    renamed, formal and implementation alike (``X`` -> ``X~k``, which changes their
+    hashes), and the reactions shuffled, :data:`BISIMULATION_ATTEMPTS` attempts in all
+    (seeded). A "yes" comes with a bisimulation, so whichever attempt found it, it is a
+    proof; this cannot accept an incorrect system, and the CRN is declared not
+    bisimilar only if every attempt says no.
     """
     import random
 
