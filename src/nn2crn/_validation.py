@@ -75,8 +75,12 @@ def read_text_file(
     ``max_bytes`` and lines longer than ``max_line_chars`` (None: no limit) are
     refused with a message naming the limit (a FIFO is read up to the limit).
     """
-    data = read_file_bytes(path, make_error, missing_hint=missing_hint, unreadable=unreadable, max_bytes=max_bytes)
-    return decode_text(data, make_error, unreadable=unreadable, encoding=encoding, max_line_chars=max_line_chars)
+    data = read_file_bytes(
+        path, make_error, missing_hint=missing_hint, unreadable=unreadable, max_bytes=max_bytes
+    )
+    return decode_text(
+        data, make_error, unreadable=unreadable, encoding=encoding, max_line_chars=max_line_chars
+    )
 
 
 def read_file_bytes(

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from nn2crn import NN2CRNError
 from nn2crn.compile import compile_network, reduce_crn
-from nn2crn.crn import CRN, format_crn, parse_crn
-from nn2crn.crn import _crn_native, read_crn
+from nn2crn.crn import CRN, _crn_native, format_crn, parse_crn, read_crn
 from nn2crn.crn import text as text_module
 from nn2crn.crn.text import _parse_crn
 from nn2crn.nn import load_network, random_ternary_network
@@ -28,9 +27,7 @@ needs_c = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(
-    autouse=True, params=["per-line", "vectorized", pytest.param("native", marks=needs_c)]
-)
+@pytest.fixture(autouse=True, params=["per-line", "vectorized", pytest.param("native", marks=needs_c)])
 def reader_path(request, monkeypatch):
     """Every test three times: small files through the per-line fast path, and through each
     reader of big files (their size threshold lowered to 0): the numpy tokenizer alone, and
@@ -38,7 +35,9 @@ def reader_path(request, monkeypatch):
     if request.param != "per-line":
         monkeypatch.setattr(text_module, "_VECTOR_MIN_REACTIONS", 0)
         monkeypatch.setattr(text_module, "_CHUNK_BYTES", 40)  # several chunks even for small files
-        monkeypatch.setattr(text_module, "_FAST_READERS", ("numpy",) if request.param == "vectorized" else ("native",))
+        monkeypatch.setattr(
+            text_module, "_FAST_READERS", ("numpy",) if request.param == "vectorized" else ("native",)
+        )
     return request.param
 
 

@@ -160,7 +160,9 @@ def scan(data: bytes, line_limit: int | None = None) -> Scan | None:
     )
 
 
-def csr(side: Side, remap: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def csr(
+    side: Side, remap: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """One side of a :func:`scan` in the final species order: the text-order columns, and the
     canonical CSR indices and data (columns increasing in each row); None when a row names
     a species twice. `remap` maps each provisional id to a column below ``shape[1]``."""
@@ -168,8 +170,11 @@ def csr(side: Side, remap: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarr
     if library is None:  # pragma: no cover - scan returned nothing without it
         raise RuntimeError("the C .crn scanner is not built")
     remap = np.ascontiguousarray(remap, dtype=np.int64)
-    if side.species.dtype != np.int32 or len(side.indptr) != shape[0] + 1 or len(remap) and (
-        int(remap.min()) < 0 or int(remap.max()) >= shape[1]
+    if (
+        side.species.dtype != np.int32
+        or len(side.indptr) != shape[0] + 1
+        or len(remap)
+        and (int(remap.min()) < 0 or int(remap.max()) >= shape[1])
     ):
         raise ValueError("C .crn scanner: the terms and the species map disagree")
     nnz = len(side.species)

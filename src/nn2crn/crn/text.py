@@ -351,11 +351,11 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
     return _parse_crn(text, source, fast=True)
 
 
-def _parse_crn(text: str, source: str, *, fast: bool, native: bool = True) -> CRN:
-    """parse_crn; ``fast=False`` sends every line through the general parser (tests compare both);
-    ``native=False`` skips the C scanner (read_crn has tried it on the file's bytes)."""
+def _parse_crn(text: str, source: str, *, fast: bool, readers: tuple[str, ...] | None = None) -> CRN:
+    """parse_crn; ``fast=False`` sends every line through the general parser (tests compare both).
+    `readers`: the fast readers to try (default _FAST_READERS)."""
     if fast:
-        crn = _parse_regular(text, source, native=native)
+        crn = _parse_regular(text, source, _FAST_READERS if readers is None else readers)
         if crn is not None:
             return crn
     statements = _read_statements(text, source, fast=fast)
@@ -579,7 +579,7 @@ def _numpy_scan(text: str) -> _crn_native.Scan | None:
         return None
     names, side_of, species_of, counts = tokens
     n_reactions = len(rate_texts)
-    scanned = []
+    scanned: list[_crn_native.Side] = []
     for parity in (0, 1):
         mask = side_of % 2 == parity
         indptr = np.zeros(n_reactions + 1, dtype=np.int64)
@@ -587,29 +587,30 @@ def _numpy_scan(text: str) -> _crn_native.Scan | None:
         scanned.append(_crn_native.Side(indptr, species_of[mask], counts[mask]))
     distinct = {rate_text: k for k, rate_text in enumerate(dict.fromkeys(rate_texts))}
     rate_index = np.fromiter(map(distinct.__getitem__, rate_texts), dtype=np.int64, count=n_reactions)
-    return _crn_native.Scan(names, *scanned, list(distinct), rate_index, "\n".join(blanked))
+    reactants, products = scanned
+    return _crn_native.Scan(names, reactants, products, list(distinct), rate_index, "\n".join(blanked))
 
 
-def _parse_regular(
-    text: str | bytes, source: str, *, native: bool = True, line_limit: int | None = None
-) -> CRN | None:
+def _parse_regular(text: str, source: str, readers: tuple[str, ...]) -> CRN | None:
     """A whole file as format_crn writes it, with the reaction lines tokenized at once.
 
-    The C scanner (on the file's bytes, or on the text when it is ASCII), else the numpy
-    tokenizer (text only), reads the reaction lines; the other lines (signals, initial
-    amounts) go through the per-line reader. None when any reaction line is not regular:
-    the per-line reader then reads the file. `line_limit`: the C scanner refuses longer lines.
+    The C scanner (when the text is ASCII), else the numpy tokenizer, reads the reaction
+    lines (`readers` says which may); the other lines (signals, initial amounts) go through
+    the per-line reader. None when any reaction line is not regular: the per-line reader
+    then reads the file.
     """
     scanned = None
-    if native and "native" in _FAST_READERS:
-        data = text if isinstance(text, bytes) else text.encode("ascii") if text.isascii() else None
-        scanned = None if data is None else _crn_native.scan(data, line_limit)
-        if scanned is not None and len(scanned.rate_index) < _VECTOR_MIN_REACTIONS:
-            return None  # small files: the per-line path is as fast
-    if scanned is None and isinstance(text, str) and "numpy" in _FAST_READERS:
+    if "native" in readers and text.isascii():
+        scanned = _crn_native.scan(text.encode("ascii"))
+    if scanned is None and "numpy" in readers:
         scanned = _numpy_scan(text)
-    if scanned is None:
-        return None
+    return None if scanned is None else _build_regular(scanned, source)
+
+
+def _build_regular(scanned: _crn_native.Scan, source: str) -> CRN | None:
+    """The CRN of a scan (either scanner's); None to leave the file to the per-line reader."""
+    if len(scanned.rate_index) < _VECTOR_MIN_REACTIONS:
+        return None  # small files: the per-line path is as fast
     values = []
     for digits in scanned.rate_texts:
         if not (len(digits) <= MAX_NUMBER_CHARS and _FAST_RATE.fullmatch(digits)):
@@ -638,8 +639,8 @@ def _parse_regular(
             made = _crn_native.csr(side, remap, shape)
             if made is None:
                 return None  # a species twice in one side: Reaction adds them up, per line
-            columns, indices, data = made
-            terms.append(TermsCSR(side.indptr, indices, data, shape))
+            columns, indices, sorted_counts = made
+            terms.append(TermsCSR(side.indptr, indices, sorted_counts, shape))
         else:
             columns = remap[side.species]
             terms.append(TermsCSR.canonical(side.indptr, columns, side.counts.astype(np.float64), shape))
@@ -941,15 +942,23 @@ def read_crn(path: str | os.PathLike[str]) -> CRN:
     def make_error(message: str) -> CRNFormatError:
         return CRNFormatError(message, source=source)
 
-    data = read_file_bytes(path, make_error, missing_hint="give the path of a .crn file", unreadable="cannot read file")
+    data = read_file_bytes(
+        path, make_error, missing_hint="give the path of a .crn file", unreadable="cannot read file"
+    )
     # The C scanner reads the bytes as they are: it refuses what decoding would change
-    # (non-ASCII bytes, '\r') and lines over the limit, whose errors read_text_file words.
-    if "native" in _FAST_READERS and _crn_native.available():
-        crn = _parse_regular(data, source, line_limit=MAX_LINE_CHARS)
-        if crn is not None:
-            return crn
+    # (non-ASCII bytes, '\r') and lines over the limit, whose errors decode_text words.
+    readers = _FAST_READERS
+    if "native" in readers and _crn_native.available():
+        scanned = _crn_native.scan(data, MAX_LINE_CHARS)
+        if scanned is not None:
+            crn = _build_regular(scanned, source)
+            if crn is not None:
+                return crn
+            readers = ()  # the numpy tokenizer would find the same tokens: per line
+        else:
+            readers = tuple(reader for reader in readers if reader != "native")
     text = decode_text(data, make_error, unreadable="cannot read file")
-    return _parse_crn(text, source, fast=True, native=False)
+    return _parse_crn(text, source, fast=True, readers=readers)
 
 
 def format_number(value: float) -> str:
