@@ -1,7 +1,8 @@
-"""The optional C extension: the exact SSA kernel, compiled ahead of time by ``pip install``.
+"""The optional C extensions, compiled ahead of time by ``pip install``: the exact SSA kernel
+and the `.crn` reaction-line scanner.
 
 Everything else is in pyproject.toml. ``optional=True``: without a working C compiler the
-install still succeeds and the SSA runs on numba's kernel instead.
+install still succeeds; the SSA then runs on numba's kernel and the reader on numpy.
 """
 
 from setuptools import Extension, setup
@@ -13,6 +14,12 @@ setup(
             sources=["src/nn2crn/simulate/_ssa_ckernel.c"],
             extra_compile_args=["-O2", "-ffp-contract=off", "-std=c99"],
             optional=True,
-        )
+        ),
+        Extension(
+            "nn2crn.crn._crn_cparse",
+            sources=["src/nn2crn/crn/_crn_cparse.c"],
+            extra_compile_args=["-O2", "-std=c99"],
+            optional=True,
+        ),
     ]
 )

@@ -1,16 +1,18 @@
 """`.crn` reading against writing, and the big-CRN CLI rows of issue 12, from the user's seat.
 
 1. In process, side by side: ``read_crn`` against ``write_crn`` of the same CRN, for random
-   ternary 64-W-W-10 networks (W = 1024 and 2048), compiled and reduced. Candidates are
-   interleaved over the repeats; the best time of each is printed with read / write.
-   Goal: reading is no slower than writing (ratio <= 1).
+   ternary 64-W-W-10 networks (W = 1024 and 2048), compiled and reduced, each read through
+   the C scanner (``nn2crn.crn._crn_cparse``, when built) and through the numpy tokenizer
+   (its fallback). Candidates are interleaved over the repeats; the best time of each is
+   printed with read / write. Goal: reading is no slower than writing (ratio <= 1).
 2. Fresh processes (``python -c 'from nn2crn.cli import main; ...'``), wall and CPU
    (user + system of the child), against their anchors measured in the same run:
 
    - ``nn2crn eval`` of 10,000 rows through the 196-64-10 MNIST CRN, against the
      in-process ``stable_outputs`` of the same rows (plan included) plus the start-up of
      ``nn2crn --version``; goal CLI <= 3 x in-process + start-up;
-   - ``nn2crn check`` of a reduced 1024-1024-1024-10 CRN (6.4 M product terms); goal < 5 s;
+   - ``nn2crn check`` of a reduced 1024-1024-1024-10 CRN (6.4 M product terms); goal < 5 s
+     (and the same with the numpy reader forced, side by side);
    - ``nn2crn compile --reduce`` of a 784-256-256-256-10 binary network; goal < 2 s;
    - ``nn2crn export --to sbml`` of a 64-4000-10 network (no libSBML check, the
      default; ``--validate`` runs it); goal < 10 s.
@@ -36,53 +38,63 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _timing import machine_line  # noqa: E402
 from nn2crn.compile import compile_network, reduce_crn  # noqa: E402
-from nn2crn.crn import read_crn, write_crn  # noqa: E402
+from nn2crn.crn import _crn_native, read_crn, write_crn  # noqa: E402
+from nn2crn.crn import text as text_module  # noqa: E402
 from nn2crn.nn import load_network, random_ternary_network, save_network  # noqa: E402
 from nn2crn.simulate import stable_outputs  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[1] / "src" / "nn2crn" / "models"
 CLI = "from nn2crn.cli import main; raise SystemExit(main())"
+# The same CLI with the numpy tokenizer as the only fast reader (the C scanner's fallback).
+CLI_NUMPY = "from nn2crn.crn import text; text._FAST_READERS = ('numpy',); " + CLI
+READERS = {"C": ("native",), "numpy": ("numpy",)}
 ENV = {**os.environ, "NN2CRN_NO_AUTO_WARMUP": "1"}
 
 
 def read_against_write(widths: tuple[int, ...], repeats: int, work: Path) -> None:
+    readers = [name for name in READERS if name != "C" or _crn_native.available()]
+    heading = "".join(f" {'read ' + name:>9s} {name + '/write':>11s}" for name in readers)
     print(
-        f"{'CRN':28s} {'product terms':>14s} {'write s':>8s} {'read s':>8s} {'read/write':>10s}"
-        f" {'write CPU':>9s} {'read CPU':>9s} {'CPU ratio':>9s}"
+        f"{'CRN':20s} {'product terms':>14s} {'write':>7s}{heading}   (best CPU seconds; wall in the second line)"
     )
     for width in widths:
         network = random_ternary_network((64, width, width, 10), rng=np.random.default_rng(width))
         compiled = compile_network(network)
         for label, crn in (("compiled", compiled), ("reduced", reduce_crn(compiled))):
             path = work / f"w{width}-{label}.crn"
-            writes, reads, write_cpus, read_cpus = [], [], [], []
+            wall: dict[str, list[float]] = {name: [] for name in ("write", *readers)}
+            cpu: dict[str, list[float]] = {name: [] for name in ("write", *readers)}
             for _ in range(repeats):
-                start, cpu = time.perf_counter(), time.process_time()
-                write_crn(crn, path)
-                writes.append(time.perf_counter() - start)
-                write_cpus.append(time.process_time() - cpu)
-                start, cpu = time.perf_counter(), time.process_time()
-                back = read_crn(path)
-                reads.append(time.perf_counter() - start)
-                read_cpus.append(time.process_time() - cpu)
-            assert back.n_reactions == crn.n_reactions
-            write, read, write_cpu, read_cpu = min(writes), min(reads), min(write_cpus), min(read_cpus)
+                for name in ("write", *readers):
+                    start, cpu_start = time.perf_counter(), time.process_time()
+                    if name == "write":
+                        write_crn(crn, path)
+                    else:
+                        text_module._FAST_READERS = READERS[name]
+                        back = read_crn(path)
+                        text_module._FAST_READERS = READERS["C"] + READERS["numpy"]
+                        # The reader that ran keeps the reactions as arrays (the per-line one does not).
+                        assert back.n_reactions == crn.n_reactions and "reactions" not in back.__dict__
+                        del back
+                    wall[name].append(time.perf_counter() - start)
+                    cpu[name].append(time.process_time() - cpu_start)
             terms = int(crn.product_terms.nnz)
-            print(
-                f"W = {width} {label:18s} {terms:14,d} {write:8.3f} {read:8.3f} {read / write:10.2f}"
-                f" {write_cpu:9.3f} {read_cpu:9.3f} {read_cpu / write_cpu:9.2f}"
-            )
-            del back
+            for times, unit in ((cpu, "CPU"), (wall, "wall")):
+                best = {name: min(values) for name, values in times.items()}
+                row = "".join(f" {best[name]:9.3f} {best[name] / best['write']:11.2f}" for name in readers)
+                title = f"W = {width} {label}" if unit == "CPU" else "  (wall)"
+                count = f"{terms:14,d}" if unit == "CPU" else " " * 14
+                print(f"{title:20s} {count} {best['write']:7.3f}{row}")
 
 
-def fresh(arguments: list[str], repeats: int) -> tuple[float, float]:
+def fresh(arguments: list[str], repeats: int, code: str = CLI) -> tuple[float, float]:
     """Best wall and CPU seconds of `repeats` fresh CLI processes."""
     walls, cpus = [], []
     for _ in range(repeats):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-c", CLI, *arguments], check=True, env=ENV, stdout=subprocess.DEVNULL
+            [sys.executable, "-c", code, *arguments], check=True, env=ENV, stdout=subprocess.DEVNULL
         )
         walls.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -136,18 +148,21 @@ def cli_rows(work: Path, repeats: int, quick: bool) -> None:
         terms = int(big.product_terms.nnz)
         write_crn(big, deep)
         del big
-        wall, cpu = fresh(["check", str(deep)], 1)
-        rows.append(
-            (
-                f"check reduced 1024-1024-1024-10 ({terms / 1e6:.2f} M terms)",
-                wall,
-                cpu,
-                f"goal < 5 s, ratio {wall / 5:.2f}",
+        for name, code in (("C", CLI), ("numpy", CLI_NUMPY)):
+            if name == "C" and not _crn_native.available():
+                continue
+            wall, cpu = fresh(["check", str(deep)], 2, code)
+            rows.append(
+                (
+                    f"check reduced 1024-1024-1024-10 ({terms / 1e6:.2f} M terms), {name} reader",
+                    wall,
+                    cpu,
+                    f"goal < 5 s, ratio {wall / 5:.2f}",
+                )
             )
-        )
-    print(f"\n{'CLI command (fresh process)':44s} {'wall s':>7s} {'CPU s':>7s}  against the goal")
+    print(f"\n{'CLI command (fresh process)':66s} {'wall s':>7s} {'CPU s':>7s}  against the goal")
     for name, wall, cpu, note in rows:
-        print(f"{name:44s} {wall:7.2f} {cpu:7.2f}  {note}")
+        print(f"{name:66s} {wall:7.2f} {cpu:7.2f}  {note}")
 
 
 def main() -> None:
@@ -157,6 +172,11 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_crn_io_"))
     print(f"load average before: {os.getloadavg()[0]:.2f}")
+    where = _crn_native._load()
+    print(
+        f"reader: C scanner {where._name if where is not None else 'not built'}; "
+        "CLI rows use it (else numpy) unless they say otherwise"
+    )
     read_against_write((1024,) if args.quick else (1024, 2048), args.repeats, work)
     cli_rows(work, args.repeats, args.quick)
     print(f"load average after: {os.getloadavg()[0]:.2f}")

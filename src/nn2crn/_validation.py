@@ -75,6 +75,23 @@ def read_text_file(
     ``max_bytes`` and lines longer than ``max_line_chars`` (None: no limit) are
     refused with a message naming the limit (a FIFO is read up to the limit).
     """
+    data = read_file_bytes(
+        path, make_error, missing_hint=missing_hint, unreadable=unreadable, max_bytes=max_bytes
+    )
+    return decode_text(
+        data, make_error, unreadable=unreadable, encoding=encoding, max_line_chars=max_line_chars
+    )
+
+
+def read_file_bytes(
+    path: str | os.PathLike[str],
+    make_error: Callable[[str], Exception],
+    *,
+    missing_hint: str,
+    unreadable: str = "cannot read",
+    max_bytes: int = MAX_FILE_BYTES,
+) -> bytes:
+    """The bytes of a user's file: the first half of :func:`read_text_file` (same errors)."""
     try:
         with open(path, "rb") as stream:
             data = stream.read(max_bytes + 1)
@@ -84,6 +101,18 @@ def read_text_file(
         raise make_error(f"{unreadable} ({error})") from None
     if len(data) > max_bytes:
         raise make_error(f"file is larger than the limit of {max_bytes:,} bytes; is it the right file?")
+    return data
+
+
+def decode_text(
+    data: bytes,
+    make_error: Callable[[str], Exception],
+    *,
+    unreadable: str = "cannot read",
+    encoding: str = "utf-8",
+    max_line_chars: int | None = MAX_LINE_CHARS,
+) -> str:
+    """The second half of :func:`read_text_file`: decoded, line lengths checked, universal newlines."""
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:

@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     with atheris.instrument_imports(include=["nn2crn"]):
         import nn2crn.cli._inputs  # noqa: F401
         import nn2crn.crn  # noqa: F401
+        import nn2crn.crn.text  # noqa: F401  (nn2crn.crn imports it on first use only)
         import nn2crn.datasets  # noqa: F401
         import nn2crn.dna  # noqa: F401
         import nn2crn.dna.writers  # noqa: F401

@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 
 from nn2crn import NN2CRNError
-from nn2crn.crn import CRN
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,26 +50,39 @@ def fuzz_crn(data: bytes) -> None:
     from nn2crn.crn import check_crn, format_crn, parse_crn, read_crn
     from nn2crn.crn import text as text_module
 
-    def outcome(path: Path) -> CRN | str:
+    def outcome(path: Path) -> tuple[object, ...]:
         try:
-            return read_crn(path)
+            crn = read_crn(path)
         except NN2CRNError as error:
-            return type(error).__name__
+            return (type(error).__name__, str(error))
+        return (
+            crn.species,
+            crn.reactions,
+            tuple(crn.initial.items()),
+            crn.inputs,
+            crn.outputs,
+            crn.raw_inputs,
+        )
 
     def read(path: Path) -> None:
-        # Files of fewer than 64 reactions take the per-line parser; read every case through
-        # the vectorized one too (in small chunks), which must agree: the same CRN, or an error.
-        saved = text_module._VECTOR_MIN_REACTIONS, text_module._CHUNK_BYTES
+        # Read every case through the per-line reader and through each reader of big files
+        # (their size threshold lowered to 0): the C scanner (when built) and the numpy
+        # tokenizer (in small chunks), each without the other as fallback. All must agree:
+        # the same CRN (species order included), or the same error and message.
+        saved = text_module._VECTOR_MIN_REACTIONS, text_module._CHUNK_BYTES, text_module._FAST_READERS
         text_module._VECTOR_MIN_REACTIONS, text_module._CHUNK_BYTES = 0, 64
         try:
-            vectorized = outcome(path)
+            outcomes = {}
+            for reader in ("per-line", "native", "numpy"):
+                text_module._FAST_READERS = () if reader == "per-line" else (reader,)
+                outcomes[reader] = outcome(path)
         finally:
-            text_module._VECTOR_MIN_REACTIONS, text_module._CHUNK_BYTES = saved
-        per_line = outcome(path)
-        if isinstance(vectorized, CRN) != isinstance(per_line, CRN) or (
-            isinstance(per_line, CRN) and vectorized != per_line
-        ):
-            raise AssertionError(f"the readers disagree: vectorized {vectorized!r}, per line {per_line!r}")
+            text_module._VECTOR_MIN_REACTIONS, text_module._CHUNK_BYTES, text_module._FAST_READERS = saved
+        for reader in ("native", "numpy"):
+            if outcomes[reader] != outcomes["per-line"]:
+                raise AssertionError(
+                    f"the readers disagree: {reader} {outcomes[reader]!r}, per line {outcomes['per-line']!r}"
+                )
         crn = read_crn(path)  # raises the per-line reader's error, which _with_file checks
         # What loads must also check and round-trip through the writer.
         check_crn(crn)

@@ -25,8 +25,9 @@ from typing import NoReturn, cast
 import numpy as np
 
 from .._errors import CRNFormatError, CRNStructureError
-from .._limits import MAX_AMOUNT, MAX_COEFFICIENT, MAX_NUMBER_CHARS
-from .._validation import read_text_file
+from .._limits import MAX_AMOUNT, MAX_COEFFICIENT, MAX_LINE_CHARS, MAX_NUMBER_CHARS
+from .._validation import decode_text, read_file_bytes
+from . import _crn_native
 from .crn import CRN, RawInputs, Reaction, ReactionArrays, Signal, Terms, TermsCSR, format_terms
 
 _TOKEN = re.compile(
@@ -350,10 +351,11 @@ def parse_crn(text: str, source: str = "<string>") -> CRN:
     return _parse_crn(text, source, fast=True)
 
 
-def _parse_crn(text: str, source: str, *, fast: bool) -> CRN:
-    """parse_crn; ``fast=False`` sends every line through the general parser (tests compare both)."""
+def _parse_crn(text: str, source: str, *, fast: bool, readers: tuple[str, ...] | None = None) -> CRN:
+    """parse_crn; ``fast=False`` sends every line through the general parser (tests compare both).
+    `readers`: the fast readers to try (default _FAST_READERS)."""
     if fast:
-        crn = _parse_regular(text, source)
+        crn = _parse_regular(text, source, _FAST_READERS if readers is None else readers)
         if crn is not None:
             return crn
     statements = _read_statements(text, source, fast=fast)
@@ -537,12 +539,14 @@ def _tokenize_sides(sides: list[str]) -> tuple[list[str], np.ndarray, np.ndarray
     return names, side, rank[key], counts
 
 
-def _parse_regular(text: str, source: str) -> CRN | None:
-    """A whole file as format_crn writes it, with the reaction lines tokenized at once.
+# The fast readers tried in order before the per-line one (tests and the fuzz target narrow it):
+# "native" is the C scanner (_crn_cparse.c, when pip install could build it), "numpy" the
+# vectorized tokenizer above.
+_FAST_READERS: tuple[str, ...] = ("native", "numpy")
 
-    The other lines (signals, initial amounts, comments) go through the per-line reader.
-    None when any reaction line is not regular: the per-line reader then reads the file.
-    """
+
+def _numpy_scan(text: str) -> _crn_native.Scan | None:
+    """What the C scanner returns, from per-line splitting and the vectorized tokenizer."""
     lines = text.splitlines()
     sides: list[str] = []
     rate_texts: list[str] = []
@@ -566,24 +570,57 @@ def _parse_regular(text: str, source: str) -> CRN | None:
             return None
         sides.append(left)
         sides.append(products_text)
-        rate_texts.append(rate_text)
+        rate_texts.append(rate_text[:-1])
         blanked[number] = ""
     if len(rate_texts) < _VECTOR_MIN_REACTIONS:  # small files: the per-line path is as fast
         return None
-    rate_of: dict[str, float] = {}
-    for rate_text in dict.fromkeys(rate_texts):
-        digits = rate_text[:-1]
+    tokens = _tokenize_sides(sides)
+    if tokens is None:
+        return None
+    names, side_of, species_of, counts = tokens
+    n_reactions = len(rate_texts)
+    scanned: list[_crn_native.Side] = []
+    for parity in (0, 1):
+        mask = side_of % 2 == parity
+        indptr = np.zeros(n_reactions + 1, dtype=np.int64)
+        np.cumsum(np.bincount(side_of[mask] // 2, minlength=n_reactions), out=indptr[1:])
+        scanned.append(_crn_native.Side(indptr, species_of[mask], counts[mask]))
+    distinct = {rate_text: k for k, rate_text in enumerate(dict.fromkeys(rate_texts))}
+    rate_index = np.fromiter(map(distinct.__getitem__, rate_texts), dtype=np.int64, count=n_reactions)
+    reactants, products = scanned
+    return _crn_native.Scan(names, reactants, products, list(distinct), rate_index, "\n".join(blanked))
+
+
+def _parse_regular(text: str, source: str, readers: tuple[str, ...]) -> CRN | None:
+    """A whole file as format_crn writes it, with the reaction lines tokenized at once.
+
+    The C scanner (when the text is ASCII), else the numpy tokenizer, reads the reaction
+    lines (`readers` says which may); the other lines (signals, initial amounts) go through
+    the per-line reader. None when any reaction line is not regular: the per-line reader
+    then reads the file.
+    """
+    scanned = None
+    if "native" in readers and text.isascii():
+        scanned = _crn_native.scan(text.encode("ascii"))
+    if scanned is None and "numpy" in readers:
+        scanned = _numpy_scan(text)
+    return None if scanned is None else _build_regular(scanned, source)
+
+
+def _build_regular(scanned: _crn_native.Scan, source: str) -> CRN | None:
+    """The CRN of a scan (either scanner's); None to leave the file to the per-line reader."""
+    if len(scanned.rate_index) < _VECTOR_MIN_REACTIONS:
+        return None  # small files: the per-line path is as fast
+    values = []
+    for digits in scanned.rate_texts:
         if not (len(digits) <= MAX_NUMBER_CHARS and _FAST_RATE.fullmatch(digits)):
             return None
         rate = float(digits)
         if not 0 < rate < math.inf:
             return None
-        rate_of[rate_text] = rate
-    tokens = _tokenize_sides(sides)
-    if tokens is None:
-        return None
-    names, side_of, species_of, counts = tokens
-    statements = _read_statements("\n".join(blanked), source, fast=True)
+        values.append(rate)
+    names = scanned.names
+    statements = _read_statements(scanned.other_text, source, fast=True)
     if statements.reactions:  # e.g. a '<=>' line: the per-line reader keeps the order
         return None
     _check_signal_species(statements.signal_species, set(statements.initial) | set(names), source)
@@ -594,25 +631,27 @@ def _parse_regular(text: str, source: str) -> CRN | None:
     species = tuple(dict.fromkeys(chain(signal_names, names, initial)))
     position = {name: k for k, name in enumerate(species)}
     remap = np.fromiter(map(position.__getitem__, names), dtype=np.int64, count=len(names))
-    columns = remap[species_of]
-    n_reactions = len(rate_texts)
+    n_reactions = len(scanned.rate_index)
     shape = (n_reactions, len(species))
-    arrays = []
-    for parity in (0, 1):
-        mask = side_of % 2 == parity
-        indptr = np.zeros(n_reactions + 1, dtype=np.int64)
-        np.cumsum(np.bincount(side_of[mask] // 2, minlength=n_reactions), out=indptr[1:])
-        arrays.append((indptr, columns[mask], counts[mask]))
-    terms = [
-        TermsCSR.canonical(indptr, cols, vals.astype(np.float64), shape) for indptr, cols, vals in arrays
-    ]
-    if any(t.nnz != len(cols) for t, (_, cols, _) in zip(terms, arrays, strict=True)):
-        return None  # a species twice in one side: Reaction adds them up, per line
+    arrays, terms = [], []
+    for side in (scanned.reactants, scanned.products):
+        if scanned.native:
+            made = _crn_native.csr(side, remap, shape)
+            if made is None:
+                return None  # a species twice in one side: Reaction adds them up, per line
+            columns, indices, sorted_counts = made
+            terms.append(TermsCSR(side.indptr, indices, sorted_counts, shape))
+        else:
+            columns = remap[side.species]
+            terms.append(TermsCSR.canonical(side.indptr, columns, side.counts.astype(np.float64), shape))
+            if terms[-1].nnz != len(columns):
+                return None  # a species twice in one side: Reaction adds them up, per line
+        arrays.append((side.indptr, columns, side.counts))
     reactions = ReactionArrays(
         species,
         *arrays[0],
         *arrays[1],
-        np.array([rate_of[rate_text] for rate_text in rate_texts], dtype=np.float64),
+        np.array(values, dtype=np.float64)[scanned.rate_index],
     )
     try:
         return CRN._with_terms(
@@ -899,13 +938,27 @@ def _build_crn(statements: _Statements) -> CRN:
 def read_crn(path: str | os.PathLike[str]) -> CRN:
     """Read a `.crn` file. Missing or unreadable files raise :class:`CRNFormatError`."""
     source = str(path)
-    text = read_text_file(
-        path,
-        lambda message: CRNFormatError(message, source=source),
-        missing_hint="give the path of a .crn file",
-        unreadable="cannot read file",
+
+    def make_error(message: str) -> CRNFormatError:
+        return CRNFormatError(message, source=source)
+
+    data = read_file_bytes(
+        path, make_error, missing_hint="give the path of a .crn file", unreadable="cannot read file"
     )
-    return parse_crn(text, source=source)
+    # The C scanner reads the bytes as they are: it refuses what decoding would change
+    # (non-ASCII bytes, '\r') and lines over the limit, whose errors decode_text words.
+    readers = _FAST_READERS
+    if "native" in readers and _crn_native.available():
+        scanned = _crn_native.scan(data, MAX_LINE_CHARS)
+        if scanned is not None:
+            crn = _build_regular(scanned, source)
+            if crn is not None:
+                return crn
+            readers = ()  # the numpy tokenizer would find the same tokens: per line
+        else:
+            readers = tuple(reader for reader in readers if reader != "native")
+    text = decode_text(data, make_error, unreadable="cannot read file")
+    return _parse_crn(text, source, fast=True, readers=readers)
 
 
 def format_number(value: float) -> str:
