@@ -384,7 +384,38 @@ def deep_why(depths: list[int], width: int = 64) -> None:
             for s in (1e-4, 1e-2, 1.0, 1e2)
         ]
         print(f"  depth {depth}: s = 1e-4, 1e-2, 1, 1e2 -> {counts}")
+    print("one row's steps with SciPy's BDF and Radau (same tolerances, analytic sparse Jacobian):")
+    for depth in [d for d in depths if 2 <= d <= 4]:
+        print(f"  depth {depth}: {_scipy_steps(*_deep_case(depth, width, 1))}")
     _error_shares(min(max(depths), 4), width)
+
+
+def _scipy_steps(crn: CRN, inputs: np.ndarray) -> str:
+    """Accepted steps of SciPy's stiff solvers on one row: an independent check of the step growth."""
+    import scipy.sparse as sp
+    from scipy.integrate import solve_ivp
+
+    stoich, rates = crn.stoichiometry.T.tocsr(), crn.rates
+    first, second = crn.reactant_columns[:, 0], crn.reactant_columns[:, 1]
+    pair = second >= 0
+    other = np.maximum(second, 0)
+    rows = np.concatenate((np.arange(len(rates)), np.flatnonzero(pair)))
+    columns = np.concatenate((first, second[pair]))
+
+    def rhs(t: float, y: np.ndarray) -> np.ndarray:
+        return stoich @ (rates * y[first] * np.where(pair, y[other], 1.0))
+
+    def jac(t: float, y: np.ndarray) -> sp.csc_array:
+        values = np.concatenate((rates * np.where(pair, y[other], 1.0), rates[pair] * y[first[pair]]))
+        return (stoich @ sp.csr_array((values, (rows, columns)), shape=(len(rates), crn.n_species))).tocsc()
+
+    counts = []
+    for method in ("BDF", "Radau"):
+        solution = solve_ivp(
+            rhs, (0.0, T_END), crn.initial_state(inputs)[0], method=method, rtol=RTOL, atol=ATOL, jac=jac
+        )
+        counts.append(f"{method} {len(solution.t) - 1}")
+    return ", ".join(counts)
 
 
 def _error_shares(depth: int, width: int) -> None:
