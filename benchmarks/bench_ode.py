@@ -28,15 +28,15 @@ shipped ``src/nn2crn/models/mnist-196-64-10-ternary.json``. Inputs: standardized
 14x14 digits from the bundled MNIST sample (both signs), N of them.
 
 Deep networks (issue 12; ``--deep``): random ternary W = 64 networks of depth 1..6
-(seed = depth), 64 standard-normal inputs, t_end 200, the default tolerances: CPU
-seconds, steps and the first call's planning time of ``simulate_ode`` layer by layer
-(``layered=True``) and as one system (``layered=False``, the solver before issue 12;
-the anchor), the ratio, the product terms, and the largest output difference of the
-two in units of ``atol + rtol max_t |y|``. The issue's figure: depth 6 took 95 s for 100 inputs,
-steps doubling and time tripling per layer.
+(seed = depth), 64 standard-normal inputs, t_end 200: CPU seconds and steps of
+``simulate_ode`` as one system at the default tolerances (the anchor), the steps of one
+row alone, ``layered=True``, and the whole system at rtol 1e-4, with each one's error at
+t_end against a tight solve (rtol 1e-10) and the exact stable state. ``--deep --deep-why``:
+accepted steps per time window, the step count against the input scale, SciPy BDF/Radau
+step counts, and which species' errors set the step (benchmarks/README.md).
 
 Run: python benchmarks/bench_ode.py [--n-inputs 1000] [--sample 20] [--skip-roadrunner]
-     python benchmarks/bench_ode.py --deep [--depths 1,2,3,4,5,6] [--deep-inputs 64]
+     python benchmarks/bench_ode.py --deep [--depths 1,2,3,4,5,6] [--deep-inputs 64] [--deep-why]
 """
 
 from __future__ import annotations
