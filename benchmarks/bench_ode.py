@@ -28,15 +28,15 @@ shipped ``src/nn2crn/models/mnist-196-64-10-ternary.json``. Inputs: standardized
 14x14 digits from the bundled MNIST sample (both signs), N of them.
 
 Deep networks (issue 12; ``--deep``): random ternary W = 64 networks of depth 1..6
-(seed = depth), 64 standard-normal inputs, t_end 200, the default tolerances: CPU
-seconds, steps and the first call's planning time of ``simulate_ode`` layer by layer
-(``layered=True``) and as one system (``layered=False``, the solver before issue 12;
-the anchor), the ratio, the product terms, and the largest output difference of the
-two in units of ``atol + rtol max_t |y|``. The issue's figure: depth 6 took 95 s for 100 inputs,
-steps doubling and time tripling per layer.
+(seed = depth), 64 standard-normal inputs, t_end 200: CPU seconds and steps of
+``simulate_ode`` as one system at the default tolerances (the anchor), the steps of one
+row alone, ``layered=True``, and the whole system at rtol 1e-4, with each one's error at
+t_end against a tight solve (rtol 1e-10) and the exact stable state. ``--deep --deep-why``:
+accepted steps per time window, the step count against the input scale, SciPy BDF/Radau
+step counts, and which species' errors set the step (benchmarks/README.md).
 
 Run: python benchmarks/bench_ode.py [--n-inputs 1000] [--sample 20] [--skip-roadrunner]
-     python benchmarks/bench_ode.py --deep [--depths 1,2,3,4,5,6] [--deep-inputs 64]
+     python benchmarks/bench_ode.py --deep [--depths 1,2,3,4,5,6] [--deep-inputs 64] [--deep-why]
 """
 
 from __future__ import annotations
@@ -258,48 +258,235 @@ def bench(name: str, crn: CRN, inputs: np.ndarray, sample: int, skip_roadrunner:
     )
 
 
-def deep_scaling(depths: list[int], n_inputs: int, width: int = 64) -> None:
-    """Time vs depth at one width, layer by layer against the whole-system solver."""
-    from nn2crn.simulate._ode_plan import build_plan
-    from nn2crn.simulate._ode_stages import split_stages
+def _deep_case(depth: int, width: int, n_inputs: int) -> tuple[CRN, np.ndarray]:
+    """The deep benchmark's network (seed = depth) and standard-normal inputs (seed 0)."""
+    network = random_ternary_network((width,) * (depth + 1), rng=np.random.default_rng(depth))
+    return compile_network(network), np.random.default_rng(0).standard_normal((n_inputs, width))
+
+
+def deep_scaling(depths: list[int], n_inputs: int, width: int = 64, n_reference: int = 8) -> None:
+    """Time vs depth at one width: the whole system, one row alone, layer by layer, and rtol 1e-4.
+
+    Errors at t_end are in units of each row's largest |exact stable output|, against the
+    whole-system solver at rtol 1e-10 / atol 1e-14 (first `n_reference` rows) and against
+    the exact stable state (all rows; at t_end = 200 the outputs are still converging).
+    """
+    from nn2crn.simulate.exact import stable_outputs
 
     print(f"\n== deep networks: width {width}, {n_inputs} inputs, t_end {T_END:g}, CPU seconds (1 thread) ==")
     print(
-        f"{'depth':>5s} {'species':>8s} {'terms':>8s} {'stages':>6s} {'plan s':>7s} "
-        f"{'layered s':>10s} {'steps':>7s} {'whole s':>8s} {'steps':>7s} {'whole/layered':>13s} {'diff/tol':>9s}"
+        "whole: default solver (rtol 1e-6, atol 1e-9, one step sequence per chunk of 64 rows); "
+        "1 row: steps of row 0 alone; layered: layered=True; loose: whole system at rtol 1e-4.\n"
+        "err/tight: max |output - tight solve| / row scale at t_end; err/exact: the same against the "
+        "stable state."
     )
-    rng = np.random.default_rng(0)
+    print(
+        f"{'depth':>5s} {'species':>7s} {'terms':>6s} {'whole s':>8s} {'steps':>6s} {'1 row':>6s} "
+        f"{'layered s':>9s} {'steps':>6s} {'loose s':>8s} {'steps':>6s} "
+        f"{'err/tight whole':>15s} {'layered':>8s} {'loose':>8s} {'err/exact whole':>15s} {'loose':>8s}"
+    )
     for depth in depths:
-        network = random_ternary_network((width,) * (depth + 1), rng=np.random.default_rng(depth))
-        crn = compile_network(network)
-        inputs = rng.standard_normal((n_inputs, width))
+        crn, inputs = _deep_case(depth, width, n_inputs)
         terms = int(sum(len(r.reactants) + len(r.products) for r in crn.reactions))
-        with Clock() as planning:
-            stages = split_stages(build_plan(crn))
         runs = {}
-        for layered in (True, False):
-            simulate_ode(crn, inputs[:2], t_end=T_END, store="outputs", n_threads=1, layered=layered)  # warm
+        for label, options in (
+            ("whole", {}),
+            ("layered", {"layered": True}),
+            ("loose", {"rtol": 1e-4}),
+        ):
+            options = {"rtol": RTOL, "atol": ATOL, **options}
+            simulate_ode(crn, inputs[:2], t_end=T_END, store="outputs", n_threads=1, **options)  # warm
             with Clock() as clock:
                 trajectory = simulate_ode(
-                    crn,
-                    inputs,
-                    t_end=T_END,
-                    rtol=RTOL,
-                    atol=ATOL,
-                    store="outputs",
-                    n_threads=1,
-                    layered=layered,
+                    crn, inputs, t_end=T_END, n_points=2, store="outputs", n_threads=1, **options
                 )
-            runs[layered] = (clock, trajectory)
-        (fast, layered_run), (slow, whole_run) = runs[True], runs[False]
-        # outputs are dual-rail differences that cross 0: scale by each output's largest size
-        size = np.abs(whole_run.outputs).max(axis=1, keepdims=True)
-        units = np.abs(layered_run.outputs - whole_run.outputs) / (ATOL + RTOL * size)
+            runs[label] = (clock.cpu, trajectory)
+        alone = simulate_ode(crn, inputs[:1], t_end=T_END, n_points=2, rtol=RTOL, atol=ATOL, n_threads=1)
+        tight = simulate_ode(
+            crn,
+            inputs[:n_reference],
+            t_end=T_END,
+            n_points=2,
+            rtol=1e-10,
+            atol=1e-14,
+            n_threads=1,
+            store="outputs",
+            max_steps=10**7,
+        ).final_outputs
+        exact = stable_outputs(crn, inputs)
+        scale = np.abs(exact).max(axis=1, keepdims=True)
+
+        def error(label: str, reference: np.ndarray, runs: dict = runs, scale: np.ndarray = scale) -> float:
+            outputs = runs[label][1].final_outputs[: len(reference)]
+            return float((np.abs(outputs - reference) / scale[: len(reference)]).max())
+
+        (whole_s, whole), (layered_s, layered), (loose_s, loose) = (
+            runs["whole"],
+            runs["layered"],
+            runs["loose"],
+        )
         print(
-            f"{depth:5d} {crn.n_species:8d} {terms:8d} {len(stages):6d} {planning.wall:7.3f} "
-            f"{fast.cpu:10.2f} {layered_run.stats.steps:7d} {slow.cpu:8.2f} {whole_run.stats.steps:7d} "
-            f"{slow.cpu / fast.cpu:13.2f} {units.max():9.1f}",
+            f"{depth:5d} {crn.n_species:7d} {terms:6d} {whole_s:8.2f} {whole.stats.steps:6d} "
+            f"{alone.stats.steps:6d} {layered_s:9.2f} {layered.stats.steps:6d} {loose_s:8.2f} "
+            f"{loose.stats.steps:6d} {error('whole', tight):15.1e} {error('layered', tight):8.1e} "
+            f"{error('loose', tight):8.1e} {error('whole', exact):15.1e} {error('loose', exact):8.1e}",
             flush=True,
+        )
+
+
+def deep_why(depths: list[int], width: int = 64) -> None:
+    """Where the deep networks' steps go: time windows, amounts, and which species limit the step.
+
+    Accepted steps per time window come from the numba kernel's step tape (the whole
+    system, one chunk); the input-scale rows show the step count's dependence on the
+    amounts (scaling every input by s scales every amount by s); the error shares
+    re-run one row through the numpy twin of the kernel and attribute each accepted
+    step's squared weighted error to the species' kind (z+/z-/m/h+/h-) and layer.
+    """
+    from nn2crn.simulate._ode_control import StepControl
+    from nn2crn.simulate._ode_numba import integrate_chunk
+    from nn2crn.simulate._ode_plan import build_plan
+    from nn2crn.simulate._ode_rodas import TABLEAUS
+    from nn2crn.simulate._ode_stages import no_drive
+
+    tableau = TABLEAUS["rodas5p"]
+    edges = [0.0, 0.1, 1.0, 3.0, 10.0, 30.0, 100.0, T_END * 1.001]
+    print(f"\n== where the steps go (width {width}, rtol {RTOL:g}, atol {ATOL:g}) ==")
+    print(f"accepted steps per time window {edges[:-1]} .. {T_END:g}; largest amount at t_end")
+    for n_rows in (1, 64):
+        for depth in depths:
+            crn, inputs = _deep_case(depth, width, n_rows)
+            plan = build_plan(crn)
+            x0 = crn.initial_state(inputs)
+            y = np.ascontiguousarray(x0[:, plan.dynamic].T)
+            coef = np.ascontiguousarray(np.asarray(plan.force_matrix.T @ x0.T))
+            stats, tape, _ = integrate_chunk(
+                y,
+                coef,
+                np.array([0.0, T_END]),
+                np.zeros(0, np.int64),
+                np.zeros((n_rows, 2, 0)),
+                plan.kernel(),
+                tableau.kernel(),
+                StepControl(RTOL, ATOL, 10**7, tableau.exponent),
+                no_drive(int(tableau.dense.shape[0])),
+                np.zeros(0, np.int64),
+            )
+            counts = np.histogram(tape[:-1], bins=edges)[0].tolist()
+            print(
+                f"  {n_rows:2d} row(s), depth {depth}: {stats.steps:5d} steps {counts}  max amount {np.abs(y).max():.2g}"
+            )
+    print("steps (64 inputs) with every input scaled by s:")
+    for depth in depths:
+        crn, inputs = _deep_case(depth, width, 64)
+        counts = [
+            simulate_ode(crn, inputs * s, t_end=T_END, n_points=2, n_threads=1, store="outputs").stats.steps
+            for s in (1e-4, 1e-2, 1.0, 1e2)
+        ]
+        print(f"  depth {depth}: s = 1e-4, 1e-2, 1, 1e2 -> {counts}")
+    print("one row's steps with SciPy's BDF and Radau (same tolerances, analytic sparse Jacobian):")
+    for depth in [d for d in depths if 2 <= d <= 4]:
+        print(f"  depth {depth}: {_scipy_steps(*_deep_case(depth, width, 1))}")
+    _error_shares(min(max(depths), 4), width)
+
+
+def _scipy_steps(crn: CRN, inputs: np.ndarray) -> str:
+    """Accepted steps of SciPy's stiff solvers on one row: an independent check of the step growth."""
+    import scipy.sparse as sp
+    from scipy.integrate import solve_ivp
+
+    stoich, rates = crn.stoichiometry.T.tocsr(), crn.rates
+    first, second = crn.reactant_columns[:, 0], crn.reactant_columns[:, 1]
+    pair = second >= 0
+    other = np.maximum(second, 0)
+    rows = np.concatenate((np.arange(len(rates)), np.flatnonzero(pair)))
+    columns = np.concatenate((first, second[pair]))
+
+    def rhs(t: float, y: np.ndarray) -> np.ndarray:
+        return stoich @ (rates * y[first] * np.where(pair, y[other], 1.0))
+
+    def jac(t: float, y: np.ndarray) -> sp.csc_array:
+        values = np.concatenate((rates * np.where(pair, y[other], 1.0), rates[pair] * y[first[pair]]))
+        return (stoich @ sp.csr_array((values, (rows, columns)), shape=(len(rates), crn.n_species))).tocsc()
+
+    counts = []
+    for method in ("BDF", "Radau"):
+        solution = solve_ivp(
+            rhs, (0.0, T_END), crn.initial_state(inputs)[0], method=method, rtol=RTOL, atol=ATOL, jac=jac
+        )
+        counts.append(f"{method} {len(solution.t) - 1}")
+    return ", ".join(counts)
+
+
+def _error_shares(depth: int, width: int) -> None:
+    """Share of each accepted step's squared weighted error by species kind and layer, one row, numpy twin."""
+    import math
+    import re
+    from collections import defaultdict
+
+    from nn2crn.simulate._ode_control import StepControl, initial_step, next_step, reaches_end
+    from nn2crn.simulate._ode_numpy import NumpyKernel
+    from nn2crn.simulate._ode_plan import build_plan
+    from nn2crn.simulate._ode_rodas import TABLEAUS
+
+    crn, inputs = _deep_case(depth, width, 1)
+    plan = build_plan(crn)
+    kinds = []
+    for name in (crn.species[i] for i in plan.dynamic):
+        match = re.match(r"([a-z]+)(\d*)_", name)
+        kinds.append(
+            f"{match.group(1)}{name[-1] if name[-1] in 'pn' else ''}{match.group(2)}" if match else name
+        )
+    kernel, tableau = NumpyKernel(plan), TABLEAUS["rodas5p"]
+    control = StepControl(RTOL, ATOL, 10**6, tableau.exponent)
+    x0 = crn.initial_state(inputs)
+    y = np.ascontiguousarray(x0[:, plan.dynamic])
+    coef = np.ascontiguousarray((plan.force_matrix.T @ x0.T).T)
+    t, rejected_before, log = 0.0, False, []
+    f0 = kernel.rhs(t, y, coef)
+    scale = ATOL + RTOL * np.abs(y)
+    h = initial_step(
+        float(np.sqrt(np.mean((y / scale) ** 2))), float(np.sqrt(np.mean((f0 / scale) ** 2))), T_END
+    )
+    while t < T_END:  # the same step as integrate_chunk_numpy, keeping the error terms
+        last = reaches_end(t, h, T_END)
+        if last:
+            h = T_END - t
+        f0, jac, ft = kernel.rhs(t, y, coef), kernel.jacobian(y), kernel.time_derivative(t, coef, 1)
+        lu = kernel.factor(1.0 / (h * tableau.gamma), jac)
+        ks, u = [], y
+        for i in range(tableau.stages):
+            rhs = f0.copy()
+            if i:
+                u = y + sum(tableau.a[i, p] * ks[p] for p in range(i))
+                rhs = kernel.rhs(t + tableau.c[i] * h, u, coef)
+                for p in range(i):
+                    rhs += (tableau.c_coupling[i, p] / h) * ks[p]
+            if ft is not None and tableau.d[i] != 0.0:
+                rhs += (h * tableau.d[i]) * ft
+            ks.append(kernel.solve(lu, rhs))
+        ynew = u + ks[-1]
+        terms = (ks[-1] / (ATOL + RTOL * np.maximum(np.abs(y), np.abs(ynew))))[0] ** 2
+        err = math.sqrt(terms.mean())
+        if err <= 1.0:
+            log.append((t, h, terms / max(terms.sum(), 1e-300)))
+            y, t = np.maximum(ynew, 0.0), (T_END if last else t + h)
+        h = next_step(h, err, rejected_before, control)
+        rejected_before = err > 1.0
+    print(f"error shares, depth {depth}, one row ({len(log)} steps): window, steps, median h, largest shares")
+    edges = [0.0, 1.0, 3.0, 10.0, 30.0, 100.0, T_END * 1.001]
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        window = [entry for entry in log if lo <= entry[0] < hi]
+        if not window:
+            continue
+        share: dict[str, float] = defaultdict(float)
+        for _, _, part in window:
+            for j in np.flatnonzero(part > 1e-3):
+                share[kinds[j]] += part[j] / len(window)
+        best = sorted(share.items(), key=lambda item: -item[1])[:4]
+        print(
+            f"  t in [{lo:g}, {hi:g}): {len(window):4d} steps, h {np.median([e[1] for e in window]):.3g}: "
+            + ", ".join(f"{kind} {value:.2f}" for kind, value in best)
         )
 
 
@@ -313,11 +500,20 @@ def main() -> None:
     parser.add_argument("--deep", action="store_true", help="only the deep-network scaling (W = 64)")
     parser.add_argument("--depths", default="1,2,3,4,5,6")
     parser.add_argument("--deep-inputs", type=int, default=64)
+    parser.add_argument(
+        "--deep-why",
+        action="store_true",
+        help="with --deep: where the steps go (windows, amounts, error shares)",
+    )
     args = parser.parse_args()
     if args.deep:
         print(machine_line())
         print(f"load average at start: {os.getloadavg()[0]:.2f} (other processes slow every timing alike)")
-        deep_scaling([int(d) for d in args.depths.split(",")], args.deep_inputs)
+        depths = [int(d) for d in args.depths.split(",")]
+        if args.deep_why:
+            deep_why(depths)
+        else:
+            deep_scaling(depths, args.deep_inputs)
         return
     rng = np.random.default_rng(0)
     raw, standardized = mnist_inputs(args.n_inputs, rng)
