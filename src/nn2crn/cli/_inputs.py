@@ -71,35 +71,39 @@ def _read_regular_csv(text: str, name_sets: tuple[Sequence[str], ...]) -> InputT
         return None
     body = lines[1:]
     n_fields = len(header)
-    # every line has the header's field count (a blank line too is refused, as csv does)
-    if set(map(methodcaller("count", ","), body)) != {n_fields - 1}:
-        return None
     label_index = header.index(LABEL_COLUMN) if LABEL_COLUMN in header else None
+    columns = [header.index(name) for name in chosen]
     labels = None
     if label_index is not None:
+        # every line has the header's field count (a blank line too is refused, as csv does);
+        # without labels loadtxt checks that itself (and the row count catches blank lines)
+        if set(map(methodcaller("count", ","), body)) != {n_fields - 1}:
+            return None
         if label_index == n_fields - 1:
             labels = tuple(line.rpartition(",")[2].strip() for line in body)
         elif label_index == 0:
             labels = tuple(line.partition(",")[0].strip() for line in body)
         else:
             labels = tuple(line.split(",")[label_index].strip() for line in body)
-    columns = [header.index(name) for name in chosen]
     if not columns:
         return None
     try:
-        values = np.loadtxt(
+        table = np.loadtxt(
             body,  # a list of lines: faster than a text stream
             delimiter=",",
             comments=None,
             quotechar=None,
-            usecols=columns,
+            usecols=columns if label_index is not None else None,
             ndmin=2,
             dtype=np.float64,
             encoding=None,
         )
     except ValueError:
         return None
-    if values.shape != (len(body), len(columns)) or not np.isfinite(values).all():
+    if table.shape != (len(body), len(columns)):
+        return None
+    values = table if label_index is not None or columns == list(range(n_fields)) else table[:, columns]
+    if not np.isfinite(values).all():
         return None
     return InputTable(values, labels, tuple(chosen))
 

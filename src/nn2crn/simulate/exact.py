@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
+from .._arrays import unique
 from .._errors import PrecisionLossError, SimulationError
 from ..crn import CRN
 from ..crn.checks import reaction_levels, require_nc_feed_forward
@@ -129,7 +130,9 @@ class _RankedRows:
 
 
 if TYPE_CHECKING:
-    _Block = np.ndarray | _RankedRows | sp.csr_array
+    from typing import TypeAlias
+
+    _Block: TypeAlias = "np.ndarray | _RankedRows | sp.csr_array"
 
 
 def _block_matrix(
@@ -215,7 +218,7 @@ def _product_block(
     if n_rows == 1:  # a canonical CSR row is already unique and sorted
         return columns, values.reshape(-1, 1).copy()
     assert local_rows is not None  # only a single row may omit them (internal invariant)
-    touched = np.unique(columns)
+    touched = unique(columns)
     return touched, _block_matrix(
         np.searchsorted(touched, columns), local_rows, values, (len(touched), n_rows)
     )
@@ -338,7 +341,7 @@ def _mirror_group(
     negative = np.array([row_of.get(int(c), -1) for c in rail_partner[positive].tolist()], dtype=np.int64)
     if (negative < 0).any():
         return None
-    touched = np.unique(columns)
+    touched = unique(columns)
     touched_partner = partner[touched]
     if (touched_partner < 0).any():
         return None
