@@ -615,6 +615,9 @@ def main() -> None:
         if unknown:
             parser.error(f"unknown rows {', '.join(unknown)}; see --list")
         chosen = tuple(row for row in ROWS if row.name in names)
+    # the reused helpers (bench_reduce_cli.run, bench_cli) build their children's environment
+    # from os.environ: let every child write its .pyc, as after pip install
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     ctx = Context(Path(tempfile.mkdtemp(prefix="bench_issue12_")), args.quick)
     started = time.perf_counter()
     print(f"load average at the start: {os.getloadavg()[0]:.2f}; work files in {ctx.work}", flush=True)
