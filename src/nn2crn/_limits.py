@@ -59,6 +59,17 @@ def first_long_line(text: str, limit: int = MAX_LINE_CHARS) -> int | None:
     """1-based number of the first line longer than `limit` characters, or None."""
     if len(text) <= limit:
         return None
+    # Lines between "\n"s are at least as long as splitlines' lines: jump from line start
+    # to the last "\n" within the next limit + 1 characters (a few C scans for any file)
+    # and number the lines only if some stretch has none.
+    start = 0
+    while len(text) - start > limit:
+        end = text.rfind("\n", start, start + limit + 1)
+        if end < 0:
+            break
+        start = end + 1
+    else:
+        return None
     for number, line in enumerate(text.splitlines(), start=1):
         if len(line) > limit:
             return number

@@ -122,5 +122,5 @@ def decode_text(
         raise make_error(
             f"line {long_line} is longer than the limit of {max_line_chars:,} characters; is it the right file?"
         )
-    # Universal newlines, as Path.read_text gives.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    # Universal newlines, as Path.read_text gives (one scan when there is no "\r").
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text

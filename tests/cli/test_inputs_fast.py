@@ -43,6 +43,14 @@ _CELLS = st.sampled_from(
         "4.",
         ".5",
         "1e",
+        "+.5",
+        "-0",
+        "1E3",
+        "\t2\t",
+        "0x1p3",
+        "Infinity",
+        "1e-400",
+        "  ",
     ]
 )
 _HEADERS = st.sampled_from(

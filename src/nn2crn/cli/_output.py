@@ -30,6 +30,21 @@ def write_csv(
         writer.writerows(rows)
 
 
+def write_csv_lines(
+    path: str | os.PathLike[str] | None,
+    header: Sequence[str],
+    lines: Sequence[str],
+    *,
+    inputs: tuple[str | os.PathLike[str] | None, ...] = (),
+) -> None:
+    """As :func:`write_csv`, for rows already formatted as CSV lines (without the newline)."""
+    with atomic_write("-" if path is None else path, inputs=inputs) as handle:
+        csv.writer(handle, lineterminator="\n").writerow(header)
+        if lines:
+            handle.write("\n".join(lines))
+            handle.write("\n")
+
+
 def atomic_write(
     path: str | os.PathLike[str], *, inputs: tuple[str | os.PathLike[str] | None, ...] = ()
 ) -> contextlib.AbstractContextManager[IO[Any]]:

@@ -35,7 +35,7 @@ def eval_command(crn_file: str, inputs_path: str, model: str | None, output: str
     from ..crn import read_crn
     from ..simulate import stable_outputs
     from ._inputs import load_crn_inputs
-    from ._output import echo_err, format_float, refuse_same_file, write_csv
+    from ._output import echo_err, refuse_same_file, write_csv, write_csv_lines
 
     refuse_same_file(output, crn_file, inputs_path, model)
     crn = read_crn(crn_file)
@@ -47,14 +47,15 @@ def eval_command(crn_file: str, inputs_path: str, model: str | None, output: str
         names = rows.network.output_names
         predicted = [names[i] for i in np.argmax(outputs, axis=1)]
         header.append("predicted")
-    write_csv(
-        output,
-        header,
-        (
-            [*(format_float(v) for v in row), *([predicted[i]] if predicted else [])]
-            for i, row in enumerate(outputs)
-        ),
-    )
+    # Python floats from tolist(), formatted as format_float does (repr, the shortest
+    # round trip), without a numpy scalar and a call per value; numbers need no quoting.
+    table = outputs.tolist()
+    if predicted is None:
+        write_csv_lines(output, header, [",".join(map(repr, row)) for row in table])
+    else:
+        for row, name in zip(table, predicted, strict=True):
+            row.append(name)
+        write_csv(output, header, iter(table))
     if rows.labels is not None and predicted is None:
         echo_err(
             f"warning: column 'label' of {inputs_path} is ignored: scoring needs the class names, "

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._arrays import unique
 from .._errors import CRNStructureError
 from .crn import CRN
 
@@ -149,7 +150,9 @@ def check_crn(crn: CRN) -> CheckReport:
     index = crn.species_index
     output_columns = np.array(sorted(index[name] for name in output_species), dtype=np.int64)
     # Dictionaries only for the species a message names: linear in the CRN's size.
-    named = np.union1d(np.flatnonzero(n_consumers > 1), output_columns[n_consumers[output_columns] > 0])
+    named = unique(
+        np.concatenate((np.flatnonzero(n_consumers > 1), output_columns[n_consumers[output_columns] > 0]))
+    )
     consumers = {
         crn.species[column]: tuple(
             consumer_rows[consumer_indptr[column] : consumer_indptr[column + 1]].tolist()
@@ -264,6 +267,6 @@ def longest_path_levels(n_nodes: int, edge_from: np.ndarray, edge_to: np.ndarray
         offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
         hit = targets[offsets + np.arange(int(counts.sum()))]
         np.subtract.at(indegree, hit, 1)
-        hit = np.unique(hit)
+        hit = unique(hit)
         frontier = hit[indegree[hit] == 0]
     return levels if reached == n_nodes else None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._arrays import unique as distinct
 from .._errors import CRNStructureError, InputDataError
 from .._limits import MAX_MATRIX_COEFFICIENT
 from .._validation import as_batch, is_identifier
@@ -746,7 +747,7 @@ class CRN:
         """
         result: list[tuple[np.ndarray | slice, np.ndarray, np.ndarray, bool]] = []
         for species, inputs, counts in self._input_terms:
-            unique = len(np.unique(species)) == len(species)
+            unique = len(distinct(species)) == len(species)
             step = int(species[1] - species[0]) if len(species) > 1 else 1
             regular = (
                 unique

@@ -14,6 +14,7 @@ chunks of fewer batch rows, so that a chunk stays in cache.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
+from .._arrays import unique
 from .._errors import PrecisionLossError, SimulationError
 from ..crn import CRN
 from ..crn.checks import reaction_levels, require_nc_feed_forward
@@ -33,8 +35,9 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
     from threadpoolctl import ThreadpoolController
 
-# scipy.sparse is imported only for a block too big to be dense: small CRNs are evaluated
-# with numpy alone, so `nn2crn eval` of one does not pay the import (about 0.2 s).
+# scipy.sparse is imported only for a sparse block with long rows (a reduced CNN's): the
+# sparse blocks of compiled networks (ReLU and pairing steps, 1-2 entries per row) are
+# multiplied with numpy alone, so `nn2crn eval` of them does not pay the import (0.2-0.3 s).
 
 # Denser product blocks than this use a dense matrix product (BLAS); sparser ones stay sparse.
 _DENSE_THRESHOLD = 0.05
@@ -43,6 +46,9 @@ _DENSE_THRESHOLD = 0.05
 _DENSE_MAX_ENTRIES = 1 << 22
 # Blocks this small are dense whatever their density: BLAS beats sparse bookkeeping.
 _DENSE_ALWAYS = 256
+# Sparse blocks whose rows have at most this many entries are _RankedRows (numpy, one
+# gather per entry rank); longer rows would need as many passes, and go to scipy.
+_RANKED_MAX = 4
 
 
 def _use_dense(nnz: int, n_rows: int, n_columns: int) -> bool:
@@ -53,14 +59,92 @@ def _use_dense(nnz: int, n_rows: int, n_columns: int) -> bool:
     return dense_enough and (entries <= _DENSE_MAX_ENTRIES or nnz > max(0.5, _DENSE_THRESHOLD) * entries)
 
 
+@dataclass(frozen=True, eq=False)
+class _RankedRows:
+    """A sparse (n_rows, n_columns) block with short rows, multiplied with numpy alone.
+
+    Pass k holds the k-th entry of every row that has one, so a pass's rows are unique
+    and ``out[rows] += x[columns] * values`` adds it with plain fancy indexing: the
+    product costs one gather per entry rank (1-2 for a compiled network's ReLU and
+    pairing blocks), about as fast as scipy's CSR product and without its import.
+    """
+
+    shape: tuple[int, int]
+    rows: np.ndarray  # the entries' (row, column, value) triplets, canonical (unique)
+    columns: np.ndarray
+    values: np.ndarray
+    # (rows, columns, values or None when all are 1) per entry rank
+    passes: tuple[tuple[np.ndarray | slice, np.ndarray | slice, np.ndarray | None], ...]
+    # the first rank covers every row: the product starts as its (fresh) term
+    first_full: bool
+
+    @classmethod
+    def build(
+        cls, rows: np.ndarray, columns: np.ndarray, values: np.ndarray, shape: tuple[int, int]
+    ) -> _RankedRows:
+        rows, columns = np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64)
+        values = np.asarray(values, dtype=np.float64)
+        order = np.lexsort((columns, rows))
+        rows, columns, values = rows[order], columns[order], values[order]
+        starts = np.searchsorted(rows, rows, side="left")
+        rank = np.arange(len(rows)) - starts
+        passes = []
+        for k in range(int(rank.max()) + 1 if len(rank) else 0):
+            chosen = rank == k
+            weights = values[chosen]
+            passes.append(
+                (
+                    _as_index(rows[chosen]),
+                    _as_index(columns[chosen]),
+                    None if (weights == 1).all() else weights,
+                )
+            )
+        # rank 0 has one entry per nonempty row (unique rows)
+        first_full = int((rank == 0).sum()) == shape[0] > 0
+        return cls(shape, rows, columns, values, tuple(passes), first_full)
+
+    def __matmul__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        tail = (1,) * (x.ndim - 1)
+        dtype = np.result_type(x.dtype, np.float64)
+        passes = self.passes
+        if self.first_full:
+            _, columns, values = passes[0]
+            # a copy: x may be a view of amounts that the caller empties next
+            if values is None:
+                out = np.array(x[columns], dtype=dtype)
+            else:
+                out = x[columns] * values.reshape(-1, *tail)
+            passes = passes[1:]
+        else:
+            out = np.zeros((self.shape[0], *x.shape[1:]), dtype=dtype)
+        for rows, columns, values in passes:
+            out[rows] += x[columns] if values is None else x[columns] * values.reshape(-1, *tail)
+        return out
+
+    def __getitem__(self, ahead: np.ndarray) -> _RankedRows:
+        """The block with its rows reordered: row i of the result is row ``ahead[i]``."""
+        new_row = np.empty(self.shape[0], dtype=np.int64)
+        new_row[np.asarray(ahead)] = np.arange(self.shape[0])
+        return _RankedRows.build(new_row[self.rows], self.columns, self.values, self.shape)
+
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    _Block: TypeAlias = "np.ndarray | _RankedRows | sp.csr_array"
+
+
 def _block_matrix(
     rows: np.ndarray, columns: np.ndarray, values: np.ndarray, shape: tuple[int, int]
-) -> np.ndarray | sp.csr_array:
+) -> _Block:
     """The (rows, columns) -> values block, dense when that is both fast and small (entries are unique)."""
     if _use_dense(len(values), *shape):
         block = np.zeros(shape)
         block[rows, columns] = values
         return block
+    if not len(rows) or np.bincount(rows, minlength=1).max() <= _RANKED_MAX:
+        return _RankedRows.build(rows, columns, values, shape)
     import scipy.sparse as sp
 
     return sp.csr_array((values, (rows, columns)), shape=shape)
@@ -78,15 +162,41 @@ class _Group:
     reactant_columns: np.ndarray  # (n_group_reactions, n_slots), -1 padded
     reactant_powers: np.ndarray  # (n_group_reactions, n_slots), float
     product_columns: np.ndarray  # (n_touched,)
-    products_t: np.ndarray | sp.csr_array | None  # (n_touched, n_group_reactions)
+    products_t: _Block | None  # (n_touched, n_group_reactions)
     # mirror only: species rows U and their partners, and (B1 + B2), (B1 - B2);
     # the reactant rows of the positive and the negative rails
     mirror_rows: tuple[np.ndarray | slice, np.ndarray | slice] | None = None
-    mirror_matrices: tuple[np.ndarray | sp.csr_array, np.ndarray | sp.csr_array] | None = None
+    mirror_matrices: tuple[_Block, _Block] | None = None
     mirror_reactants: tuple[np.ndarray | slice, np.ndarray | slice] | None = None
     # single and pair: the reactant rows of each slot, slices once the plan has laid
     # the species out by consumer (views instead of gathers)
     slots: tuple[np.ndarray | slice, ...] = ()
+    # products_t a _RankedRows: its passes with the target species rows in place of the
+    # block rows, so the products add straight into the amounts (see _add_products)
+    scatter: tuple[tuple[np.ndarray | slice, np.ndarray | slice, np.ndarray | None], ...] | None = None
+
+
+def _add_products(amounts: np.ndarray, group: _Group, extents: np.ndarray) -> None:
+    """``amounts[group.product_columns] += group.products_t @ extents``, in place."""
+    if group.scatter is None:
+        assert group.products_t is not None  # every non-mirror group has products (internal invariant)
+        amounts[group.product_columns] += group.products_t @ extents
+        return
+    # a pass's targets are unique, so fancy-indexed += adds every term
+    for targets, columns, values in group.scatter:
+        amounts[targets] += extents[columns] if values is None else extents[columns] * values
+
+
+def _with_scatter(group: _Group) -> _Group:
+    block = group.products_t
+    if not isinstance(block, _RankedRows):
+        return group
+    targets = np.asarray(group.product_columns)
+    scatter = tuple(
+        (_as_index(targets[rows]), columns, None if values is None else values[:, None])
+        for rows, columns, values in block.passes
+    )
+    return dataclasses.replace(group, scatter=scatter)
 
 
 def _as_index(columns: np.ndarray) -> np.ndarray | slice:
@@ -103,12 +213,12 @@ def _as_index(columns: np.ndarray) -> np.ndarray | slice:
 
 def _product_block(
     local_rows: np.ndarray | None, columns: np.ndarray, values: np.ndarray, n_rows: int
-) -> tuple[np.ndarray, np.ndarray | sp.csr_array]:
+) -> tuple[np.ndarray, _Block]:
     """Touched species and the transposed product block (n_touched, n_rows) of one group."""
     if n_rows == 1:  # a canonical CSR row is already unique and sorted
         return columns, values.reshape(-1, 1).copy()
     assert local_rows is not None  # only a single row may omit them (internal invariant)
-    touched = np.unique(columns)
+    touched = unique(columns)
     return touched, _block_matrix(
         np.searchsorted(touched, columns), local_rows, values, (len(touched), n_rows)
     )
@@ -231,7 +341,7 @@ def _mirror_group(
     negative = np.array([row_of.get(int(c), -1) for c in rail_partner[positive].tolist()], dtype=np.int64)
     if (negative < 0).any():
         return None
-    touched = np.unique(columns)
+    touched = unique(columns)
     touched_partner = partner[touched]
     if (touched_partner < 0).any():
         return None
@@ -268,7 +378,7 @@ def _mirror_group(
     difference_values = np.bincount(inverse, weights=counts * sign, minlength=len(entries))
     nonzero = difference_values != 0
 
-    def packed(key: np.ndarray, values: np.ndarray) -> np.ndarray | sp.csr_array:
+    def packed(key: np.ndarray, values: np.ndarray) -> _Block:
         return _block_matrix(key // half, key % half, values, shape)
 
     reactant = np.concatenate((reactant_columns[positive], reactant_columns[negative]))
@@ -345,9 +455,9 @@ class ExactPlan:
             if group.kind == "single":
                 (rows,) = group.slots
                 if isinstance(rows, slice):  # a view: products first, then empty it
-                    produced = group.products_t @ amounts[rows]
+                    # (a level's products are no reactants of that level: feed-forward)
+                    _add_products(amounts, group, amounts[rows])
                     amounts[rows] = 0.0
-                    amounts[group.product_columns] += produced
                     continue
                 extents = amounts[rows]
                 amounts[rows] = 0.0
@@ -375,7 +485,7 @@ class ExactPlan:
                     target = columns[rows, slot]
                     consumed = amounts[target] - extents[rows] * powers[rows, slot][:, None]
                     amounts[target] = np.maximum(consumed, 0.0)
-            amounts[group.product_columns] += group.products_t @ extents
+            _add_products(amounts, group, extents)
         return amounts
 
 
@@ -406,6 +516,7 @@ def plan_exact(crn: CRN) -> ExactPlan:
         new_index = np.empty_like(order)
         new_index[order] = np.arange(len(order))
         groups = tuple(_renumbered(group, new_index) for group in groups)
+    groups = tuple(_with_scatter(group) for group in groups)
     emptied = np.zeros(layout.n_species, dtype=bool)
     for group in groups:
         if group.kind in ("single", "mirror"):
