@@ -96,7 +96,9 @@ compiled = stage("compile", lambda: compile_network(network))
 result["terms"] = int(compiled.product_matrix.nnz)
 result["reactions"] = compiled.n_reactions
 result["max |NN|"] = float(np.abs(network.forward(inputs[:1000])).max())
-stage("reduce kept", lambda: reduce_crn(compiled))
+kept = stage("reduce kept", lambda: reduce_crn(compiled))
+result["kept terms"] = int(kept.product_matrix.nnz)
+del kept
 try:
     full = stage("reduce full", lambda: reduce_crn(compiled, keep_inputs=False))
     report = stage("check", lambda: check_crn(full))
@@ -318,6 +320,10 @@ def exponents(points: list[dict]) -> list[str]:
                 cells.append(f"{s} {k:.2f} ({n})")
         if cells:
             lines.append(f"  against depth at W={width}: " + ", ".join(cells))
+    # The reductions and the reduced CRN's evaluation against the size of what they build.
+    for s, key in (("reduce kept", "kept terms"), ("reduce full", "full terms"), ("exact full 10k", "full terms")):
+        k, n = growth_exponent([(p[key], p[s][0]) for p in ok if s in p and p.get(key)])
+        lines.append(f"  {s} against the {key} of its result: {k:.2f} ({n} pts)")
     for name, key in (("ODE steps", "ode steps"), ("SSA events per input", "events per input")):
         rows = [(p["terms"], p[key]) for p in ok if key in p and _measured(p, "ssa 100" if "SSA" in name else "ode 100")]
         k, n = growth_exponent(rows)
@@ -365,7 +371,7 @@ def report(points: list[dict]) -> None:
         if "events per input" in p:
             bound = ">" if p.get("ssa lower bound") else ""
             notes.append(f"ssa events/input {bound}{p['events per input']:.3g} at {p['events per s'] / 1e6:.1f} M/s")
-        notes.append(f"full terms {p.get('full terms', '-')}, max |NN| {p['max |NN|']:.3g}")
+        notes.append(f"kept terms {p.get('kept terms', '-')}, full terms {p.get('full terms', '-')}, max |NN| {p['max |NN|']:.3g}")
         notes.append(f"exact rows {p['exact rows']}")
         for name in ("exact 10k", "exact full 10k"):
             if name + " relative error" in p:
