@@ -87,42 +87,24 @@ def _expansions(
         raise CRNStructureError("cycle among unimolecular reactions")
     depth = levels
     direct = (transfer @ survivors).tocsr()
-    into_eliminated = into_eliminated.tocsr()
+    expansion = survivors
     # One stable sort groups the eliminated species by depth (rows increasing in each).
     candidates = np.flatnonzero(eliminated)
     candidates = candidates[np.argsort(depth[candidates], kind="stable")]
     boundaries = np.flatnonzero(np.diff(depth[candidates])) + 1
-    # Each depth's expansions are kept as their own block and the matrix is assembled once
-    # at the end: adding every block into one growing matrix cost (levels x expansion
-    # terms), half of reduce_crn's time at depth 8.
-    blocks: dict[int, tuple[np.ndarray, sp.csr_array]] = {}
     for rows in np.split(candidates, boundaries) if len(candidates) else []:
         level = int(depth[rows[0]])
-        into = into_eliminated[rows]
-        block = direct[rows]
-        # Products are eliminated species of smaller depth: only their blocks are needed.
-        for below in np.unique(depth[into.indices[eliminated[into.indices]]]).tolist():
-            below_rows, below_block = blocks[below]
-            block = block + into[:, below_rows] @ below_block
-        block = block.tocsr()
+        block = (into_eliminated[rows] @ expansion + direct[rows]).tocsr()
         found = _largest_inexact(block) if species else None
         if found is not None:
             row, column, value = found
             what = f"substituting {species[rows[row]]} (eliminated, at substitution depth {level + 1})"
             raise _overflow(what, value, species[column], keep_inputs)
-        blocks[level] = (rows, block)
-    kept = np.flatnonzero(~eliminated)
-    row_parts, column_parts, data_parts = [kept], [kept], [np.ones(len(kept))]
-    for rows, block in blocks.values():
-        coo = block.tocoo()
-        row_parts.append(rows[coo.row])
-        column_parts.append(coo.col)
-        data_parts.append(coo.data)
-    # Rows are disjoint (each species once, by depth or as a survivor): nothing is summed.
-    return sp.csr_array(
-        (np.concatenate(data_parts), (np.concatenate(row_parts), np.concatenate(column_parts))),
-        shape=(n_species, n_species),
-    )
+        scatter = sp.csr_array(
+            (np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(n_species, len(rows))
+        )
+        expansion = (expansion + scatter @ block).tocsr()
+    return expansion.tocsr()
 
 
 def reduce_crn(crn: CRN, *, keep_inputs: bool = True) -> CRN:
