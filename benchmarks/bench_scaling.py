@@ -54,8 +54,21 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _timing import machine_line  # noqa: E402
 
-STAGES = ("compile", "reduce kept", "reduce full", "check", "exact 10k", "exact full 10k", "ode 100", "ssa 100")
+STAGES = (
+    "compile",
+    "reduce kept",
+    "reduce full",
+    "check",
+    "exact 10k",
+    "exact full 10k",
+    "ode 100",
+    "ssa 100",
+)
 V, SSA_T_END, ODE_T_END = 100.0, 50.0, 200.0
+_SIM_KEYS = {
+    "ode": ("ode 100",),
+    "ssa": ("ssa 100", "events per input", "events per s", "exhaustion events", "events of input 0"),
+}
 
 _COMMON = r"""
 import json, sys, time
@@ -87,7 +100,9 @@ def stage(name, function):
     return value
 """
 
-_POINT = _COMMON + r"""
+_POINT = (
+    _COMMON
+    + r"""
 from nn2crn.compile import reduce_crn
 from nn2crn.crn import check_crn
 from nn2crn.simulate import plan_exact, stable_outputs
@@ -135,8 +150,11 @@ if options["precision"]:
             result[name] = (time.perf_counter() - start, "refused: " + str(error).split(";")[0][:90])
 print(json.dumps(result))
 """
+)
 
-_SIMULATE = _COMMON + r"""
+_SIMULATE = (
+    _COMMON
+    + r"""
 from nn2crn.simulate import simulate_ode, simulate_ssa
 from nn2crn.simulate.base import SimulationError
 
@@ -150,6 +168,28 @@ else:
     run = lambda crn, x, cap: simulate_ssa(
         crn, x, volume=options["volume"], t_end=options["t_end"], store="outputs", max_events=cap
     )
+
+def exhaustion_events(crn, row, volume):
+    # Events of an SSA run of one input to exhaustion, without simulating: in a
+    # feed-forward NC CRN each reaction fires min floor(count / power) times whatever
+    # the order (the argument of final_counts_nc), so the total is exact.
+    import scipy.sparse as sp
+    from nn2crn.crn.checks import reaction_levels
+    from nn2crn.simulate.ssa import initial_counts
+
+    counts = initial_counts(crn, row[None, :], volume=volume)[0][0].astype(np.int64)
+    columns, powers = crn.reactant_columns, crn.reactant_powers
+    stoichiometry = sp.csr_array(crn.stoichiometry)
+    total = 0
+    for r in np.argsort(reaction_levels(crn), kind="stable").tolist():
+        valid = columns[r] >= 0
+        extent = int(np.min(counts[columns[r][valid]] // powers[r][valid]))
+        if extent:
+            begin, end = stoichiometry.indptr[r], stoichiometry.indptr[r + 1]
+            counts[stoichiometry.indices[begin:end]] += extent * np.rint(stoichiometry.data[begin:end]).astype(np.int64)
+            total += extent
+    return total
+
 crn = compile_network(network)
 result["terms"] = int(crn.product_matrix.nnz)
 cap = options.get("max_events")
@@ -159,13 +199,15 @@ start = time.perf_counter()
 try:
     trajectory = run(crn, inputs[:1], cap)
 except SimulationError:
-    # The probe hit the event cap: only a rate, and a lower bound on the time.
+    # The probe hit the event cap: a rate, a lower bound on the time, and the events
+    # a run to exhaustion fires (exact: below), so the time at that rate.
     seconds = time.perf_counter() - start
     result[name] = [seconds * 100, peak_mb()]
     result[kind + " inputs"] = 0
     result[kind + " lower bound"] = True
     result["events per input"] = cap
     result["events per s"] = cap / seconds
+    result["exhaustion events"] = exhaustion_events(crn, inputs[0], options["volume"])
     print(json.dumps(result))
     sys.exit(0)
 probe = time.perf_counter() - start
@@ -191,8 +233,11 @@ else:
     result["events per input"] = float(events.mean())
     result["events per s"] = float(events.sum()) / seconds
     result["ssa exhausted"] = int(np.sum(np.asarray(trajectory.stats.termination) == "exhausted"))
+    result["exhaustion events"] = exhaustion_events(crn, inputs[0], options["volume"])
+    result["events of input 0"] = int(events[0])
 print(json.dumps(result))
 """
+)
 
 
 def _child(code: str, width: int, depth: int, options: dict, timeout: float) -> dict:
@@ -215,7 +260,7 @@ def _child(code: str, width: int, depth: int, options: dict, timeout: float) -> 
 def predicted_terms(width: int, depth: int) -> int:
     """About 2 product terms per nonzero weight (both rails), 2/3 of ternary weights nonzero."""
     widths = (width,) * depth + (10,)
-    return int(2 * 2 / 3 * sum(a * b for a, b in zip(widths, widths[1:])) + 8 * sum(widths))
+    return int(2 * 2 / 3 * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True)) + 8 * sum(widths))
 
 
 def _same_depth(points: list[dict], depth: int, key) -> float | None:
@@ -247,8 +292,21 @@ def run_grid(grid: list[tuple[int, int]], args: argparse.Namespace) -> list[dict
             print(f"W={width} D={depth} failed: {point['failed']}", file=sys.stderr, flush=True)
             points.append(point)
             continue
-        rate = _same_depth(points, depth, lambda p: p["ode 100"][0] / 100 / p["terms"] if "ode 100" in p else None)
-        predicted_probe = rate * point["terms"] if rate else 0.0
+        _simulate_point(point, points, args)
+        print(json.dumps(point), file=sys.stderr, flush=True)
+        points.append(point)
+        if args.json:  # after every point, so an interrupted run keeps what it measured
+            args.json.write_text(json.dumps(points, indent=1))
+    return points
+
+
+def _simulate_point(point: dict, points: list[dict], args: argparse.Namespace, stages=("ode", "ssa")) -> None:
+    width, depth = point["width"], point["depth"]
+    if "ode" in stages:
+        per_term = _same_depth(
+            points, depth, lambda p: p["ode 100"][0] / 100 / p["terms"] if "ode 100" in p else None
+        )
+        predicted_probe = per_term * point["terms"] if per_term else 0.0
         if predicted_probe > args.ode_probe_limit:
             point["ode skipped"] = (
                 f"1 input predicted {predicted_probe:.0f} s > {args.ode_probe_limit:g} s "
@@ -260,6 +318,7 @@ def run_grid(grid: list[tuple[int, int]], args: argparse.Namespace) -> list[dict
             point.update({k: v for k, v in found.items() if k not in ("terms", "failed")})
             if "failed" in found:
                 point["ode skipped"] = found["failed"]
+    if "ssa" in stages:
         ssa = {
             "kind": "ssa",
             "t_end": SSA_T_END,
@@ -267,15 +326,10 @@ def run_grid(grid: list[tuple[int, int]], args: argparse.Namespace) -> list[dict
             "budget": args.sim_budget,
             "max_events": args.ssa_max_events,
         }
-        found = _child(_SIMULATE, width, depth, ssa, args.sim_budget * 3 + 300)
+        found = _child(_SIMULATE, width, depth, ssa, args.sim_budget * 3 + 600)
         point.update({k: v for k, v in found.items() if k not in ("terms", "failed")})
         if "failed" in found:
             point["ssa skipped"] = found["failed"]
-        print(json.dumps(point), file=sys.stderr, flush=True)
-        points.append(point)
-        if args.json:  # after every point, so an interrupted run keeps what it measured
-            args.json.write_text(json.dumps(points, indent=1))
-    return points
 
 
 def _peak(point: dict) -> float | None:
@@ -307,7 +361,9 @@ def exponents(points: list[dict]) -> list[str]:
     for depth in sorted({p["depth"] for p in ok}):
         cells = []
         for s in STAGES:
-            k, n = growth_exponent([(p["width"], p[s][0]) for p in ok if p["depth"] == depth and _measured(p, s)])
+            k, n = growth_exponent(
+                [(p["width"], p[s][0]) for p in ok if p["depth"] == depth and _measured(p, s)]
+            )
             if n >= 3:
                 cells.append(f"{s} {k:.2f} ({n})")
         if cells:
@@ -315,17 +371,47 @@ def exponents(points: list[dict]) -> list[str]:
     for width in sorted({p["width"] for p in ok}):
         cells = []
         for s in STAGES:
-            k, n = growth_exponent([(p["depth"], p[s][0]) for p in ok if p["width"] == width and _measured(p, s)])
+            k, n = growth_exponent(
+                [(p["depth"], p[s][0]) for p in ok if p["width"] == width and _measured(p, s)]
+            )
             if n >= 3:
                 cells.append(f"{s} {k:.2f} ({n})")
         if cells:
             lines.append(f"  against depth at W={width}: " + ", ".join(cells))
     # The reductions and the reduced CRN's evaluation against the size of what they build.
-    for s, key in (("reduce kept", "kept terms"), ("reduce full", "full terms"), ("exact full 10k", "full terms")):
+    for s, key in (
+        ("reduce kept", "kept terms"),
+        ("reduce full", "full terms"),
+        ("exact full 10k", "full terms"),
+    ):
         k, n = growth_exponent([(p[key], p[s][0]) for p in ok if s in p and p.get(key)])
         lines.append(f"  {s} against the {key} of its result: {k:.2f} ({n} pts)")
-    for name, key in (("ODE steps", "ode steps"), ("SSA events per input", "events per input")):
-        rows = [(p["terms"], p[key]) for p in ok if key in p and _measured(p, "ssa 100" if "SSA" in name else "ode 100")]
+    # SSA: the probes capped at --ssa-max-events give only a rate; their time to exhaustion
+    # is the exact event count over that rate.
+    rows = [(p["terms"], _ssa_estimate(p) or p["ssa 100"][0] / 100) for p in ok if "ssa 100" in p]
+    k, n = growth_exponent(rows)
+    lines.append(
+        f"  SSA seconds per input, measured or estimated to exhaustion, against product terms: {k:.2f} ({n} pts)"
+    )
+    rows = [(p["terms"], p["exhaustion events"]) for p in ok if p.get("exhaustion events")]
+    k, n = growth_exponent(rows)
+    lines.append(f"  SSA events to exhaustion (input 0, exact) against product terms: {k:.2f} ({n} pts)")
+    for width in sorted({p["width"] for p in ok}):
+        rows = sorted(
+            (p["depth"], p["exhaustion events"], p["max |NN|"])
+            for p in ok
+            if p["width"] == width and p.get("exhaustion events")
+        )
+        if rows:
+            lines.append(
+                f"    W={width}: " + ", ".join(f"D={d} {e:.3g} events (max |NN| {m:.3g})" for d, e, m in rows)
+            )
+    for name, key in (("ODE steps", "ode steps"),):
+        rows = [
+            (p["terms"], p[key])
+            for p in ok
+            if key in p and _measured(p, "ssa 100" if "SSA" in name else "ode 100")
+        ]
         k, n = growth_exponent(rows)
         lines.append(f"  {name} against product terms: {k:.2f} ({n} pts)")
         for width in sorted({p["width"] for p in ok}):
@@ -352,7 +438,9 @@ def _cell(point: dict, stage: str) -> str:
 
 
 def report(points: list[dict]) -> None:
-    print("time / peak RSS of the stage alone (child process); * extrapolated from fewer rows/inputs, > lower bound")
+    print(
+        "time / peak RSS of the stage alone (child process); * extrapolated from fewer rows/inputs, > lower bound"
+    )
     print(" | ".join(["W", "D", "terms"] + list(STAGES)))
     for p in points:
         head = f"{p['width']} | {p['depth']}"
@@ -370,8 +458,12 @@ def report(points: list[dict]) -> None:
             notes.append(f"ode steps {p['ode steps']} over {p['ode chunks']} chunks")
         if "events per input" in p:
             bound = ">" if p.get("ssa lower bound") else ""
-            notes.append(f"ssa events/input {bound}{p['events per input']:.3g} at {p['events per s'] / 1e6:.1f} M/s")
-        notes.append(f"kept terms {p.get('kept terms', '-')}, full terms {p.get('full terms', '-')}, max |NN| {p['max |NN|']:.3g}")
+            notes.append(
+                f"ssa events/input {bound}{p['events per input']:.3g} at {p['events per s'] / 1e6:.1f} M/s"
+            )
+        notes.append(
+            f"kept terms {p.get('kept terms', '-')}, full terms {p.get('full terms', '-')}, max |NN| {p['max |NN|']:.3g}"
+        )
         notes.append(f"exact rows {p['exact rows']}")
         for name in ("exact 10k", "exact full 10k"):
             if name + " relative error" in p:
@@ -386,35 +478,116 @@ def report(points: list[dict]) -> None:
         print(line)
 
 
+def _ssa_estimate(point: dict) -> float | None:
+    """Seconds per input of an SSA run to exhaustion, from its exact event count and the probe's rate."""
+    if point.get("ssa lower bound") and point.get("exhaustion events"):
+        return point["exhaustion events"] / point["events per s"]
+    return None
+
+
+def markdown(points: list[dict]) -> None:
+    """The README table: time / peak RSS per stage, one row per grid point."""
+    names = ("compile", "reduce (kept)", "reduce (full)", "check (full)", "exact 10k", "exact 10k, full")
+    names += ("ODE 100 inputs", "SSA 100 inputs, V=100")
+    print("| W | D | product terms (kept / full) | " + " | ".join(names) + " |")
+    print("|--:|--:|--:|" + "--:|" * len(names))
+    for p in sorted(points, key=lambda p: (p["width"], p["depth"])):
+        if "terms" not in p:
+            reason = p.get("skipped") or p.get("failed")
+            print(f"| {p['width']} | {p['depth']} | skipped: {reason} |" + " |" * len(names))
+            continue
+        cells = []
+        for stage in STAGES:
+            kind = stage.split()[0]
+            if stage not in p:
+                cells.append("not run" if kind + " skipped" in p else "-")
+                continue
+            seconds, mb = p[stage]
+            mark = ""
+            if kind in ("ode", "ssa"):
+                n = p.get(kind + " inputs", 100)
+                if p.get(kind + " lower bound"):
+                    mark = "> "
+                elif n < 100:
+                    mark = f"{n} → "
+            elif stage.startswith("exact") and p.get("exact rows", 10_000) < 10_000:
+                mark = "2k → "
+            if kind == "ssa" and _ssa_estimate(p):
+                mark, seconds = "≈ ", _ssa_estimate(p) * 100
+            shown = f"{seconds:.2g}" if seconds < 10 else f"{seconds:,.0f}"
+            cells.append(f"{mark}{shown} s, {mb:,.0f} MB")
+        sizes = f"{p['terms']:,} ({p.get('kept terms', 0):,} / {p.get('full terms', 0):,})"
+        print(f"| {p['width']} | {p['depth']} | {sizes} | " + " | ".join(cells) + " |")
+
+
 def plot(points: list[dict], path: Path) -> None:
+    """Left: the structural stages, measurements and each stage's fitted line. Right: ODE and
+    SSA time per input, one line per depth (what drives them), hollow where extrapolated."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     ok = [p for p in points if "terms" in p]
-    fig, ax = plt.subplots(figsize=(8, 5.5))
-    for stage, marker in zip(STAGES, "os^vDPXh", strict=True):
-        rows = sorted((p["terms"], p[stage][0], _measured(p, stage)) for p in ok if stage in p)
-        if not rows:
-            continue
-        x, t, measured = zip(*rows, strict=True)
-        (line,) = ax.plot(x, t, marker=marker, linestyle="-", label=stage, markersize=5)
-        bounds = [(a, b) for a, b, m in rows if not m]
-        if bounds:
-            ax.plot(*zip(*bounds, strict=True), marker="^", linestyle="none", color=line.get_color(), markersize=9,
-                    markerfacecolor="none")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5))
     terms = np.array(sorted(p["terms"] for p in ok), dtype=float)
-    ax.plot(terms, terms * 1e-6, "k:", label="slope 1 (1 µs per term)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("product terms of the compiled CRN")
-    ax.set_ylabel("seconds (exact: 10k inputs; ODE, SSA: 100 inputs)")
-    ax.set_title("nn2crn stages on random ternary W-...-W-10 networks (hollow ^: SSA lower bound)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    for stage, marker in zip(STAGES[:6], "os^vDP", strict=True):
+        rows = [(p["terms"], p[stage][0]) for p in ok if stage in p]
+        x, t = np.array(rows, dtype=float).T
+        k, _ = growth_exponent(rows)
+        (dots,) = left.plot(x, t, marker=marker, linestyle="none", markersize=5)
+        fit = [(a, b) for a, b in rows if b > 1e-2]
+        if not np.isnan(k):
+            fx, ft = np.log(np.array(fit)).T
+            slope, intercept = np.polyfit(fx, ft, 1)
+            span = np.array([fx.min(), fx.max()])
+            left.plot(
+                np.exp(span),
+                np.exp(intercept + slope * span),
+                color=dots.get_color(),
+                label=f"{stage}: k = {k:.2f}",
+            )
+        else:
+            dots.set_label(f"{stage} (under 10 ms)")
+    left.plot(terms, terms * 1e-6, "k:", label="slope 1 (1 µs per term)")
+    left.set_title("compile, reduce, check, exact 10k; lines: fits (points > 10 ms)", fontsize=10)
+    left.set_ylabel("seconds")
+    for stage, kind, color in (("ode 100", "ode", "tab:pink"), ("ssa 100", "ssa", "tab:gray")):
+        for depth, style in zip((1, 2, 4, 8), ("-", "--", "-.", ":"), strict=True):
+            rows = sorted(
+                (
+                    p["terms"],
+                    p[stage][0] / 100,
+                    p.get(kind + " inputs", 100) < 100 or p.get(kind + " lower bound", False),
+                )
+                for p in ok
+                if p["depth"] == depth and stage in p
+            )
+            if not rows:
+                continue
+            x, t, extrapolated = zip(*rows, strict=True)
+            right.plot(x, t, linestyle=style, color=color, label=f"{kind.upper()} D={depth}")
+            for a, b, e in rows:
+                right.plot(
+                    a,
+                    b,
+                    marker="^" if kind == "ssa" and e else "o",
+                    color=color,
+                    markerfacecolor="none" if e else color,
+                    markersize=6,
+                )
+    right.set_title(
+        "ODE and SSA (V=100): seconds per input; hollow: fewer than 100 inputs, SSA ^: lower bound"
+    )
+    for axis in (left, right):
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("product terms of the compiled CRN")
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=7, loc="upper left")
+    right.set_ylabel("seconds per input")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
 
 
 def main() -> None:
@@ -425,6 +598,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the points here")
     parser.add_argument("--from-json", type=Path, help="report (and plot) saved points instead of running")
     parser.add_argument("--plot", type=Path, help="write a log-log plot of time against product terms")
+    parser.add_argument("--markdown", action="store_true", help="also print the README table")
     parser.add_argument("--precision", action="store_true", help="also the default-rtol evaluation")
     parser.add_argument("--memory-limit", type=float, default=18.0, help="GiB (default 18 of the 24)")
     parser.add_argument("--exact-rows-cap-terms", type=int, default=3_000_000)
@@ -432,14 +606,30 @@ def main() -> None:
     parser.add_argument("--ode-probe-limit", type=float, default=150.0)
     parser.add_argument("--ssa-max-events", type=int, default=50_000_000)
     parser.add_argument("--point-timeout", type=float, default=900.0)
+    parser.add_argument(
+        "--rerun", choices=("ode", "ssa"), help="with --from-json: run this stage again on the saved points"
+    )
     args = parser.parse_args()
     if args.from_json:
         points = json.loads(args.from_json.read_text())
+        if args.rerun:
+            done: list[dict] = []
+            for point in points:
+                if "terms" in point:
+                    for key in [k for k in point if k.startswith(args.rerun) or k in _SIM_KEYS[args.rerun]]:
+                        del point[key]
+                    _simulate_point(point, done, args, stages=(args.rerun,))
+                    print(json.dumps(point), file=sys.stderr, flush=True)
+                done.append(point)
+            if args.json:
+                args.json.write_text(json.dumps(points, indent=1))
     else:
         widths = [16, 64] if args.quick else [int(w) for w in args.widths.split(",")]
         depths = [1, 2, 4] if args.quick else [int(d) for d in args.depths.split(",")]
         points = run_grid([(w, d) for w in widths for d in depths], args)
     report(points)
+    if args.markdown:
+        markdown(points)
     if args.plot:
         plot(points, args.plot)
         print(f"plot: {args.plot}")
