@@ -111,15 +111,18 @@ compiled = stage("compile", lambda: compile_network(network))
 result["terms"] = int(compiled.product_matrix.nnz)
 result["reactions"] = compiled.n_reactions
 result["max |NN|"] = float(np.abs(network.forward(inputs[:1000])).max())
-kept = stage("reduce kept", lambda: reduce_crn(compiled))
-result["kept terms"] = int(kept.product_matrix.nnz)
-del kept
+try:
+    kept = stage("reduce kept", lambda: reduce_crn(compiled))
+    result["kept terms"] = int(kept.product_matrix.nnz)
+    del kept
+except Exception as error:  # CoefficientOverflowError: recorded, not fatal
+    result["kept refused"] = str(error)[:120]
 try:
     full = stage("reduce full", lambda: reduce_crn(compiled, keep_inputs=False))
     report = stage("check", lambda: check_crn(full))
     result["full terms"] = report.product_terms
 except Exception as error:  # CoefficientOverflowError: recorded, not fatal
-    result["refused"] = str(error)[:80]
+    result["refused"] = str(error)[:120]
     full = None
 rows = 10_000 if result["terms"] <= options["exact_cap"] else 2_000
 result["exact rows"] = rows
