@@ -209,3 +209,21 @@ def test_reduction_below_two_to_the_53_is_exact():
     assert reduced.product_matrix.data.max() == 1e15
     x = np.array([[1e-9], [3e-10], [-1.0]])
     np.testing.assert_allclose(stable_outputs(reduced, x), network.forward(x), rtol=1e-12)
+
+
+def test_reduce_substitutes_products_from_several_depths():
+    # A's products sit at two substitution depths (B at 0, C at 1 through C -> E -> D + F),
+    # so A's expansion needs both depths' expansions: A = B + 2C = D + 2(D + F) = 3D + 2F.
+    crn = CRN(
+        (
+            Reaction(["A"], ["B", "C", "C"]),
+            Reaction(["B"], ["D"]),
+            Reaction(["C"], ["E"]),
+            Reaction(["E"], ["D", "F"]),
+            Reaction(["D", "F"], ["G"]),
+        ),
+        initial={"A": 1.0, "C": 0.5},
+    )
+    reduced = reduce_crn(crn)
+    assert [(r.reactants, r.products) for r in reduced.reactions] == [((("D", 1), ("F", 1)), (("G", 1),))]
+    assert dict(reduced.initial) == {"D": 3.5, "F": 2.5}  # A (1): 3D + 2F; C (0.5): 0.5 (D + F)
