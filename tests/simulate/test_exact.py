@@ -379,3 +379,21 @@ def test_rtol_must_be_non_negative():
 
     with pytest.raises(SimulationError, match="rtol must be >= 0 or None"):
         stable_outputs(_offset_rails(1.0), [[1.0]], rtol=-1.0)
+
+
+def test_a_chain_keeps_its_species_order_and_fires_as_the_reordered_plan(monkeypatch):
+    from nn2crn.simulate import exact
+
+    n = 40
+    text = "input x = a0\noutput y = a%d\n" % n + "\n".join(f"a{k} -> a{k + 1}" for k in range(n))
+    crn = parse_crn(text)  # a{n} is the second species (the output line names it first)
+    values = np.array([[1.0], [2.5], [0.0]])
+    plan = exact.plan_exact(crn)
+    assert np.array_equal(plan.order, np.arange(crn.n_species))  # one reaction per group
+    monkeypatch.setattr(exact, "_LAYOUT_MIN_GROUP_SIZE", 0)
+    reordered = exact.plan_exact(crn)
+    assert not np.array_equal(reordered.order, np.arange(crn.n_species))
+    np.testing.assert_array_equal(
+        stable_outputs(crn, values, plan=plan), stable_outputs(crn, values, plan=reordered)
+    )
+    np.testing.assert_array_equal(stable_outputs(crn, values, plan=plan), values)

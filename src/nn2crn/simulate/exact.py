@@ -489,6 +489,10 @@ class ExactPlan:
         return amounts
 
 
+_LAYOUT_MIN_GROUP_SIZE = 4
+"""Reactions per group, on average, below which the plan keeps the CRN's species order."""
+
+
 def plan_exact(crn: CRN) -> ExactPlan:
     """Check `crn` and build its firing schedule.
 
@@ -508,7 +512,12 @@ def plan_exact(crn: CRN) -> ExactPlan:
     # Lay the species out in firing order (each group's reactants consecutive, slot by
     # slot) and renumber the groups into that layout: their gathers become views.
     groups = _plan_groups(crn, levels_of)
-    order = _layout_order(crn.n_species, groups)
+    # Renumbering costs a few numpy calls per group, and pays only where groups are wide
+    # (their gathers become views): a chain of one-reaction levels gains nothing from it.
+    if len(groups) * _LAYOUT_MIN_GROUP_SIZE > crn.n_reactions:
+        order = np.arange(crn.n_species)
+    else:
+        order = _layout_order(crn.n_species, groups)
     if np.array_equal(order, np.arange(crn.n_species)):
         layout = crn
     else:
