@@ -385,7 +385,7 @@ def test_a_chain_keeps_its_species_order_and_fires_as_the_reordered_plan(monkeyp
     from nn2crn.simulate import exact
 
     n = 40
-    text = "input x = a0\noutput y = a%d\n" % n + "\n".join(f"a{k} -> a{k + 1}" for k in range(n))
+    text = f"input x = a0\noutput y = a{n}\n" + "\n".join(f"a{k} -> a{k + 1}" for k in range(n))
     crn = parse_crn(text)  # a{n} is the second species (the output line names it first)
     values = np.array([[1.0], [2.5], [0.0]])
     plan = exact.plan_exact(crn)
