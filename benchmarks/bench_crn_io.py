@@ -148,6 +148,11 @@ def eval_row(work: Path, repeats: int) -> dict[str, float]:
         start, cpu = time.perf_counter(), time.process_time()
         stable_outputs(back, loaded)
         timed["in-process"] = (time.perf_counter() - start, time.process_time() - cpu)
+        # The same job as a library user writes it: numpy reads the CSV and writes the outputs.
+        start, cpu = time.perf_counter(), time.process_time()
+        rows = np.loadtxt(inputs, delimiter=",", skiprows=1)
+        np.savetxt(work / "y-library.csv", stable_outputs(back, rows), delimiter=",")
+        timed["in-process with I/O"] = (time.perf_counter() - start, time.process_time() - cpu)
         if round_number:  # the first round fills the OS file cache and writes the .pyc files
             for name, value in timed.items():
                 samples[name].append(value)
@@ -157,6 +162,7 @@ def eval_row(work: Path, repeats: int) -> dict[str, float]:
         result[f"{name} cpu"] = statistics.median(cpu for _, cpu in values)
     for kind in ("wall", "cpu"):
         result[f"goal {kind}"] = 3 * result[f"in-process {kind}"] + result[f"numpy {kind}"]
+        result[f"goal with I/O {kind}"] = 3 * result[f"in-process with I/O {kind}"] + result[f"numpy {kind}"]
     return result
 
 
@@ -170,12 +176,15 @@ def print_eval_row(result: dict[str, float], repeats: int) -> None:
         ("version", "nn2crn --version"),
         ("in-process", "in-process stable_outputs (plan included)"),
         ("goal", "goal: 3 x in-process + numpy start-up"),
+        ("in-process with I/O", "in-process with np.loadtxt / np.savetxt"),
+        ("goal with I/O", "goal: 3 x that + numpy start-up"),
         ("eval", "nn2crn eval, fresh process"),
     ):
         print(f"  {label:40s} {result[name + ' wall']:7.3f} {result[name + ' cpu']:7.3f}")
-    wall, cpu = result["eval wall"] / result["goal wall"], result["eval cpu"] / result["goal cpu"]
-    verdict = "met" if max(wall, cpu) <= 1 else ("met in CPU time" if cpu <= 1 else "not met")
-    print(f"  CLI / goal: wall {wall:.2f}, CPU {cpu:.2f}: {verdict}")
+    for goal, reading in (("goal", "evaluation only"), ("goal with I/O", "with the library's own CSV I/O")):
+        wall, cpu = result["eval wall"] / result[goal + " wall"], result["eval cpu"] / result[goal + " cpu"]
+        verdict = "met" if max(wall, cpu) <= 1 else ("met in CPU time" if cpu <= 1 else "not met")
+        print(f"  CLI / goal ({reading}): wall {wall:.2f}, CPU {cpu:.2f}: {verdict}")
 
 
 def cli_rows(work: Path, repeats: int, quick: bool) -> None:

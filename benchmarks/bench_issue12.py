@@ -471,11 +471,19 @@ def eval_cli(ctx: Context) -> Outcome:
 
     result = eval_row(ctx.work, ctx.repeats(3, 7))
     wall, cpu = result["eval wall"] / result["goal wall"], result["eval cpu"] / result["goal cpu"]
+    io_wall = result["eval wall"] / result["goal with I/O wall"]
+    io_cpu = result["eval cpu"] / result["goal with I/O cpu"]
+    # Two readings of "in-process time": the evaluation alone (strict), or the same job in a
+    # library user's code, which reads and writes the CSVs with numpy too.
     return Outcome(
-        f"{result['eval wall']:.2f} s wall, {result['eval cpu']:.2f} s CPU: {wall:.2f} / {cpu:.2f} of the goal",
-        f"<= 3 x in-process + start-up = {result['goal wall']:.2f} s wall / {result['goal cpu']:.2f} s CPU",
+        f"{result['eval wall']:.2f} s wall, {result['eval cpu']:.2f} s CPU: {wall:.2f} / {cpu:.2f} of the "
+        f"strict goal, {io_wall:.2f} / {io_cpu:.2f} of the goal with the library's CSV I/O",
+        f"<= 3 x in-process + start-up = {result['goal wall']:.2f} s wall / {result['goal cpu']:.2f} s CPU "
+        f"(evaluation only); {result['goal with I/O wall']:.2f} / {result['goal with I/O cpu']:.2f} s "
+        "(np.loadtxt + evaluation + np.savetxt)",
         wall <= 1 and cpu <= 1,
-        f"in-process {result['in-process wall']:.3f} s wall / {result['in-process cpu']:.3f} s CPU; "
+        f"in-process {result['in-process wall']:.3f} s wall / {result['in-process cpu']:.3f} s CPU, "
+        f"with I/O {result['in-process with I/O wall']:.3f} / {result['in-process with I/O cpu']:.3f} s; "
         f'python -c "import numpy" {result["numpy wall"]:.3f} / {result["numpy cpu"]:.3f} s',
     )
 
