@@ -15,6 +15,7 @@ import pytest
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "nn2crn"
 
 BASE_MODULES = (
+    "_arrays",
     "_errors",
     "_frozen",
     "_kernel_cache",
