@@ -142,7 +142,9 @@ def eval_row(work: Path, repeats: int) -> dict[str, float]:
             str(work / "y.csv"),
         ],
     }
-    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in (*commands, "in-process")}
+    samples: dict[str, list[tuple[float, float]]] = {
+        name: [] for name in (*commands, "in-process", "in-process with I/O")
+    }
     for round_number in range(repeats + 1):
         timed: dict[str, tuple[float, float]] = {name: run_child(argv) for name, argv in commands.items()}
         start, cpu = time.perf_counter(), time.process_time()
