@@ -17,6 +17,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "nn2crn"
 BASE_MODULES = (
     "_arrays",
     "_errors",
+    "_extensions",
     "_frozen",
     "_kernel_cache",
     "_lazy",

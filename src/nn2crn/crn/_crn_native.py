@@ -12,10 +12,11 @@ bit-identical rates.
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 from typing import NamedTuple
 
 import numpy as np
+
+from .._extensions import open_extension
 
 _MODULE = "nn2crn.crn._crn_cparse"
 _OK, _IRREGULAR, _NO_MEMORY = 0, 1, 2
@@ -50,15 +51,8 @@ def _load() -> ctypes.CDLL | None:
     if _loaded:
         return _library
     _loaded = True
-    try:
-        spec = importlib.util.find_spec(_MODULE)
-    except (ImportError, ValueError):  # pragma: no cover - a broken package
-        spec = None
-    if spec is None or not spec.origin or not spec.has_location:
-        return None
-    try:
-        library = ctypes.CDLL(spec.origin)
-    except OSError:  # pragma: no cover - built for another platform
+    library = open_extension(_MODULE)
+    if library is None:
         return None
     i64, pointer = ctypes.c_int64, ctypes.c_void_p
     library.nn2crn_crn_count.restype = None

@@ -14,12 +14,12 @@ threads, each taking every ``n_threads``-th row (results do not depend on the sp
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import os
 import threading
 
 import numpy as np
 
+from .._extensions import open_extension
 from ._ssa_types import BatchOutput, BatchSettings, BatchStart, SsaPlan
 
 _MODULE = "nn2crn.simulate._ssa_ckernel"
@@ -33,15 +33,8 @@ def _load() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
     if _loaded:
         return _function
     _loaded = True
-    try:
-        spec = importlib.util.find_spec(_MODULE)
-    except (ImportError, ValueError):  # pragma: no cover - a broken package
-        spec = None
-    if spec is None or not spec.origin or not spec.has_location:
-        return None
-    try:
-        library = ctypes.CDLL(spec.origin)
-    except OSError:  # pragma: no cover - built for another platform
+    library = open_extension(_MODULE)
+    if library is None:
         return None
     function = library.nn2crn_ssa_rows
     i64, f64 = ctypes.c_int64, ctypes.c_double

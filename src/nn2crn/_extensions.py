@@ -1,0 +1,24 @@
+"""The optional C extensions that ``pip install`` builds (setup.py), opened through ctypes."""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+
+
+def open_extension(module: str) -> ctypes.CDLL | None:
+    """The built extension `module` (e.g. ``nn2crn.crn._crn_cparse``) as a ctypes library.
+
+    None when it was not built (no C compiler at install time), so callers fall back to
+    their numpy or numba path.
+    """
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):  # pragma: no cover - a broken package
+        return None
+    if spec is None or not spec.origin or not spec.has_location:
+        return None
+    try:
+        return ctypes.CDLL(spec.origin)
+    except OSError:  # pragma: no cover - built for another platform
+        return None
