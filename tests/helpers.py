@@ -33,3 +33,16 @@ def write_inputs_csv(path: Path, names: list[str], rows: np.ndarray, labels: lis
         for index, row in enumerate(rows):
             writer.writerow([*map(repr, map(float, row)), *([labels[index]] if labels is not None else [])])
     return path
+
+
+def crn_fields(crn) -> tuple[object, ...]:
+    """Everything a CRN holds, in order (CRN equality ignores the species order): what
+    two readers of the same text must agree on."""
+    return (
+        crn.species,
+        crn.reactions,
+        tuple(crn.initial.items()),
+        crn.inputs,
+        crn.outputs,
+        crn.raw_inputs,
+    )

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 
 from nn2crn import NN2CRNError
 from nn2crn.compile import compile_network, reduce_crn
-from nn2crn.crn import CRN, _crn_native, format_crn, parse_crn, read_crn
+from nn2crn.crn import _crn_native, format_crn, parse_crn, read_crn
 from nn2crn.crn import text as text_module
 from nn2crn.crn.text import _parse_crn
 from nn2crn.nn import load_network, random_ternary_network
+from tests.helpers import crn_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -41,21 +42,9 @@ def reader_path(request, monkeypatch):
     return request.param
 
 
-def _fields(crn: CRN) -> tuple[object, ...]:
-    """Everything a CRN holds, in order (CRN equality ignores the species order)."""
-    return (
-        crn.species,
-        crn.reactions,
-        tuple(crn.initial.items()),
-        crn.inputs,
-        crn.outputs,
-        crn.raw_inputs,
-    )
-
-
 def _outcome(text: str, *, fast: bool) -> tuple[object, ...]:
     try:
-        return ("ok", _fields(_parse_crn(text, "net.crn", fast=fast)))
+        return ("ok", crn_fields(_parse_crn(text, "net.crn", fast=fast)))
     except NN2CRNError as error:
         return ("error", type(error).__name__, str(error))
 
@@ -71,7 +60,7 @@ def _file_outcome(text: str, work: Path) -> tuple[object, ...]:
     path = work / "net.crn"
     path.write_bytes(text.encode("utf-8"))
     try:
-        return ("ok", _fields(read_crn(path)))
+        return ("ok", crn_fields(read_crn(path)))
     except NN2CRNError as error:
         return ("error", type(error).__name__, str(error).replace(str(path), "net.crn"))
 
@@ -249,7 +238,7 @@ def test_the_c_scanner_takes_what_the_numpy_tokenizer_leaves(monkeypatch):
             monkeypatch.setattr(text_module, "_FAST_READERS", readers)
             parsed = _parse_crn(text, "net.crn", fast=True)
             assert ("reactions" not in parsed.__dict__) == lazy
-            assert _fields(parsed) == _fields(_parse_crn(text, "net.crn", fast=False))
+            assert crn_fields(parsed) == crn_fields(_parse_crn(text, "net.crn", fast=False))
 
 
 def test_read_crn_refusals_and_newlines(work, reader_path):
@@ -263,9 +252,9 @@ def test_read_crn_refusals_and_newlines(work, reader_path):
     with pytest.raises(NN2CRNError, match="cannot read file"):
         read_crn(path)
     path.write_bytes(many.replace("\n", "\r\n").encode())
-    assert _fields(read_crn(path)) == _fields(parse_crn(many))
+    assert crn_fields(read_crn(path)) == crn_fields(parse_crn(many))
     path.write_bytes(many.replace("\n", "\r").encode())
-    assert _fields(read_crn(path)) == _fields(parse_crn(many))
+    assert crn_fields(read_crn(path)) == crn_fields(parse_crn(many))
 
 
 def test_vectorized_path_is_taken_and_equals_the_general_parser(reader_path, work):
@@ -290,5 +279,5 @@ def test_vectorized_path_is_taken_and_equals_the_general_parser(reader_path, wor
             for name in ("indptr", "indices", "data"):
                 np.testing.assert_array_equal(getattr(ours, name), getattr(theirs, name))
         # ... and the reactions, built on first use, are the general parser's.
-        assert _fields(parsed) == _fields(general)
-        assert _fields(from_file) == _fields(general)
+        assert crn_fields(parsed) == crn_fields(general)
+        assert crn_fields(from_file) == crn_fields(general)

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from nn2crn import NN2CRNError
+from tests.helpers import crn_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,14 +56,7 @@ def fuzz_crn(data: bytes) -> None:
             crn = read_crn(path)
         except NN2CRNError as error:
             return (type(error).__name__, str(error))
-        return (
-            crn.species,
-            crn.reactions,
-            tuple(crn.initial.items()),
-            crn.inputs,
-            crn.outputs,
-            crn.raw_inputs,
-        )
+        return crn_fields(crn)
 
     def read(path: Path) -> None:
         # Read every case through the per-line reader and through each reader of big files
