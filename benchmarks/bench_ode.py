@@ -425,7 +425,7 @@ def _error_shares(depth: int, width: int) -> None:
     from collections import defaultdict
 
     from nn2crn.simulate._ode_control import StepControl, initial_step, next_step, reaches_end
-    from nn2crn.simulate._ode_numpy import NumpyKernel
+    from nn2crn.simulate._ode_numpy import NumpyKernel, rosenbrock_stages
     from nn2crn.simulate._ode_plan import build_plan
     from nn2crn.simulate._ode_rodas import TABLEAUS
 
@@ -454,18 +454,7 @@ def _error_shares(depth: int, width: int) -> None:
             h = T_END - t
         f0, jac, ft = kernel.rhs(t, y, coef), kernel.jacobian(y), kernel.time_derivative(t, coef, 1)
         lu = kernel.factor(1.0 / (h * tableau.gamma), jac)
-        ks, u = [], y
-        for i in range(tableau.stages):
-            rhs = f0.copy()
-            if i:
-                u = y + sum(tableau.a[i, p] * ks[p] for p in range(i))
-                rhs = kernel.rhs(t + tableau.c[i] * h, u, coef)
-                for p in range(i):
-                    rhs += (tableau.c_coupling[i, p] / h) * ks[p]
-            if ft is not None and tableau.d[i] != 0.0:
-                rhs += (h * tableau.d[i]) * ft
-            ks.append(kernel.solve(lu, rhs))
-        ynew = u + ks[-1]
+        ks, ynew = rosenbrock_stages(kernel, tableau, t, y, h, coef, f0, ft, lu)
         terms = (ks[-1] / (ATOL + RTOL * np.maximum(np.abs(y), np.abs(ynew))))[0] ** 2
         err = math.sqrt(terms.mean())
         if err <= 1.0:

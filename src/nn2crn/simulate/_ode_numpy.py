@@ -153,6 +153,39 @@ class NumpyKernel:
         return lu.solve(b.ravel()).reshape(b.shape)
 
 
+def rosenbrock_stages(
+    kernel: NumpyKernel,
+    tableau: R.Tableau,
+    t: float,
+    y: np.ndarray,
+    h: float,
+    coef: np.ndarray,
+    f0: np.ndarray,
+    ft: np.ndarray | None,
+    lu: object,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """The stage increments of one step from ``(t, y)`` and the new state ``y + ...``.
+
+    `f0` is the right-hand side at ``(t, y)``, `ft` its time derivative (None when the
+    inflows do not depend on time) and `lu` the factorized ``I / (h gamma) - J``; the
+    stiffly accurate tableau makes the last stage's point plus its increment the new state.
+    """
+    ks: list[np.ndarray] = []
+    u = y
+    for i in range(tableau.stages):
+        if i == 0:
+            rhs = f0.copy()
+        else:
+            u = y + sum(tableau.a[i, p] * ks[p] for p in range(i))
+            rhs = kernel.rhs(t + tableau.c[i] * h, u, coef)
+            for p in range(i):
+                rhs += (tableau.c_coupling[i, p] / h) * ks[p]
+        if ft is not None and tableau.d[i] != 0.0:
+            rhs += (h * tableau.d[i]) * ft
+        ks.append(kernel.solve(lu, rhs))
+    return ks, u + ks[-1]
+
+
 def integrate_chunk_numpy(
     kernel: NumpyKernel,
     tableau: R.Tableau,
@@ -220,21 +253,8 @@ def integrate_chunk_numpy(
             h *= SINGULAR_FACTOR
             rejected_before = True
             continue
-        ks: list[np.ndarray] = []
-        u = y
-        for i in range(tableau.stages):
-            if i == 0:
-                rhs = f0.copy()
-            else:
-                u = y + sum(tableau.a[i, p] * ks[p] for p in range(i))
-                rhs = kernel.rhs(t + tableau.c[i] * h, u, coef)
-                n_rhs += 1
-                for p in range(i):
-                    rhs += (tableau.c_coupling[i, p] / h) * ks[p]
-            if ft is not None and tableau.d[i] != 0.0:
-                rhs += (h * tableau.d[i]) * ft
-            ks.append(kernel.solve(lu, rhs))
-        ynew = u + ks[-1]
+        ks, ynew = rosenbrock_stages(kernel, tableau, t, y, h, coef, f0, ft, lu)
+        n_rhs += tableau.stages - 1
         scale = atol + rtol * np.maximum(np.abs(y), np.abs(ynew))
         with np.errstate(over="ignore", invalid="ignore"):
             err_row = np.sqrt(np.mean((ks[-1] / scale) ** 2, axis=1)) if n_dyn else np.zeros(n_rows)
