@@ -369,26 +369,17 @@ def exponents(points: list[dict]) -> list[str]:
         k, n = growth_exponent([(p["terms"], p[s][0]) for p in ok if _measured(p, s)])
         cells.append(f"{s} {k:.2f} ({n} pts)")
     lines.append("  against compiled product terms: " + ", ".join(cells))
-    for depth in sorted({p["depth"] for p in ok}):
-        cells = []
-        for s in STAGES:
-            k, n = growth_exponent(
-                [(p["width"], p[s][0]) for p in ok if p["depth"] == depth and _measured(p, s)]
-            )
-            if n >= 3:
-                cells.append(f"{s} {k:.2f} ({n})")
-        if cells:
-            lines.append(f"  against width at D={depth}: " + ", ".join(cells))
-    for width in sorted({p["width"] for p in ok}):
-        cells = []
-        for s in STAGES:
-            k, n = growth_exponent(
-                [(p["depth"], p[s][0]) for p in ok if p["width"] == width and _measured(p, s)]
-            )
-            if n >= 3:
-                cells.append(f"{s} {k:.2f} ({n})")
-        if cells:
-            lines.append(f"  against depth at W={width}: " + ", ".join(cells))
+    for axis, fixed, label in (("width", "depth", "D"), ("depth", "width", "W")):
+        for value in sorted({p[fixed] for p in ok}):
+            cells = []
+            for s in STAGES:
+                k, n = growth_exponent(
+                    [(p[axis], p[s][0]) for p in ok if p[fixed] == value and _measured(p, s)]
+                )
+                if n >= 3:
+                    cells.append(f"{s} {k:.2f} ({n})")
+            if cells:
+                lines.append(f"  against {axis} at {label}={value}: " + ", ".join(cells))
     # The reductions and the reduced CRN's evaluation against the size of what they build.
     for s, key in (
         ("reduce kept", "kept terms"),
