@@ -376,7 +376,7 @@ CANDIDATE_BUDGET = 200_000
 
 
 class _BudgetExceeded(Exception):
-    pass
+    """The proposal search ran past its budget (crnverifier's own search decides then)."""
 
 
 def candidate_interpretations(
@@ -405,12 +405,9 @@ def candidate_interpretations(
 
     formal_sides = [(Counter(r), Counter(p)) for r, p in formal]
     reactions = [(Counter(r), Counter(p)) for r, p in icrn]
-    species = sorted(set(chain.from_iterable((*r, *p) for r, p in icrn)))
-    touching: dict[str, list[int]] = {s: [] for s in species}
-    for index, (r, p) in enumerate(reactions):
-        for s in set(r) | set(p):
-            touching[s].append(index)
-    start = {s: Counter(v) for s, v in known.items() if s in touching}
+    present = set(chain.from_iterable((*r, *p) for r, p in icrn))
+    species = sorted(present)
+    start = {s: Counter(v) for s, v in known.items() if s in present}
     steps = 0
 
     def image(side: Counter, m: dict[str, Counter], skip: str | None = None) -> Counter:
@@ -493,7 +490,7 @@ def candidate_interpretations(
                     branch = (unknown[0], choices)
             if not progressed:
                 break
-        if len(m) == len(touching):
+        if len(m) == len(species):
             yield m
             return
         if branch is None:
