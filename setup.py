@@ -1,8 +1,10 @@
-"""The optional C extensions, compiled ahead of time by ``pip install``: the exact SSA kernel
-and the `.crn` reaction-line scanner.
+"""The optional C extensions, compiled ahead of time by ``pip install``: the exact SSA kernel,
+the ODE kernel (with the strongly connected components of its plan) and the `.crn`
+reaction-line scanner.
 
 Everything else is in pyproject.toml. ``optional=True``: without a working C compiler the
-install still succeeds; the SSA then runs on numba's kernel and the reader on numpy.
+install still succeeds; the SSA and the ODE then run on numba's kernels (the ODE plan uses
+scipy) and the reader on numpy.
 """
 
 from setuptools import Extension, setup
@@ -12,6 +14,12 @@ setup(
         Extension(
             "nn2crn.simulate._ssa_ckernel",
             sources=["src/nn2crn/simulate/_ssa_ckernel.c"],
+            extra_compile_args=["-O2", "-ffp-contract=off", "-std=c99"],
+            optional=True,
+        ),
+        Extension(
+            "nn2crn.simulate._ode_ckernel",
+            sources=["src/nn2crn/simulate/_ode_ckernel.c"],
             extra_compile_args=["-O2", "-ffp-contract=off", "-std=c99"],
             optional=True,
         ),

@@ -21,16 +21,15 @@ import math
 import numpy as np
 from numba import njit
 
-from ._ode_control import (
-    EPS,
-    SINGULAR_FACTOR,
-    ChunkStats,
-    initial_step,
-    next_step,
-    reaches_end,
-    step_collapsed,
-)
+from . import _ode_control
+from ._ode_control import EPS, SINGULAR_FACTOR, ChunkStats
 from .base import Status
+
+# The controller, written once in plain Python, compiled here and inlined into the kernel.
+initial_step = njit(cache=True, inline="always")(_ode_control.initial_step)
+step_collapsed = njit(cache=True, inline="always")(_ode_control.step_collapsed)
+reaches_end = njit(cache=True, inline="always")(_ode_control.reaches_end)
+next_step = njit(cache=True, inline="always")(_ode_control.next_step)
 
 
 @njit(cache=True, error_model="numpy")

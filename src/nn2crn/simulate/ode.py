@@ -22,10 +22,13 @@ What makes it fast (see :mod:`nn2crn.simulate._ode_plan`):
 - Jacobian entries of first-order mass-action reactions are constants kept
   once; only the others are recomputed each step.
 - Batch rows are integrated in chunks of 64 rows sharing one step size, with
-  the rows as the innermost, contiguous array axis (SIMD), in a numba kernel
-  (extra ``nn2crn[fast]``) that releases the GIL, so chunks run on parallel
-  threads (`n_threads`). Without numba the same method runs in numpy with
-  SuperLU solves (much slower; same results to within the tolerances).
+  the rows as the innermost, contiguous array axis (SIMD), in a compiled kernel
+  that releases the GIL, so chunks run on parallel threads (`n_threads`): the C
+  kernel that ``pip install`` builds (``_ode_ckernel.c``; a fresh process needs
+  neither numba nor scipy for it), or the numba kernel (for ``layered=True``,
+  or when the C extension was not built). Without either the same method runs
+  in numpy with SuperLU solves (much slower; same results to within the
+  tolerances).
 
 Conventions
 -----------
@@ -76,14 +79,15 @@ if TYPE_CHECKING:
     from ._ode_control import ChunkStats, StepControl
 
 STORES = ("all", "outputs")
-BACKENDS = ("auto", "numba", "numpy")
+BACKENDS = ("auto", "c", "numba", "numpy")
 CHUNK_ROWS = 64
 """Batch rows integrated together with one shared step size."""
 SIMD_ROWS = 8
 """The numba kernel's chunks are padded (by repeating a row) to a multiple of this many rows,
 so that its innermost loops have no scalar remainder."""
 MAX_NUMBA_BLOCK = 48
-"""Above this strongly connected block size, ``backend="auto"`` uses SuperLU (numpy)."""
+"""Above this strongly connected block size, ``backend="auto"`` uses SuperLU (numpy): the C
+and numba kernels factor each block densely per row (cubic in its size)."""
 
 
 def _check_positive(name: str, value: object, *, upper: float | None = None) -> float:
@@ -98,9 +102,21 @@ def _check_positive(name: str, value: object, *, upper: float | None = None) -> 
     return number
 
 
-def _choose_backend(backend: str, plan: OdePlan) -> str:
+def _choose_backend(backend: str, plan: OdePlan, layered: bool) -> str:
     if backend not in BACKENDS:
         raise SimulationError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend == "c" or (backend == "auto" and not layered and plan.max_block <= MAX_NUMBA_BLOCK):
+        from . import _ode_native
+
+        if _ode_native.available():
+            if layered:
+                raise SimulationError("layered=True needs backend='numba' (the C kernel integrates whole systems)")
+            return "c"
+        if backend == "c":
+            raise SimulationError(
+                "backend='c' needs the compiled extension nn2crn.simulate._ode_ckernel "
+                "(built by pip install with a C compiler)"
+            )
     has_numba = importlib.util.find_spec("numba") is not None
     if backend == "numba" and not has_numba:
         raise SimulationError("backend='numba' needs numba; install it with pip install 'nn2crn[fast]'")
@@ -173,10 +189,14 @@ def simulate_ode(
         Maximum step attempts per chunk of rows before giving up.
     method : {"rodas5p", "rodas4"}
         The Rosenbrock method (see the module docstring).
-    backend : {"auto", "numba", "numpy"}
-        "auto" uses the numba kernel when numba is installed.
+    backend : {"auto", "c", "numba", "numpy"}
+        "auto" uses the C kernel when the extension is built and `layered` is False,
+        else the numba kernel when numba is installed, else numpy; either compiled
+        kernel only while the largest strongly connected block has at most
+        ``MAX_NUMBA_BLOCK`` (48) species (numpy's SuperLU above). "c" and "numba"
+        give the same results (the same arithmetic in the same order).
     n_threads : int, optional
-        Threads integrating chunks of rows in parallel (numba backend only);
+        Threads integrating chunks of rows in parallel (C and numba backends);
         default: the CPUs available to this process. Results do not depend on it.
     layered : bool, default False
         Integrate layer by layer (numba backend): the integrated species are split
@@ -254,7 +274,7 @@ def simulate_ode(
         raise SimulationError(f"method must be one of {', '.join(TABLEAUS)}, got {method!r}")
     tableau = TABLEAUS[method]
     grid = sample_grid(t_end, times, n_points)
-    from ._ode_control import StepControl  # imports numba when installed
+    from ._ode_control import StepControl
 
     control = StepControl(rtol, atol, int(max_steps), tableau.exponent)
 
@@ -262,7 +282,7 @@ def simulate_ode(
     x0 = crn.initial_state(input_values)  # validates the inputs
     n_batch = x0.shape[0]
     plan = build_plan(crn, rate_law)
-    chosen = _choose_backend(backend, plan)
+    chosen = _choose_backend(backend, plan, layered)
 
     if store == "all":
         columns = np.arange(crn.n_species)
@@ -293,7 +313,11 @@ def simulate_ode(
     # steps than chunking in input order on compiled networks.
     order = np.argsort(x0.sum(axis=1), kind="stable")
     chunks = [order[start:stop] for start, stop in _chunks(n_batch, CHUNK_ROWS)]
-    if chosen == "numba":
+    if chosen == "c":
+        from ._ode_native import integrate_chunk as integrate_native
+
+        kernel_plan, kernel_tableau = plan.kernel(), tableau.kernel()
+    elif chosen == "numba":
         from ._ode_numba import integrate_chunk
         from ._ode_stages import Stage, build_drive, no_drive, split_stages
 
@@ -325,6 +349,21 @@ def simulate_ode(
 
     def run_chunk(rows: np.ndarray) -> tuple[np.ndarray, ChunkStats]:
         n_rows = len(rows)
+        if chosen == "c":  # padded as for numba, so that both kernels see the same chunks
+            rows = np.concatenate((rows, np.full(-n_rows % SIMD_ROWS, rows[-1])))
+            y = np.ascontiguousarray(x0[rows][:, plan.dynamic].T)
+            out = np.zeros((len(rows), grid.shape[0], store_idx.shape[0]))
+            stats = integrate_native(
+                y,
+                np.ascontiguousarray(coef_all[:, rows]),
+                grid,
+                store_idx,
+                out,
+                kernel_plan,
+                kernel_tableau,
+                control,
+            )
+            return out[:n_rows], stats._replace(worst_row=min(stats.worst_row, n_rows - 1))
         if chosen == "numba":
             rows = np.concatenate((rows, np.full(-n_rows % SIMD_ROWS, rows[-1])))
             x_dyn = x0[rows][:, plan.dynamic].T
@@ -375,13 +414,13 @@ def simulate_ode(
         coef = np.ascontiguousarray(coef_all[:, rows].T)
         return out, integrate_chunk_numpy(kernel, tableau, y, coef, grid, store_idx, out, control)
 
-    workers = min(threads, len(chunks)) if chosen == "numba" else 1
+    workers = min(threads, len(chunks)) if chosen in ("c", "numba") else 1
     executor = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
     done = 0
     try:
         if executor is None:
             results: Iterator = (run_chunk(rows) for rows in chunks)
-        else:  # the numba kernel releases the GIL; results are consumed in chunk order
+        else:  # the compiled kernels release the GIL; results are consumed in chunk order
             results = (future.result() for future in [executor.submit(run_chunk, rows) for rows in chunks])
         for rows, (out, stats) in zip(chunks, results, strict=True):
             if Status(stats.status).failed:
