@@ -20,7 +20,9 @@ setup(
         Extension(
             "nn2crn.simulate._ode_ckernel",
             sources=["src/nn2crn/simulate/_ode_ckernel.c"],
-            extra_compile_args=["-O2", "-ffp-contract=off", "-std=c99"],
+            # -O3 vectorizes the row loops (2x faster than -O2 here); element-wise SIMD without
+            # contraction rounds exactly as the scalar code and the numba kernel do.
+            extra_compile_args=["-O3", "-ffp-contract=off", "-std=c99"],
             optional=True,
         ),
         Extension(

@@ -29,6 +29,21 @@
 #define MAX_STEPS 3
 #define OUT_OF_MEMORY -1
 
+/* nn2crn.simulate.ode.CHUNK_ROWS */
+#define FULL_CHUNK 64
+#define INLINE inline __attribute__((always_inline))
+/* The row loops are SIMD loops: on x86-64 Linux the kernel is compiled once per vector
+ * width and picked at load time (an ifunc), as numba compiles for the host CPU. Without
+ * contraction (-ffp-contract=off) every width rounds the same way. */
+#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef VECTOR_CLONES
+#define VECTOR_CLONES
+#endif
+
 /* _ode_control.py */
 #define EPS 2.220446049250313e-16
 #define SINGULAR_FACTOR 0.25
@@ -57,7 +72,7 @@ enum { S_STATUS, S_WORST, S_STEPS, S_REJECTED, S_RHS, N_ISTATS };
 enum { S_T, S_MAX_CLIP, N_FSTATS };
 
 typedef struct {
-    int64_t n_dyn, n_chunk, n_reactions, n_groups, n_force, n_var_slots, n_jac_var, n_blocks;
+    int64_t n_dyn, n_reactions, n_groups, n_force, n_var_slots, n_jac_var, n_blocks;
     int64_t rate_law;
     double kappa;
     const double *rate, *stoich_val, *group_rate, *var_val, *lowerc_val, *lowerv_const, *inblock_const;
@@ -85,9 +100,8 @@ static inline double ipow(double a, int64_t exp) {
 
 static inline int finite_nonzero(double x) { return fabs(x) > 0.0 && fabs(x) < INFINITY; }
 
-static void rhs(const Plan *p, double t, const double *restrict u, double *restrict f, const double *restrict coef,
+static INLINE void rhs(const Plan *p, const int64_t n_chunk, double t, const double *restrict u, double *restrict f, const double *restrict coef,
                 double *restrict gexp, double *restrict v, int accumulate) {
-    const int64_t n_chunk = p->n_chunk;
     if (!accumulate) memset(f, 0, sizeof(double) * p->n_dyn * n_chunk);
     for (int64_t g = 0; g < p->n_groups; g++) gexp[g] = exp(-p->group_rate[g] * t);
     for (int64_t e = 0; e < p->n_force; e++) {
@@ -124,9 +138,8 @@ static void rhs(const Plan *p, double t, const double *restrict u, double *restr
     }
 }
 
-static void time_derivative(const Plan *p, double t, double *restrict ft, const double *restrict coef,
+static INLINE void time_derivative(const Plan *p, const int64_t n_chunk, double t, double *restrict ft, const double *restrict coef,
                             double *restrict gexp) {
-    const int64_t n_chunk = p->n_chunk;
     memset(ft, 0, sizeof(double) * p->n_dyn * n_chunk);
     for (int64_t g = 0; g < p->n_groups; g++) gexp[g] = -p->group_rate[g] * exp(-p->group_rate[g] * t);
     for (int64_t e = 0; e < p->n_force; e++) {
@@ -137,8 +150,7 @@ static void time_derivative(const Plan *p, double t, double *restrict ft, const 
     }
 }
 
-static void jacobian(const Plan *p, const double *restrict y, double *restrict jac, double *restrict dv) {
-    const int64_t n_chunk = p->n_chunk;
+static INLINE void jacobian(const Plan *p, const int64_t n_chunk, const double *restrict y, double *restrict jac, double *restrict dv) {
     memset(jac, 0, sizeof(double) * p->n_jac_var * n_chunk);
     for (int64_t s = 0; s < p->n_var_slots; s++) {
         int64_t q = p->var_slot[s];
@@ -182,8 +194,7 @@ static void jacobian(const Plan *p, const double *restrict y, double *restrict j
 }
 
 /* Fill and factor the diagonal blocks of a I - J; 0 if one is singular. */
-static int factor(const Plan *p, double a, const double *restrict jac, double *restrict lu, int64_t *restrict piv) {
-    const int64_t n_chunk = p->n_chunk;
+static INLINE int factor(const Plan *p, const int64_t n_chunk, double a, const double *restrict jac, double *restrict lu, int64_t *restrict piv) {
     int64_t bad = 0;
     for (int64_t b = 0; b < p->n_blocks; b++) {
         int64_t s0 = p->block_start[b];
@@ -273,9 +284,8 @@ static int factor(const Plan *p, double a, const double *restrict jac, double *r
 }
 
 /* Overwrite x with (a I - J)^-1 x by forward substitution over the blocks. */
-static void solve(const Plan *p, double *restrict x, const double *restrict jac, const double *restrict lu,
+static INLINE void solve(const Plan *p, const int64_t n_chunk, double *restrict x, const double *restrict jac, const double *restrict lu,
                   const int64_t *restrict piv) {
-    const int64_t n_chunk = p->n_chunk;
     for (int64_t b = 0; b < p->n_blocks; b++) {
         int64_t s0 = p->block_start[b];
         int64_t size = p->block_start[b + 1] - s0;
@@ -334,7 +344,7 @@ static void solve(const Plan *p, double *restrict x, const double *restrict jac,
 }
 
 /* Dense output for every sample time in (t, t_stop]; returns the next sample index. */
-static int64_t write_samples(double *restrict out, int64_t k_out, const double *restrict times, int64_t n_times,
+static INLINE int64_t write_samples(double *restrict out, int64_t k_out, const double *restrict times, int64_t n_times,
                              double t, double h, const double *restrict y, const double *restrict ynew,
                              const double *restrict ks, const double *restrict dense, int64_t n_dense,
                              int64_t n_stages, const int64_t *restrict store_idx, int64_t n_store, int64_t n_dyn,
@@ -390,12 +400,9 @@ static double next_step(double h, double err, int rejected_before, const double 
     return h * factor;
 }
 
-/* Integrate y (n_dyn, n_chunk), overwritten with the final state, from 0 to times[-1].
- * Returns 0, or OUT_OF_MEMORY; the outcome (a Status) and counts go to istats / fstats. */
-int nn2crn_ode_chunk(void *const *arrays, const int64_t *dims, const double *params, int64_t *istats,
-                     double *fstats) {
+static INLINE int integrate(void *const *arrays, const int64_t *dims, const double *params, int64_t *istats,
+                            double *fstats, const int64_t n_chunk) {
     Plan p;
-    p.n_chunk = dims[D_N_CHUNK];
     p.n_reactions = dims[D_N_REACTIONS];
     p.n_groups = dims[D_N_GROUPS];
     p.n_force = dims[D_N_FORCE];
@@ -445,7 +452,7 @@ int nn2crn_ode_chunk(void *const *arrays, const int64_t *dims, const double *par
     const int64_t n_times = dims[D_N_TIMES], n_store = dims[D_N_STORE], n_stages = dims[D_N_STAGES];
     const int64_t n_dense = dims[D_N_DENSE], max_steps = dims[D_MAX_STEPS];
     const double gamma = params[P_GAMMA], rtol = params[P_RTOL], atol = params[P_ATOL];
-    const int64_t n_dyn = p.n_dyn, n_chunk = p.n_chunk;
+    const int64_t n_dyn = p.n_dyn;
     const int64_t plane = n_dyn * n_chunk;
     const int64_t n_lu = p.lu_offset[p.n_blocks];
 
@@ -481,7 +488,7 @@ int nn2crn_ode_chunk(void *const *arrays, const int64_t *dims, const double *par
         k_out++;
     }
 
-    rhs(&p, t, y, f0, coef, gexp, v, 0);
+    rhs(&p, n_chunk, t, y, f0, coef, gexp, v, 0);
     int64_t n_rhs = 1;
     double d0 = 0.0, d1 = 0.0;
     double n_norm = (double)(n_dyn > 1 ? n_dyn : 1);
@@ -518,13 +525,13 @@ int nn2crn_ode_chunk(void *const *arrays, const int64_t *dims, const double *par
             last = 1;
         }
         if (!fresh) {
-            rhs(&p, t, y, f0, coef, gexp, v, 0);
+            rhs(&p, n_chunk, t, y, f0, coef, gexp, v, 0);
             n_rhs++;
         }
-        jacobian(&p, y, jac, v);
-        if (has_time) time_derivative(&p, t, ft, coef, gexp);
+        jacobian(&p, n_chunk, y, jac, v);
+        if (has_time) time_derivative(&p, n_chunk, t, ft, coef, gexp);
         fresh = 1;
-        if (!factor(&p, 1.0 / (h * gamma), jac, lu, piv)) {
+        if (!factor(&p, n_chunk, 1.0 / (h * gamma), jac, lu, piv)) {
             n_rejected++;
             h *= SINGULAR_FACTOR;
             rejected_before = 1;
@@ -559,10 +566,10 @@ int nn2crn_ode_chunk(void *const *arrays, const int64_t *dims, const double *par
                         }
                     }
                 }
-                rhs(&p, t + c_time[i] * h, u, ki, coef, gexp, v, 1);
+                rhs(&p, n_chunk, t + c_time[i] * h, u, ki, coef, gexp, v, 1);
                 n_rhs++;
             }
-            solve(&p, ki, jac, lu, piv);
+            solve(&p, n_chunk, ki, jac, lu, piv);
         }
         /* error estimate: weighted RMS of the last increment per row; the worst row decides */
         const double *restrict k = ks + last_stage * plane;
@@ -622,6 +629,17 @@ int nn2crn_ode_chunk(void *const *arrays, const int64_t *dims, const double *par
     fstats[S_T] = t;
     fstats[S_MAX_CLIP] = max_clip;
     return 0;
+}
+
+/* Integrate y (n_dyn, n_chunk), overwritten with the final state, from 0 to times[-1].
+ * Returns 0, or OUT_OF_MEMORY; the outcome (a Status) and counts go to istats / fstats.
+ * Full chunks get their own copy of the kernel with n_chunk a constant: the compiler then
+ * unrolls and vectorizes the row loops completely (the arithmetic per row is unchanged). */
+VECTOR_CLONES int nn2crn_ode_chunk(void *const *arrays, const int64_t *dims, const double *params,
+                                   int64_t *istats, double *fstats) {
+    int64_t n_chunk = dims[D_N_CHUNK];
+    if (n_chunk == FULL_CHUNK) return integrate(arrays, dims, params, istats, fstats, FULL_CHUNK);
+    return integrate(arrays, dims, params, istats, fstats, n_chunk);
 }
 
 /* Strongly connected components of the graph with CSR adjacency (indptr, indices) over
