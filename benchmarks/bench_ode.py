@@ -359,7 +359,7 @@ def deep_why(depths: list[int], width: int = 64) -> None:
             plan = build_plan(crn)
             x0 = crn.initial_state(inputs)
             y = np.ascontiguousarray(x0[:, plan.dynamic].T)
-            coef = np.ascontiguousarray(np.asarray(plan.force_matrix.T @ x0.T))
+            coef = np.ascontiguousarray(plan.inflow_coefficients(x0))
             stats, tape, _ = integrate_chunk(
                 y,
                 coef,
@@ -441,7 +441,7 @@ def _error_shares(depth: int, width: int) -> None:
     control = StepControl(RTOL, ATOL, 10**6, tableau.exponent)
     x0 = crn.initial_state(inputs)
     y = np.ascontiguousarray(x0[:, plan.dynamic])
-    coef = np.ascontiguousarray((plan.force_matrix.T @ x0.T).T)
+    coef = np.ascontiguousarray(plan.inflow_coefficients(x0).T)
     t, rejected_before, log = 0.0, False, []
     f0 = kernel.rhs(t, y, coef)
     scale = ATOL + RTOL * np.abs(y)

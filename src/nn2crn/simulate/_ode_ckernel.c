@@ -644,15 +644,16 @@ VECTOR_CLONES int nn2crn_ode_chunk(void *const *arrays, const int64_t *dims, con
 
 /* Strongly connected components of the graph with CSR adjacency (indptr, indices) over
  * n nodes, by an iterative Tarjan: labels[v] is v's component, numbered in the order in
- * which the components complete (as scipy.sparse.csgraph.connected_components numbers
- * them). Linear in nodes plus edges. Returns the number of components, or -1 when out
- * of memory. */
+ * which the components complete. A depth-first search from nodes 0, 1, ... that follows
+ * each node's edges last to first, as scipy.sparse.csgraph.connected_components (Pearce's
+ * algorithm, a stack of successors) does: the labels are the same as scipy's. Linear in
+ * nodes plus edges. Returns the number of components, or -1 when out of memory. */
 int64_t nn2crn_scc(int64_t n, const int64_t *indptr, const int64_t *indices, int64_t *labels) {
     int64_t *index = malloc(sizeof(int64_t) * (size_t)(n + 1));
     int64_t *low = malloc(sizeof(int64_t) * (size_t)(n + 1));
     int64_t *stack = malloc(sizeof(int64_t) * (size_t)(n + 1));    /* Tarjan's stack */
     int64_t *call = malloc(sizeof(int64_t) * (size_t)(n + 1));     /* DFS path */
-    int64_t *next_edge = malloc(sizeof(int64_t) * (size_t)(n + 1)); /* per node on the path */
+    int64_t *next_edge = malloc(sizeof(int64_t) * (size_t)(n + 1)); /* per node: edges left to follow */
     char *on_stack = calloc((size_t)n + 1, 1);
     if (!index || !low || !stack || !call || !next_edge || !on_stack) {
         free(index);
@@ -669,19 +670,19 @@ int64_t nn2crn_scc(int64_t n, const int64_t *indptr, const int64_t *indices, int
         if (index[root] >= 0) continue;
         int64_t depth = 0;
         call[0] = root;
-        next_edge[root] = indptr[root];
+        next_edge[root] = indptr[root + 1];
         index[root] = low[root] = counter++;
         stack[top++] = root;
         on_stack[root] = 1;
         while (depth >= 0) {
             int64_t v = call[depth];
-            if (next_edge[v] < indptr[v + 1]) {
-                int64_t w = indices[next_edge[v]++];
+            if (next_edge[v] > indptr[v]) {
+                int64_t w = indices[--next_edge[v]];
                 if (index[w] < 0) {
                     index[w] = low[w] = counter++;
                     stack[top++] = w;
                     on_stack[w] = 1;
-                    next_edge[w] = indptr[w];
+                    next_edge[w] = indptr[w + 1];
                     call[++depth] = w;
                 } else if (on_stack[w] && index[w] < low[v]) {
                     low[v] = index[w];

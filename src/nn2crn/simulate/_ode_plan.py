@@ -28,10 +28,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from ..crn import CRN
+from ..crn.crn import TermsCSR
 
 RATE_LAWS = ("mass-action", "saturating")
 SATURATION_CONSTANT = 1.0
@@ -125,7 +124,10 @@ class OdePlan:
     group_rate: np.ndarray  # (n_groups,)
     force_group: np.ndarray  # (n_force,)
     force_target: np.ndarray  # (n_force,)
-    force_matrix: sp.csr_array  # (n_species, n_force): coef = initial_state @ force_matrix
+    # (n_species, n_force) inflow matrix as canonical COO (row-major): coef = initial_state @ it
+    force_rows: np.ndarray
+    force_cols: np.ndarray
+    force_vals: np.ndarray
     # Jacobian pattern (CSR over dynamic rows, solver order; used by the numpy kernel)
     jac_ptr: np.ndarray
     jac_col: np.ndarray
@@ -156,6 +158,17 @@ class OdePlan:
     # Levels of the dependency graph's condensation: positions level_start[l]:level_start[l + 1]
     # depend only on earlier levels and their own block (see :func:`.._ode_stages.split_stages`).
     level_start: np.ndarray
+
+    def inflow_coefficients(self, x0: np.ndarray) -> np.ndarray:
+        """Inflow coefficients (n_force, n_batch) of initial states `x0` (n_batch, n_species).
+
+        Each coefficient sums its sources' terms in species order, as scipy's sparse
+        ``force_matrix.T @ x0.T`` does, without importing scipy.
+        """
+        coef = np.zeros((self.force_target.shape[0], x0.shape[0]))
+        if self.force_rows.size:
+            np.add.at(coef, self.force_cols, self.force_vals[:, None] * x0[:, self.force_rows].T)
+        return coef
 
     @property
     def n_dynamic(self) -> int:
@@ -262,6 +275,36 @@ def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ordered[keep], inverse
 
 
+def _csr_of_edges(n_nodes: int, sources: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Canonical CSR adjacency of the edges ``sources[e] -> targets[e]``: repeats dropped, targets sorted."""
+    width = max(n_nodes, 1)
+    keys, _ = _unique_inverse(_int(sources) * width + _int(targets))
+    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys // width, minlength=n_nodes), out=indptr[1:])
+    return indptr, _int(keys % width)
+
+
+def strong_components(n_nodes: int, sources: np.ndarray, targets: np.ndarray) -> tuple[int, np.ndarray]:
+    """Strongly connected components of the edges ``sources[e] -> targets[e]``: their number and labels.
+
+    The C extension's iterative Tarjan when it is built (no scipy import on the ODE path),
+    else :func:`scipy.sparse.csgraph.connected_components`; both number the components in
+    the order in which a depth-first search from nodes 0, 1, ... completes them.
+    """
+    sources, targets = _int(sources), _int(targets)
+    indptr, indices = _csr_of_edges(n_nodes, sources, targets)
+    from . import _ode_native
+
+    if _ode_native.available():
+        return _ode_native.strong_components(n_nodes, indptr, indices)
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    graph = sp.csr_array((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n_nodes, n_nodes))
+    n_components, labels = connected_components(graph, directed=True, connection="strong")
+    return int(n_components), _int(labels)
+
+
 def _topological_components(
     n_nodes: int, sources: np.ndarray, targets: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -274,16 +317,10 @@ def _topological_components(
     component label of each node in that order. Vectorized over each level (Kahn's algorithm in waves):
     linear in nodes plus edges.
     """
-    graph = sp.csr_array((np.ones(len(sources), dtype=np.int8), (sources, targets)), shape=(n_nodes, n_nodes))
-    n_components, labels = connected_components(graph, directed=True, connection="strong")
+    n_components, labels = strong_components(n_nodes, sources, targets)
     edge_from, edge_to = labels[sources], labels[targets]
     keep = edge_from != edge_to
-    condensed = sp.csr_array(
-        (np.ones(int(keep.sum()), dtype=np.int8), (edge_from[keep], edge_to[keep])),
-        shape=(n_components, n_components),
-    )
-    condensed.sum_duplicates()
-    indptr, indices = condensed.indptr.astype(np.int64), condensed.indices.astype(np.int64)
+    indptr, indices = _csr_of_edges(n_components, edge_from[keep], edge_to[keep])
     indegree = np.bincount(indices, minlength=n_components)
     level = np.full(n_components, -1, dtype=np.int64)
     frontier = np.flatnonzero(indegree == 0)
@@ -299,6 +336,21 @@ def _topological_components(
         raise RuntimeError("internal error: cycle in the SCC condensation")
     order = np.lexsort((np.arange(n_nodes), labels, level[labels]))
     return order, level[labels][order], labels[order]
+
+
+def _difference(a: TermsCSR, b: TermsCSR) -> TermsCSR:
+    """``a - b`` in canonical CSR without explicit zeros (as scipy's ``(a - b).tocsr()``,
+    ``eliminate_zeros()``)."""
+    n_columns = max(a.shape[1], 1)
+    keys, inverse = _unique_inverse(
+        np.concatenate((a.rows * n_columns + a.indices, b.rows * n_columns + b.indices))
+    )
+    data = np.bincount(inverse, weights=np.concatenate((a.data, -b.data)), minlength=len(keys))
+    nonzero = data != 0
+    keys, data = keys[nonzero], data[nonzero]
+    indptr = np.zeros(a.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys // n_columns, minlength=a.shape[0]), out=indptr[1:])
+    return TermsCSR(indptr, _int(keys % n_columns), data, a.shape)
 
 
 class _KernelArrays(NamedTuple):
@@ -421,13 +473,9 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
     """
     law = RATE_LAWS.index(rate_law)
     n_species = crn.n_species
-    reactant = sp.csr_array(crn.reactant_matrix)
-    product = sp.csr_array(crn.product_matrix)
-    stoich = sp.csr_array(crn.stoichiometry)
-    stoich.eliminate_zeros()
-    for matrix in (reactant, product, stoich):
-        matrix.indptr = matrix.indptr.astype(np.int64)
-        matrix.indices = matrix.indices.astype(np.int64)
+    # numpy CSR bookkeeping only: the ODE path does not import scipy
+    reactant, product = crn.reactant_terms, crn.product_terms
+    stoich = _difference(product, reactant)
     rates = np.asarray(crn.rates, dtype=np.float64)
     n_reactions = crn.n_reactions
 
@@ -438,7 +486,7 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
     is_product[product.indices] = True
 
     # Sources: never a product, consumed only by unimolecular reactions (mass action only).
-    order = np.asarray(reactant.sum(axis=1)).ravel()
+    order = reactant.row_sums()
     n_reactant_species = np.diff(reactant.indptr)
     unimolecular = (order == 1) & (n_reactant_species == 1)
     source_reaction = np.zeros(n_reactions, dtype=bool)
@@ -509,11 +557,8 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
     f_value = product.data[product_at] * np.repeat(rates[source_reactions], per_reaction)
     pair = source_group[f_rows] * max(n_dyn, 1) + f_target
     unique_pair, entry = _unique_inverse(_int(pair))
-    force_matrix = sp.csr_array(
-        (np.asarray(f_value, dtype=np.float64), (_int(f_rows), _int(entry))),
-        shape=(n_species, len(unique_pair)),
-    )
-    force_matrix.sum_duplicates()
+    force_key, force_at = _unique_inverse(_int(f_rows) * max(len(unique_pair), 1) + entry)
+    force_vals = np.bincount(force_at, weights=np.asarray(f_value, dtype=np.float64), minlength=len(force_key))
 
     jacobian, blocks = arrays.jacobian, arrays.blocks
     return OdePlan(
@@ -533,7 +578,9 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
         group_rate=np.ascontiguousarray(group_rate, dtype=np.float64),
         force_group=_int(unique_pair // max(n_dyn, 1)),
         force_target=_int(unique_pair % max(n_dyn, 1)),
-        force_matrix=force_matrix,
+        force_rows=_int(force_key // max(len(unique_pair), 1)),
+        force_cols=_int(force_key % max(len(unique_pair), 1)),
+        force_vals=force_vals,
         jac_ptr=arrays.jac_ptr,
         jac_col=arrays.jac_col,
         recipe_pos=arrays.recipe_pos,

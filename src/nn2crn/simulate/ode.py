@@ -304,7 +304,7 @@ def simulate_ode(
     if closed.size:
         species = columns[closed]
         states[:, :, closed] = x0[:, None, species] * np.exp(-np.outer(grid, decay[species]))[None, :, :]
-    coef_all = np.asarray(plan.force_matrix.T @ x0.T)  # (n_force, n_batch)
+    coef_all = plan.inflow_coefficients(x0)  # (n_force, n_batch)
     built = _time.perf_counter()
 
     steps = rejected_steps = rhs_evaluations = 0
