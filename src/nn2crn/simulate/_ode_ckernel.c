@@ -714,6 +714,19 @@ int64_t nn2crn_scc(int64_t n, const int64_t *indptr, const int64_t *indices, int
     return n_components;
 }
 
+/* coef (n_force, n_batch) += the inflow matrix's entries (rows[e], cols[e], vals[e]) times
+ * x0t (n_species, n_batch), entry by entry in the given (row-major) order: each coefficient
+ * sums its sources in species order, as scipy's CSC product force_matrix.T @ x0.T does. */
+void nn2crn_ode_inflow(int64_t n_entries, const int64_t *rows, const int64_t *cols, const double *vals,
+                       const double *x0t, int64_t n_batch, double *coef) {
+    for (int64_t e = 0; e < n_entries; e++) {
+        const double *restrict x = x0t + rows[e] * n_batch;
+        double *restrict out = coef + cols[e] * n_batch;
+        double w = vals[e];
+        for (int64_t b = 0; b < n_batch; b++) out[b] += w * x[b];
+    }
+}
+
 /* A real (empty) extension module, so that the file is importable and found by importlib. */
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ode_ckernel",
                                     "The Rosenbrock ODE kernel in C; called through ctypes (nn2crn.simulate.ode).",

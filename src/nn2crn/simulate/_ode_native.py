@@ -78,6 +78,8 @@ def _load() -> ctypes.CDLL | None:
     pointer = ctypes.c_void_p
     library.nn2crn_ode_chunk.restype = ctypes.c_int
     library.nn2crn_ode_chunk.argtypes = [pointer] * 5
+    library.nn2crn_ode_inflow.restype = None
+    library.nn2crn_ode_inflow.argtypes = [ctypes.c_int64, pointer, pointer, pointer, pointer, ctypes.c_int64, pointer]
     library.nn2crn_scc.restype = ctypes.c_int64
     library.nn2crn_scc.argtypes = [ctypes.c_int64, pointer, pointer, pointer]
     _library = library
@@ -203,3 +205,31 @@ def strong_components(n_nodes: int, indptr: np.ndarray, indices: np.ndarray) -> 
     if count < 0:
         raise MemoryError("strong_components: out of memory")
     return int(count), labels
+
+
+def inflow_coefficients(
+    rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, x0: np.ndarray, n_force: int
+) -> np.ndarray:
+    """``coef[cols[e]] += vals[e] * x0[:, rows[e]]`` over the entries in order: (n_force, n_batch).
+
+    Needs the extension (:func:`available`).
+    """
+    library = _load()
+    if library is None:  # pragma: no cover - callers check available()
+        raise RuntimeError("the C ODE kernel is not built")
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    cols = np.ascontiguousarray(cols, dtype=np.int64)
+    vals = np.ascontiguousarray(vals, dtype=np.float64)
+    x0t = np.ascontiguousarray(np.asarray(x0, dtype=np.float64).T)
+    n_species, n_batch = x0t.shape
+    if not (
+        rows.shape == cols.shape == vals.shape
+        and rows.ndim == 1
+        and (rows.size == 0 or (0 <= rows.min() and rows.max() < n_species and 0 <= cols.min() and cols.max() < n_force))
+    ):
+        raise ValueError("inflow_coefficients: entries out of range")
+    coef = np.zeros((n_force, n_batch))
+    library.nn2crn_ode_inflow(
+        rows.shape[0], rows.ctypes.data, cols.ctypes.data, vals.ctypes.data, x0t.ctypes.data, n_batch, coef.ctypes.data
+    )
+    return coef

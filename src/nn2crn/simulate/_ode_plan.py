@@ -165,7 +165,12 @@ class OdePlan:
         Each coefficient sums its sources' terms in species order, as scipy's sparse
         ``force_matrix.T @ x0.T`` does, without importing scipy.
         """
-        coef = np.zeros((self.force_target.shape[0], x0.shape[0]))
+        from . import _ode_native
+
+        n_force = int(self.force_target.shape[0])
+        if _ode_native.available():
+            return _ode_native.inflow_coefficients(self.force_rows, self.force_cols, self.force_vals, x0, n_force)
+        coef = np.zeros((n_force, x0.shape[0]))
         if self.force_rows.size:
             np.add.at(coef, self.force_cols, self.force_vals[:, None] * x0[:, self.force_rows].T)
         return coef
