@@ -10,11 +10,12 @@ from nn2crn import SimulationError
 from nn2crn.compile.network_to_crn import compile_network
 from nn2crn.crn import CRN, Reaction, Signal
 from nn2crn.nn import random_ternary_network
+from nn2crn.simulate import _ode_native
 from nn2crn.simulate.exact import stable_outputs
 from nn2crn.simulate.ode import simulate_ode
 
-# numba is a core dependency: both backends are always there to compare.
-BACKENDS = ["numpy", "numba"]
+# numba is a core dependency: both backends are always there to compare; the C kernel when built.
+BACKENDS = ["numpy", "numba"] + (["c"] if _ode_native.available() else [])
 
 
 def mass_action_reference(

@@ -13,6 +13,8 @@ An editable install (``pip install -e .``) runs it at install time
 (``_build/nn2crn_backend.py``), so that even the first ``nn2crn simulate`` loads its
 kernel. The exact SSA's default kernel is C, compiled by the install
 (:mod:`._ssa_native`); its numba twin is warmed only when the C kernel was not built.
+The ODE's default kernel is C too (:mod:`._ode_native`), but numba's ODE kernel is always
+warmed: ``layered=True`` runs on it, and it is the fallback without the C extension.
 
 The warm-up is also automatic: the CLI calls ``start_background_warm_up`` before the
 commands of a session (compile, check, eval, ...; see :mod:`nn2crn._kernel_cache`). With a cold cache it starts
@@ -22,6 +24,7 @@ warm-up instead of compiling the same kernels a second time.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
 
@@ -30,7 +33,8 @@ def warm_kernels(report: Callable[[str], None] | None = None) -> dict[str, float
     """Run the exact SSA, tau-leaping and the ODE kernel once each on a tiny CRN.
 
     The exact SSA runs on its default backend: the C kernel when the install built it
-    (nothing to compile), else numba's.
+    (nothing to compile), else numba's. The ODE runs on numba's kernel (the C one needs
+    no warming).
 
     Parameters
     ----------
@@ -46,10 +50,11 @@ def warm_kernels(report: Callable[[str], None] | None = None) -> dict[str, float
     from .ssa import simulate_ssa
 
     crn = _tiny_crn()
+    ode_backend = "numba" if importlib.util.find_spec("numba") is not None else "auto"
     calls = {
         "ssa": lambda: simulate_ssa(crn, volume=50.0, t_end=1.0, n_points=3),
         "tau-leap": lambda: simulate_ssa(crn, volume=5e3, t_end=1.0, n_points=3, method="tau-leap"),
-        "ode": lambda: simulate_ode(crn, t_end=1.0, n_points=3),
+        "ode": lambda: simulate_ode(crn, t_end=1.0, n_points=3, backend=ode_backend),
     }
     seconds = {}
     for name, call in calls.items():
@@ -79,7 +84,8 @@ def _tiny_crn():
 
 
 def load_ode_kernel() -> float:
-    """Load numba's ODE kernel into this process (from the cache, or compiling it); the seconds taken.
+    """Load the default ODE kernel into this process (C: opening the library; numba: from the
+    cache, or compiling it); the seconds taken.
 
     For timings that should measure integrating, not the once-per-process loading of the
     compiled kernel (the demo report's "ODE time" of the compiled and the reduced CRN).
