@@ -348,8 +348,8 @@ def numba_default(ctx: Context) -> Outcome:
     return Outcome(
         f"{', '.join(listed) or 'numba not'} in [project] dependencies; numba {result['numba']}; "
         f"ODE backend {result['backend']}",
-        "numba a core dependency, its kernels used by default",
-        bool(listed) and result["backend"] == "numba",
+        "numba a core dependency, compiled kernels used by default (the C ODE kernel, else numba's)",
+        bool(listed) and result["backend"] in ("c", "numba"),
     )
 
 

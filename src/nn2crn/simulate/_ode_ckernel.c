@@ -714,6 +714,34 @@ int64_t nn2crn_scc(int64_t n, const int64_t *indptr, const int64_t *indices, int
     return n_components;
 }
 
+/* CSR adjacency of the edges sources[e] -> targets[e] over n nodes, each row's targets in
+ * increasing order (repeats kept): two stable counting sorts, by target then by source.
+ * Linear in nodes plus edges. Returns 0, or -1 when out of memory. */
+int64_t nn2crn_csr_of_edges(int64_t n, int64_t n_edges, const int64_t *sources, const int64_t *targets,
+                            int64_t *indptr, int64_t *indices) {
+    int64_t *count = calloc((size_t)n + 1, sizeof(int64_t));
+    int64_t *by_target = malloc(sizeof(int64_t) * (size_t)(n_edges + 1));
+    if (count == NULL || by_target == NULL) {
+        free(count);
+        free(by_target);
+        return -1;
+    }
+    for (int64_t e = 0; e < n_edges; e++) count[targets[e] + 1]++;
+    for (int64_t v = 0; v < n; v++) count[v + 1] += count[v];
+    for (int64_t e = 0; e < n_edges; e++) by_target[count[targets[e]]++] = e;
+    memset(indptr, 0, sizeof(int64_t) * (size_t)(n + 1));
+    for (int64_t e = 0; e < n_edges; e++) indptr[sources[e] + 1]++;
+    for (int64_t v = 0; v < n; v++) indptr[v + 1] += indptr[v];
+    memcpy(count, indptr, sizeof(int64_t) * (size_t)n);
+    for (int64_t k = 0; k < n_edges; k++) {
+        int64_t e = by_target[k];
+        indices[count[sources[e]]++] = targets[e];
+    }
+    free(count);
+    free(by_target);
+    return 0;
+}
+
 /* coef (n_force, n_batch) += the inflow matrix's entries (rows[e], cols[e], vals[e]) times
  * x0t (n_species, n_batch), entry by entry in the given (row-major) order: each coefficient
  * sums its sources in species order, as scipy's CSC product force_matrix.T @ x0.T does. */

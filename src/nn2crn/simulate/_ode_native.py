@@ -80,6 +80,8 @@ def _load() -> ctypes.CDLL | None:
     library.nn2crn_ode_chunk.argtypes = [pointer] * 5
     library.nn2crn_ode_inflow.restype = None
     library.nn2crn_ode_inflow.argtypes = [ctypes.c_int64, pointer, pointer, pointer, pointer, ctypes.c_int64, pointer]
+    library.nn2crn_csr_of_edges.restype = ctypes.c_int64
+    library.nn2crn_csr_of_edges.argtypes = [ctypes.c_int64, ctypes.c_int64, pointer, pointer, pointer, pointer]
     library.nn2crn_scc.restype = ctypes.c_int64
     library.nn2crn_scc.argtypes = [ctypes.c_int64, pointer, pointer, pointer]
     _library = library
@@ -183,6 +185,29 @@ def integrate_chunk(
         raise MemoryError("C ODE kernel: out of memory for the chunk's scratch arrays")
     status, worst, steps, rejected, rhs = (int(value) for value in istats)
     return ChunkStats(status, float(fstats[0]), worst, steps, rejected, rhs, float(fstats[1]))
+
+
+def csr_of_edges(n_nodes: int, sources: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR adjacency ``(indptr, indices)`` of the edges ``sources[e] -> targets[e]``, each row's
+    targets increasing (repeats kept); linear time (counting sorts). Needs the extension."""
+    library = _load()
+    if library is None:  # pragma: no cover - callers check available()
+        raise RuntimeError("the C ODE kernel is not built")
+    sources = np.ascontiguousarray(sources, dtype=np.int64)
+    targets = np.ascontiguousarray(targets, dtype=np.int64)
+    if sources.shape != targets.shape or sources.ndim != 1:
+        raise ValueError("csr_of_edges: sources and targets must be 1D arrays of one length")
+    for ends in (sources, targets):
+        if ends.size and not (0 <= int(ends.min()) and int(ends.max()) < n_nodes):
+            raise ValueError("csr_of_edges: an edge end is not a node")
+    indptr = np.empty(n_nodes + 1, dtype=np.int64)
+    indices = np.empty(sources.shape[0], dtype=np.int64)
+    code = library.nn2crn_csr_of_edges(
+        n_nodes, sources.shape[0], sources.ctypes.data, targets.ctypes.data, indptr.ctypes.data, indices.ctypes.data
+    )
+    if code < 0:
+        raise MemoryError("csr_of_edges: out of memory")
+    return indptr, indices
 
 
 def strong_components(n_nodes: int, indptr: np.ndarray, indices: np.ndarray) -> tuple[int, np.ndarray]:

@@ -265,13 +265,14 @@ def _row_pairs(a_ptr: np.ndarray, b_ptr: np.ndarray) -> tuple[np.ndarray, np.nda
     )
 
 
-def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _unique_inverse(values: np.ndarray, *, sorted_runs: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(values, return_inverse=True)`` of int64 keys by one argsort.
 
     Several times faster than numpy's hash-based unique followed by a search of
-    millions of unsorted keys.
+    millions of unsorted keys. `sorted_runs`: `values` is a few sorted runs one after
+    the other, which numpy's stable sort (timsort) merges in linear time.
     """
-    order = np.argsort(values)  # equal keys need no order among themselves
+    order = np.argsort(values, kind="stable" if sorted_runs else None)  # equal keys need no order
     ordered = values[order]
     keep = np.ones(len(ordered), dtype=bool)
     keep[1:] = ordered[1:] != ordered[:-1]
@@ -281,7 +282,15 @@ def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _csr_of_edges(n_nodes: int, sources: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Canonical CSR adjacency of the edges ``sources[e] -> targets[e]``: repeats dropped, targets sorted."""
+    """CSR adjacency of the edges ``sources[e] -> targets[e]``, each row's targets increasing.
+
+    Repeats may stay: they change neither the components nor a depth-first search's order
+    (scipy's canonical matrix has none). Counting sorts in C when the extension is built.
+    """
+    from . import _ode_native
+
+    if _ode_native.available():
+        return _ode_native.csr_of_edges(n_nodes, sources, targets)
     width = max(n_nodes, 1)
     keys, _ = _unique_inverse(_int(sources) * width + _int(targets))
     indptr = np.zeros(n_nodes + 1, dtype=np.int64)
@@ -348,7 +357,7 @@ def _difference(a: TermsCSR, b: TermsCSR) -> TermsCSR:
     ``eliminate_zeros()``)."""
     n_columns = max(a.shape[1], 1)
     keys, inverse = _unique_inverse(
-        np.concatenate((a.rows * n_columns + a.indices, b.rows * n_columns + b.indices))
+        np.concatenate((a.rows * n_columns + a.indices, b.rows * n_columns + b.indices)), sorted_runs=True
     )
     data = np.bincount(inverse, weights=np.concatenate((a.data, -b.data)), minlength=len(keys))
     nonzero = data != 0
