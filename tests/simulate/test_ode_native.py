@@ -211,7 +211,8 @@ def test_inflow_coefficients_equal_scipys_product_bit_for_bit() -> None:
     plan = build_plan(crn)
     x0 = crn.initial_state(np.random.default_rng(3).normal(size=(13, crn.n_inputs)))
     matrix = sp.csr_array(
-        (plan.force_vals, (plan.force_rows, plan.force_cols)), shape=(crn.n_species, plan.force_target.shape[0])
+        (plan.force_vals, (plan.force_rows, plan.force_cols)),
+        shape=(crn.n_species, plan.force_target.shape[0]),
     )
     expected = np.asarray(matrix.T @ x0.T)
     assert np.array_equal(plan.inflow_coefficients(x0), expected)

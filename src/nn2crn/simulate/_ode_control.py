@@ -28,6 +28,7 @@ SINGULAR_FACTOR = 0.25
 """Step-size factor after ``I / (h gamma) - J`` turned out singular (the step is retried)."""
 EPS = float(np.finfo(np.float64).eps)
 
+
 class StepControl(NamedTuple):
     """Tolerances and controller constants of one ODE solve (passed to the kernels as data)."""
 

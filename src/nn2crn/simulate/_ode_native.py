@@ -38,7 +38,15 @@ _ARRAYS = (
     *("group_rate", "group", "target"),
     *("var_slot", "var_slot_reaction", "var_ptr", "var_pos", "var_val"),
     *("block_start", "lowerc_ptr", "lowerc_col", "lowerc_val", "lowerv_ptr", "lowerv_col", "lowerv_idx"),
-    *("lowerv_const", "inblock_ptr", "inblock_row", "inblock_col", "inblock_var", "inblock_const", "lu_offset"),
+    *(
+        "lowerv_const",
+        "inblock_ptr",
+        "inblock_row",
+        "inblock_col",
+        "inblock_var",
+        "inblock_const",
+        "lu_offset",
+    ),
     *("a", "c_coupling", "c", "d", "dense"),
 )
 _FLOAT_ARRAYS = frozenset(
@@ -79,9 +87,24 @@ def _load() -> ctypes.CDLL | None:
     library.nn2crn_ode_chunk.restype = ctypes.c_int
     library.nn2crn_ode_chunk.argtypes = [pointer] * 5
     library.nn2crn_ode_inflow.restype = None
-    library.nn2crn_ode_inflow.argtypes = [ctypes.c_int64, pointer, pointer, pointer, pointer, ctypes.c_int64, pointer]
+    library.nn2crn_ode_inflow.argtypes = [
+        ctypes.c_int64,
+        pointer,
+        pointer,
+        pointer,
+        pointer,
+        ctypes.c_int64,
+        pointer,
+    ]
     library.nn2crn_csr_of_edges.restype = ctypes.c_int64
-    library.nn2crn_csr_of_edges.argtypes = [ctypes.c_int64, ctypes.c_int64, pointer, pointer, pointer, pointer]
+    library.nn2crn_csr_of_edges.argtypes = [
+        ctypes.c_int64,
+        ctypes.c_int64,
+        pointer,
+        pointer,
+        pointer,
+        pointer,
+    ]
     library.nn2crn_scc.restype = ctypes.c_int64
     library.nn2crn_scc.argtypes = [ctypes.c_int64, pointer, pointer, pointer]
     _library = library
@@ -143,7 +166,9 @@ def integrate_chunk(
         raise ValueError("C ODE kernel: the chunk, plan and tableau arrays disagree in shape or index range")
     sources = {"y": y, "coef": coef, "times": times, "store_idx": store_idx, "out": out}
     for group in (terms, forcing, jacobian, blocks, tableau):
-        sources.update((name, value) for name, value in group._asdict().items() if isinstance(value, np.ndarray))
+        sources.update(
+            (name, value) for name, value in group._asdict().items() if isinstance(value, np.ndarray)
+        )
     arrays = (ctypes.c_void_p * len(_ARRAYS))(*(_address(sources[name], name) for name in _ARRAYS))
     dims = np.array(
         [
@@ -203,7 +228,12 @@ def csr_of_edges(n_nodes: int, sources: np.ndarray, targets: np.ndarray) -> tupl
     indptr = np.empty(n_nodes + 1, dtype=np.int64)
     indices = np.empty(sources.shape[0], dtype=np.int64)
     code = library.nn2crn_csr_of_edges(
-        n_nodes, sources.shape[0], sources.ctypes.data, targets.ctypes.data, indptr.ctypes.data, indices.ctypes.data
+        n_nodes,
+        sources.shape[0],
+        sources.ctypes.data,
+        targets.ctypes.data,
+        indptr.ctypes.data,
+        indices.ctypes.data,
     )
     if code < 0:
         raise MemoryError("csr_of_edges: out of memory")
@@ -250,11 +280,20 @@ def inflow_coefficients(
     if not (
         rows.shape == cols.shape == vals.shape
         and rows.ndim == 1
-        and (rows.size == 0 or (0 <= rows.min() and rows.max() < n_species and 0 <= cols.min() and cols.max() < n_force))
+        and (
+            rows.size == 0
+            or (0 <= rows.min() and rows.max() < n_species and 0 <= cols.min() and cols.max() < n_force)
+        )
     ):
         raise ValueError("inflow_coefficients: entries out of range")
     coef = np.zeros((n_force, n_batch))
     library.nn2crn_ode_inflow(
-        rows.shape[0], rows.ctypes.data, cols.ctypes.data, vals.ctypes.data, x0t.ctypes.data, n_batch, coef.ctypes.data
+        rows.shape[0],
+        rows.ctypes.data,
+        cols.ctypes.data,
+        vals.ctypes.data,
+        x0t.ctypes.data,
+        n_batch,
+        coef.ctypes.data,
     )
     return coef

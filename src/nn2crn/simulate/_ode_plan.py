@@ -169,7 +169,9 @@ class OdePlan:
 
         n_force = int(self.force_target.shape[0])
         if _ode_native.available():
-            return _ode_native.inflow_coefficients(self.force_rows, self.force_cols, self.force_vals, x0, n_force)
+            return _ode_native.inflow_coefficients(
+                self.force_rows, self.force_cols, self.force_vals, x0, n_force
+            )
         coef = np.zeros((n_force, x0.shape[0]))
         if self.force_rows.size:
             np.add.at(coef, self.force_cols, self.force_vals[:, None] * x0[:, self.force_rows].T)
@@ -572,7 +574,9 @@ def build_plan(crn: CRN, rate_law: str = "mass-action") -> OdePlan:
     pair = source_group[f_rows] * max(n_dyn, 1) + f_target
     unique_pair, entry = _unique_inverse(_int(pair))
     force_key, force_at = _unique_inverse(_int(f_rows) * max(len(unique_pair), 1) + entry)
-    force_vals = np.bincount(force_at, weights=np.asarray(f_value, dtype=np.float64), minlength=len(force_key))
+    force_vals = np.bincount(
+        force_at, weights=np.asarray(f_value, dtype=np.float64), minlength=len(force_key)
+    )
 
     jacobian, blocks = arrays.jacobian, arrays.blocks
     return OdePlan(

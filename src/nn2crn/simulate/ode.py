@@ -110,7 +110,9 @@ def _choose_backend(backend: str, plan: OdePlan, layered: bool) -> str:
 
         if _ode_native.available():
             if layered:
-                raise SimulationError("layered=True needs backend='numba' (the C kernel integrates whole systems)")
+                raise SimulationError(
+                    "layered=True needs backend='numba' (the C kernel integrates whole systems)"
+                )
             return "c"
         if backend == "c":
             raise SimulationError(
