@@ -264,3 +264,16 @@ def test_cli_simulate_of_a_compiled_network_imports_neither_numba_nor_scipy(tmp_
     )
     assert result.stdout.strip() == ""
     assert (tmp_path / "traj.csv").read_text().count("\n") == 1 + 3 * 101
+
+
+@needs_c
+def test_csr_of_edges_sorts_each_row_and_keeps_repeats() -> None:
+    rng = np.random.default_rng(9)
+    n = 300
+    sources, targets = rng.integers(0, n, size=5000), rng.integers(0, n, size=5000)
+    indptr, indices = _ode_native.csr_of_edges(n, sources, targets)
+    order = np.lexsort((targets, sources))
+    assert np.array_equal(indices, targets[order])
+    assert np.array_equal(indptr, np.concatenate(([0], np.cumsum(np.bincount(sources, minlength=n)))))
+    with pytest.raises(ValueError, match="not a node"):
+        _ode_native.csr_of_edges(n, sources, np.where(targets == 0, n, targets))

@@ -133,7 +133,7 @@ class OdeStats:
     solver : str
         "RODAS5P" or "RODAS4".
     backend : str
-        "numba" or "numpy".
+        "c" (the compiled extension), "numba" or "numpy".
     rate_law : str
     rtol, atol : float
     chunks : int
