@@ -33,9 +33,9 @@
 #define FULL_CHUNK 64
 #define INLINE inline __attribute__((always_inline))
 /* The row loops are SIMD loops: on x86-64 Linux the kernel is compiled once per vector
- * width and picked at load time (an ifunc), as numba compiles for the host CPU. Without
+ * width and picked at load time (an ifunc: glibc), as numba compiles for the host CPU. Without
  * contraction (-ffp-contract=off) every width rounds the same way. */
-#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
+#if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
