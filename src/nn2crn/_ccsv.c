@@ -1,0 +1,249 @@
+/* One pass over the data lines of a plain numeric CSV (the inputs of `nn2crn eval` and kin).
+ *
+ * The caller (nn2crn/_csv_native.py) has read the header; this scans the lines after it:
+ *
+ *     line   = field ("," field)* ["\r"] "\n"       (the last line may lack "\n")
+ *     field  = blank* number blank*                  (a numeric column)
+ *            | text                                  (a label column: ASCII, no '"', no control byte)
+ *     number = [+-] (digit+ ["." digit*] | "." digit+) [[eE] [+-] digit+]
+ *     blank  = " " | "\t"
+ *
+ * and writes each number, converted exactly as Python's float() converts it, to its target
+ * column of a float64 row-major table, and each label's byte span (blanks stripped).
+ * Trailing lines holding only blanks and commas end the table (as the general reader drops
+ * them). Anything else - quotes, NUL, any byte >= 0x80, a lone "\r", a blank line among the
+ * data, a wrong field count, nan/inf, hex floats, "1_0", a number that overflows, a line
+ * longer than the limit - returns IRREGULAR, and Python's general reader takes the file
+ * and gives its value or its message (file:line).
+ *
+ * Conversion: a mantissa of at most 19 significant digits below 2**53 and a power of ten
+ * of at most 22 is one IEEE multiply or divide of two exact doubles, so correctly rounded
+ * (Clinger's fast path); anything else goes to strtod in the C locale, which is correctly
+ * rounded in glibc and Apple's libc; elsewhere such a cell is IRREGULAR. Built ahead of time
+ * by `pip install` (setup.py, optional); called through ctypes, which releases the GIL.
+ */
+#include <Python.h>
+#include <float.h>
+#include <locale.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__APPLE__)
+#include <xlocale.h>
+#endif
+
+#define OK 0
+#define IRREGULAR 1
+#define MAX_NUMBER_CHARS 100 /* nn2crn._limits.MAX_NUMBER_CHARS */
+#define LABEL (-1)           /* target of the label column: its span is recorded */
+#define SKIP (-2)            /* target of a further 'label' column: text, not kept */
+
+#if defined(__GLIBC__) || defined(__APPLE__)
+#define HAVE_STRTOD_L 1
+#endif
+/* x87 arithmetic (FLT_EVAL_METHOD 2) rounds twice: no fast path there. */
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+#define FAST_PATH 1
+#endif
+
+static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+typedef struct {
+#ifdef HAVE_STRTOD_L
+    locale_t c_locale;
+#else
+    int unused;
+#endif
+} Converter;
+
+static int is_blank(unsigned char c) { return c == ' ' || c == '\t'; }
+
+/* The number at *cursor (blanks around it skipped); the cursor moves past the trailing blanks. */
+static int number(const Converter *conv, const unsigned char **cursor, const unsigned char *end, double *out) {
+    const unsigned char *p = *cursor;
+    while (p < end && is_blank(*p)) p++;
+    const unsigned char *start = p;
+    int negative = 0;
+    if (p < end && (*p == '+' || *p == '-')) negative = *p++ == '-';
+    /* Up to 19 digits (leading zeros included) cannot overflow: more go to strtod. */
+    uint64_t mantissa = 0;
+    int64_t exponent = 0;
+    const unsigned char *digits_start = p;
+    while (p < end && (unsigned)(*p - '0') < 10) mantissa = mantissa * 10 + (uint64_t)(*p++ - '0');
+    int64_t digits = p - digits_start;
+    if (p < end && *p == '.') {
+        const unsigned char *fraction = ++p;
+        while (p < end && (unsigned)(*p - '0') < 10) mantissa = mantissa * 10 + (uint64_t)(*p++ - '0');
+        exponent = -(int64_t)(p - fraction);
+        digits += p - fraction;
+    }
+    int dropped = digits > 19;
+    if (!digits) return IRREGULAR;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        int exponent_negative = 0;
+        if (p < end && (*p == '+' || *p == '-')) exponent_negative = *p++ == '-';
+        if (!(p < end && *p >= '0' && *p <= '9')) return IRREGULAR;
+        int64_t written = 0;
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (written < 1000000) written = written * 10 + (*p - '0');
+            p++;
+        }
+        exponent += exponent_negative ? -written : written;
+    }
+    const unsigned char *stop = p;
+    while (p < end && is_blank(*p)) p++;
+    *cursor = p;
+    double value;
+    if (!dropped && mantissa == 0) {
+        value = 0.0;
+    }
+#ifdef FAST_PATH
+    else if (!dropped && mantissa <= ((uint64_t)1 << 53) && exponent >= -22 && exponent <= 22) {
+        value = (double)mantissa;
+        value = exponent >= 0 ? value * POW10[exponent] : value / POW10[-exponent];
+    }
+#endif
+    else {
+#ifdef HAVE_STRTOD_L
+        char text[MAX_NUMBER_CHARS + 1];
+        size_t length = (size_t)(stop - start);
+        if (length > MAX_NUMBER_CHARS) return IRREGULAR;
+        memcpy(text, start, length);
+        text[length] = '\0';
+        char *after;
+        value = strtod_l(text, &after, conv->c_locale);
+        if (after != text + length) return IRREGULAR;
+        *out = value;
+        /* overflow: Python's message says "not a finite number" */
+        return value - value == 0.0 ? OK : IRREGULAR;
+#else
+        (void)conv;
+        (void)stop;
+        return IRREGULAR;
+#endif
+    }
+    *out = negative ? -value : value;
+    return OK;
+}
+
+/* A text field; *cursor moves to the delimiter after it. Its span, blanks stripped. */
+static int text_field(const unsigned char **cursor, const unsigned char *end, int64_t limit, int64_t *span,
+                      const unsigned char *base) {
+    const unsigned char *p = *cursor;
+    const unsigned char *start = p;
+    while (p < end && *p != ',' && *p != '\n' && *p != '\r') {
+        unsigned char c = *p;
+        if (c == '"' || c >= 0x7f || (c < 0x20 && c != '\t')) return IRREGULAR;
+        p++;
+    }
+    if (p - start > limit) return IRREGULAR; /* csv.field_size_limit() */
+    const unsigned char *stop = p;
+    while (start < stop && is_blank(*start)) start++;
+    while (stop > start && is_blank(stop[-1])) stop--;
+    if (span) {
+        span[0] = start - base;
+        span[1] = stop - base;
+    }
+    *cursor = p;
+    return OK;
+}
+
+/* True when [p, end) holds only blanks, commas and line ends (a "\r" only before "\n"). */
+static int blank_tail(const unsigned char *p, const unsigned char *end) {
+    for (; p < end; p++) {
+        unsigned char c = *p;
+        if (c == '\r' && (p + 1 == end || p[1] != '\n')) return 0;
+        if (!(c == ' ' || c == '\t' || c == ',' || c == '\n' || c == '\r')) return 0;
+    }
+    return 1;
+}
+
+/* The number of "\n" in data[start:size] (memchr: faster than bytes.count for one byte). */
+int64_t nn2crn_csv_count_lines(const char *data, int64_t start, int64_t size) {
+    int64_t count = 0;
+    const char *p = data + start, *end = data + size;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        count++;
+        p++;
+    }
+    return count;
+}
+
+/* Parse the lines of data[start:size]. targets[f]: the column of field f (or LABEL, SKIP).
+ * Writes values[row * n_columns + column], label_spans[2 * row + (0, 1)] (offsets in data)
+ * and sizes[0] = rows. `tail_allowed`: blank lines may end this piece (else IRREGULAR). */
+int nn2crn_csv_parse(const char *data, int64_t start, int64_t size, int64_t n_fields, const int64_t *targets, int64_t n_columns,
+                     int64_t max_rows, int64_t max_line, int64_t max_text, int tail_allowed, double *values,
+                     int64_t *label_spans, int64_t *sizes) {
+    const unsigned char *base = (const unsigned char *)data;
+    const unsigned char *p = base + start, *end = base + size;
+    int status = OK;
+    int64_t row = 0;
+    Converter conv;
+#ifdef HAVE_STRTOD_L
+    conv.c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    if (conv.c_locale == (locale_t)0) return IRREGULAR;
+#endif
+    while (p < end) {
+        const unsigned char *line = p;
+        /* A line of blanks and commas: the end of the table, if only such lines follow. */
+        const unsigned char *q = p;
+        while (q < end && (*q == ' ' || *q == '\t' || *q == ',')) q++;
+        if (q == end || *q == '\n' || *q == '\r') {
+            status = tail_allowed && blank_tail(p, end) ? OK : IRREGULAR;
+            break;
+        }
+        if (row >= max_rows) {
+            status = IRREGULAR;
+            break;
+        }
+        double *out = values + row * n_columns;
+        for (int64_t field = 0; field < n_fields && status == OK; field++) {
+            int64_t target = targets[field];
+            if (target >= 0) {
+                status = number(&conv, &p, end, out + target);
+            } else {
+                status = text_field(&p, end, max_text, target == LABEL ? label_spans + 2 * row : NULL, base);
+            }
+            if (status != OK) break;
+            if (field + 1 < n_fields) {
+                if (p < end && *p == ',') {
+                    p++;
+                } else {
+                    status = IRREGULAR;
+                }
+            }
+        }
+        if (status != OK) break;
+        if (p < end) {
+            if (*p == '\r') p++;
+            if (p >= end || *p != '\n') {
+                status = IRREGULAR;
+                break;
+            }
+            if (p - line > max_line) {
+                status = IRREGULAR;
+                break;
+            }
+            p++;
+        } else if (p - line > max_line) {
+            status = IRREGULAR;
+            break;
+        }
+        row++;
+    }
+#ifdef HAVE_STRTOD_L
+    freelocale(conv.c_locale);
+#endif
+    sizes[0] = row;
+    return status;
+}
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ccsv",
+                                    "The numeric CSV scanner in C; called through ctypes (nn2crn._csv_native).",
+                                    -1, NULL};
+
+PyMODINIT_FUNC PyInit__ccsv(void) { return PyModule_Create(&module); }

@@ -1,0 +1,112 @@
+"""The ahead-of-time compiled numeric CSV scanner (``_ccsv.c``), called through ctypes.
+
+``pip install`` compiles ``_ccsv.c`` into the extension module ``nn2crn._ccsv`` (setup.py;
+optional: without it the CLI reads inputs CSVs with numpy). One pass over the file's bytes,
+with no decode to ``str``, converts every numeric cell exactly as Python's float() does and
+records the byte spans of a label column. Anything it does not take (see the C file) gives
+None, and the caller's general reader reads the file and words any error.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from ._extensions import open_extension
+
+_MODULE = "nn2crn._ccsv"
+_OK = 0
+LABEL, SKIP = -1, -2  # targets of the (first) label column and of any further one
+_library: ctypes.CDLL | None = None
+_loaded = False
+
+
+class Table(NamedTuple):
+    """The data lines of a CSV: values by target column, and each row's label span (or None)."""
+
+    values: np.ndarray  # (n_rows, n_columns) float64
+    label_spans: np.ndarray | None  # (n_rows, 2) int64 byte offsets (start, end) into the data
+
+
+def _load() -> ctypes.CDLL | None:
+    global _library, _loaded
+    if _loaded:
+        return _library
+    _loaded = True
+    library = open_extension(_MODULE)
+    if library is not None:
+        i64, pointer = ctypes.c_int64, ctypes.c_void_p
+        library.nn2crn_csv_count_lines.restype = i64
+        library.nn2crn_csv_count_lines.argtypes = [ctypes.c_char_p, i64, i64]
+        library.nn2crn_csv_parse.restype = ctypes.c_int
+        library.nn2crn_csv_parse.argtypes = [
+            ctypes.c_char_p,
+            i64,
+            i64,
+            i64,
+            pointer,
+            i64,
+            i64,
+            i64,
+            i64,
+            ctypes.c_int,
+            pointer,
+            pointer,
+            pointer,
+        ]
+    _library = library
+    return library
+
+
+def available() -> bool:
+    """True when the C scanner was built (and may be used)."""
+    return _load() is not None
+
+
+def parse_numeric_csv(
+    data: bytes,
+    start: int,
+    targets: Sequence[int],
+    n_columns: int,
+    *,
+    max_line: int,
+    max_text: int,
+) -> Table | None:
+    """The lines of ``data[start:]``: field ``f`` goes to column ``targets[f]`` (or is the
+    label, :data:`LABEL`, or ignored text, :data:`SKIP`); None for anything irregular or
+    without the C scanner.
+
+    Lines longer than `max_line` bytes and text fields longer than `max_text` are irregular.
+    """
+    library = _load()
+    if library is None or start > len(data):
+        return None
+    target_array = np.array(targets, dtype=np.int64)
+    if len(target_array) == 0 or target_array.max() >= n_columns:
+        raise ValueError("CSV scanner: a target is outside the columns")
+    max_rows = library.nn2crn_csv_count_lines(data, start, len(data)) + 1
+    values = np.empty((max_rows, n_columns), np.float64)
+    spans = np.empty((max_rows, 2), np.int64) if LABEL in targets else None
+    sizes = np.zeros(1, np.int64)
+    status = library.nn2crn_csv_parse(
+        data,
+        start,
+        len(data),
+        len(target_array),
+        target_array.ctypes.data,
+        n_columns,
+        max_rows,
+        max_line,
+        max_text,
+        1,
+        values.ctypes.data,
+        None if spans is None else spans.ctypes.data,
+        sizes.ctypes.data,
+    )
+    n_rows = int(sizes[0])
+    if status != _OK or n_rows == 0:
+        return None
+    return Table(values[:n_rows], None if spans is None else spans[:n_rows])
