@@ -25,6 +25,7 @@
 #include <Python.h>
 #include <float.h>
 #include <locale.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,212 @@ int nn2crn_csv_parse(const char *data, int64_t start, int64_t size, int64_t n_fi
     sizes[0] = row;
     return status;
 }
+
+/* ---- Output: each float as Python's repr() writes it ----------------------------------
+ *
+ * repr(x) is the shortest decimal string that reads back as x (round half to even: the
+ * interval's ends count when x's mantissa is even), the one nearest x when several are that
+ * short, the even one on a tie; laid out as format_float_short does ('1.0', '0.0001',
+ * '1e-05', '1e+16', '-0.0'). For 1e-5 <= |x| < 2**55 the search is exact integer arithmetic
+ * in 128 bits: x = X / 2**k with X = 4m, its rounding interval [X - gap, X + 2], and the
+ * candidates c * 10**j for the j of 17 down to 1 digit compared in units of 2**-k 10**-t.
+ * Any other value (and any build without 128-bit integers) is formatted by CPython's own
+ * PyOS_double_to_string, the function repr() calls: this part runs with the GIL held. */
+#if defined(__SIZEOF_INT128__)
+typedef unsigned __int128 u128;
+
+static const uint64_t POW10_U64[20] = {1ULL,
+                                       10ULL,
+                                       100ULL,
+                                       1000ULL,
+                                       10000ULL,
+                                       100000ULL,
+                                       1000000ULL,
+                                       10000000ULL,
+                                       100000000ULL,
+                                       1000000000ULL,
+                                       10000000000ULL,
+                                       100000000000ULL,
+                                       1000000000000ULL,
+                                       10000000000000ULL,
+                                       100000000000000ULL,
+                                       1000000000000000ULL,
+                                       10000000000000000ULL,
+                                       100000000000000000ULL,
+                                       1000000000000000000ULL,
+                                       10000000000000000000ULL};
+
+/* 10**n for 0 <= n <= 38 */
+static u128 pow10_u128(int n) { return n < 20 ? POW10_U64[n] : (u128)POW10_U64[19] * POW10_U64[n - 19]; }
+
+typedef struct {
+    int inclusive; /* the interval's ends read back as x (x's mantissa is even) */
+    int k;         /* x = X / 2**k */
+} Scaled;
+
+/* At decimal exponent j: 0 when no c * 10**j lies in x's interval, else 1 and the nearest
+   such c (even c on a tie). */
+static int candidate(const Scaled *base, uint64_t m_times_4, uint64_t gap, int j, uint64_t *digits) {
+    int t = j < 0 ? -j : 0;
+    u128 scale = pow10_u128(t);
+    u128 x = (u128)m_times_4 * scale, low = (u128)(m_times_4 - gap) * scale, high = (u128)(m_times_4 + 2) * scale;
+    u128 step = (j >= 0 ? pow10_u128(j) : 1) << base->k;
+    u128 c = j < 0 ? x >> base->k : (u128)((uint64_t)(x >> base->k) / (uint64_t)pow10_u128(j));
+    u128 below = c * step, above = below + step;
+    int in_below = base->inclusive ? below >= low : below > low;
+    int in_above = base->inclusive ? above <= high : above < high;
+    if (!in_below && !in_above) return 0;
+    if (in_below && in_above) {
+        u128 d_below = x - below, d_above = above - x;
+        if (d_above < d_below || (d_above == d_below && (c & 1))) c += 1;
+    } else if (in_above) {
+        c += 1;
+    }
+    *digits = (uint64_t)c;
+    return 1;
+}
+
+/* The shortest digits and decimal exponent of x > 0, or 0 outside the exact range. */
+static int shortest(double x, uint64_t *digits, int *exponent10) {
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    int biased = (int)((bits >> 52) & 0x7ff);
+    uint64_t fraction = bits & (((uint64_t)1 << 52) - 1);
+    if (biased == 0 || biased == 0x7ff) return 0;
+    int e = biased - 1075; /* x = m * 2**e */
+    if (e > 2 || e < -69) return 0;
+    uint64_t m = fraction | ((uint64_t)1 << 52);
+    Scaled base;
+    base.inclusive = (m & 1) == 0;
+    base.k = 2 - e;
+    /* the predecessor of a power of two is half as far away (except at the bottom) */
+    uint64_t gap = fraction == 0 && biased > 1 ? 1 : 2;
+    uint64_t X = 4 * m;
+    /* d = floor(log10 x), exactly: x >= 10**d <=> X * 10**-d >= 2**k (d < 0) or X >= 10**d 2**k */
+    int d = (int)floor(log10(x)); /* off by at most one near a power of ten */
+    for (int pass = 0;; pass++) {
+        if (d < -21 || d > 17 || pass == 3) return 0;
+        int below = d < 0 ? (u128)X * pow10_u128(-d) < ((u128)1 << base.k) : (u128)X < (pow10_u128(d) << base.k);
+        int above = d + 1 < 0 ? (u128)X * pow10_u128(-(d + 1)) >= ((u128)1 << base.k)
+                              : (u128)X >= (pow10_u128(d + 1) << base.k);
+        if (!below && !above) break;
+        d += below ? -1 : 1;
+    }
+    int lowest = d - 16; /* 17 significant digits always read back */
+    if (lowest < -21) return 0;
+    uint64_t c;
+    if (!candidate(&base, X, gap, lowest, &c)) return 0;
+    /* Candidates exist at j exactly when at any smaller j: bisect for the largest. */
+    int lo = lowest, hi = d + 2;
+    while (hi - lo > 1) {
+        int mid = lo + (hi - lo) / 2;
+        uint64_t trial;
+        if (candidate(&base, X, gap, mid, &trial)) {
+            lo = mid;
+            c = trial;
+        } else {
+            hi = mid;
+        }
+    }
+    while (c && c % 10 == 0) {
+        c /= 10;
+        lo++;
+    }
+    if (!c) return 0;
+    *digits = c;
+    *exponent10 = lo;
+    return 1;
+}
+
+/* Python's layout of digits * 10**exponent10 (format_float_short, repr mode). */
+static char *layout(char *out, uint64_t digits, int exponent10) {
+    char text[24];
+    int n = 0;
+    for (uint64_t v = digits; v; v /= 10) text[n++] = (char)('0' + v % 10);
+    for (int i = 0; i < n / 2; i++) {
+        char swap = text[i];
+        text[i] = text[n - 1 - i];
+        text[n - 1 - i] = swap;
+    }
+    int point = n + exponent10; /* value = 0.d1d2... * 10**point */
+    if (point > 16 || point < -3) {
+        *out++ = text[0];
+        if (n > 1) {
+            *out++ = '.';
+            memcpy(out, text + 1, (size_t)(n - 1));
+            out += n - 1;
+        }
+        int exponent = point - 1;
+        *out++ = 'e';
+        *out++ = exponent < 0 ? '-' : '+';
+        if (exponent < 0) exponent = -exponent;
+        if (exponent >= 100) *out++ = (char)('0' + exponent / 100);
+        *out++ = (char)('0' + exponent / 10 % 10);
+        *out++ = (char)('0' + exponent % 10);
+    } else if (point <= 0) {
+        *out++ = '0';
+        *out++ = '.';
+        for (int i = 0; i < -point; i++) *out++ = '0';
+        memcpy(out, text, (size_t)n);
+        out += n;
+    } else if (point >= n) {
+        memcpy(out, text, (size_t)n);
+        out += n;
+        for (int i = n; i < point; i++) *out++ = '0';
+        *out++ = '.';
+        *out++ = '0';
+    } else {
+        memcpy(out, text, (size_t)point);
+        out += point;
+        *out++ = '.';
+        memcpy(out, text + point, (size_t)(n - point));
+        out += n - point;
+    }
+    return out;
+}
+#endif
+
+/* One float as repr() writes it; NULL when CPython cannot allocate. */
+static char *format_double(char *out, double x) {
+#if defined(__SIZEOF_INT128__)
+    uint64_t digits;
+    int exponent10;
+    if (x == 0.0) {
+        if (signbit(x)) *out++ = '-';
+        memcpy(out, "0.0", 3);
+        return out + 3;
+    }
+    if (shortest(fabs(x), &digits, &exponent10)) {
+        if (x < 0) *out++ = '-';
+        return layout(out, digits, exponent10);
+    }
+#endif
+    char *text = PyOS_double_to_string(x, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (!text) return NULL;
+    size_t length = strlen(text);
+    memcpy(out, text, length);
+    PyMem_Free(text);
+    return out + length;
+}
+
+/* The rows of values (row-major n_rows x n_columns) as CSV lines ("," between, "\n" after
+ * each row) into out, which holds at least n_rows * (n_columns * NN2CRN_MAX_REPR + 1) bytes.
+ * Returns the length, or -1 when CPython ran out of memory. Call with the GIL held. */
+#define NN2CRN_MAX_REPR 32
+int64_t nn2crn_csv_format(const double *values, int64_t n_rows, int64_t n_columns, char *out) {
+    char *p = out;
+    for (int64_t row = 0; row < n_rows; row++) {
+        for (int64_t column = 0; column < n_columns; column++) {
+            if (column) *p++ = ',';
+            p = format_double(p, values[row * n_columns + column]);
+            if (!p) return -1;
+        }
+        *p++ = '\n';
+    }
+    return p - out;
+}
+
+int64_t nn2crn_csv_max_repr(void) { return NN2CRN_MAX_REPR; }
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ccsv",
                                     "The numeric CSV scanner in C; called through ctypes (nn2crn._csv_native).",

@@ -22,6 +22,7 @@ _OK = 0
 LABEL, SKIP = -1, -2  # targets of the (first) label column and of any further one
 _library: ctypes.CDLL | None = None
 _loaded = False
+_formatter: ctypes.CDLL | None = None  # the same library, its calls holding the GIL
 
 
 class Table(NamedTuple):
@@ -57,6 +58,14 @@ def _load() -> ctypes.CDLL | None:
             pointer,
             pointer,
         ]
+        formatter = open_extension(_MODULE, hold_gil=True)
+        if formatter is not None:
+            formatter.nn2crn_csv_format.restype = i64
+            formatter.nn2crn_csv_format.argtypes = [pointer, i64, i64, pointer]
+            formatter.nn2crn_csv_max_repr.restype = i64
+            formatter.nn2crn_csv_max_repr.argtypes = []
+        global _formatter
+        _formatter = formatter
     _library = library
     return library
 
@@ -110,3 +119,24 @@ def parse_numeric_csv(
     if status != _OK or n_rows == 0:
         return None
     return Table(values[:n_rows], None if spans is None else spans[:n_rows])
+
+
+def format_rows(values: np.ndarray) -> str | None:
+    """Rows of a 2-D float array as CSV lines, each float as ``repr()`` writes it.
+
+    The same text as ``"".join(",".join(map(repr, row)) + "\n" for row in values.tolist())``;
+    None without the C extension.
+    """
+    _load()
+    formatter = _formatter
+    if formatter is None:
+        return None
+    table = np.ascontiguousarray(values, dtype=np.float64)
+    if table.ndim != 2:
+        raise ValueError("format_rows takes a 2-D array")
+    n_rows, n_columns = table.shape
+    out = np.empty(n_rows * (n_columns * int(formatter.nn2crn_csv_max_repr()) + 1) + 1, np.uint8)
+    length = formatter.nn2crn_csv_format(table.ctypes.data, n_rows, n_columns, out.ctypes.data)
+    if length < 0:
+        raise MemoryError("formatting the CSV rows ran out of memory")
+    return out[:length].tobytes().decode("ascii")

@@ -35,7 +35,7 @@ def eval_command(crn_file: str, inputs_path: str, model: str | None, output: str
     from ..crn import read_crn
     from ..simulate import stable_outputs
     from ._inputs import load_crn_inputs
-    from ._output import echo_err, refuse_same_file, write_csv, write_csv_lines
+    from ._output import echo_err, float_rows_text, refuse_same_file, write_csv, write_csv_text
 
     refuse_same_file(output, crn_file, inputs_path, model)
     crn = read_crn(crn_file)
@@ -47,12 +47,10 @@ def eval_command(crn_file: str, inputs_path: str, model: str | None, output: str
         names = rows.network.output_names
         predicted = [names[i] for i in np.argmax(outputs, axis=1)]
         header.append("predicted")
-    # Python floats from tolist(), formatted as format_float does (repr, the shortest
-    # round trip), without a numpy scalar and a call per value; numbers need no quoting.
-    table = outputs.tolist()
     if predicted is None:
-        write_csv_lines(output, header, [",".join(map(repr, row)) for row in table])
+        write_csv_text(output, header, float_rows_text(outputs))
     else:
+        table = outputs.tolist()
         for row, name in zip(table, predicted, strict=True):
             row.append(name)
         write_csv(output, header, iter(table))
