@@ -175,9 +175,9 @@ int64_t nn2crn_csv_count_lines(const char *data, int64_t start, int64_t size) {
 
 /* Parse the lines of data[start:size]. targets[f]: the column of field f (or LABEL, SKIP).
  * Writes values[row * n_columns + column], label_spans[2 * row + (0, 1)] (offsets in data)
- * and sizes[0] = rows. `tail_allowed`: blank lines may end this piece (else IRREGULAR). */
+ * and sizes[0] = rows. Lines of blanks and commas may end the piece (rows stops before them). */
 int nn2crn_csv_parse(const char *data, int64_t start, int64_t size, int64_t n_fields, const int64_t *targets, int64_t n_columns,
-                     int64_t max_rows, int64_t max_line, int64_t max_text, int tail_allowed, double *values,
+                     int64_t max_rows, int64_t max_line, int64_t max_text, double *values,
                      int64_t *label_spans, int64_t *sizes) {
     const unsigned char *base = (const unsigned char *)data;
     const unsigned char *p = base + start, *end = base + size;
@@ -194,7 +194,7 @@ int nn2crn_csv_parse(const char *data, int64_t start, int64_t size, int64_t n_fi
         const unsigned char *q = p;
         while (q < end && (*q == ' ' || *q == '\t' || *q == ',')) q++;
         if (q == end || *q == '\n' || *q == '\r') {
-            status = tail_allowed && blank_tail(p, end) ? OK : IRREGULAR;
+            status = blank_tail(p, end) ? OK : IRREGULAR;
             break;
         }
         if (row >= max_rows) {

@@ -20,6 +20,7 @@ from ._extensions import open_extension
 _MODULE = "nn2crn._ccsv"
 _OK = 0
 LABEL, SKIP = -1, -2  # targets of the (first) label column and of any further one
+_THREAD_BYTES = 1 << 20  # below it one thread (a thread's start costs about 0.1 ms)
 _library: ctypes.CDLL | None = None
 _loaded = False
 _formatter: ctypes.CDLL | None = None  # the same library, its calls holding the GIL
@@ -53,7 +54,6 @@ def _load() -> ctypes.CDLL | None:
             i64,
             i64,
             i64,
-            ctypes.c_int,
             pointer,
             pointer,
             pointer,
@@ -96,26 +96,51 @@ def parse_numeric_csv(
     target_array = np.array(targets, dtype=np.int64)
     if len(target_array) == 0 or target_array.max() >= n_columns:
         raise ValueError("CSV scanner: a target is outside the columns")
-    max_rows = library.nn2crn_csv_count_lines(data, start, len(data)) + 1
+    end = len(data)
+    max_rows = library.nn2crn_csv_count_lines(data, start, end) + 1
     values = np.empty((max_rows, n_columns), np.float64)
     spans = np.empty((max_rows, 2), np.int64) if LABEL in targets else None
-    sizes = np.zeros(1, np.int64)
-    status = library.nn2crn_csv_parse(
-        data,
-        start,
-        len(data),
-        len(target_array),
-        target_array.ctypes.data,
-        n_columns,
-        max_rows,
-        max_line,
-        max_text,
-        1,
-        values.ctypes.data,
-        None if spans is None else spans.ctypes.data,
-        sizes.ctypes.data,
-    )
-    n_rows = int(sizes[0])
+
+    def piece(first: int, last: int, row: int, outcome: list[tuple[int, int]]) -> None:
+        """Lines data[first:last] into the rows from `row` on; appends (status, rows)."""
+        sizes = np.zeros(1, np.int64)
+        status = library.nn2crn_csv_parse(
+            data,
+            first,
+            last,
+            len(target_array),
+            target_array.ctypes.data,
+            n_columns,
+            max_rows - row,
+            max_line,
+            max_text,
+            values.ctypes.data + row * values.strides[0],
+            None if spans is None else spans.ctypes.data + row * spans.strides[0],
+            sizes.ctypes.data,
+        )
+        outcome.append((status, int(sizes[0])))
+
+    middle = data.find(b"\n", start + (end - start) // 2) + 1
+    head: list[tuple[int, int]] = []
+    if end - start < _THREAD_BYTES or middle <= 0 or middle >= end:
+        piece(start, end, 0, head)
+        (status, n_rows) = head[0]
+    else:
+        # Two threads, split after a newline (ctypes releases the GIL): the second piece's
+        # rows start after as many rows as the first piece has lines.
+        import threading
+
+        head_lines = library.nn2crn_csv_count_lines(data, start, middle)
+        tail: list[tuple[int, int]] = []
+        worker = threading.Thread(target=piece, args=(middle, end, head_lines, tail))
+        worker.start()
+        piece(start, middle, 0, head)
+        worker.join()
+        (status, n_rows), (tail_status, tail_rows) = head[0], tail[0]
+        if status == _OK and n_rows == head_lines:
+            status, n_rows = tail_status, n_rows + tail_rows
+        elif tail_rows:  # the first piece ended in blank lines, and data follow them
+            status = _OK + 1
     if status != _OK or n_rows == 0:
         return None
     return Table(values[:n_rows], None if spans is None else spans[:n_rows])
