@@ -129,7 +129,9 @@ def fuzz_inputs_csv(data: bytes) -> None:
                 raise AssertionError(
                     f"the readers disagree: {reader} {result!r}, general {outcomes['general']!r}"
                 )
-        _inputs.read_inputs_csv(path, *name_sets)  # raises the general reader's error, which _with_file checks
+        _inputs.read_inputs_csv(
+            path, *name_sets
+        )  # raises the general reader's error, which _with_file checks
 
     _with_file(data, ".csv", read)
 
