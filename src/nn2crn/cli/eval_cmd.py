@@ -30,6 +30,14 @@ def eval_command(crn_file: str, inputs_path: str, model: str | None, output: str
     completion in topological order. The output CSV has one column per declared
     output (plus 'predicted' with --model).
     """
+    import os
+    import sys
+
+    if "numpy" not in sys.modules:
+        # The evaluator multiplies on its own worker threads with single-threaded BLAS
+        # (simulate.exact._run_on_workers). An OpenBLAS pool started by numpy's import
+        # would only spin for its timeout beside them: about 0.1 s of CPU per run.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     import numpy as np
 
     from ..crn import read_crn
