@@ -139,7 +139,9 @@ def parse_numeric_csv(
         (status, n_rows), (tail_status, tail_rows) = head[0], tail[0]
         if status == _OK and n_rows == head_lines:
             status, n_rows = tail_status, n_rows + tail_rows
-        elif tail_rows:  # the first piece ended in blank lines, and data follow them
+        elif tail_status != _OK or tail_rows:
+            # the first piece ended in blank lines: the table ends there only if all the
+            # second piece is blank too (its scan takes no row and finds nothing irregular)
             status = _OK + 1
     if status != _OK or n_rows == 0:
         return None
