@@ -337,8 +337,18 @@ static int shortest(double x, uint64_t *digits, int *exponent10) {
     if (lowest < -21) return 0;
     uint64_t c;
     if (!candidate(&base, X, gap, lowest, &c)) return 0;
-    /* Candidates exist at j exactly when at any smaller j: bisect for the largest. */
+    /* Candidates exist at j exactly when at any smaller j: find the largest, stepping up
+       twice first (most values need 16 or 17 digits), then bisecting. */
     int lo = lowest, hi = d + 2;
+    while (hi - lo > 1 && lo < lowest + 2) {
+        uint64_t trial;
+        if (!candidate(&base, X, gap, lo + 1, &trial)) {
+            hi = lo + 1;
+            break;
+        }
+        lo++;
+        c = trial;
+    }
     while (hi - lo > 1) {
         int mid = lo + (hi - lo) / 2;
         uint64_t trial;

@@ -30,6 +30,20 @@ def eval_command(crn_file: str, inputs_path: str, model: str | None, output: str
     completion in topological order. The output CSV has one column per declared
     output (plus 'predicted' with --model).
     """
+    import gc
+
+    # A bounded command that makes no reference cycles worth collecting: the collector's
+    # passes over what numpy and the readers import cost about 6 ms of a 0.3 s run.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _evaluate(crn_file, inputs_path, model, output, rtol)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _evaluate(crn_file: str, inputs_path: str, model: str | None, output: str | None, rtol: float) -> None:
     import os
     import sys
 
