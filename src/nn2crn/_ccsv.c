@@ -371,14 +371,25 @@ static int shortest(double x, uint64_t *digits, int *exponent10) {
 
 /* Python's layout of digits * 10**exponent10 (format_float_short, repr mode). */
 static char *layout(char *out, uint64_t digits, int exponent10) {
-    char text[24];
-    int n = 0;
-    for (uint64_t v = digits; v; v /= 10) text[n++] = (char)('0' + v % 10);
-    for (int i = 0; i < n / 2; i++) {
-        char swap = text[i];
-        text[i] = text[n - 1 - i];
-        text[n - 1 - i] = swap;
+    static const char PAIRS[201] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    char buffer[24];
+    char *text = buffer + sizeof buffer; /* digits written backwards, two at a time */
+    uint64_t v = digits;
+    while (v >= 100) {
+        text -= 2;
+        memcpy(text, PAIRS + 2 * (v % 100), 2);
+        v /= 100;
     }
+    if (v >= 10) {
+        text -= 2;
+        memcpy(text, PAIRS + 2 * v, 2);
+    } else {
+        *--text = (char)('0' + v);
+    }
+    int n = (int)(buffer + sizeof buffer - text);
     int point = n + exponent10; /* value = 0.d1d2... * 10**point */
     if (point > 16 || point < -3) {
         *out++ = text[0];
