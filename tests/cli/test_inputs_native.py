@@ -243,7 +243,11 @@ def test_blank_lines_ending_the_first_piece_then_an_irregular_line(tmp_path, mon
     # first line is irregular (a vertical tab) before any row.
     monkeypatch.setattr(_csv_native, "_THREAD_BYTES", 0)
     for digits in range(1, 40):
-        data = b"label,x1,x0,x2\r\na b, .5E+3,\t7,1.79e-324\r\n\r\n , ,\x0bx0,x1,x2\n0,2," + b"3" * digits + b"\n"
+        data = (
+            b"label,x1,x0,x2\r\na b, .5E+3,\t7,1.79e-324\r\n\r\n , ,\x0bx0,x1,x2\n0,2,"
+            + b"3" * digits
+            + b"\n"
+        )
         start = data.find(b"\n") + 1
         middle = data.find(b"\n", start + (len(data) - start) // 2) + 1
         if data[start:middle].endswith(b"\r\n\r\n"):  # the split this test is about
