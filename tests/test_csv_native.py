@@ -67,3 +67,22 @@ def test_shapes():
     assert _csv_native.format_rows(np.arange(6.0).reshape(3, 2)[:, ::-1]) == "1.0,0.0\n3.0,2.0\n5.0,4.0\n"
     with pytest.raises(ValueError, match="2-D"):
         _csv_native.format_rows(np.zeros(3))
+
+
+def test_without_the_extension_the_cli_writes_and_reads_the_same(tmp_path, monkeypatch):
+    # An install without a C compiler: the Python paths give the same text and the same table.
+    from nn2crn.cli import _inputs
+    from nn2crn.cli._output import float_rows_text
+
+    values = np.random.default_rng(2).normal(size=(50, 4)) * 10.0 ** np.arange(-6, 18, 6)
+    text = float_rows_text(values)
+    path = tmp_path / "x.csv"
+    path.write_text("a,b,c,d\n" + text)
+    table = _inputs.read_inputs_csv(path, ("a", "b", "c", "d"))
+    monkeypatch.setattr(_csv_native, "_loaded", True)
+    monkeypatch.setattr(_csv_native, "_library", None)
+    monkeypatch.setattr(_csv_native, "_formatter", None)
+    assert _csv_native.format_rows(values) is None and not _csv_native.available()
+    assert float_rows_text(values) == text == _expected(values)
+    again = _inputs.read_inputs_csv(path, ("a", "b", "c", "d"))
+    assert again.values.tobytes() == table.values.tobytes() == values.tobytes()
