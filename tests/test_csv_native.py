@@ -86,3 +86,13 @@ def test_without_the_extension_the_cli_writes_and_reads_the_same(tmp_path, monke
     assert float_rows_text(values) == text == _expected(values)
     again = _inputs.read_inputs_csv(path, ("a", "b", "c", "d"))
     assert again.values.tobytes() == table.values.tobytes() == values.tobytes()
+
+
+def test_the_scanner_refuses_targets_that_leave_a_column_unfilled():
+    data = b"a,b\n1,2\n"
+    with pytest.raises(ValueError, match="each column once"):
+        _csv_native.parse_numeric_csv(data, 4, [0, 0], 2, max_line=100, max_text=100)
+    with pytest.raises(ValueError, match="each column once"):
+        _csv_native.parse_numeric_csv(data, 4, [0, _csv_native.SKIP], 2, max_line=100, max_text=100)
+    table = _csv_native.parse_numeric_csv(data, 4, [1, 0], 2, max_line=100, max_text=100)
+    assert table is not None and table.values.tolist() == [[2.0, 1.0]]

@@ -10,6 +10,7 @@ None, and the caller's general reader reads the file and words any error.
 from __future__ import annotations
 
 import ctypes
+import os
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -94,8 +95,11 @@ def parse_numeric_csv(
     if library is None or start > len(data):
         return None
     target_array = np.array(targets, dtype=np.int64)
-    if len(target_array) == 0 or target_array.max() >= n_columns:
-        raise ValueError("CSV scanner: a target is outside the columns")
+    if sorted(target for target in targets if target >= 0) != list(range(n_columns)) or not n_columns:
+        # every column is filled by exactly one field (the table is not initialised)
+        raise ValueError("CSV scanner: the targets must name each column once")
+    if any(target not in (LABEL, SKIP) for target in targets if target < 0) or list(targets).count(LABEL) > 1:
+        raise ValueError("CSV scanner: a target is neither a column, LABEL nor SKIP")
     end = len(data)
     max_rows = library.nn2crn_csv_count_lines(data, start, end) + 1
     values = np.empty((max_rows, n_columns), np.float64)
@@ -122,7 +126,7 @@ def parse_numeric_csv(
 
     middle = data.find(b"\n", start + (end - start) // 2) + 1
     head: list[tuple[int, int]] = []
-    if end - start < _THREAD_BYTES or middle <= 0 or middle >= end:
+    if end - start < _THREAD_BYTES or middle <= 0 or middle >= end or (os.cpu_count() or 1) < 2:
         piece(start, end, 0, head)
         (status, n_rows) = head[0]
     else:
