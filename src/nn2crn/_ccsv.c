@@ -16,11 +16,14 @@
  * longer than the limit - returns IRREGULAR, and Python's general reader takes the file
  * and gives its value or its message (file:line).
  *
- * Conversion: a mantissa of at most 19 significant digits below 2**53 and a power of ten
- * of at most 22 is one IEEE multiply or divide of two exact doubles, so correctly rounded
- * (Clinger's fast path); anything else goes to strtod in the C locale, which is correctly
- * rounded in glibc and Apple's libc; elsewhere such a cell is IRREGULAR. Built ahead of time
- * by `pip install` (setup.py, optional); called through ctypes, which releases the GIL.
+ * Conversion: digits (at most 19 of them, leading zeros included) of value at most 2**53
+ * times a power of ten of at most 22 is one IEEE multiply or divide of two exact doubles,
+ * so correctly rounded (Clinger's fast path); anything else goes to strtod in the C locale,
+ * which is correctly rounded in glibc and Apple's libc; elsewhere such a cell is IRREGULAR.
+ *
+ * The second half of the file writes float rows as repr() does (`nn2crn eval`'s output).
+ * Built ahead of time by `pip install` (setup.py, optional); called through ctypes, which
+ * releases the GIL for the scanner and keeps it for the formatter (it may call CPython).
  */
 #include <Python.h>
 #include <float.h>
