@@ -1,10 +1,10 @@
 """The optional C extensions, compiled ahead of time by ``pip install``: the exact SSA kernel,
-the ODE kernel (with the strongly connected components of its plan) and the `.crn`
-reaction-line scanner.
+the ODE kernel (with the strongly connected components of its plan), the `.crn`
+reaction-line scanner and the numeric CSV scanner.
 
 Everything else is in pyproject.toml. ``optional=True``: without a working C compiler the
 install still succeeds; the SSA and the ODE then run on numba's kernels (the ODE plan uses
-scipy) and the reader on numpy.
+scipy) and the readers on numpy.
 """
 
 from setuptools import Extension, setup
@@ -29,6 +29,13 @@ setup(
             "nn2crn.crn._crn_cparse",
             sources=["src/nn2crn/crn/_crn_cparse.c"],
             extra_compile_args=["-O2", "-std=c99"],
+            optional=True,
+        ),
+        Extension(
+            "nn2crn._ccsv",
+            sources=["src/nn2crn/_ccsv.c"],
+            # no contraction or reassociation: the fast path is one exactly rounded operation
+            extra_compile_args=["-O2", "-ffp-contract=off", "-std=c99"],
             optional=True,
         ),
     ]

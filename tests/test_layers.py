@@ -16,6 +16,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "nn2crn"
 
 BASE_MODULES = (
     "_arrays",
+    "_csv_native",
     "_errors",
     "_extensions",
     "_frozen",

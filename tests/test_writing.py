@@ -192,3 +192,22 @@ def test_debris_of_a_killed_writer_is_removed_and_live_or_finished_files_are_kep
     assert names - set(os.listdir(tmp_path)) == {debris[2]}
     assert set(kept) <= set(os.listdir(tmp_path))
     assert finished.read_bytes() == b"new"
+
+
+def test_temporaries_are_new_private_files_the_sweep_recognises(tmp_path):
+    from nn2crn import _writing
+
+    prefix = _writing._temporary_prefix("out.csv")
+    names = set()
+    for _ in range(20):
+        descriptor, name = _writing._make_temporary(prefix, ".tmp", tmp_path)
+        os.close(descriptor)
+        names.add(name)
+        assert os.path.isabs(name) and os.path.dirname(name) == str(tmp_path)
+        assert stat.S_IMODE(os.stat(name).st_mode) == 0o600
+    assert len(names) == 20
+    # a name of a process that is gone is swept; this process's are kept
+    dead = tmp_path / f".out.csv{_writing._MARKER}999999999-abc.tmp"
+    dead.write_text("")
+    _writing.remove_stale_temporaries(tmp_path)
+    assert not dead.exists() and all(os.path.exists(name) for name in names)

@@ -6,11 +6,12 @@ import ctypes
 import importlib.util
 
 
-def open_extension(module: str) -> ctypes.CDLL | None:
+def open_extension(module: str, *, hold_gil: bool = False) -> ctypes.CDLL | None:
     """The built extension `module` (e.g. ``nn2crn.crn._crn_cparse``) as a ctypes library.
 
     None when it was not built (no C compiler at install time), so callers fall back to
-    their numpy or numba path.
+    their numpy or numba path. `hold_gil`: its functions keep the GIL (``ctypes.PyDLL``),
+    for C code that calls CPython's API.
     """
     try:
         spec = importlib.util.find_spec(module)
@@ -19,6 +20,6 @@ def open_extension(module: str) -> ctypes.CDLL | None:
     if spec is None or not spec.origin or not spec.has_location:
         return None
     try:
-        return ctypes.CDLL(spec.origin)
+        return (ctypes.PyDLL if hold_gil else ctypes.CDLL)(spec.origin)
     except OSError:  # pragma: no cover - built for another platform
         return None

@@ -30,7 +30,6 @@ accepts can overflow it silently; initial counts are checked against 2**62 befor
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 
@@ -119,6 +118,8 @@ def load_json(text: str, make_error: Callable[[str], Exception]) -> object:
     # Without a digit run longer than the limit no integer can pass it: then the C parser's
     # own int() (a Python call per integer costs 0.1-0.2 s for a 784-256-256-256 model).
     int_hook = parse_int if _LONG_DIGIT_RUN.search(text) else None
+    import json  # here: the readers of CSV and .crn files never need it (2 ms of a start)
+
     return json.loads(text, parse_int=int_hook, parse_float=parse_float, parse_constant=parse_constant)
 
 

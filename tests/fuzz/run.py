@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     import atheris
 
     with atheris.instrument_imports(include=["nn2crn"]):
+        import nn2crn._csv_native  # noqa: F401  (the C scanner's Python side)
         import nn2crn.cli._inputs  # noqa: F401
         import nn2crn.crn  # noqa: F401
         import nn2crn.crn.text  # noqa: F401  (nn2crn.crn imports it on first use only)

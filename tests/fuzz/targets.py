@@ -94,9 +94,46 @@ def fuzz_model(data: bytes) -> None:
 
 
 def fuzz_inputs_csv(data: bytes) -> None:
-    from nn2crn.cli._inputs import read_inputs_csv
+    from nn2crn import _csv_native
+    from nn2crn.cli import _inputs
 
-    _with_file(data, ".csv", lambda path: read_inputs_csv(path, ("x0", "x1", "x2", "x3"), ("a", "b")))
+    name_sets = (("x0", "x1", "x2", "x3"), ("a", "b"))
+
+    def outcome(path: Path) -> tuple[object, ...]:
+        try:
+            table = _inputs.read_inputs_csv(path, *name_sets)
+        except NN2CRNError as error:
+            return (type(error).__name__, str(error))
+        return (table.values.shape, table.values.tobytes(), table.labels, table.names)
+
+    def read(path: Path) -> None:
+        # Every case through the general reader alone and through each fast reader before
+        # it: the C scanner (when built; in one piece and split in two at the middle, as
+        # big files are) and numpy. All must agree: the same bits, labels and names, or
+        # the same error and message.
+        saved = _inputs._FAST_READERS, _csv_native._THREAD_BYTES
+        try:
+            outcomes = {}
+            for reader, fast, thread_bytes in (
+                ("general", (), saved[1]),
+                ("native", ("native",), saved[1]),
+                ("native split", ("native",), 0),
+                ("numpy", ("numpy",), saved[1]),
+            ):
+                _inputs._FAST_READERS, _csv_native._THREAD_BYTES = fast, thread_bytes
+                outcomes[reader] = outcome(path)
+        finally:
+            _inputs._FAST_READERS, _csv_native._THREAD_BYTES = saved
+        for reader, result in outcomes.items():
+            if result != outcomes["general"]:
+                raise AssertionError(
+                    f"the readers disagree: {reader} {result!r}, general {outcomes['general']!r}"
+                )
+        _inputs.read_inputs_csv(
+            path, *name_sets
+        )  # raises the general reader's error, which _with_file checks
+
+    _with_file(data, ".csv", read)
 
 
 def fuzz_dataset_csv(data: bytes) -> None:
@@ -360,7 +397,14 @@ def seeds(target: str) -> list[bytes]:
             corpus.append(format_crn(reduce_crn(crn), plain=True).encode())
         return corpus
     if target == "inputs-csv":
-        return [b"x0,x1,x2,x3,label\n1,2,3,4,cat\n-1.5,0,1e-3,2,dog\n", b"b,a\n1,2\n"]
+        return [
+            b"x0,x1,x2,x3,label\n1,2,3,4,cat\n-1.5,0,1e-3,2,dog\n",
+            b"b,a\n1,2\n",
+            # the C scanner's cases: a BOM, CRLF, blanks, a label in the middle, exponents,
+            # 17-digit reprs (strtod), trailing blank lines
+            b"\xef\xbb\xbfx3,label,x1 ,x0,x2\r\n 0.1 ,a b, -2.5E+3,\t7,1.7976931348623157e308\r\n"
+            b"0.30000000000000004,c,+.5,4.,5e-324\r\n\r\n , ,\n",
+        ]
     if target == "dataset-csv":
         return [b"f0,f1,label\n1,2,a\n2,3,b\n3,4,a\n4,5,b\n5,6,a\n6,7,b\n7,8,a\n8,9,b\n9,1,a\n0,2,b\n"]
     if target == "idx":

@@ -160,6 +160,18 @@ def app() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the exit code."""
+    import gc
+
+    gc.unfreeze()  # what an earlier in-process call froze (below) is collectable again
+    try:
+        return _run(argv)
+    finally:
+        # The process usually exits now: frozen, what the command leaves is skipped by the
+        # interpreter's final collections (15 ms of a 0.3 s `nn2crn eval`).
+        gc.freeze()
+
+
+def _run(argv: list[str] | None) -> int:
     from .._writing import exit_cleanly_on_sigterm
 
     exit_cleanly_on_sigterm()

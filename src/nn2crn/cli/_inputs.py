@@ -14,14 +14,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import _csv_native
 from .._errors import InputDataError
-from .._validation import read_text_file
+from .._limits import MAX_LINE_CHARS
+from .._validation import decode_text, read_file_bytes
 
 if TYPE_CHECKING:
     from ..crn import CRN
     from ..nn import Network
 
 LABEL_COLUMN = "label"
+# The readers tried before the general one: the C scanner on the bytes, then numpy on the
+# text. Each takes only files the general reader takes, with its values; tests and the
+# fuzz target narrow this to compare each with the general reader alone.
+_FAST_READERS: tuple[str, ...] = ("native", "numpy")
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,51 @@ def _matching_names(columns: Sequence[str], name_sets: tuple[Sequence[str], ...]
         if set(columns) == set(names) and len(columns) == len(names):
             return names
     return None
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _read_native_csv(data: bytes, name_sets: tuple[Sequence[str], ...]) -> InputTable | None:
+    """Fastest path of read_inputs_csv: the C scanner on the file's bytes, no decode.
+
+    Takes what the general reader takes with the same values (the scanner converts as
+    float() does); None (no scanner, or anything irregular: see nn2crn/_ccsv.c) sends the
+    file to the other readers, so every error message is theirs.
+    """
+    if not _csv_native.available():
+        return None
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    end = data.find(b"\n", start)
+    if end < 0:
+        return None
+    header_bytes = data[start : end - 1 if data[end - 1 : end] == b"\r" else end]
+    if end - start > MAX_LINE_CHARS or any(byte in header_bytes for byte in (b'"', b"\x00", b"\r")):
+        return None
+    try:
+        header = [cell.strip() for cell in header_bytes.decode("utf-8").split(",")]
+    except UnicodeDecodeError:
+        return None
+    if max(map(len, header)) > csv.field_size_limit():
+        return None
+    chosen = _matching_names([name for name in header if name != LABEL_COLUMN], name_sets)
+    if not chosen:
+        return None
+    column = {name: index for index, name in enumerate(chosen)}
+    label_index = header.index(LABEL_COLUMN) if LABEL_COLUMN in header else None
+    # the first 'label' column is kept; any further one is ignored, as the general reader does
+    targets = [column.get(name, _csv_native.SKIP) for name in header]
+    if label_index is not None:
+        targets[label_index] = _csv_native.LABEL
+    table = _csv_native.parse_numeric_csv(
+        data, end + 1, targets, len(chosen), max_line=MAX_LINE_CHARS, max_text=csv.field_size_limit()
+    )
+    if table is None:
+        return None
+    labels = None
+    if table.label_spans is not None:
+        labels = tuple(data[a:b].decode("ascii") for a, b in table.label_spans.tolist())
+    return InputTable(table.values, labels, tuple(chosen))
 
 
 def _read_regular_csv(text: str, name_sets: tuple[Sequence[str], ...]) -> InputTable | None:
@@ -115,13 +166,16 @@ def read_inputs_csv(path: str | os.PathLike[str], *name_sets: Sequence[str]) -> 
     be a finite number. Errors name ``file:line`` and the column.
     """
     path = Path(path)
-    text = read_text_file(
-        path,
-        lambda message: InputDataError(f"{path}: {message}"),
-        missing_hint="give a CSV whose header names the inputs",
-        encoding="utf-8-sig",
-    )
-    regular = _read_regular_csv(text, name_sets)
+
+    def make_error(message: str) -> InputDataError:
+        return InputDataError(f"{path}: {message}")
+
+    data = read_file_bytes(path, make_error, missing_hint="give a CSV whose header names the inputs")
+    native = _read_native_csv(data, name_sets) if "native" in _FAST_READERS else None
+    if native is not None:
+        return native
+    text = decode_text(data, make_error, encoding="utf-8-sig")
+    regular = _read_regular_csv(text, name_sets) if "numpy" in _FAST_READERS else None
     return regular if regular is not None else _read_csv_carefully(path, text, name_sets)
 
 

@@ -7,9 +7,12 @@ import csv
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def format_float(value: float) -> str:
@@ -43,6 +46,30 @@ def write_csv_lines(
         if lines:
             handle.write("\n".join(lines))
             handle.write("\n")
+
+
+def float_rows_text(table: np.ndarray) -> str:
+    """The rows of a 2-D float array as CSV lines, each ending in a newline, each value as
+    format_float writes it (repr: the shortest round trip; numbers need no quoting)."""
+    from .._csv_native import format_rows
+
+    text = format_rows(table)
+    if text is None:  # no C extension: Python floats from tolist(), no numpy scalar per value
+        text = "".join([",".join(map(repr, row)) + "\n" for row in table.tolist()])
+    return text
+
+
+def write_csv_text(
+    path: str | os.PathLike[str] | None,
+    header: Sequence[str],
+    body: str,
+    *,
+    inputs: tuple[str | os.PathLike[str] | None, ...] = (),
+) -> None:
+    """As :func:`write_csv`, for rows already formatted as CSV text (each line ending in a newline)."""
+    with atomic_write("-" if path is None else path, inputs=inputs) as handle:
+        csv.writer(handle, lineterminator="\n").writerow(header)
+        handle.write(body)
 
 
 def atomic_write(

@@ -17,7 +17,6 @@ import contextlib
 import dataclasses
 import functools
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
@@ -801,9 +800,30 @@ def _run_on_workers(work: Callable[[int, int], None], n_tasks: int) -> None:
     with _single_threaded_blas():
         if n_workers == 1:
             work(0, 1)
-        else:
-            with ThreadPoolExecutor(n_workers) as pool:
-                list(pool.map(work, range(n_workers), [n_workers] * n_workers))
+            return
+        # Plain threads, share 0 on this one: concurrent.futures would import logging
+        # (5 ms of a small eval's start).
+        import threading
+
+        errors: list[BaseException | None] = [None] * n_workers
+
+        def run(worker: int) -> None:
+            try:
+                work(worker, n_workers)
+            except BaseException as error:  # re-raised below, on the caller's thread
+                errors[worker] = error
+
+        threads = [threading.Thread(target=run, args=(worker,)) for worker in range(1, n_workers)]
+        for thread in threads:
+            thread.start()
+        try:
+            run(0)
+        finally:
+            for thread in threads:
+                thread.join()
+        for error in errors:
+            if error is not None:
+                raise error
 
 
 def stable_outputs(
