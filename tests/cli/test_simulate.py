@@ -290,3 +290,34 @@ def test_saturating_rate_law_reaches_the_same_answer(run_cli, files):
         "saturating",
     )
     assert not np.allclose(read_table(mass_action)[1], read_table(saturating)[1])
+
+
+@pytest.mark.parametrize("method", ["ode", "ssa"])
+def test_csv_numbers_are_repr_of_the_trajectory(run_cli, files, method):
+    """Every cell is the repr of the library's value (the C formatter's text equals repr's)."""
+    from nn2crn.simulate import simulate_ode, simulate_ssa
+
+    crn, crn_path, inputs, x, _ = files
+    if method == "ode":
+        trajectory = simulate_ode(crn, x, t_end=7.0, n_points=6)
+        extra: tuple = ()
+    else:
+        trajectory = simulate_ssa(crn, x, volume=30, t_end=7.0, n_points=6, runs=2, seed=3)
+        extra = ("--method", "ssa", "--volume", 30, "--runs", 2, "--seed", 3)
+    code, text, stderr = run_cli(
+        "simulate", crn_path, "--inputs", inputs, "--t-end", 7, "--points", 6, "--species", "-q", *extra
+    )
+    assert code == 0, stderr
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    writer.writerow(["row", "time", *(["run"] if method == "ssa" else []), *crn.output_names, *crn.species])
+    runs: dict[int, int] = {}
+    for batch, row in enumerate(trajectory.input_rows.tolist()):
+        run = runs.get(row, 0)
+        runs[row] = run + 1
+        for k, time in enumerate(trajectory.times.tolist()):
+            numbers = [*trajectory.outputs[batch, k].tolist(), *trajectory.states[batch, k].tolist()]
+            writer.writerow(
+                [row, repr(time), *([run] if method == "ssa" else []), *map(repr, map(float, numbers))]
+            )
+    assert text == expected.getvalue()

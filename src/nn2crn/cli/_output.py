@@ -33,21 +33,6 @@ def write_csv(
         writer.writerows(rows)
 
 
-def write_csv_lines(
-    path: str | os.PathLike[str] | None,
-    header: Sequence[str],
-    lines: Sequence[str],
-    *,
-    inputs: tuple[str | os.PathLike[str] | None, ...] = (),
-) -> None:
-    """As :func:`write_csv`, for rows already formatted as CSV lines (without the newline)."""
-    with atomic_write("-" if path is None else path, inputs=inputs) as handle:
-        csv.writer(handle, lineterminator="\n").writerow(header)
-        if lines:
-            handle.write("\n".join(lines))
-            handle.write("\n")
-
-
 def float_rows_text(table: np.ndarray) -> str:
     """The rows of a 2-D float array as CSV lines, each ending in a newline, each value as
     format_float writes it (repr: the shortest round trip; numbers need no quoting)."""
