@@ -277,3 +277,26 @@ def test_csr_of_edges_sorts_each_row_and_keeps_repeats() -> None:
     assert np.array_equal(indptr, np.concatenate(([0], np.cumsum(np.bincount(sources, minlength=n)))))
     with pytest.raises(ValueError, match="not a node"):
         _ode_native.csr_of_edges(n, sources, np.where(targets == 0, n, targets))
+
+
+@needs_c
+@pytest.mark.parametrize("name", ["iris-4-3-3-ternary", "virus-10-8-4-ternary", "mnist-196-64-10-ternary"])
+def test_plan_without_the_extension_is_the_same_plan(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install without a C compiler plans with scipy and numpy (np.add.at) instead: the same arrays."""
+    import dataclasses
+
+    crns = [_model(name), reduce_crn(_model(name))]
+    native = [build_plan(crn) for crn in crns]
+    x0 = [crn.initial_state(np.random.default_rng(1).standard_normal((5, crn.n_inputs))) for crn in crns]
+    native_coef = [plan.inflow_coefficients(x) for plan, x in zip(native, x0, strict=True)]
+    monkeypatch.setattr(_ode_native, "available", lambda: False)
+    for crn, plan, x, coef in zip(crns, native, x0, native_coef, strict=True):
+        fallback = build_plan(crn)
+        for field in dataclasses.fields(plan):
+            ours, theirs = getattr(plan, field.name), getattr(fallback, field.name)
+            if isinstance(ours, np.ndarray):
+                assert ours.dtype == theirs.dtype, field.name
+                np.testing.assert_array_equal(ours, theirs, err_msg=field.name)
+            else:
+                assert ours == theirs, field.name
+        np.testing.assert_array_equal(fallback.inflow_coefficients(x), coef)
