@@ -45,6 +45,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -390,10 +391,9 @@ def deep_why(depths: list[int], width: int = 64) -> None:
     _error_shares(min(max(depths), 4), width)
 
 
-def _scipy_steps(crn: CRN, inputs: np.ndarray) -> str:
-    """Accepted steps of SciPy's stiff solvers on one row: an independent check of the step growth."""
+def scipy_rhs_jac(crn: CRN) -> tuple[Callable, Callable]:
+    """Mass-action right-hand side and analytic sparse (CSC) Jacobian of `crn` for SciPy's solve_ivp."""
     import scipy.sparse as sp
-    from scipy.integrate import solve_ivp
 
     stoich, rates = crn.stoichiometry.T.tocsr(), crn.rates
     first, second = crn.reactant_columns[:, 0], crn.reactant_columns[:, 1]
@@ -409,6 +409,14 @@ def _scipy_steps(crn: CRN, inputs: np.ndarray) -> str:
         values = np.concatenate((rates * np.where(pair, y[other], 1.0), rates[pair] * y[first[pair]]))
         return (stoich @ sp.csr_array((values, (rows, columns)), shape=(len(rates), crn.n_species))).tocsc()
 
+    return rhs, jac
+
+
+def _scipy_steps(crn: CRN, inputs: np.ndarray) -> str:
+    """Accepted steps of SciPy's stiff solvers on one row: an independent check of the step growth."""
+    from scipy.integrate import solve_ivp
+
+    rhs, jac = scipy_rhs_jac(crn)
     counts = []
     for method in ("BDF", "Radau"):
         solution = solve_ivp(

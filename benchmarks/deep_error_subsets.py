@@ -23,31 +23,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_ode import _deep_case  # noqa: E402
+from bench_ode import _deep_case, scipy_rhs_jac  # noqa: E402
 
 
 def error_subsets(depth: int) -> None:
     crn, inputs = _deep_case(depth, 64, 1)
-    stoich, rates = crn.stoichiometry.T.tocsr(), crn.rates
+    rhs, jac = scipy_rhs_jac(crn)
     first, second = crn.reactant_columns[:, 0], crn.reactant_columns[:, 1]
     bimolecular = second >= 0
-    other = np.maximum(second, 0)
-    rows = np.concatenate((np.arange(len(rates)), np.flatnonzero(bimolecular)))
-    columns = np.concatenate((first, second[bimolecular]))
-
-    def rhs(t: float, y: np.ndarray) -> np.ndarray:
-        return stoich @ (rates * y[first] * np.where(bimolecular, y[other], 1.0))
-
-    def jac(t: float, y: np.ndarray) -> sp.csc_array:
-        values = np.concatenate(
-            (rates * np.where(bimolecular, y[other], 1.0), rates[bimolecular] * y[first[bimolecular]])
-        )
-        return (stoich @ sp.csr_array((values, (rows, columns)), shape=(len(rates), crn.n_species))).tocsc()
-
     y0 = crn.initial_state(inputs)[0]
     paired = np.zeros(crn.n_species, dtype=bool)
     paired[first[bimolecular]] = True

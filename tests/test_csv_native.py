@@ -79,9 +79,8 @@ def test_without_the_extension_the_cli_writes_and_reads_the_same(tmp_path, monke
     path = tmp_path / "x.csv"
     path.write_text("a,b,c,d\n" + text)
     table = _inputs.read_inputs_csv(path, ("a", "b", "c", "d"))
-    monkeypatch.setattr(_csv_native, "_loaded", True)
-    monkeypatch.setattr(_csv_native, "_library", None)
-    monkeypatch.setattr(_csv_native, "_formatter", None)
+    monkeypatch.setattr(_csv_native, "_load", lambda: None)
+    monkeypatch.setattr(_csv_native, "_load_formatter", lambda: None)
     assert _csv_native.format_rows(values) is None and not _csv_native.available()
     assert float_rows_text(values) == text == _expected(values)
     again = _inputs.read_inputs_csv(path, ("a", "b", "c", "d"))

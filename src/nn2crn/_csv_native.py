@@ -10,6 +10,7 @@ None, and the caller's general reader reads the file and words any error.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -22,9 +23,6 @@ _MODULE = "nn2crn._ccsv"
 _OK = 0
 LABEL, SKIP = -1, -2  # targets of the (first) label column and of any further one
 _THREAD_BYTES = 1 << 20  # below it one thread (a thread's start costs about 0.1 ms)
-_library: ctypes.CDLL | None = None
-_loaded = False
-_formatter: ctypes.CDLL | None = None  # the same library, its calls holding the GIL
 
 
 class Table(NamedTuple):
@@ -34,41 +32,30 @@ class Table(NamedTuple):
     label_spans: np.ndarray | None  # (n_rows, 2) int64 byte offsets (start, end) into the data
 
 
+@functools.cache
 def _load() -> ctypes.CDLL | None:
-    global _library, _loaded
-    if _loaded:
-        return _library
-    _loaded = True
+    """The scanner's library, or None when the extension was not built."""
     library = open_extension(_MODULE)
     if library is not None:
         i64, pointer = ctypes.c_int64, ctypes.c_void_p
         library.nn2crn_csv_count_lines.restype = i64
         library.nn2crn_csv_count_lines.argtypes = [ctypes.c_char_p, i64, i64]
         library.nn2crn_csv_parse.restype = ctypes.c_int
-        library.nn2crn_csv_parse.argtypes = [
-            ctypes.c_char_p,
-            i64,
-            i64,
-            i64,
-            pointer,
-            i64,
-            i64,
-            i64,
-            i64,
-            pointer,
-            pointer,
-            pointer,
-        ]
-        formatter = open_extension(_MODULE, hold_gil=True)
-        if formatter is not None:
-            formatter.nn2crn_csv_format.restype = i64
-            formatter.nn2crn_csv_format.argtypes = [pointer, i64, i64, pointer]
-            formatter.nn2crn_csv_max_repr.restype = i64
-            formatter.nn2crn_csv_max_repr.argtypes = []
-        global _formatter
-        _formatter = formatter
-    _library = library
+        library.nn2crn_csv_parse.argtypes = [ctypes.c_char_p, *[i64] * 3, pointer, *[i64] * 4, *[pointer] * 3]
     return library
+
+
+@functools.cache
+def _load_formatter() -> ctypes.CDLL | None:
+    """The same library with its calls holding the GIL (the formatter calls CPython), or None."""
+    formatter = open_extension(_MODULE, hold_gil=True)
+    if formatter is not None:
+        i64, pointer = ctypes.c_int64, ctypes.c_void_p
+        formatter.nn2crn_csv_format.restype = i64
+        formatter.nn2crn_csv_format.argtypes = [pointer, i64, i64, pointer]
+        formatter.nn2crn_csv_max_repr.restype = i64
+        formatter.nn2crn_csv_max_repr.argtypes = []
+    return formatter
 
 
 def available() -> bool:
@@ -158,8 +145,7 @@ def format_rows(values: np.ndarray) -> str | None:
     The same text as ``"".join(",".join(map(repr, row)) + "\n" for row in values.tolist())``;
     None without the C extension.
     """
-    _load()
-    formatter = _formatter
+    formatter = _load_formatter()
     if formatter is None:
         return None
     table = np.ascontiguousarray(values, dtype=np.float64)

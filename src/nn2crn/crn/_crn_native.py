@@ -12,6 +12,7 @@ bit-identical rates.
 from __future__ import annotations
 
 import ctypes
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -21,8 +22,6 @@ from .._extensions import open_extension
 _MODULE = "nn2crn.crn._crn_cparse"
 _OK, _IRREGULAR, _NO_MEMORY = 0, 1, 2
 _NO_LIMIT = 2**62
-_library: ctypes.CDLL | None = None
-_loaded = False
 
 
 class Side(NamedTuple):
@@ -45,12 +44,9 @@ class Scan(NamedTuple):
     native: bool = False  # made by the C scanner (its ids are int32: csr() takes them)
 
 
+@functools.cache
 def _load() -> ctypes.CDLL | None:
     """The C library, or None when the extension was not built (no compiler at install time)."""
-    global _library, _loaded
-    if _loaded:
-        return _library
-    _loaded = True
     library = open_extension(_MODULE)
     if library is None:
         return None
@@ -61,7 +57,6 @@ def _load() -> ctypes.CDLL | None:
     library.nn2crn_crn_scan.argtypes = [ctypes.c_char_p, i64, i64, *[pointer] * 12]
     library.nn2crn_crn_csr.restype = ctypes.c_int
     library.nn2crn_crn_csr.argtypes = [i64, i64, *[pointer] * 7]
-    _library = library
     return library
 
 

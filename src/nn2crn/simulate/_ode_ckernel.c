@@ -100,16 +100,22 @@ static inline double ipow(double a, int64_t exp) {
 
 static inline int finite_nonzero(double x) { return fabs(x) > 0.0 && fabs(x) < INFINITY; }
 
-static INLINE void rhs(const Plan *p, const int64_t n_chunk, double t, const double *restrict u, double *restrict f, const double *restrict coef,
-                double *restrict gexp, double *restrict v, int accumulate) {
-    if (!accumulate) memset(f, 0, sizeof(double) * p->n_dyn * n_chunk);
-    for (int64_t g = 0; g < p->n_groups; g++) gexp[g] = exp(-p->group_rate[g] * t);
+/* out[target] += coef * group weight for each inflow entry (the exponential inflow, or its time derivative). */
+static INLINE void add_inflow(const Plan *p, const int64_t n_chunk, const double *restrict gexp, const double *restrict coef,
+                              double *restrict out) {
     for (int64_t e = 0; e < p->n_force; e++) {
-        double *restrict fj = f + p->force_target[e] * n_chunk;
+        double *restrict fj = out + p->force_target[e] * n_chunk;
         const double *restrict ce = coef + e * n_chunk;
         double w = gexp[p->force_group[e]];
         for (int64_t c = 0; c < n_chunk; c++) fj[c] += ce[c] * w;
     }
+}
+
+static INLINE void rhs(const Plan *p, const int64_t n_chunk, double t, const double *restrict u, double *restrict f, const double *restrict coef,
+                double *restrict gexp, double *restrict v, int accumulate) {
+    if (!accumulate) memset(f, 0, sizeof(double) * p->n_dyn * n_chunk);
+    for (int64_t g = 0; g < p->n_groups; g++) gexp[g] = exp(-p->group_rate[g] * t);
+    add_inflow(p, n_chunk, gexp, coef, f);
     for (int64_t r = 0; r < p->n_reactions; r++) {
         double k = p->rate[r];
         for (int64_t c = 0; c < n_chunk; c++) v[c] = k;
@@ -142,12 +148,7 @@ static INLINE void time_derivative(const Plan *p, const int64_t n_chunk, double 
                             double *restrict gexp) {
     memset(ft, 0, sizeof(double) * p->n_dyn * n_chunk);
     for (int64_t g = 0; g < p->n_groups; g++) gexp[g] = -p->group_rate[g] * exp(-p->group_rate[g] * t);
-    for (int64_t e = 0; e < p->n_force; e++) {
-        double *restrict fj = ft + p->force_target[e] * n_chunk;
-        const double *restrict ce = coef + e * n_chunk;
-        double w = gexp[p->force_group[e]];
-        for (int64_t c = 0; c < n_chunk; c++) fj[c] += ce[c] * w;
-    }
+    add_inflow(p, n_chunk, gexp, coef, ft);
 }
 
 static INLINE void jacobian(const Plan *p, const int64_t n_chunk, const double *restrict y, double *restrict jac, double *restrict dv) {

@@ -15,6 +15,7 @@ threads. The same library holds the strongly connected components routine of the
 from __future__ import annotations
 
 import ctypes
+import functools
 
 import numpy as np
 
@@ -24,8 +25,6 @@ from ._ode_plan import KernelPlan
 from ._ode_rodas import KernelTableau
 
 _MODULE = "nn2crn.simulate._ode_ckernel"
-_library: ctypes.CDLL | None = None
-_loaded = False
 
 # The order of the C kernel's array pointers, sizes and parameters (the enums in _ode_ckernel.c).
 _ARRAYS = (
@@ -74,12 +73,9 @@ _N_PARAMS = 8
 _OUT_OF_MEMORY = -1
 
 
+@functools.cache
 def _load() -> ctypes.CDLL | None:
     """The C library, or None when the extension was not built (no compiler at install time)."""
-    global _library, _loaded
-    if _loaded:
-        return _library
-    _loaded = True
     library = open_extension(_MODULE)
     if library is None:
         return None
@@ -107,7 +103,6 @@ def _load() -> ctypes.CDLL | None:
     ]
     library.nn2crn_scc.restype = ctypes.c_int64
     library.nn2crn_scc.argtypes = [ctypes.c_int64, pointer, pointer, pointer]
-    _library = library
     return library
 
 

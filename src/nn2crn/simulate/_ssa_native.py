@@ -14,6 +14,7 @@ threads, each taking every ``n_threads``-th row (results do not depend on the sp
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import threading
 
@@ -23,16 +24,11 @@ from .._extensions import open_extension
 from ._ssa_types import BatchOutput, BatchSettings, BatchStart, SsaPlan
 
 _MODULE = "nn2crn.simulate._ssa_ckernel"
-_function: ctypes._CFuncPtr | None = None  # type: ignore[name-defined]
-_loaded = False
 
 
+@functools.cache
 def _load() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
     """The C function, or None when the extension was not built (no compiler at install time)."""
-    global _function, _loaded
-    if _loaded:
-        return _function
-    _loaded = True
     library = open_extension(_MODULE)
     if library is None:
         return None
@@ -63,7 +59,6 @@ def _load() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
         i64,  # t_end, sample_times, n_times, columns, n_columns, volume, max_events
         *[pointer] * 6,  # records, final_counts, status, events, t_last, t_leader
     ]
-    _function = function
     return function
 
 
