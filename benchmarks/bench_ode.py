@@ -396,7 +396,9 @@ def scipy_rhs_jac(crn: CRN) -> tuple[Callable, Callable]:
     import scipy.sparse as sp
 
     stoich, rates = crn.stoichiometry.T.tocsr(), crn.rates
-    first, second = crn.reactant_columns[:, 0], crn.reactant_columns[:, 1]
+    first = crn.reactant_columns[:, 0]
+    # a CRN without bimolecular reactions has one reactant column
+    second = crn.reactant_columns[:, 1] if crn.reactant_columns.shape[1] > 1 else np.full_like(first, -1)
     pair = second >= 0
     other = np.maximum(second, 0)
     rows = np.concatenate((np.arange(len(rates)), np.flatnonzero(pair)))
