@@ -34,9 +34,11 @@ row alone, ``layered=True``, and the whole system at rtol 1e-4, with each one's 
 t_end against a tight solve (rtol 1e-10) and the exact stable state. ``--deep --deep-why``:
 accepted steps per time window, the step count against the input scale, SciPy BDF/Radau
 step counts, and which species' errors set the step (benchmarks/README.md).
+``--deep --deep-reduced``: the same networks' reduced CRNs (inputs kept): steps, kernel
+size and CPU time per depth.
 
 Run: python benchmarks/bench_ode.py [--n-inputs 1000] [--sample 20] [--skip-roadrunner]
-     python benchmarks/bench_ode.py --deep [--depths 1,2,3,4,5,6] [--deep-inputs 64] [--deep-why]
+     python benchmarks/bench_ode.py --deep [--depths 1,2,3,4,5,6] [--deep-inputs 64] [--deep-why | --deep-reduced]
 """
 
 from __future__ import annotations
@@ -489,6 +491,42 @@ def _error_shares(depth: int, width: int) -> None:
         )
 
 
+def deep_reduced(depths: list[int], n_inputs: int, width: int = 64) -> None:
+    """The same deep networks' *reduced* CRNs (inputs kept): steps, kernel size and CPU time per depth.
+
+    The kernel size is what one right-hand side costs: the integrated species' stoichiometry
+    entries (inputs decay in closed form, so their fan-out costs one inflow per species).
+    """
+    from nn2crn.compile import reduce_crn
+    from nn2crn.simulate._ode_plan import build_plan
+
+    print(
+        f"\n== reduced deep networks: width {width}, {n_inputs} inputs, t_end {T_END:g}, CPU seconds (1 thread) =="
+    )
+    print(f"{'depth':>5s} {'species':>7s} {'terms':>7s} {'kernel entries':>14s} {'steps':>6s} {'CPU s':>6s}")
+    points = []
+    for depth in depths:
+        compiled, inputs = _deep_case(depth, width, n_inputs)
+        crn = reduce_crn(compiled, keep_inputs=True)
+        terms = int(crn.product_terms.nnz + crn.reactant_terms.nnz)
+        entries = int(build_plan(crn).stoich_idx.shape[0])
+        simulate_ode(crn, inputs[:2], t_end=T_END, store="outputs", n_threads=1)  # warm
+        with Clock() as clock:
+            steps = simulate_ode(
+                crn, inputs, t_end=T_END, rtol=RTOL, atol=ATOL, n_points=2, store="outputs", n_threads=1
+            ).stats.steps
+        points.append((terms, entries, clock.cpu))
+        print(
+            f"{depth:5d} {crn.n_species:7d} {terms:7d} {entries:14d} {steps:6d} {clock.cpu:6.2f}", flush=True
+        )
+    if len(points) >= 2:
+        terms, entries, seconds = (np.log([p[k] for p in points]) for k in range(3))
+        print(
+            f"fitted CPU exponent against product terms {np.polyfit(terms, seconds, 1)[0]:.2f}, "
+            f"against kernel entries {np.polyfit(entries, seconds, 1)[0]:.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-inputs", type=int, default=1000)
@@ -504,6 +542,9 @@ def main() -> None:
         action="store_true",
         help="with --deep: where the steps go (windows, amounts, error shares)",
     )
+    parser.add_argument(
+        "--deep-reduced", action="store_true", help="with --deep: the reduced CRNs of the same networks"
+    )
     args = parser.parse_args()
     if args.deep:
         print(machine_line())
@@ -511,6 +552,8 @@ def main() -> None:
         depths = [int(d) for d in args.depths.split(",")]
         if args.deep_why:
             deep_why(depths)
+        elif args.deep_reduced:
+            deep_reduced(depths, args.deep_inputs)
         else:
             deep_scaling(depths, args.deep_inputs)
         return

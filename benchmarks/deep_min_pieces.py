@@ -22,7 +22,9 @@ terms of: ideal shared-step time (pieces x terms) and ideal per-species multirat
 species' pieces x the rate terms of its own derivative, summed over species), over all the
 depths and from depth 2 on (depth 1 has no hidden layer, so no ReLU pair).
 
-    python benchmarks/deep_min_pieces.py [DEPTH ...]    (default 1..6; ~5 min)
+``--reduced``: the same networks' reduced CRNs (inputs kept; species m, z- and the outputs).
+
+    python benchmarks/deep_min_pieces.py [--reduced] [DEPTH ...]    (default 1..6; ~5 min)
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from scipy.integrate import solve_ivp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ode import ATOL, RTOL, T_END, _deep_case, scipy_rhs_jac  # noqa: E402
+from nn2crn.compile import reduce_crn  # noqa: E402
 from nn2crn.simulate import simulate_ode  # noqa: E402
 
 TEST_POINTS = np.linspace(-1.0, 1.0, 41)
@@ -91,8 +94,10 @@ def fitted_exponent(terms: list[int], cost: list[float]) -> float:
     return float(np.polyfit(np.log(terms), np.log(cost), 1)[0])
 
 
-def measure(depth: int, rng: np.random.Generator) -> dict:
+def measure(depth: int, rng: np.random.Generator, reduced: bool) -> dict:
     crn, inputs = _deep_case(depth, 64, 1)
+    if reduced:
+        crn = reduce_crn(crn, keep_inputs=True)
     rhs, jac = scipy_rhs_jac(crn)
     started = time.perf_counter()
     reference = solve_ivp(
@@ -127,6 +132,8 @@ def measure(depth: int, rng: np.random.Generator) -> dict:
     for layer in range(1, depth):
         for kind in KINDS:
             members = np.flatnonzero([k == (layer, kind) for k in kinds])
+            if not members.size:  # the reduced CRN keeps only the pairs m, z-
+                continue
             chosen = rng.choice(members, min(8, len(members)), replace=False)
             sampled[layer, kind] = float(
                 np.mean([count_pieces(reference.sol, np.array([s]), 5) for s in chosen])
@@ -144,24 +151,30 @@ def measure(depth: int, rng: np.random.Generator) -> dict:
         "all5": count_pieces(reference.sol, everything, 5),
         "all8": count_pieces(reference.sol, everything, 8),
         "layers": layer_alone,
-        "sampled": {layer: [round(sampled[layer, kind]) for kind in KINDS] for layer in range(1, depth)},
+        "sampled": {
+            layer: [round(sampled[layer, kind]) for kind in KINDS if (layer, kind) in sampled]
+            for layer in range(1, depth)
+        },
         "outputs": output_pieces,
         "multirate": float((per_species * derivative_terms).sum()),
     }
 
 
 def main() -> None:
-    depths = [int(arg) for arg in sys.argv[1:]] or [1, 2, 3, 4, 5, 6]
+    reduced = "--reduced" in sys.argv[1:]
+    depths = [int(arg) for arg in sys.argv[1:] if arg != "--reduced"] or [1, 2, 3, 4, 5, 6]
     rng = np.random.default_rng(0)
     rows = []
+    print(f"{'reduced (inputs kept)' if reduced else 'compiled'} CRNs", flush=True)
     for depth in depths:
-        row = measure(depth, rng)
+        row = measure(depth, rng, reduced)
         rows.append(row)
         print(
             f"depth {depth}: {row['terms']:,} terms; reference {row['reference'][0]} steps "
             f"({row['reference'][1]:.0f} s); solver {row['solver']} steps; pieces, all species: "
             f"degree 5 {row['all5']}, degree 8 {row['all8']}; each hidden layer alone {row['layers']}; "
-            f"one species alone, mean of 8 per layer {list(KINDS)}: {row['sampled']}, outputs "
+            f"one species alone, mean of 8 per layer and kind ({', '.join(KINDS)}, those present): "
+            f"{row['sampled']}, outputs "
             f"{row['outputs']:.0f}",
             flush=True,
         )
