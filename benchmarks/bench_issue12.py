@@ -532,14 +532,45 @@ def deep_ode(ctx: Context) -> Outcome:
         points.append((depth, terms, clock.cpu))
     terms, seconds = np.log([p[1] for p in points]), np.log([max(p[2], 1e-4) for p in points])
     exponent = float(np.polyfit(terms, seconds, 1)[0])
+    floor = _trajectory_floor(depths)
+    floor_exponent = float(
+        np.polyfit(terms, np.log([f * p[1] for f, p in zip(floor, points, strict=True)]), 1)[0]
+    )
     return Outcome(
         f"time ~ terms^{exponent:.2f} over depth {points[0][0]}-{points[-1][0]} ("
         + ", ".join(f"{t:,} terms {s:.2f} s" for _, t, s in points)
         + f"; {n_inputs} inputs, CPU, 1 thread)",
         "grows no faster than product terms (exponent <= 1, 1.15 with noise)",
         exponent <= 1.15,
-        "the product terms of each depth",
+        "the product terms of each depth; the exact trajectory's floor (fewest degree-5 pieces within "
+        f"the tolerance, deep_min_pieces.py; row 0): {', '.join(map(str, floor))} pieces, so pieces x terms "
+        f"~ terms^{floor_exponent:.2f}",
     )
+
+
+def _trajectory_floor(depths: range) -> list[int]:
+    """deep_min_pieces.py's floor for row 0 of each depth: the fewest degree-5 pieces, all species."""
+    from scipy.integrate import solve_ivp
+
+    from bench_ode import T_END, _deep_case, scipy_rhs_jac
+    from deep_min_pieces import count_pieces
+
+    floor = []
+    for depth in depths:
+        crn, inputs = _deep_case(depth, 64, 1)
+        rhs, jac = scipy_rhs_jac(crn)
+        reference = solve_ivp(
+            rhs,
+            (0.0, T_END),
+            crn.initial_state(inputs)[0],
+            method="Radau",
+            rtol=1e-11,
+            atol=1e-14,
+            jac=jac,
+            dense_output=True,
+        )
+        floor.append(count_pieces(reference.sol, np.arange(crn.n_species), 5))
+    return floor
 
 
 _FULL_REDUCTION = """
