@@ -550,26 +550,13 @@ def deep_ode(ctx: Context) -> Outcome:
 
 def _trajectory_floor(depths: range) -> list[int]:
     """deep_min_pieces.py's floor for row 0 of each depth: the fewest degree-5 pieces, all species."""
-    from scipy.integrate import solve_ivp
-
-    from bench_ode import T_END, _deep_case, scipy_rhs_jac
-    from deep_min_pieces import count_pieces
+    from bench_ode import _deep_case
+    from deep_min_pieces import floor_pieces
 
     floor = []
     for depth in depths:
         crn, inputs = _deep_case(depth, 64, 1)
-        rhs, jac = scipy_rhs_jac(crn)
-        reference = solve_ivp(
-            rhs,
-            (0.0, T_END),
-            crn.initial_state(inputs)[0],
-            method="Radau",
-            rtol=1e-11,
-            atol=1e-14,
-            jac=jac,
-            dense_output=True,
-        )
-        floor.append(count_pieces(reference.sol, np.arange(crn.n_species), 5))
+        floor.append(floor_pieces(crn, inputs[0]))
     return floor
 
 
