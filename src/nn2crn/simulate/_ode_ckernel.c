@@ -111,6 +111,21 @@ static INLINE void add_inflow(const Plan *p, const int64_t n_chunk, const double
     }
 }
 
+/* v *= one reactant's factor of the rate law (x^n, or (x / (kappa + |x|))^n when saturating). */
+static INLINE void multiply_rate_factor(const Plan *p, const int64_t n_chunk, const double *restrict x, int64_t n,
+                                        double *restrict v) {
+    if (p->rate_law == 0) {
+        if (n == 1) {
+            for (int64_t c = 0; c < n_chunk; c++) v[c] *= x[c];
+        } else {
+            for (int64_t c = 0; c < n_chunk; c++) v[c] *= ipow(x[c], n);
+        }
+    } else {
+        double kappa = p->kappa;
+        for (int64_t c = 0; c < n_chunk; c++) v[c] *= ipow(x[c] / (kappa + fabs(x[c])), n);
+    }
+}
+
 static INLINE void rhs(const Plan *p, const int64_t n_chunk, double t, const double *restrict u, double *restrict f, const double *restrict coef,
                 double *restrict gexp, double *restrict v, int accumulate) {
     if (!accumulate) memset(f, 0, sizeof(double) * p->n_dyn * n_chunk);
@@ -119,23 +134,8 @@ static INLINE void rhs(const Plan *p, const int64_t n_chunk, double t, const dou
     for (int64_t r = 0; r < p->n_reactions; r++) {
         double k = p->rate[r];
         for (int64_t c = 0; c < n_chunk; c++) v[c] = k;
-        for (int64_t q = p->react_ptr[r]; q < p->react_ptr[r + 1]; q++) {
-            const double *restrict ui = u + p->react_idx[q] * n_chunk;
-            int64_t n = p->react_pow[q];
-            if (p->rate_law == 0) {
-                if (n == 1) {
-                    for (int64_t c = 0; c < n_chunk; c++) v[c] *= ui[c];
-                } else {
-                    for (int64_t c = 0; c < n_chunk; c++) v[c] *= ipow(ui[c], n);
-                }
-            } else {
-                double kappa = p->kappa;
-                for (int64_t c = 0; c < n_chunk; c++) {
-                    double x = ui[c];
-                    v[c] *= ipow(x / (kappa + fabs(x)), n);
-                }
-            }
-        }
+        for (int64_t q = p->react_ptr[r]; q < p->react_ptr[r + 1]; q++)
+            multiply_rate_factor(p, n_chunk, u + p->react_idx[q] * n_chunk, p->react_pow[q], v);
         for (int64_t e = p->stoich_ptr[r]; e < p->stoich_ptr[r + 1]; e++) {
             double *restrict fj = f + p->stoich_idx[e] * n_chunk;
             double s = p->stoich_val[e];
@@ -161,28 +161,18 @@ static INLINE void jacobian(const Plan *p, const int64_t n_chunk, const double *
         for (int64_t q2 = p->react_ptr[r]; q2 < p->react_ptr[r + 1]; q2++) {
             const double *restrict yi = y + p->react_idx[q2] * n_chunk;
             int64_t n = p->react_pow[q2];
-            if (p->rate_law == 0) {
-                if (q2 == q) {
-                    if (n != 1) {
-                        double nf = (double)n;
-                        for (int64_t c = 0; c < n_chunk; c++) dv[c] *= nf * ipow(yi[c], n - 1);
-                    }
-                } else if (n == 1) {
-                    for (int64_t c = 0; c < n_chunk; c++) dv[c] *= yi[c];
-                } else {
-                    for (int64_t c = 0; c < n_chunk; c++) dv[c] *= ipow(yi[c], n);
+            if (q2 != q) {
+                multiply_rate_factor(p, n_chunk, yi, n, dv);
+            } else if (p->rate_law == 0) { /* d(x^n)/dx */
+                if (n != 1) {
+                    double nf = (double)n;
+                    for (int64_t c = 0; c < n_chunk; c++) dv[c] *= nf * ipow(yi[c], n - 1);
                 }
-            } else {
+            } else { /* d((x / (kappa + |x|))^n)/dx */
                 double kappa = p->kappa, nf = (double)n;
                 for (int64_t c = 0; c < n_chunk; c++) {
-                    double x = yi[c];
-                    double d = kappa + fabs(x);
-                    double phi = x / d;
-                    if (q2 == q) {
-                        dv[c] *= nf * ipow(phi, n - 1) * kappa / (d * d);
-                    } else {
-                        dv[c] *= ipow(phi, n);
-                    }
+                    double d = kappa + fabs(yi[c]);
+                    dv[c] *= nf * ipow(yi[c] / d, n - 1) * kappa / (d * d);
                 }
             }
         }
